@@ -1,0 +1,199 @@
+//! E008: separation of duty (SPEC §6, §8). One diagnostic per exclusion and
+//! user, labelling every assignment or rule that put the roles on the user.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::eval::{Hit, Origin};
+use crate::model::*;
+
+pub fn check(m: &Model, diags: &mut Diagnostics) {
+    if m.exclusions.is_empty() {
+        return;
+    }
+    // Roles each role brings through `includes` (active links only): a cheap
+    // upper bound that skips users who cannot violate anything.
+    let reach: Vec<BTreeSet<RoleId>> = (0..m.roles.len())
+        .map(|r| m.closure_any(RoleId(r as u32)))
+        .collect();
+    for (ui, user) in m.users.iter().enumerate() {
+        let u = UserId(ui as u32);
+        let applicable: Vec<&Exclusion> = m
+            .exclusions
+            .iter()
+            .filter(|e| m.in_scope(user.home, e.scope))
+            .collect();
+        if applicable.is_empty() {
+            continue;
+        }
+        let mut possible = BTreeSet::new();
+        for r in m.source_roles(u) {
+            possible.extend(reach[r.index()].iter().copied());
+        }
+        let worth = applicable
+            .iter()
+            .any(|e| e.roles.iter().filter(|r| possible.contains(r)).count() > e.max as usize);
+        if !worth {
+            continue;
+        }
+        // Held roles at every org where they can change, with the hits behind them.
+        let mut per_org: Vec<(OrgId, BTreeSet<RoleId>, Vec<Hit>)> = Vec::new();
+        for x in m.candidate_orgs(u) {
+            let hits = m.hits(u, x);
+            let held = m.closure(&user.identity, m.base_roles(u, x, &hits));
+            per_org.push((x, held, hits));
+        }
+        for e in applicable {
+            let count = |held: &BTreeSet<RoleId>| e.roles.iter().filter(|r| held.contains(r)).count();
+            let (violating_orgs, held_roles): (Vec<OrgId>, BTreeSet<RoleId>) = match e.per {
+                Per::User => {
+                    let all: BTreeSet<RoleId> = per_org.iter().flat_map(|(_, h, _)| h.iter().copied()).collect();
+                    if count(&all) <= e.max as usize {
+                        continue;
+                    }
+                    let held = e.roles.iter().copied().filter(|r| all.contains(r)).collect();
+                    (Vec::new(), held)
+                }
+                Per::Org => {
+                    let orgs: Vec<OrgId> = per_org
+                        .iter()
+                        .filter(|(_, h, _)| count(h) > e.max as usize)
+                        .map(|(x, _, _)| *x)
+                        .collect();
+                    if orgs.is_empty() {
+                        continue;
+                    }
+                    let held = per_org
+                        .iter()
+                        .filter(|(x, _, _)| orgs.contains(x))
+                        .flat_map(|(_, h, _)| e.roles.iter().copied().filter(|r| h.contains(r)))
+                        .collect();
+                    (orgs, held)
+                }
+            };
+            diags.push(violation(m, e, u, &violating_orgs, &held_roles, &per_org));
+        }
+    }
+}
+
+fn violation(
+    m: &Model,
+    e: &Exclusion,
+    u: UserId,
+    orgs: &[OrgId],
+    held: &BTreeSet<RoleId>,
+    per_org: &[(OrgId, BTreeSet<RoleId>, Vec<Hit>)],
+) -> Diagnostic {
+    let user = m.user(u);
+    let what = match &e.name {
+        Some(n) => format!("exclusion `{n}`"),
+        None if e.roles.len() == 2 => format!(
+            "exclusion `{}` excludes `{}`",
+            m.role_display(e.roles[0]),
+            m.role_display(e.roles[1])
+        ),
+        None => "an exclusion".to_owned(),
+    };
+    let names: Vec<String> = held.iter().map(|r| format!("`{}`", m.role_display(*r))).collect();
+    let mut message = format!(
+        "user `{}` violates {what}: holds {} of its roles ({}), at most {} allowed",
+        user.id,
+        held.len(),
+        names.join(", "),
+        e.max
+    );
+    if !orgs.is_empty() {
+        let o: Vec<String> = orgs.iter().map(|x| format!("`{}`", m.org(*x).id)).collect();
+        message.push_str(&format!(" at {}", o.join(", ")));
+    }
+    let mut d = Diagnostic::new(Code::E008, e.span, message)
+        .with_label(match e.per {
+            Per::User => "exclusion declared here (per user)",
+            Per::Org => "exclusion declared here (per org)",
+        })
+        .with_help("remove one of the assignments, or change the exclusion");
+    // Every grant whose role brings one of the held excluded roles.
+    let mut contributors: BTreeMap<Origin, (Hit, BTreeSet<RoleId>)> = BTreeMap::new();
+    for (x, _, hits) in per_org {
+        if !orgs.is_empty() && !orgs.contains(x) {
+            continue;
+        }
+        for h in hits {
+            let Grant::Role(r) = h.grant else { continue };
+            if !m.published(r, *x) {
+                continue;
+            }
+            let brings: BTreeSet<RoleId> = m
+                .closure(&user.identity, [r])
+                .into_iter()
+                .filter(|q| held.contains(q))
+                .collect();
+            if !brings.is_empty() {
+                contributors.entry(h.origin).or_insert((*h, BTreeSet::new())).1.extend(brings);
+            }
+        }
+    }
+    let mut locked = false;
+    for (origin, (hit, roles)) in &contributors {
+        let gives: Vec<String> = roles.iter().map(|r| format!("`{}`", m.role_display(*r))).collect();
+        let (span, what) = match origin {
+            Origin::Assignment(a) => (m.assignments[a.index()].span, "assignment"),
+            Origin::Rule(r, g) => (
+                m.rules[r.index()]
+                    .grants
+                    .get(*g as usize)
+                    .map(|g| g.span)
+                    .unwrap_or(m.rules[r.index()].span),
+                "automatic rule",
+            ),
+        };
+        let lock = if hit.locked { " (locked by the provider)" } else { "" };
+        d = d.with_secondary(span, format!("{what} gives {}{lock}", gives.join(", ")));
+        locked |= hit.locked;
+    }
+    if locked && e.scope != Scope::Provider {
+        d = d.with_note("a locked assignment is managed by the provider and cannot change here: remove the other assignment or ask the provider");
+    }
+    d
+}
+
+impl Model {
+    /// Roles a role brings through `includes`, following active links only
+    /// (identity types ignored): an upper bound of what it confers.
+    pub fn closure_any(&self, r: RoleId) -> BTreeSet<RoleId> {
+        let mut out = BTreeSet::new();
+        let mut stack = vec![r];
+        while let Some(x) = stack.pop() {
+            let role = self.role(x);
+            if !role.active || !out.insert(x) {
+                continue;
+            }
+            if !role.cyclic {
+                stack.extend(role.includes.iter().map(|(i, _)| *i));
+            }
+        }
+        out
+    }
+
+    /// Every role any grant of `u` names, wherever it lands.
+    pub fn source_roles(&self, u: UserId) -> BTreeSet<RoleId> {
+        let user = self.user(u);
+        let mut out = BTreeSet::new();
+        let ids = self.user_assignments[u.index()]
+            .iter()
+            .chain(self.ancestors(user.home).flat_map(|a| self.org_assignments[a.index()].iter()));
+        for id in ids {
+            if let Grant::Role(r) = self.assignments[id.index()].grant {
+                out.insert(r);
+            }
+        }
+        for rule in &self.rules {
+            if self.rule_matches(rule, u) {
+                for g in &rule.grants {
+                    out.extend(g.roles.iter().map(|(r, _)| *r));
+                }
+            }
+        }
+        out
+    }
+}

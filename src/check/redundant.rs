@@ -1,0 +1,109 @@
+//! W104: an assignment that another single assignment already implies
+//! (SPEC §14.7). Automatic rules never make an assignment redundant.
+
+use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::model::*;
+
+pub fn check(m: &Model, diags: &mut Diagnostics) {
+    for (ai, a) in m.assignments.iter().enumerate() {
+        if let Grant::Role(r) = a.grant {
+            if !m.role(r).active {
+                continue;
+            }
+        }
+        let home = match a.target {
+            Target::User(u) => m.user(u).home,
+            Target::Org => a.org,
+        };
+        let mut candidates: Vec<AssignmentId> = Vec::new();
+        if let Target::User(u) = a.target {
+            candidates.extend(m.user_assignments[u.index()].iter().copied());
+        }
+        for anc in m.ancestors(home) {
+            candidates.extend(m.org_assignments[anc.index()].iter().copied());
+        }
+        let implied_by = candidates.into_iter().find(|&bi| {
+            if bi.index() == ai {
+                return false;
+            }
+            let b = &m.assignments[bi.index()];
+            covers(m, b, a) && (!covers(m, a, b) || a.order > b.order)
+        });
+        if let Some(bi) = implied_by {
+            let b = &m.assignments[bi.index()];
+            let what = match a.grant {
+                Grant::Role(r) => format!("role `{}`", m.role_display(r)),
+                Grant::Policy(p) => format!("policy `{}`", m.policies[p.index()].id),
+            };
+            diags.push(
+                Diagnostic::new(Code::W104, a.span, format!("assignment of {what} is already implied by another assignment"))
+                    .with_label("redundant")
+                    .with_secondary(b.span, "this assignment already gives it to the same users at the same orgs")
+                    .with_help("remove the redundant assignment"),
+            );
+        }
+    }
+}
+
+/// Does `b` alone give `a`'s role (or policy) to every user `a` reaches, at
+/// every org where `a` counts?
+fn covers(m: &Model, b: &Assignment, a: &Assignment) -> bool {
+    // Users: a's users must be b's users.
+    let users_ok = match (a.target, b.target) {
+        (Target::User(ua), Target::User(ub)) => ua == ub,
+        (Target::User(ua), Target::Org) => m.in_subtree(m.user(ua).home, b.org),
+        (Target::Org, Target::Org) => m.in_subtree(a.org, b.org),
+        (Target::Org, Target::User(_)) => false,
+    };
+    if !users_ok {
+        return false;
+    }
+    // Orgs: a's reach inside b's reach.
+    let a_is_leaf = m.children[a.org.index()].is_empty();
+    let reach_ok = (a.org == b.org || (b.inherit && m.in_subtree(a.org, b.org))) && (!a.inherit || b.inherit || a_is_leaf);
+    if !reach_ok {
+        return false;
+    }
+    match (a.grant, b.grant) {
+        (Grant::Policy(pa), Grant::Policy(pb)) => pa == pb,
+        (Grant::Role(ra), Grant::Role(rb)) => {
+            let role_b = m.role(rb);
+            if !role_b.active {
+                return false;
+            }
+            let holds = match a.target {
+                Target::User(u) => m.closure(&m.user(u).identity, [rb]).contains(&ra),
+                Target::Org => {
+                    let (ta, tb) = (&m.role(ra).identity_types, &role_b.identity_types);
+                    let types_ok = match (ta, tb) {
+                        (_, None) => true,
+                        (None, Some(_)) => false,
+                        (Some(ta), Some(tb)) => ta.iter().all(|t| tb.contains(t)),
+                    };
+                    types_ok && m.closure_any(rb).contains(&ra)
+                }
+            };
+            if !holds {
+                return false;
+            }
+            if ra == rb {
+                return true;
+            }
+            // Where a's role counts, b's role must be published too. Both are
+            // constant between publication boundaries, so test only those.
+            let mut points = vec![a.org];
+            if a.inherit {
+                for r in [ra, rb] {
+                    points.extend(m.publications[r.index()].keys().copied().filter(|o| m.in_subtree(*o, a.org)));
+                    if let Scope::Org(o) = m.role(r).owner {
+                        if m.in_subtree(o, a.org) {
+                            points.push(o);
+                        }
+                    }
+                }
+            }
+            points.into_iter().all(|x| !m.published(ra, x) || m.published(rb, x))
+        }
+        _ => false,
+    }
+}

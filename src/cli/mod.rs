@@ -1,0 +1,89 @@
+//! One file per subcommand. Exit codes: 0 fine, 1 findings, 2 usage or I/O.
+
+mod check;
+mod explain;
+mod query;
+mod schema;
+mod test;
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use trellis::load::Limits;
+
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_FINDINGS: u8 = 1;
+pub const EXIT_USAGE: u8 = 2;
+
+#[derive(Parser, Debug)]
+#[command(name = "trellis", version, about = "Compiler and checker for multi-tenant access policy as code")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Load, resolve and validate a policy set; print its diagnostics.
+    Check(check::CheckArgs),
+    /// Answer one decision (or a batch) from a policy set.
+    Query(query::QueryArgs),
+    /// Run the test files of a policy set (SPEC §10).
+    Test(test::TestArgs),
+    /// Print the JSON Schema of policy files.
+    Schema,
+    /// Print the long explanation of a diagnostic code.
+    Explain(explain::ExplainArgs),
+}
+
+/// Options every command that reads a policy set shares.
+#[derive(Args, Debug, Clone)]
+pub struct InputArgs {
+    /// Largest policy file accepted, in bytes.
+    #[arg(long, default_value_t = 256 * 1024 * 1024, global = true)]
+    max_file_size: u64,
+}
+
+impl InputArgs {
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_file_size: self.max_file_size,
+            ..Limits::default()
+        }
+    }
+}
+
+pub fn run(cli: Cli) -> u8 {
+    match cli.command {
+        Command::Check(a) => check::run(a),
+        Command::Query(a) => query::run(a),
+        Command::Test(a) => test::run(a),
+        Command::Schema => schema::run(),
+        Command::Explain(a) => explain::run(a),
+    }
+}
+
+/// Writes to stdout; a closed pipe is not an error worth a panic.
+pub fn out(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
+}
+
+pub fn err(text: &str) {
+    let mut stderr = std::io::stderr().lock();
+    let _ = stderr.write_all(text.as_bytes());
+}
+
+pub fn color_stdout() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+pub fn default_paths(paths: Vec<PathBuf>) -> Vec<PathBuf> {
+    if paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        paths
+    }
+}

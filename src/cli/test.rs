@@ -1,0 +1,54 @@
+use std::path::PathBuf;
+
+use clap::Args;
+use trellis::diag::render::{self, Format};
+
+use super::{InputArgs, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE};
+
+#[derive(Args, Debug)]
+pub struct TestArgs {
+    /// The policy set (default: the current directory).
+    path: Option<PathBuf>,
+    #[command(flatten)]
+    input: InputArgs,
+}
+
+pub fn run(args: TestArgs) -> u8 {
+    let paths = super::default_paths(args.path.into_iter().collect());
+    let limits = args.input.limits();
+    let mut checked = match trellis::check_paths(&paths, &limits) {
+        Ok(c) => c,
+        Err(e) => {
+            super::err(&format!("error: {e}\n"));
+            return EXIT_USAGE;
+        }
+    };
+    if checked.test_paths.is_empty() {
+        super::err("error: no test files (*.test.yaml, *.test.yml, *.test.toml) found\n");
+        return EXIT_USAGE;
+    }
+    let report = trellis::testing::run(&mut checked, &limits);
+    let mut text = String::new();
+    if !report.test_file_diagnostics.is_empty() {
+        text.push_str(&render::render(Format::Short, &report.test_file_diagnostics, &checked.sources, false));
+    }
+    for f in &report.failures {
+        let name = f.name.as_ref().map(|n| format!(" ({n})")).unwrap_or_default();
+        text.push_str(&format!("{}: FAIL{name}: {}\n", f.location, f.message));
+    }
+    if !report.failures.is_empty() && !checked.diagnostics.is_empty() {
+        text.push_str("diagnostics of the set:\n");
+        text.push_str(&render::render(Format::Short, &checked.diagnostics, &checked.sources, false));
+    }
+    if checked.diagnostics.has_errors() {
+        text.push_str("the set has errors: cases were not run\n");
+    }
+    let failed = report.failures.len() + report.test_file_diagnostics.len();
+    text.push_str(&format!("{} passed, {} failed\n", report.passed, failed));
+    super::out(&text);
+    if failed == 0 {
+        EXIT_OK
+    } else {
+        EXIT_FINDINGS
+    }
+}

@@ -1,0 +1,335 @@
+//! Diagnostic renderers: human (miette), short, json, sarif, github.
+
+use std::fmt::Write as _;
+
+use serde_json::{json, Value};
+
+use super::{Code, Diagnostic, Diagnostics, Label, Severity};
+use crate::source::{SourceMap, Span};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Source snippets (the default on a terminal).
+    Human,
+    /// `file:line:col: severity[CODE]: message`, one per line.
+    Short,
+    /// A JSON document: diagnostics and a summary.
+    Json,
+    /// SARIF 2.1.0, for code scanning.
+    Sarif,
+    /// GitHub Actions workflow commands.
+    Github,
+}
+
+/// Renders all diagnostics in `format`. `color` only affects `human`.
+pub fn render(format: Format, diags: &Diagnostics, sources: &SourceMap, color: bool) -> String {
+    match format {
+        Format::Human => human(diags, sources, color),
+        Format::Short => short(diags, sources),
+        Format::Json => {
+            let mut s = serde_json::to_string_pretty(&json_report(diags, sources)).unwrap_or_default();
+            s.push('\n');
+            s
+        }
+        Format::Sarif => {
+            let mut s = serde_json::to_string_pretty(&sarif(diags, sources)).unwrap_or_default();
+            s.push('\n');
+            s
+        }
+        Format::Github => github(diags, sources),
+    }
+}
+
+pub fn summary_line(diags: &Diagnostics) -> String {
+    let e = diags.count(Severity::Error);
+    let w = diags.count(Severity::Warning);
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    format!("{}, {}", plural(e, "error"), plural(w, "warning"))
+}
+
+fn position(sources: &SourceMap, span: Span) -> (String, usize, usize, usize, usize) {
+    let (start, end) = sources.line_col(span);
+    (sources.path(span.file), start.line, start.column, end.line, end.column)
+}
+
+pub fn short(diags: &Diagnostics, sources: &SourceMap) -> String {
+    let mut out = String::new();
+    for d in diags.iter() {
+        let (file, line, col, _, _) = position(sources, d.primary.span);
+        let _ = writeln!(out, "{file}:{line}:{col}: {}[{}]: {}", d.severity().as_str(), d.code, d.message);
+    }
+    out
+}
+
+fn label_json(sources: &SourceMap, l: &Label) -> Value {
+    let (file, line, column, end_line, end_column) = position(sources, l.span);
+    json!({
+        "file": file,
+        "line": line,
+        "column": column,
+        "end": { "line": end_line, "column": end_column },
+        "message": l.message,
+    })
+}
+
+/// The JSON report; its shape is documented in `docs/diagnostics.md`.
+pub fn json_report(diags: &Diagnostics, sources: &SourceMap) -> Value {
+    let items: Vec<Value> = diags
+        .iter()
+        .map(|d| {
+            let (file, line, column, end_line, end_column) = position(sources, d.primary.span);
+            json!({
+                "code": d.code.as_str(),
+                "severity": d.severity().as_str(),
+                "message": d.message,
+                "file": file,
+                "line": line,
+                "column": column,
+                "end": { "line": end_line, "column": end_column },
+                "labels": std::iter::once(&d.primary).chain(&d.secondary).map(|l| label_json(sources, l)).collect::<Vec<_>>(),
+                "help": d.help,
+                "notes": d.notes,
+            })
+        })
+        .collect();
+    json!({
+        "diagnostics": items,
+        "summary": {
+            "errors": diags.count(Severity::Error),
+            "warnings": diags.count(Severity::Warning),
+        }
+    })
+}
+
+fn region(sources: &SourceMap, span: Span) -> Value {
+    let (start, end) = sources.line_col(span);
+    json!({
+        "startLine": start.line,
+        "startColumn": start.column,
+        "endLine": end.line,
+        "endColumn": end.column.max(if end.line == start.line { start.column + 1 } else { 1 }),
+    })
+}
+
+fn physical(sources: &SourceMap, span: Span) -> Value {
+    json!({
+        "artifactLocation": { "uri": sources.path(span.file) },
+        "region": region(sources, span),
+    })
+}
+
+pub fn sarif(diags: &Diagnostics, sources: &SourceMap) -> Value {
+    let rules: Vec<Value> = Code::ALL
+        .iter()
+        .map(|c| {
+            json!({
+                "id": c.as_str(),
+                "name": c.as_str(),
+                "shortDescription": { "text": c.title() },
+                "fullDescription": { "text": c.title() },
+                "help": { "text": c.explanation() },
+                "defaultConfiguration": { "level": match c.severity() { Severity::Error => "error", Severity::Warning => "warning" } },
+            })
+        })
+        .collect();
+    let results: Vec<Value> = diags
+        .iter()
+        .map(|d| {
+            let mut text = d.message.clone();
+            if let Some(h) = &d.help {
+                text.push_str(&format!("\nhelp: {h}"));
+            }
+            let related: Vec<Value> = d
+                .secondary
+                .iter()
+                .enumerate()
+                .map(|(i, l)| {
+                    json!({
+                        "id": i,
+                        "physicalLocation": physical(sources, l.span),
+                        "message": { "text": l.message.clone().unwrap_or_default() },
+                    })
+                })
+                .collect();
+            let mut r = json!({
+                "ruleId": d.code.as_str(),
+                "ruleIndex": Code::ALL.iter().position(|c| *c == d.code).unwrap_or(0),
+                "level": match d.severity() { Severity::Error => "error", Severity::Warning => "warning" },
+                "message": { "text": text },
+                "locations": [ { "physicalLocation": physical(sources, d.primary.span) } ],
+            });
+            if !related.is_empty() {
+                r["relatedLocations"] = Value::Array(related);
+            }
+            r
+        })
+        .collect();
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": {
+                "name": "trellis",
+                "version": env!("CARGO_PKG_VERSION"),
+                "informationUri": "https://github.com/trellis-policy/trellis",
+                "rules": rules,
+            }},
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }]
+    })
+}
+
+/// Escapes data and properties of a GitHub workflow command.
+fn gh_escape(s: &str, property: bool) -> String {
+    let mut out = s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A");
+    if property {
+        out = out.replace(':', "%3A").replace(',', "%2C");
+    }
+    out
+}
+
+pub fn github(diags: &Diagnostics, sources: &SourceMap) -> String {
+    let mut out = String::new();
+    for d in diags.iter() {
+        let (file, line, col, end_line, end_col) = position(sources, d.primary.span);
+        let kind = match d.severity() {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let mut msg = d.message.clone();
+        if let Some(h) = &d.help {
+            msg.push_str(&format!("\nhelp: {h}"));
+        }
+        let _ = writeln!(
+            out,
+            "::{kind} file={},line={line},col={col},endLine={end_line},endColumn={end_col},title={}::{}",
+            gh_escape(&file, true),
+            d.code,
+            gh_escape(&msg, false)
+        );
+    }
+    out
+}
+
+/// miette adapter: one diagnostic, its labels in the primary file; labels in
+/// other files become related reports with their own snippet.
+#[derive(Debug)]
+struct MietteDiag {
+    message: String,
+    code: String,
+    severity: miette::Severity,
+    source: miette::NamedSource<String>,
+    labels: Vec<miette::LabeledSpan>,
+    help: Option<String>,
+    related: Vec<MietteDiag>,
+}
+
+impl std::fmt::Display for MietteDiag {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for MietteDiag {}
+
+impl miette::Diagnostic for MietteDiag {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        if self.code.is_empty() {
+            None
+        } else {
+            Some(Box::new(&self.code))
+        }
+    }
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(self.severity)
+    }
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.help.as_ref().map(|h| Box::new(h) as Box<dyn std::fmt::Display>)
+    }
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(&self.source)
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        Some(Box::new(self.labels.iter().cloned()))
+    }
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
+        if self.related.is_empty() {
+            None
+        } else {
+            Some(Box::new(self.related.iter().map(|d| d as &dyn miette::Diagnostic)))
+        }
+    }
+}
+
+fn to_miette(d: &Diagnostic, sources: &SourceMap) -> MietteDiag {
+    let file = d.primary.span.file;
+    let source = sources
+        .get(file)
+        .map(|f| miette::NamedSource::new(f.display_path(), f.text.clone()))
+        .unwrap_or_else(|| miette::NamedSource::new("", String::new()));
+    let labeled = |l: &Label, primary: bool| {
+        let len = (l.span.end - l.span.start) as usize;
+        let mut s = miette::LabeledSpan::new(l.message.clone(), l.span.start as usize, len);
+        if primary {
+            s = miette::LabeledSpan::new_primary_with_span(l.message.clone(), (l.span.start as usize, len));
+        }
+        s
+    };
+    let mut labels = vec![labeled(&d.primary, true)];
+    let mut related = Vec::new();
+    for l in &d.secondary {
+        if l.span.file == file {
+            labels.push(labeled(l, false));
+        } else {
+            let src = sources
+                .get(l.span.file)
+                .map(|f| miette::NamedSource::new(f.display_path(), f.text.clone()))
+                .unwrap_or_else(|| miette::NamedSource::new("", String::new()));
+            related.push(MietteDiag {
+                message: l.message.clone().unwrap_or_else(|| "related".into()),
+                code: String::new(),
+                severity: miette::Severity::Advice,
+                source: src,
+                labels: vec![labeled(l, true)],
+                help: None,
+                related: Vec::new(),
+            });
+        }
+    }
+    let mut help = d.help.clone();
+    for n in &d.notes {
+        help = Some(match help {
+            Some(h) => format!("{h}\nnote: {n}"),
+            None => format!("note: {n}"),
+        });
+    }
+    MietteDiag {
+        message: d.message.clone(),
+        code: d.code.to_string(),
+        severity: match d.severity() {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        },
+        source,
+        labels,
+        help,
+        related,
+    }
+}
+
+pub fn human(diags: &Diagnostics, sources: &SourceMap, color: bool) -> String {
+    let theme = if color {
+        miette::GraphicalTheme::unicode()
+    } else {
+        miette::GraphicalTheme::unicode_nocolor()
+    };
+    let handler = miette::GraphicalReportHandler::new_themed(theme).with_context_lines(1);
+    let mut out = String::new();
+    for d in diags.iter() {
+        let md = to_miette(d, sources);
+        let _ = handler.render_report(&mut out, &md);
+        out.push('\n');
+    }
+    out
+}

@@ -1,0 +1,353 @@
+//! The semantics of a resolved set (SPEC §5, §7, §9): which grants reach a
+//! user at an org, where a role is published, the effective roles, the
+//! decision, and `can_assign`. Checks, queries and tests all ask here.
+
+use std::collections::BTreeSet;
+
+use crate::model::*;
+
+/// Where a grant reaching a user comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Origin {
+    Assignment(AssignmentId),
+    /// Rule, index of the grant item.
+    Rule(RuleId, u32),
+}
+
+/// One grant reaching a user at an org: what, from where, anchored at which org.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Hit {
+    pub grant: Grant,
+    pub origin: Origin,
+    /// The org the grant is made at (the assignment's org, the rule's target).
+    pub anchor: OrgId,
+    pub locked: bool,
+}
+
+/// Why a role is (not) published at an org.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Publication {
+    Entry(OrgId, PublicationEntry),
+    Default(bool),
+}
+
+impl Publication {
+    pub fn published(&self) -> bool {
+        match self {
+            Publication::Entry(_, e) => e.publish,
+            Publication::Default(b) => *b,
+        }
+    }
+}
+
+impl Model {
+    /// Nearest publication entry on the path from `x` to the root, else the default (SPEC §5).
+    pub fn publication(&self, role: RoleId, x: OrgId) -> Publication {
+        let entries = &self.publications[role.index()];
+        if !entries.is_empty() {
+            for a in self.ancestors(x) {
+                if let Some(e) = entries.get(&a) {
+                    return Publication::Entry(a, *e);
+                }
+            }
+        }
+        let r = self.role(role);
+        Publication::Default(match r.owner {
+            Scope::Provider => r.published,
+            Scope::Org(o) => r.published && self.in_subtree(x, o),
+        })
+    }
+
+    pub fn published(&self, role: RoleId, x: OrgId) -> bool {
+        // Entries of a custom role outside its owner's subtree were dropped
+        // when loading, and it is never published there.
+        if let Scope::Org(o) = self.role(role).owner {
+            if !self.in_subtree(x, o) {
+                return false;
+            }
+        }
+        self.publication(role, x).published()
+    }
+
+    pub fn rule_matches(&self, rule: &Rule, u: UserId) -> bool {
+        let user = self.user(u);
+        let w = &rule.when;
+        self.in_scope(user.home, rule.scope)
+            && w.owner.is_none_or(|o| o == user.owner)
+            && w.identity.as_ref().is_none_or(|t| *t == user.identity)
+            && w.org_kind
+                .as_ref()
+                .is_none_or(|k| self.org(user.home).kind_label.as_ref() == Some(k))
+            && w.org.is_none_or(|o| self.in_subtree(user.home, o))
+            && w.attributes
+                .iter()
+                .all(|(k, v)| user.attributes.iter().any(|(uk, uv)| uk == k && uv == v))
+    }
+
+    fn place_matches(&self, place: &Place, home: OrgId, y: OrgId) -> bool {
+        match place {
+            Place::Home => y == home,
+            Place::Descendants(kinds) => {
+                y != home
+                    && self.in_subtree(y, home)
+                    && kinds.as_ref().is_none_or(|ks| self.org(y).kind.is_some_and(|k| ks.contains(&k)))
+            }
+            Place::DescendantLabels(labels) => {
+                y != home
+                    && self.in_subtree(y, home)
+                    && self.org(y).kind_label.as_ref().is_some_and(|k| labels.contains(k))
+            }
+        }
+    }
+
+    /// Every grant that reaches user `u` at org `x`, before publication.
+    pub fn hits(&self, u: UserId, x: OrgId) -> Vec<Hit> {
+        let user = self.user(u);
+        let mut out = Vec::new();
+        let reaches = |a: &Assignment| a.org == x || (a.inherit && self.in_subtree(x, a.org));
+        let allowed = |g: Grant| match g {
+            Grant::Role(r) => self.role(r).allows_identity(&user.identity),
+            Grant::Policy(_) => true,
+        };
+        for id in &self.user_assignments[u.index()] {
+            let a = &self.assignments[id.index()];
+            if reaches(a) {
+                out.push(Hit {
+                    grant: a.grant,
+                    origin: Origin::Assignment(*id),
+                    anchor: a.org,
+                    locked: a.locked,
+                });
+            }
+        }
+        for anc in self.ancestors(user.home) {
+            for id in &self.org_assignments[anc.index()] {
+                let a = &self.assignments[id.index()];
+                if reaches(a) && allowed(a.grant) {
+                    out.push(Hit {
+                        grant: a.grant,
+                        origin: Origin::Assignment(*id),
+                        anchor: a.org,
+                        locked: a.locked,
+                    });
+                }
+            }
+        }
+        for (ri, rule) in self.rules.iter().enumerate() {
+            if !self.rule_matches(rule, u) {
+                continue;
+            }
+            for (gi, g) in rule.grants.iter().enumerate() {
+                // The org the item is anchored at: x itself, or with `inherit`
+                // the nearest ancestor of x that the item targets.
+                let anchor = if g.inherit {
+                    self.ancestors(x)
+                        .find(|y| g.at.iter().any(|p| self.place_matches(p, user.home, *y)))
+                } else {
+                    g.at.iter().any(|p| self.place_matches(p, user.home, x)).then_some(x)
+                };
+                let Some(anchor) = anchor else { continue };
+                for (r, _) in &g.roles {
+                    if allowed(Grant::Role(*r)) {
+                        out.push(Hit {
+                            grant: Grant::Role(*r),
+                            origin: Origin::Rule(RuleId(ri as u32), gi as u32),
+                            anchor,
+                            locked: rule.locked,
+                        });
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Roles that count at `x`: active, allowed for the user, published at `x`.
+    pub fn base_roles(&self, u: UserId, x: OrgId, hits: &[Hit]) -> BTreeSet<RoleId> {
+        let identity = &self.user(u).identity;
+        hits.iter()
+            .filter_map(|h| match h.grant {
+                Grant::Role(r) => Some(r),
+                Grant::Policy(_) => None,
+            })
+            .filter(|r| {
+                let role = self.role(*r);
+                role.active && role.allows_identity(identity) && self.published(*r, x)
+            })
+            .collect()
+    }
+
+    /// Closure of `base` under `includes`, never through (or to) a disabled
+    /// role or one the user's identity type may not hold (SPEC §4).
+    pub fn closure(&self, identity: &str, base: impl IntoIterator<Item = RoleId>) -> BTreeSet<RoleId> {
+        let mut held = BTreeSet::new();
+        let mut stack: Vec<RoleId> = base.into_iter().collect();
+        while let Some(r) = stack.pop() {
+            let role = self.role(r);
+            if !role.active || !role.allows_identity(identity) || !held.insert(r) {
+                continue;
+            }
+            if !role.cyclic {
+                stack.extend(role.includes.iter().map(|(i, _)| *i));
+            }
+        }
+        held
+    }
+
+    /// The effective roles of `u` at `x` (SPEC §5).
+    pub fn roles_at(&self, u: UserId, x: OrgId) -> BTreeSet<RoleId> {
+        let hits = self.hits(u, x);
+        self.closure(&self.user(u).identity, self.base_roles(u, x, &hits))
+    }
+
+    /// Access policies reaching `u` at `x` (no publication).
+    pub fn policies_at(&self, u: UserId, x: OrgId) -> BTreeSet<PolicyId> {
+        self.hits(u, x)
+            .iter()
+            .filter_map(|h| match h.grant {
+                Grant::Policy(p) => Some(p),
+                Grant::Role(_) => None,
+            })
+            .collect()
+    }
+
+    /// The decision (SPEC §5).
+    pub fn allow(&self, u: UserId, perm: PermId, x: OrgId) -> bool {
+        let hits = self.hits(u, x);
+        let roles = self.closure(&self.user(u).identity, self.base_roles(u, x, &hits));
+        if !roles.iter().any(|r| self.role(*r).perms.contains(perm.index())) {
+            return false;
+        }
+        let (module, _) = self.perms[perm.index()];
+        if !self.modules[module.index()].gated {
+            return true;
+        }
+        hits.iter().any(|h| match h.grant {
+            Grant::Policy(p) => self.policies[p.index()].modules.contains(&module),
+            Grant::Role(_) => false,
+        })
+    }
+
+    /// May `admin` give `role` to `user` at `x` (SPEC §7, §14.6)?
+    pub fn can_assign(&self, admin: UserId, role: RoleId, user: UserId, x: OrgId) -> bool {
+        self.can_assign_why(admin, role, user, x).is_ok()
+    }
+
+    /// As [`Model::can_assign`], with the first condition that fails.
+    pub fn can_assign_why(&self, admin: UserId, role: RoleId, user: UserId, x: OrgId) -> Result<(), String> {
+        let r = self.role(role);
+        let name = self.role_display(role);
+        if !r.active {
+            return Err(format!("role `{name}` is disabled"));
+        }
+        if r.locked {
+            return Err(format!("role `{name}` is locked by the provider"));
+        }
+        if !self.published(role, x) {
+            return Err(format!("role `{name}` is not published at `{}`", self.org(x).id));
+        }
+        let target = self.user(user);
+        if !r.allows_identity(&target.identity) {
+            return Err(format!(
+                "identity type `{}` of `{}` may not hold role `{name}`",
+                target.identity, target.id
+            ));
+        }
+        if admin == user && r.self_service {
+            return Ok(());
+        }
+        if r.assignable_by.is_empty() {
+            return Err(format!("role `{name}` has no `assignable_by`: only files assign it"));
+        }
+        let at_x = self.roles_at(admin, x);
+        let at_home = self.roles_at(admin, target.home);
+        if r.assignable_by.iter().any(|q| at_x.contains(q) && at_home.contains(q)) {
+            return Ok(());
+        }
+        let needed: Vec<String> = r.assignable_by.iter().map(|q| format!("`{}`", self.role_display(*q))).collect();
+        Err(format!(
+            "`{}` holds none of {} both at `{}` and at `{}`'s home org `{}`",
+            self.user(admin).id,
+            needed.join(", "),
+            self.org(x).id,
+            target.id,
+            self.org(target.home).id
+        ))
+    }
+
+    /// Orgs where the held roles of `u` can change: every anchor of a grant,
+    /// and every publication boundary inside an inherited grant's subtree.
+    /// The roles held anywhere are held at one of these (SPEC §6 checks).
+    pub fn candidate_orgs(&self, u: UserId) -> BTreeSet<OrgId> {
+        let user = self.user(u);
+        let mut anchors: Vec<(OrgId, bool, Option<RoleId>)> = Vec::new();
+        for id in &self.user_assignments[u.index()] {
+            let a = &self.assignments[id.index()];
+            if let Grant::Role(r) = a.grant {
+                anchors.push((a.org, a.inherit, Some(r)));
+            }
+        }
+        for anc in self.ancestors(user.home) {
+            for id in &self.org_assignments[anc.index()] {
+                let a = &self.assignments[id.index()];
+                if let Grant::Role(r) = a.grant {
+                    anchors.push((a.org, a.inherit, Some(r)));
+                }
+            }
+        }
+        for rule in &self.rules {
+            if !self.rule_matches(rule, u) {
+                continue;
+            }
+            for g in &rule.grants {
+                for y in self.rule_targets(g, user.home) {
+                    for (r, _) in &g.roles {
+                        anchors.push((y, g.inherit, Some(*r)));
+                    }
+                }
+            }
+        }
+        let mut out = BTreeSet::new();
+        for (org, inherit, role) in anchors {
+            out.insert(org);
+            if !inherit {
+                continue;
+            }
+            if let Some(r) = role {
+                for e in self.publications[r.index()].keys() {
+                    if self.in_subtree(*e, org) {
+                        out.insert(*e);
+                    }
+                }
+                if let Scope::Org(o) = self.role(r).owner {
+                    if self.in_subtree(o, org) {
+                        out.insert(o);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The orgs a rule's grant item targets for a user homed at `home`.
+    pub fn rule_targets(&self, g: &RuleGrant, home: OrgId) -> Vec<OrgId> {
+        let mut out = Vec::new();
+        let lo = self.pre[home.index()] as usize;
+        let hi = self.end[home.index()] as usize;
+        for p in &g.at {
+            match p {
+                Place::Home => out.push(home),
+                _ => {
+                    for y in self.preorder.get(lo + 1..hi).unwrap_or(&[]) {
+                        if self.place_matches(p, home, *y) {
+                            out.push(*y);
+                        }
+                    }
+                }
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+}

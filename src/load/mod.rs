@@ -1,0 +1,408 @@
+//! Stage 1: find the files of a policy set, parse them (YAML or TOML) into
+//! span-carrying trees, and deserialise each section item by item, so that
+//! one bad item or file never hides the problems of the others.
+
+pub mod de;
+pub mod node;
+pub mod raw;
+mod toml;
+mod yaml;
+
+use std::path::{Path, PathBuf};
+
+use self::de::{from_node, Spanned};
+use self::node::{Node, Value};
+use self::raw::*;
+use crate::diag::{did_you_mean, Code, Diagnostic, Diagnostics};
+use crate::source::{FileId, Located, SourceFile, SourceMap, Span};
+
+/// Bounds on hostile input.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    pub max_file_size: u64,
+    pub max_depth: usize,
+    pub max_alias_nodes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_file_size: 256 * 1024 * 1024,
+            max_depth: 64,
+            max_alias_nodes: 1_000_000,
+        }
+    }
+}
+
+/// A failure to read the set at all (exit code 2), as opposed to a diagnostic.
+#[derive(Debug)]
+pub enum LoadError {
+    NotFound(PathBuf),
+    Io(PathBuf, std::io::Error),
+    NoPolicyFiles(Vec<PathBuf>),
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LoadError::NotFound(p) => write!(f, "path `{}` does not exist", p.display()),
+            LoadError::Io(p, e) => write!(f, "cannot read `{}`: {e}", p.display()),
+            LoadError::NoPolicyFiles(ps) => {
+                let list: Vec<String> = ps.iter().map(|p| format!("`{}`", p.display())).collect();
+                write!(f, "no policy files (*.yaml, *.yml, *.toml) found in {}", list.join(", "))
+            }
+        }
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+/// A map-section entry: its id (with the key's span) and its body.
+#[derive(Debug, Clone)]
+pub struct Item<T> {
+    pub id: Located<String>,
+    pub body: T,
+}
+
+/// One policy file after loading.
+#[derive(Debug, Default)]
+pub struct PolicyFile {
+    pub file: FileId,
+    pub scope: Located<String>,
+    /// Sections present in the file, with the span of their key (for E010).
+    pub sections: Vec<Located<String>>,
+    pub modules: Vec<Item<RawModule>>,
+    pub policies: Vec<Item<RawPolicy>>,
+    pub kinds: Vec<Item<RawKind>>,
+    pub orgs: Vec<Item<RawOrg>>,
+    pub users: Vec<Item<RawUser>>,
+    pub roles: Vec<Item<RawRole>>,
+    pub assignments: Vec<Spanned<RawAssignment>>,
+    pub publications: Vec<Spanned<RawPublication>>,
+    pub exclusions: Vec<Spanned<RawExclusion>>,
+    pub automatic: Vec<Spanned<RawRule>>,
+}
+
+impl Default for Located<String> {
+    fn default() -> Self {
+        Located::new(String::new(), Span::default())
+    }
+}
+
+impl PolicyFile {
+    pub fn is_provider(&self) -> bool {
+        self.scope.value == "provider"
+    }
+}
+
+/// Everything read from disk for one run.
+#[derive(Debug, Default)]
+pub struct LoadedSet {
+    pub sources: SourceMap,
+    pub files: Vec<PolicyFile>,
+    /// Test files found beside the policies (SPEC §10), not yet parsed.
+    pub test_paths: Vec<PathBuf>,
+    pub diagnostics: Diagnostics,
+}
+
+pub fn is_test_file(name: &str) -> bool {
+    [".test.yaml", ".test.yml", ".test.toml"]
+        .iter()
+        .any(|s| name.ends_with(s))
+}
+
+fn is_policy_ext(name: &str) -> bool {
+    [".yaml", ".yml", ".toml"].iter().any(|s| name.ends_with(s))
+}
+
+/// Finds policy and test files under `paths`, in sorted path order.
+pub fn discover(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<PathBuf>), LoadError> {
+    let mut policies = Vec::new();
+    let mut tests = Vec::new();
+    for path in paths {
+        let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => LoadError::NotFound(path.clone()),
+            _ => LoadError::Io(path.clone(), e),
+        })?;
+        if meta.is_dir() {
+            walk(path, 0, &mut policies, &mut tests)?;
+        } else {
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            if is_test_file(&name) {
+                tests.push(path.clone());
+            } else {
+                policies.push(path.clone());
+            }
+        }
+    }
+    policies.sort();
+    policies.dedup();
+    tests.sort();
+    tests.dedup();
+    Ok((policies, tests))
+}
+
+fn walk(dir: &Path, depth: usize, policies: &mut Vec<PathBuf>, tests: &mut Vec<PathBuf>) -> Result<(), LoadError> {
+    if depth > 64 {
+        return Ok(());
+    }
+    let entries = std::fs::read_dir(dir).map_err(|e| LoadError::Io(dir.to_path_buf(), e))?;
+    let mut children: Vec<PathBuf> = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| LoadError::Io(dir.to_path_buf(), e))?;
+        children.push(entry.path());
+    }
+    children.sort();
+    for child in children {
+        let name = child.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        if name.starts_with('.') {
+            continue;
+        }
+        let Ok(meta) = std::fs::metadata(&child) else { continue };
+        if meta.is_dir() {
+            walk(&child, depth + 1, policies, tests)?;
+        } else if is_test_file(&name) {
+            tests.push(child);
+        } else if is_policy_ext(&name) {
+            policies.push(child);
+        }
+    }
+    Ok(())
+}
+
+/// Reads one file into the source map. Returns `None` (with a diagnostic)
+/// when it is too large or not UTF-8.
+pub fn read_source(
+    path: &Path,
+    limits: &Limits,
+    sources: &mut SourceMap,
+    diagnostics: &mut Diagnostics,
+) -> Result<Option<FileId>, LoadError> {
+    let meta = std::fs::metadata(path).map_err(|e| LoadError::Io(path.to_path_buf(), e))?;
+    if meta.len() > limits.max_file_size {
+        let id = sources.add(SourceFile::new(path.to_path_buf(), String::new()));
+        diagnostics.push(Diagnostic::new(
+            Code::E001,
+            Span::file_start(id),
+            format!(
+                "file is {} bytes, more than the limit of {} bytes",
+                meta.len(),
+                limits.max_file_size
+            ),
+        ).with_help("raise the limit with `--max-file-size` if this file is genuine"));
+        return Ok(None);
+    }
+    let bytes = std::fs::read(path).map_err(|e| LoadError::Io(path.to_path_buf(), e))?;
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(Some(sources.add(SourceFile::new(path.to_path_buf(), text)))),
+        Err(err) => {
+            let at = err.utf8_error().valid_up_to();
+            let text = String::from_utf8_lossy(err.as_bytes()).into_owned();
+            let id = sources.add(SourceFile::new(path.to_path_buf(), text));
+            diagnostics.push(
+                Diagnostic::new(Code::E001, Span::new(id, at, at + 1), "file is not valid UTF-8")
+                    .with_label("invalid byte here")
+                    .with_help("policy files must be UTF-8 text"),
+            );
+            Ok(None)
+        }
+    }
+}
+
+/// Parses a file's text into a node tree by its extension.
+pub fn parse_tree(id: FileId, sources: &SourceMap, limits: &Limits, diagnostics: &mut Diagnostics) -> Option<Node> {
+    let source = sources.get(id)?;
+    let is_toml = source.path.extension().is_some_and(|e| e == "toml");
+    let (node, diags) = if is_toml {
+        toml::parse(id, source, limits)
+    } else {
+        yaml::parse(id, source, limits)
+    };
+    diagnostics.extend(diags);
+    node
+}
+
+/// Loads every policy file under `paths`.
+pub fn load_set(paths: &[PathBuf], limits: &Limits) -> Result<LoadedSet, LoadError> {
+    let (policy_paths, test_paths) = discover(paths)?;
+    if policy_paths.is_empty() {
+        return Err(LoadError::NoPolicyFiles(paths.to_vec()));
+    }
+    let mut set = LoadedSet {
+        test_paths,
+        ..LoadedSet::default()
+    };
+    for path in &policy_paths {
+        let Some(id) = read_source(path, limits, &mut set.sources, &mut set.diagnostics)? else {
+            continue;
+        };
+        let Some(root) = parse_tree(id, &set.sources, limits, &mut set.diagnostics) else {
+            continue;
+        };
+        if let Some(file) = read_policy_file(id, &root, &mut set.diagnostics) {
+            set.files.push(file);
+        }
+    }
+    Ok(set)
+}
+
+pub fn is_valid_id(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && b.len() <= 128
+        && (b[0].is_ascii_lowercase() || b[0].is_ascii_digit())
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'_' | b'.' | b'-'))
+}
+
+fn bad_id(what: &str, id: &Located<String>) -> Diagnostic {
+    Diagnostic::new(Code::E002, id.span, format!("invalid {what} id `{}`", id.value))
+        .with_label("not a valid id")
+        .with_help("ids are lowercase letters, digits, `_`, `.` and `-`, start with a letter or digit, and are at most 128 bytes")
+}
+
+/// Turns one parsed file into its sections, reporting shape problems.
+pub fn read_policy_file(file: FileId, root: &Node, diags: &mut Diagnostics) -> Option<PolicyFile> {
+    let Some(entries) = root.as_map() else {
+        let what = if root.is_null() { "empty".to_string() } else { format!("{}, not a map", root.describe()) };
+        diags.push(
+            Diagnostic::new(Code::E002, Span::new(file, root.span.start as usize, root.span.start as usize), format!("policy file is {what}"))
+                .with_help("a policy file is a map that starts with `scope: provider` or `scope: <org id>`"),
+        );
+        return None;
+    };
+    let mut out = PolicyFile {
+        file,
+        ..PolicyFile::default()
+    };
+    let scope = entries.iter().find(|e| e.key.value == "scope");
+    match scope.map(|e| (&e.value, e.value.scalar_text())) {
+        None => {
+            diags.push(
+                Diagnostic::new(Code::E002, Span::new(file, root.span.start as usize, root.span.start as usize), "missing required key `scope`")
+                    .with_help("start the file with `scope: provider` or `scope: <org id>`"),
+            );
+            return None;
+        }
+        Some((node, Some(text))) if !matches!(node.value, Value::Seq(_) | Value::Map(_)) && !node.is_null() => {
+            let scope = Located::new(text, node.span);
+            if scope.value != "provider" && !is_valid_id(&scope.value) {
+                diags.push(bad_id("scope org", &scope));
+                return None;
+            }
+            out.scope = scope;
+        }
+        Some((node, _)) => {
+            diags.push(Diagnostic::new(
+                Code::E002,
+                node.span,
+                format!("`scope` must be `provider` or an org id, found {}", node.describe()),
+            ));
+            return None;
+        }
+    }
+    for entry in entries {
+        let key = entry.key.value.as_str();
+        if key == "scope" {
+            continue;
+        }
+        if !FILE_KEYS.contains(&key) {
+            let help = match did_you_mean(key, FILE_KEYS.iter().copied()) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => format!("valid top-level keys: {}", FILE_KEYS.join(", ")),
+            };
+            diags.push(
+                Diagnostic::new(Code::E002, entry.key.span, format!("unknown key `{key}`"))
+                    .with_label("not a policy file section")
+                    .with_help(help),
+            );
+            continue;
+        }
+        if key == "description" {
+            if let Err(e) = from_node::<String>(&entry.value) {
+                diags.push(e.into_diagnostic(entry.value.span));
+            }
+            continue;
+        }
+        out.sections.push(entry.key.clone());
+        match key {
+            "modules" => out.modules = map_section(&entry.value, key, "module", diags),
+            "policies" => out.policies = map_section(&entry.value, key, "policy", diags),
+            "kinds" => out.kinds = map_section(&entry.value, key, "kind", diags),
+            "orgs" => out.orgs = map_section(&entry.value, key, "org", diags),
+            "users" => out.users = map_section(&entry.value, key, "user", diags),
+            "roles" => out.roles = map_section(&entry.value, key, "role", diags),
+            "assignments" => out.assignments = list_section(&entry.value, key, diags),
+            "publications" => out.publications = list_section(&entry.value, key, diags),
+            "exclusions" => out.exclusions = list_section(&entry.value, key, diags),
+            "automatic" => out.automatic = list_section(&entry.value, key, diags),
+            _ => {}
+        }
+    }
+    Some(out)
+}
+
+fn map_section<T: serde::de::DeserializeOwned>(
+    node: &Node,
+    section: &str,
+    what: &str,
+    diags: &mut Diagnostics,
+) -> Vec<Item<T>> {
+    if node.is_null() {
+        return Vec::new();
+    }
+    let Some(entries) = node.as_map() else {
+        diags.push(Diagnostic::new(
+            Code::E002,
+            node.span,
+            format!("`{section}` must be a map of id to {what}, found {}", node.describe()),
+        ));
+        return Vec::new();
+    };
+    let mut items = Vec::with_capacity(entries.len());
+    for entry in entries {
+        if !is_valid_id(&entry.key.value) {
+            diags.push(bad_id(what, &entry.key));
+            continue;
+        }
+        // `id: {}` and `id:` (null) both mean an item with every default.
+        let empty = Node {
+            span: entry.value.span,
+            value: Value::Map(Vec::new()),
+        };
+        let body_node = if entry.value.is_null() { &empty } else { &entry.value };
+        match from_node::<T>(body_node) {
+            Ok(body) => items.push(Item {
+                id: entry.key.clone(),
+                body,
+            }),
+            Err(e) => diags.push(e.into_diagnostic(entry.value.span)),
+        }
+    }
+    items
+}
+
+fn list_section<T: serde::de::DeserializeOwned>(node: &Node, section: &str, diags: &mut Diagnostics) -> Vec<Spanned<T>> {
+    if node.is_null() {
+        return Vec::new();
+    }
+    let Value::Seq(elements) = &node.value else {
+        diags.push(Diagnostic::new(
+            Code::E002,
+            node.span,
+            format!("`{section}` must be a list, found {}", node.describe()),
+        ));
+        return Vec::new();
+    };
+    let mut items = Vec::with_capacity(elements.len());
+    for element in elements {
+        match from_node::<T>(element) {
+            Ok(value) => items.push(Spanned {
+                span: element.span,
+                value,
+            }),
+            Err(e) => diags.push(e.into_diagnostic(element.span)),
+        }
+    }
+    items
+}

@@ -1,0 +1,235 @@
+//! YAML text -> [`Node`] tree, from saphyr's event stream, keeping spans.
+//!
+//! Building the tree ourselves (rather than deserialising straight into
+//! types) lets us bound nesting and alias expansion, report duplicate keys as
+//! E003 with both places, and keep plain scalars untyped until the model says
+//! what it expects there.
+
+use std::collections::HashMap;
+
+use saphyr_parser::{Event, Parser, ScalarStyle, Span as YSpan};
+
+use super::node::{Entry, Node, Value};
+use super::Limits;
+use crate::diag::{Code, Diagnostic};
+use crate::source::{FileId, Located, SourceFile, Span};
+
+enum Frame {
+    Seq {
+        start: Span,
+        anchor: usize,
+        items: Vec<Node>,
+    },
+    Map {
+        start: Span,
+        anchor: usize,
+        entries: Vec<Entry>,
+        /// The key waiting for its value; `Some(None)` discards the value of a bad key.
+        key: Option<Option<Located<String>>>,
+        seen: HashMap<String, Span>,
+    },
+}
+
+struct Builder<'a> {
+    file: FileId,
+    source: &'a SourceFile,
+    limits: &'a Limits,
+    stack: Vec<Frame>,
+    anchors: HashMap<usize, Node>,
+    alias_budget: usize,
+    root: Option<Node>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// Parses one YAML document. Returns the root (if the text parsed) and the
+/// problems found; syntax errors stop the file, duplicate keys do not.
+pub fn parse(file: FileId, source: &SourceFile, limits: &Limits) -> (Option<Node>, Vec<Diagnostic>) {
+    let mut b = Builder {
+        file,
+        source,
+        limits,
+        stack: Vec::new(),
+        anchors: HashMap::new(),
+        alias_budget: limits.max_alias_nodes,
+        root: None,
+        diagnostics: Vec::new(),
+    };
+    let mut parser = Parser::new_from_str(&source.text);
+    let mut documents = 0usize;
+    while let Some(next) = parser.next_event() {
+        let (event, yspan) = match next {
+            Ok(ev) => ev,
+            Err(err) => {
+                let m = err.marker();
+                let at = source.offset_of(m.line(), m.col());
+                b.diagnostics.push(
+                    Diagnostic::new(Code::E001, Span::new(file, at, at), format!("invalid YAML: {}", err.info()))
+                        .with_label("here"),
+                );
+                return (None, b.diagnostics);
+            }
+        };
+        let span = b.span(yspan);
+        let result = match event {
+            Event::DocumentStart(_) => {
+                documents += 1;
+                if documents > 1 {
+                    Err(Diagnostic::new(Code::E001, span, "a policy file holds one YAML document")
+                        .with_label("second document starts here")
+                        .with_help("split the documents into separate files"))
+                } else {
+                    Ok(())
+                }
+            }
+            Event::Scalar(text, style, anchor, tag) => {
+                let quoted = !matches!(style, ScalarStyle::Plain)
+                    || tag.as_ref().is_some_and(|t| t.is_yaml_core_schema() && t.suffix == "str");
+                let value = if quoted {
+                    Value::Str(text.into_owned())
+                } else {
+                    Value::Plain(text.into_owned())
+                };
+                b.complete(Node { span, value }, anchor)
+            }
+            Event::SequenceStart(anchor, _) => b.open(Frame::Seq {
+                start: span,
+                anchor,
+                items: Vec::new(),
+            }),
+            Event::MappingStart(anchor, _) => b.open(Frame::Map {
+                start: span,
+                anchor,
+                entries: Vec::new(),
+                key: None,
+                seen: HashMap::new(),
+            }),
+            Event::SequenceEnd | Event::MappingEnd => b.close(span),
+            Event::Alias(id) => b.alias(id, span),
+            Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => Ok(()),
+        };
+        if let Err(d) = result {
+            b.diagnostics.push(d);
+            return (None, b.diagnostics);
+        }
+    }
+    (b.root, b.diagnostics)
+}
+
+impl Builder<'_> {
+    fn span(&self, s: YSpan) -> Span {
+        let start = self.source.offset_of(s.start.line(), s.start.col());
+        let end = self.source.offset_of(s.end.line(), s.end.col()).max(start);
+        Span::new(self.file, start, end)
+    }
+
+    fn open(&mut self, frame: Frame) -> Result<(), Diagnostic> {
+        if self.stack.len() >= self.limits.max_depth {
+            let start = match &frame {
+                Frame::Seq { start, .. } | Frame::Map { start, .. } => *start,
+            };
+            return Err(Diagnostic::new(
+                Code::E001,
+                start,
+                format!("nesting deeper than {} levels", self.limits.max_depth),
+            )
+            .with_label("too deep here"));
+        }
+        self.stack.push(frame);
+        Ok(())
+    }
+
+    fn close(&mut self, end: Span) -> Result<(), Diagnostic> {
+        let Some(frame) = self.stack.pop() else {
+            return Ok(());
+        };
+        let (node, anchor) = match frame {
+            Frame::Seq { start, anchor, items } => (
+                Node {
+                    span: Span::new(self.file, start.start as usize, end.end.max(start.end) as usize),
+                    value: Value::Seq(items),
+                },
+                anchor,
+            ),
+            Frame::Map {
+                start, anchor, entries, ..
+            } => {
+                let last_end = entries.last().map(|e| e.value.span.end).unwrap_or(start.end);
+                (
+                    Node {
+                        span: Span::new(self.file, start.start as usize, last_end.max(start.end) as usize),
+                        value: Value::Map(entries),
+                    },
+                    anchor,
+                )
+            }
+        };
+        self.complete(node, anchor)
+    }
+
+    fn alias(&mut self, id: usize, span: Span) -> Result<(), Diagnostic> {
+        let Some(target) = self.anchors.get(&id) else {
+            return Err(Diagnostic::new(Code::E001, span, "alias to an unknown anchor"));
+        };
+        let size = target.size();
+        if size > self.alias_budget {
+            return Err(Diagnostic::new(
+                Code::E001,
+                span,
+                format!(
+                    "aliases expand to more than {} nodes",
+                    self.limits.max_alias_nodes
+                ),
+            )
+            .with_label("expansion budget exhausted here")
+            .with_help("YAML aliases are copied where used; a chain of them can grow exponentially"));
+        }
+        self.alias_budget -= size;
+        let node = target.clone();
+        self.complete(node, 0)
+    }
+
+    fn complete(&mut self, node: Node, anchor: usize) -> Result<(), Diagnostic> {
+        if anchor != 0 {
+            self.anchors.insert(anchor, node.clone());
+        }
+        match self.stack.last_mut() {
+            None => {
+                if self.root.is_none() {
+                    self.root = Some(node);
+                }
+            }
+            Some(Frame::Seq { items, .. }) => items.push(node),
+            Some(Frame::Map {
+                entries, key, seen, ..
+            }) => match key.take() {
+                None => match &node.value {
+                    Value::Str(s) | Value::Plain(s) => {
+                        *key = Some(Some(Located::new(s.clone(), node.span)));
+                    }
+                    _ => {
+                        self.diagnostics.push(
+                            Diagnostic::new(Code::E002, node.span, format!("a map key must be a string, found {}", node.describe()))
+                                .with_label("not a valid key"),
+                        );
+                        *key = Some(None);
+                    }
+                },
+                Some(None) => {}
+                Some(Some(k)) => {
+                    if let Some(first) = seen.get(&k.value) {
+                        self.diagnostics.push(
+                            Diagnostic::new(Code::E003, k.span, format!("duplicate key `{}` in this map", k.value))
+                                .with_label("second definition")
+                                .with_secondary(*first, "first defined here")
+                                .with_help("remove one of the two entries"),
+                        );
+                    } else {
+                        seen.insert(k.value.clone(), k.span);
+                        entries.push(Entry { key: k, value: node });
+                    }
+                }
+            },
+        }
+        Ok(())
+    }
+}

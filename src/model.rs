@@ -1,0 +1,392 @@
+//! The resolved policy set: dense ids, resolved references, and the source
+//! span of everything a diagnostic or an explanation may point at.
+
+use std::collections::HashMap;
+
+use crate::source::{FileId, Span};
+
+macro_rules! dense_id {
+    ($($name:ident),*) => {$(
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(pub u32);
+        impl $name {
+            pub fn index(self) -> usize { self.0 as usize }
+        }
+    )*};
+}
+
+dense_id!(OrgId, UserId, RoleId, ModuleId, PolicyId, PermId, AssignmentId, RuleId, ExclusionId, KindId);
+
+/// Who administers a file, and who owns a role.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Scope {
+    Provider,
+    Org(OrgId),
+}
+
+#[derive(Debug, Clone)]
+pub struct Kind {
+    pub id: String,
+    pub parents: Vec<KindId>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct Org {
+    pub id: String,
+    pub parent: Option<OrgId>,
+    pub kind: Option<KindId>,
+    /// The kind label as written (kinds are free labels when none are declared).
+    pub kind_label: Option<String>,
+    pub span: Span,
+    pub parent_span: Option<Span>,
+    pub kind_span: Option<Span>,
+    pub file: FileId,
+}
+
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: String,
+    pub home: OrgId,
+    pub identity: String,
+    pub owner: bool,
+    pub attributes: Vec<(String, String)>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct Module {
+    pub id: String,
+    pub actions: Vec<String>,
+    pub gated: bool,
+    /// Id of the module's first permission; its actions follow densely.
+    pub first_perm: u32,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub id: String,
+    pub modules: Vec<ModuleId>,
+    pub span: Span,
+}
+
+/// A fixed-size set of small integers (permissions, roles).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BitSet {
+    words: Vec<u64>,
+}
+
+impl BitSet {
+    pub fn new(len: usize) -> BitSet {
+        BitSet {
+            words: vec![0; len.div_ceil(64)],
+        }
+    }
+    pub fn insert(&mut self, i: usize) {
+        if let Some(w) = self.words.get_mut(i / 64) {
+            *w |= 1 << (i % 64);
+        }
+    }
+    pub fn remove(&mut self, i: usize) {
+        if let Some(w) = self.words.get_mut(i / 64) {
+            *w &= !(1 << (i % 64));
+        }
+    }
+    pub fn contains(&self, i: usize) -> bool {
+        self.words.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
+    }
+    pub fn union_with(&mut self, other: &BitSet) {
+        for (a, b) in self.words.iter_mut().zip(&other.words) {
+            *a |= b;
+        }
+    }
+    pub fn difference_with(&mut self, other: &BitSet) {
+        for (a, b) in self.words.iter_mut().zip(&other.words) {
+            *a &= !b;
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.words.iter().all(|w| *w == 0)
+    }
+    pub fn is_subset(&self, other: &BitSet) -> bool {
+        self.words.iter().zip(&other.words).all(|(a, b)| a & !b == 0)
+    }
+    pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        self.words.iter().enumerate().flat_map(|(wi, &w)| {
+            let mut w = w;
+            std::iter::from_fn(move || {
+                if w == 0 {
+                    None
+                } else {
+                    let b = w.trailing_zeros() as usize;
+                    w &= w - 1;
+                    Some(wi * 64 + b)
+                }
+            })
+        })
+    }
+    pub fn words(&self) -> &[u64] {
+        &self.words
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Role {
+    pub owner: Scope,
+    pub name: String,
+    pub span: Span,
+    pub file: FileId,
+    pub active: bool,
+    pub locked: bool,
+    pub published: bool,
+    pub self_service: bool,
+    pub approval: Option<String>,
+    /// `None`: any identity type may hold it.
+    pub identity_types: Option<Vec<String>>,
+    pub includes: Vec<(RoleId, Span)>,
+    pub from: Option<(RoleId, Span)>,
+    pub assignable_by: Vec<RoleId>,
+    /// Own grants, expanded.
+    pub own: BitSet,
+    /// Own grants plus the cloned part (what holding this role alone confers).
+    pub perms: BitSet,
+    /// Part of an `includes`/`from` cycle: its links were not followed.
+    pub cyclic: bool,
+}
+
+impl Role {
+    pub fn allows_identity(&self, identity: &str) -> bool {
+        self.identity_types
+            .as_ref()
+            .is_none_or(|types| types.iter().any(|t| t == identity))
+    }
+}
+
+/// What an assignment gives: a role (subject to publication) or an access policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Grant {
+    Role(RoleId),
+    Policy(PolicyId),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Target {
+    User(UserId),
+    Org,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Assigner {
+    Admin(UserId),
+    SelfService,
+}
+
+#[derive(Debug, Clone)]
+pub struct Assignment {
+    pub grant: Grant,
+    pub target: Target,
+    pub org: OrgId,
+    pub inherit: bool,
+    pub by: Option<(Assigner, Span)>,
+    pub locked: bool,
+    pub span: Span,
+    pub grant_span: Span,
+    pub org_span: Span,
+    pub scope: Scope,
+    /// Path order then position: the order W104 uses to pick "the later one".
+    pub order: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Place {
+    Home,
+    Descendants(Option<Vec<KindId>>),
+    /// Descendants of these kind labels (when no kinds are declared).
+    DescendantLabels(Vec<String>),
+}
+
+#[derive(Debug, Clone)]
+pub struct RuleGrant {
+    pub roles: Vec<(RoleId, Span)>,
+    pub at: Vec<Place>,
+    pub inherit: bool,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Condition {
+    pub owner: Option<bool>,
+    pub identity: Option<String>,
+    pub org_kind: Option<String>,
+    pub org: Option<OrgId>,
+    pub attributes: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub name: Option<String>,
+    pub scope: Scope,
+    pub when: Condition,
+    pub grants: Vec<RuleGrant>,
+    pub locked: bool,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Per {
+    User,
+    Org,
+}
+
+#[derive(Debug, Clone)]
+pub struct Exclusion {
+    pub name: Option<String>,
+    pub scope: Scope,
+    pub roles: Vec<RoleId>,
+    pub max: u32,
+    pub per: Per,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PublicationEntry {
+    pub publish: bool,
+    pub locked: bool,
+    /// The scope of the file that wrote the entry.
+    pub scope: Scope,
+    pub span: Span,
+}
+
+/// The whole resolved set.
+#[derive(Debug, Default)]
+pub struct Model {
+    pub kinds: Vec<Kind>,
+    pub kinds_declared: bool,
+    pub orgs: Vec<Org>,
+    pub users: Vec<User>,
+    pub modules: Vec<Module>,
+    /// Permission id -> (module, action index).
+    pub perms: Vec<(ModuleId, u32)>,
+    pub policies: Vec<Policy>,
+    pub roles: Vec<Role>,
+    pub assignments: Vec<Assignment>,
+    pub rules: Vec<Rule>,
+    pub exclusions: Vec<Exclusion>,
+    /// Per role: org -> the publication entry there.
+    pub publications: Vec<HashMap<OrgId, PublicationEntry>>,
+
+    pub kind_index: HashMap<String, KindId>,
+    pub org_index: HashMap<String, OrgId>,
+    pub user_index: HashMap<String, UserId>,
+    pub module_index: HashMap<String, ModuleId>,
+    pub policy_index: HashMap<String, PolicyId>,
+    pub role_index: HashMap<(Scope, String), RoleId>,
+    /// Role name -> every owner that defines it.
+    pub role_names: HashMap<String, Vec<RoleId>>,
+
+    // Tree layout (preorder): subtree of o is [pre[o], end[o]).
+    pub pre: Vec<u32>,
+    pub end: Vec<u32>,
+    pub depth: Vec<u32>,
+    pub preorder: Vec<OrgId>,
+    pub children: Vec<Vec<OrgId>>,
+
+    pub user_assignments: Vec<Vec<AssignmentId>>,
+    pub org_assignments: Vec<Vec<AssignmentId>>,
+}
+
+impl Model {
+    pub fn org(&self, id: OrgId) -> &Org {
+        &self.orgs[id.index()]
+    }
+    pub fn user(&self, id: UserId) -> &User {
+        &self.users[id.index()]
+    }
+    pub fn role(&self, id: RoleId) -> &Role {
+        &self.roles[id.index()]
+    }
+
+    /// Is `x` in the subtree of `root` (`root` itself included)?
+    pub fn in_subtree(&self, x: OrgId, root: OrgId) -> bool {
+        let p = self.pre[x.index()];
+        p >= self.pre[root.index()] && p < self.end[root.index()]
+    }
+
+    pub fn in_scope(&self, x: OrgId, scope: Scope) -> bool {
+        match scope {
+            Scope::Provider => true,
+            Scope::Org(s) => self.in_subtree(x, s),
+        }
+    }
+
+    /// `x`, then its ancestors up to the top level.
+    pub fn ancestors(&self, x: OrgId) -> impl Iterator<Item = OrgId> + '_ {
+        std::iter::successors(Some(x), move |o| self.orgs[o.index()].parent)
+    }
+
+    pub fn scope_name(&self, scope: Scope) -> &str {
+        match scope {
+            Scope::Provider => "provider",
+            Scope::Org(o) => &self.orgs[o.index()].id,
+        }
+    }
+
+    /// `owner::name`, always exact.
+    pub fn role_qualified(&self, id: RoleId) -> String {
+        let r = self.role(id);
+        format!("{}::{}", self.scope_name(r.owner), r.name)
+    }
+
+    /// The bare name when only one owner uses it, `owner::name` otherwise (SPEC §14.8).
+    pub fn role_display(&self, id: RoleId) -> String {
+        let r = self.role(id);
+        if self.role_names.get(&r.name).is_some_and(|v| v.len() > 1) {
+            self.role_qualified(id)
+        } else {
+            r.name.clone()
+        }
+    }
+
+    pub fn perm_name(&self, p: PermId) -> String {
+        let (m, a) = self.perms[p.index()];
+        let module = &self.modules[m.index()];
+        format!("{}:{}", module.id, module.actions.get(a as usize).map(String::as_str).unwrap_or("?"))
+    }
+
+    pub fn perm_id(&self, module: &str, action: &str) -> Option<PermId> {
+        let m = self.module_index.get(module)?;
+        let module = &self.modules[m.index()];
+        let a = module.actions.iter().position(|x| x == action)?;
+        Some(PermId(module.first_perm + a as u32))
+    }
+
+    pub fn parse_permission(&self, text: &str) -> Option<PermId> {
+        let (m, a) = text.split_once(':')?;
+        self.perm_id(m, a)
+    }
+
+    /// Resolves a role name as written in a file (or test case) of `scope`.
+    pub fn resolve_role(&self, name: &str, scope: Scope) -> Option<RoleId> {
+        if let Some((owner, bare)) = name.split_once("::") {
+            let owner = if owner == "provider" {
+                Scope::Provider
+            } else {
+                Scope::Org(*self.org_index.get(owner)?)
+            };
+            return self.role_index.get(&(owner, bare.to_owned())).copied();
+        }
+        let candidates = self.role_names.get(name)?;
+        if let Scope::Org(o) = scope {
+            for a in self.ancestors(o) {
+                if let Some(r) = candidates.iter().find(|r| self.roles[r.index()].owner == Scope::Org(a)) {
+                    return Some(*r);
+                }
+            }
+        }
+        candidates
+            .iter()
+            .find(|r| self.roles[r.index()].owner == Scope::Provider)
+            .copied()
+    }
+}

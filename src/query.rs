@@ -1,0 +1,248 @@
+//! Answers to "may this user do this, here?" from a resolved set, with the
+//! derivation for `--explain` (SPEC §5, §11, §14.8).
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+
+use crate::eval::{Hit, Origin, Publication};
+use crate::model::*;
+use crate::source::{SourceMap, Span};
+
+/// One question, by name as a user writes it.
+#[derive(Clone, Debug, serde::Deserialize)]
+pub struct Question {
+    pub user: String,
+    pub org: String,
+    pub permission: String,
+}
+
+/// A decision and, when asked for, why.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Answer {
+    pub decision: &'static str,
+    pub user: String,
+    pub org: String,
+    pub permission: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub explanation: Vec<String>,
+}
+
+fn at(sources: &SourceMap, span: Span) -> String {
+    let (start, _) = sources.line_col(span);
+    format!("{}:{}", sources.path(span.file), start.line)
+}
+
+/// Decides one question; `explain` fills in the derivation.
+pub fn decide(m: &Model, sources: &SourceMap, q: &Question, explain: bool) -> Answer {
+    let mut lines = Vec::new();
+    let answer = |allow: bool, lines: Vec<String>| Answer {
+        decision: if allow { "allow" } else { "deny" },
+        user: q.user.clone(),
+        org: q.org.clone(),
+        permission: q.permission.clone(),
+        explanation: if explain { lines } else { Vec::new() },
+    };
+    let user = m.user_index.get(&q.user).copied();
+    let org = m.org_index.get(&q.org).copied();
+    let perm = m.parse_permission(&q.permission);
+    if user.is_none() {
+        lines.push(format!("deny: unknown user `{}`", q.user));
+    }
+    if org.is_none() {
+        lines.push(format!("deny: unknown org `{}`", q.org));
+    }
+    if perm.is_none() {
+        lines.push(format!("deny: unknown permission `{}`", q.permission));
+    }
+    let (Some(u), Some(x), Some(p)) = (user, org, perm) else {
+        return answer(false, lines);
+    };
+    if !explain {
+        return answer(m.allow(u, p, x), lines);
+    }
+    let allow = m.allow(u, p, x);
+    lines = explain_decision(m, sources, u, p, x, allow);
+    answer(allow, lines)
+}
+
+fn describe_hit(m: &Model, sources: &SourceMap, h: &Hit, u: UserId, x: OrgId) -> String {
+    let what = match h.grant {
+        Grant::Role(r) => format!("role `{}`", m.role_display(r)),
+        Grant::Policy(p) => format!("policy `{}`", m.policies[p.index()].id),
+    };
+    let lock = if h.locked { ", locked by the provider" } else { "" };
+    match h.origin {
+        Origin::Assignment(a) => {
+            let asg = &m.assignments[a.index()];
+            let whom = match asg.target {
+                Target::User(_) => format!("to `{}`", m.user(u).id),
+                Target::Org => format!("to every member of `{}`", m.org(asg.org).id),
+            };
+            let place = if asg.org == x {
+                format!("at `{}`", m.org(x).id)
+            } else {
+                format!("at `{}`, inherited down to `{}`", m.org(asg.org).id, m.org(x).id)
+            };
+            format!("assignment of {what} {whom} {place} ({}{lock})", at(sources, asg.span))
+        }
+        Origin::Rule(r, g) => {
+            let rule = &m.rules[r.index()];
+            let name = rule.name.clone().unwrap_or_else(|| "unnamed".into());
+            let span = rule.grants.get(g as usize).map(|g| g.span).unwrap_or(rule.span);
+            let place = if h.anchor == x {
+                format!("at `{}`", m.org(x).id)
+            } else {
+                format!("at `{}`, inherited down to `{}`", m.org(h.anchor).id, m.org(x).id)
+            };
+            format!("automatic rule `{name}` gives {what} {place} ({}{lock})", at(sources, span))
+        }
+    }
+}
+
+fn describe_publication(m: &Model, sources: &SourceMap, r: RoleId, x: OrgId) -> String {
+    let name = m.role_display(r);
+    if let Scope::Org(o) = m.role(r).owner {
+        if !m.in_subtree(x, o) {
+            return format!("custom role `{name}` is not published at `{}`: it is outside its owner `{}`'s subtree", m.org(x).id, m.org(o).id);
+        }
+    }
+    match m.publication(r, x) {
+        Publication::Entry(o, e) => format!(
+            "role `{name}` is {} at `{}` by the entry at `{}` ({})",
+            if e.publish { "published" } else { "not published" },
+            m.org(x).id,
+            m.org(o).id,
+            at(sources, e.span)
+        ),
+        Publication::Default(b) => format!(
+            "role `{name}` is {} at `{}` by default",
+            if b { "published" } else { "not published" },
+            m.org(x).id
+        ),
+    }
+}
+
+fn explain_decision(m: &Model, sources: &SourceMap, u: UserId, p: PermId, x: OrgId, allow: bool) -> Vec<String> {
+    let mut lines = Vec::new();
+    let user = m.user(u);
+    let perm = m.perm_name(p);
+    lines.push(format!(
+        "{}: may `{}` use `{perm}` at `{}`?",
+        if allow { "allow" } else { "deny" },
+        user.id,
+        m.org(x).id
+    ));
+    let hits = m.hits(u, x);
+    if hits.is_empty() {
+        lines.push(format!("  no assignment or automatic rule reaches `{}` at `{}`", user.id, m.org(x).id));
+    }
+    let mut base = BTreeSet::new();
+    for h in &hits {
+        lines.push(format!("  - {}", describe_hit(m, sources, h, u, x)));
+        if let Grant::Role(r) = h.grant {
+            let role = m.role(r);
+            if !role.active {
+                lines.push(format!("      role `{}` is disabled: it grants nothing ({})", m.role_display(r), at(sources, role.span)));
+            } else if !role.allows_identity(&user.identity) {
+                lines.push(format!("      identity type `{}` may not hold `{}`", user.identity, m.role_display(r)));
+            } else {
+                let published = m.published(r, x);
+                lines.push(format!("      {}{}", describe_publication(m, sources, r, x), if published { "" } else { ": it does not count here" }));
+                if published {
+                    base.insert(r);
+                }
+            }
+        }
+    }
+    // Which held role grants the permission, and through which `includes`.
+    let mut parent: HashMap<RoleId, RoleId> = HashMap::new();
+    let mut seen: BTreeSet<RoleId> = BTreeSet::new();
+    let mut queue: VecDeque<RoleId> = base.iter().copied().collect();
+    let mut granting = None;
+    while let Some(r) = queue.pop_front() {
+        let role = m.role(r);
+        if !role.active || !role.allows_identity(&user.identity) || !seen.insert(r) {
+            continue;
+        }
+        if granting.is_none() && role.perms.contains(p.index()) {
+            granting = Some(r);
+        }
+        if !role.cyclic {
+            for (i, _) in &role.includes {
+                if !seen.contains(i) {
+                    parent.entry(*i).or_insert(r);
+                    queue.push_back(*i);
+                }
+            }
+        }
+    }
+    let held: Vec<String> = seen.iter().map(|r| format!("`{}`", m.role_display(*r))).collect();
+    lines.push(format!("  effective roles at `{}`: {}", m.org(x).id, if held.is_empty() { "none".into() } else { held.join(", ") }));
+    match granting {
+        Some(r) => {
+            let mut chain = vec![r];
+            while let Some(pr) = parent.get(chain.last().unwrap_or(&r)) {
+                if chain.contains(pr) {
+                    break;
+                }
+                chain.push(*pr);
+            }
+            chain.reverse();
+            let names: Vec<String> = chain.iter().map(|c| format!("`{}`", m.role_display(*c))).collect();
+            let role = m.role(r);
+            let how = if role.own.contains(p.index()) { "grants" } else { "copies (with `from`)" };
+            if chain.len() > 1 {
+                lines.push(format!(
+                    "  {} includes ... {}; `{}` {how} `{perm}` ({})",
+                    names[0],
+                    names[1..].join(" -> "),
+                    m.role_display(r),
+                    at(sources, role.span)
+                ));
+            } else {
+                lines.push(format!("  role `{}` {how} `{perm}` ({})", m.role_display(r), at(sources, role.span)));
+            }
+        }
+        None => {
+            lines.push(format!("  missing: no role held at `{}` grants `{perm}`", m.org(x).id));
+            // A role that would grant it but does not count here.
+            for h in &hits {
+                if let Grant::Role(r) = h.grant {
+                    if m.closure_any(r).iter().any(|q| m.role(*q).perms.contains(p.index())) && !base.contains(&r) {
+                        lines.push(format!("  role `{}` would grant it, but it does not count at `{}` (see above)", m.role_display(r), m.org(x).id));
+                    }
+                }
+            }
+        }
+    }
+    let (module, _) = m.perms[p.index()];
+    let md = &m.modules[module.index()];
+    if md.gated {
+        let policies: Vec<&Hit> = hits
+            .iter()
+            .filter(|h| matches!(h.grant, Grant::Policy(pid) if m.policies[pid.index()].modules.contains(&module)))
+            .collect();
+        if policies.is_empty() {
+            lines.push(format!(
+                "  missing: module `{}` is gated and no access policy listing it reaches `{}` at `{}`",
+                md.id,
+                user.id,
+                m.org(x).id
+            ));
+        } else {
+            for h in policies {
+                lines.push(format!("  module `{}` is gated; opened by {}", md.id, describe_hit(m, sources, h, u, x)));
+            }
+        }
+    }
+    lines
+}
+
+/// The effective roles, sorted by display name, each once (SPEC §14.8).
+pub fn roles(m: &Model, user: &str, org: &str) -> Result<Vec<String>, String> {
+    let u = *m.user_index.get(user).ok_or_else(|| format!("unknown user `{user}`"))?;
+    let x = *m.org_index.get(org).ok_or_else(|| format!("unknown org `{org}`"))?;
+    let mut names: Vec<String> = m.roles_at(u, x).into_iter().map(|r| m.role_display(r)).collect();
+    names.sort();
+    names.dedup();
+    Ok(names)
+}

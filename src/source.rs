@@ -1,0 +1,174 @@
+//! Source files and byte spans: every diagnostic points into one of these.
+
+use std::path::{Path, PathBuf};
+
+/// Index of a file in a [`SourceMap`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct FileId(pub u32);
+
+/// A byte range in one source file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Span {
+    pub file: FileId,
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Span {
+    pub fn new(file: FileId, start: usize, end: usize) -> Span {
+        Span {
+            file,
+            start: start.min(u32::MAX as usize) as u32,
+            end: end.min(u32::MAX as usize) as u32,
+        }
+    }
+
+    /// An empty span at the start of a file, for problems of the whole file.
+    pub fn file_start(file: FileId) -> Span {
+        Span::new(file, 0, 0)
+    }
+}
+
+/// A value together with the place it was written.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Located<T> {
+    pub value: T,
+    pub span: Span,
+}
+
+impl<T> Located<T> {
+    pub fn new(value: T, span: Span) -> Self {
+        Located { value, span }
+    }
+}
+
+/// Line and column, both 1-based; columns count Unicode scalar values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct LineCol {
+    pub line: usize,
+    pub column: usize,
+}
+
+/// One loaded file: its path as shown to users, and its text.
+#[derive(Debug)]
+pub struct SourceFile {
+    /// The path as the user should see it (relative to the working directory when given so).
+    pub path: PathBuf,
+    pub text: String,
+    line_starts: Vec<usize>,
+}
+
+impl SourceFile {
+    pub fn new(path: PathBuf, text: String) -> SourceFile {
+        let mut line_starts = vec![0];
+        line_starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|&(_, b)| b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        SourceFile {
+            path,
+            text,
+            line_starts,
+        }
+    }
+
+    /// The path with forward slashes, as printed in every output format.
+    pub fn display_path(&self) -> String {
+        display_path(&self.path)
+    }
+
+    pub fn line_col(&self, offset: u32) -> LineCol {
+        let offset = (offset as usize).min(self.text.len());
+        let line = match self.line_starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i.saturating_sub(1),
+        };
+        let start = self.line_starts.get(line).copied().unwrap_or(0);
+        let column = self
+            .text
+            .get(start..offset)
+            .map(|s| s.chars().count())
+            .unwrap_or(offset - start);
+        LineCol {
+            line: line + 1,
+            column: column + 1,
+        }
+    }
+
+    /// Byte offset of a 1-based line and a 0-based column counted in characters.
+    pub fn offset_of(&self, line: usize, char_col: usize) -> usize {
+        let start = match self.line_starts.get(line.saturating_sub(1)) {
+            Some(s) => *s,
+            None => return self.text.len(),
+        };
+        let rest = self.text.get(start..).unwrap_or("");
+        let mut offset = start;
+        for (n, (i, c)) in rest.char_indices().enumerate() {
+            if n == char_col || c == '\n' {
+                return start + i;
+            }
+            offset = start + i + c.len_utf8();
+        }
+        offset
+    }
+}
+
+pub fn display_path(path: &Path) -> String {
+    let s = path.to_string_lossy().replace('\\', "/");
+    s.strip_prefix("./").map(str::to_owned).unwrap_or(s)
+}
+
+/// All files of one run, addressed by [`FileId`].
+#[derive(Debug, Default)]
+pub struct SourceMap {
+    files: Vec<SourceFile>,
+}
+
+impl SourceMap {
+    pub fn add(&mut self, file: SourceFile) -> FileId {
+        self.files.push(file);
+        FileId((self.files.len() - 1) as u32)
+    }
+
+    pub fn get(&self, id: FileId) -> Option<&SourceFile> {
+        self.files.get(id.0 as usize)
+    }
+
+    pub fn path(&self, id: FileId) -> String {
+        self.get(id)
+            .map(SourceFile::display_path)
+            .unwrap_or_default()
+    }
+
+    pub fn line_col(&self, span: Span) -> (LineCol, LineCol) {
+        match self.get(span.file) {
+            Some(f) => (f.line_col(span.start), f.line_col(span.end)),
+            None => (LineCol { line: 1, column: 1 }, LineCol { line: 1, column: 1 }),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_characters() {
+        let f = SourceFile::new("a.yaml".into(), "ab\ncé: x\n".into());
+        assert_eq!(f.line_col(0), LineCol { line: 1, column: 1 });
+        assert_eq!(f.line_col(3), LineCol { line: 2, column: 1 });
+        // 'x' sits after "cé: " (é is two bytes)
+        assert_eq!(f.line_col(8), LineCol { line: 2, column: 5 });
+        assert_eq!(f.offset_of(2, 4), 8);
+    }
+}

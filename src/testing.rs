@@ -1,0 +1,250 @@
+//! `trellis test` (SPEC §10): expected diagnostics, then the cases.
+
+use std::collections::BTreeSet;
+
+use crate::diag::{Code, Diagnostics};
+use crate::load::de::from_node;
+use crate::load::raw::{RawCase, RawTestFile};
+use crate::load::{self, Limits};
+use crate::model::*;
+use crate::source::{Span, SourceMap};
+use crate::Checked;
+
+/// One failed expectation, located in its test file.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub location: String,
+    pub name: Option<String>,
+    pub message: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Report {
+    pub passed: usize,
+    pub failures: Vec<Failure>,
+    /// Problems reading the test files themselves.
+    pub test_file_diagnostics: Diagnostics,
+}
+
+fn loc(sources: &SourceMap, span: Span) -> String {
+    let (s, _) = sources.line_col(span);
+    format!("{}:{}:{}", sources.path(span.file), s.line, s.column)
+}
+
+/// Runs every test file of a checked set.
+pub fn run(checked: &mut Checked, limits: &Limits) -> Report {
+    let mut report = Report::default();
+    let paths = checked.test_paths.clone();
+    let mut files = Vec::new();
+    for path in &paths {
+        let mut diags = Diagnostics::default();
+        let Ok(Some(id)) = load::read_source(path, limits, &mut checked.sources, &mut diags) else {
+            report.test_file_diagnostics.extend(diags);
+            continue;
+        };
+        let Some(root) = load::parse_tree(id, &checked.sources, limits, &mut diags) else {
+            report.test_file_diagnostics.extend(diags);
+            continue;
+        };
+        report.test_file_diagnostics.extend(diags);
+        match from_node::<RawTestFile>(&root) {
+            Ok(t) => files.push((id, t)),
+            Err(e) => report.test_file_diagnostics.push(e.into_diagnostic(root.span)),
+        }
+    }
+    let has_errors = checked.diagnostics.has_errors();
+    let mut actual: Vec<Code> = checked.diagnostics.iter().map(|d| d.code).collect();
+    actual.sort();
+    for (id, file) in &files {
+        let span = file
+            .diagnostics
+            .as_ref()
+            .and_then(|d| d.first().map(|c| c.span))
+            .unwrap_or(Span::file_start(*id));
+        let mut expected = Vec::new();
+        let mut bad = false;
+        for c in file.diagnostics.iter().flatten() {
+            match Code::parse(&c.value) {
+                Some(code) => expected.push(code),
+                None => {
+                    bad = true;
+                    report.failures.push(Failure {
+                        location: loc(&checked.sources, c.span),
+                        name: None,
+                        message: format!("unknown diagnostic code `{}`", c.value),
+                    });
+                }
+            }
+        }
+        expected.sort();
+        if bad {
+            continue;
+        }
+        if expected == actual {
+            report.passed += 1;
+        } else {
+            let show = |v: &[Code]| {
+                if v.is_empty() {
+                    "none".to_string()
+                } else {
+                    v.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ")
+                }
+            };
+            report.failures.push(Failure {
+                location: loc(&checked.sources, span),
+                name: None,
+                message: format!("expected diagnostics [{}], got [{}]", show(&expected), show(&actual)),
+            });
+        }
+    }
+    if has_errors {
+        return report;
+    }
+    for (_, file) in &files {
+        for case in &file.tests {
+            let location = loc(&checked.sources, case.span);
+            match run_case(&checked.model, &case.value) {
+                Ok(()) => report.passed += 1,
+                Err(messages) => {
+                    for message in messages {
+                        report.failures.push(Failure {
+                            location: location.clone(),
+                            name: case.value.name.clone(),
+                            message,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    report
+}
+
+fn org_of(m: &Model, name: &str) -> Result<OrgId, Vec<String>> {
+    m.org_index.get(name).copied().ok_or_else(|| vec![format!("unknown org `{name}`")])
+}
+
+fn user_of(m: &Model, name: &str) -> Result<UserId, Vec<String>> {
+    m.user_index.get(name).copied().ok_or_else(|| vec![format!("unknown user `{name}`")])
+}
+
+fn role_of(m: &Model, name: &str, scope: Scope) -> Result<RoleId, Vec<String>> {
+    m.resolve_role(name, scope)
+        .ok_or_else(|| vec![format!("role `{name}` resolves to no role from `{}`", m.scope_name(scope))])
+}
+
+fn list(names: impl IntoIterator<Item = String>) -> String {
+    let v: Vec<String> = names.into_iter().collect();
+    format!("[{}]", v.join(", "))
+}
+
+fn run_case(m: &Model, c: &RawCase) -> Result<(), Vec<String>> {
+    let mut failures = Vec::new();
+    if let Some(ca) = &c.can_assign {
+        let Some(expect) = c.expect else {
+            return Err(vec!["a `can_assign` case needs `expect: true|false`".into()]);
+        };
+        let user = user_of(m, &ca.user.value)?;
+        let admin = if ca.by.value == "self" { user } else { user_of(m, &ca.by.value)? };
+        let org = match &ca.org {
+            Some(o) => org_of(m, &o.value)?,
+            None => m.user(user).home,
+        };
+        let role = role_of(m, &ca.role.value, Scope::Org(org))?;
+        let got = m.can_assign_why(admin, role, user, org);
+        if got.is_ok() != expect {
+            let why = match &got {
+                Ok(()) => String::new(),
+                Err(w) => format!(" ({w})"),
+            };
+            failures.push(format!(
+                "can_assign by `{}` of `{}` to `{}` at `{}`: expected {expect}, got {}{why}",
+                ca.by.value,
+                ca.role.value,
+                ca.user.value,
+                m.org(org).id,
+                got.is_ok()
+            ));
+        }
+        return if failures.is_empty() { Ok(()) } else { Err(failures) };
+    }
+    let Some(org_name) = &c.org else {
+        return Err(vec!["a case needs `org` (or `can_assign`)".into()]);
+    };
+    let org = org_of(m, &org_name.value)?;
+    let scope = Scope::Org(org);
+    let wants_user = c.allow.is_some() || c.deny.is_some() || c.roles.is_some();
+    if !wants_user && c.published.is_none() && c.unpublished.is_none() {
+        return Err(vec!["the case checks nothing: give `allow`, `deny`, `roles`, `published` or `unpublished`".into()]);
+    }
+    if wants_user {
+        let Some(user_name) = &c.user else {
+            return Err(vec!["`allow`, `deny` and `roles` need `user`".into()]);
+        };
+        let user = user_of(m, &user_name.value)?;
+        for (list_, want) in [(&c.allow, true), (&c.deny, false)] {
+            for p in list_.iter().flatten() {
+                if !p.value.contains(':') {
+                    failures.push(format!("malformed permission `{}`", p.value));
+                    continue;
+                }
+                let got = m.parse_permission(&p.value).is_some_and(|pid| m.allow(user, pid, org));
+                if got != want {
+                    failures.push(format!(
+                        "`{}` at `{}`: expected {} `{}`, got {}",
+                        user_name.value,
+                        org_name.value,
+                        if want { "allow" } else { "deny" },
+                        p.value,
+                        if got { "allow" } else { "deny" }
+                    ));
+                }
+            }
+        }
+        if let Some(expected) = &c.roles {
+            let mut want = BTreeSet::new();
+            for r in expected {
+                match role_of(m, &r.value, scope) {
+                    Ok(id) => {
+                        want.insert(id);
+                    }
+                    Err(e) => failures.extend(e),
+                }
+            }
+            let got = m.roles_at(user, org);
+            if got != want {
+                failures.push(format!(
+                    "roles of `{}` at `{}`: expected {}, got {}",
+                    user_name.value,
+                    org_name.value,
+                    list(expected.iter().map(|r| r.value.clone())),
+                    list(got.iter().map(|r| m.role_display(*r)))
+                ));
+            }
+        }
+    }
+    for (names, want) in [(&c.published, true), (&c.unpublished, false)] {
+        for r in names.iter().flatten() {
+            match role_of(m, &r.value, scope) {
+                Ok(id) => {
+                    let got = m.published(id, org);
+                    if got != want {
+                        failures.push(format!(
+                            "role `{}` at `{}`: expected {}, got {}",
+                            r.value,
+                            org_name.value,
+                            if want { "published" } else { "unpublished" },
+                            if got { "published" } else { "unpublished" }
+                        ));
+                    }
+                }
+                Err(e) => failures.extend(e),
+            }
+        }
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(failures)
+    }
+}
