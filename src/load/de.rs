@@ -2,6 +2,7 @@
 //! derives `Deserialize` (and `JsonSchema`) once and reads YAML and TOML alike.
 //! Every error carries the span of the node it is about.
 
+use std::cell::RefCell;
 use std::fmt;
 
 use schemars::JsonSchema;
@@ -188,12 +189,34 @@ impl de::Error for DeError {
 
 /// Deserialises a `T` from a node; the error is located at the node it concerns.
 pub fn from_node<'a, T: Deserialize<'a>>(node: &'a Node) -> Result<T, DeError> {
-    T::deserialize(NodeDe(node)).map_err(|e| e.at(node.span))
+    let (value, mut errors) = from_node_all(node);
+    match value {
+        Some(v) if errors.is_empty() => Ok(v),
+        _ => Err(errors.drain(..).next().unwrap_or_else(|| <DeError as de::Error>::custom("invalid value").at(node.span))),
+    }
 }
 
-struct NodeDe<'a>(&'a Node);
+/// Deserialises a `T`, collecting every unknown key on the way instead of
+/// stopping at the first: the value is still built from the known keys.
+pub fn from_node_all<'a, T: Deserialize<'a>>(node: &'a Node) -> (Option<T>, Vec<DeError>) {
+    let sink = RefCell::new(Vec::new());
+    let result = T::deserialize(NodeDe(node, &sink)).map_err(|e| e.at(node.span));
+    let mut errors = sink.into_inner();
+    let value = match result {
+        Ok(v) => Some(v),
+        Err(e) => {
+            errors.push(e);
+            None
+        }
+    };
+    (value, errors)
+}
 
-impl<'a> NodeDe<'a> {
+type Sink = RefCell<Vec<DeError>>;
+
+struct NodeDe<'a, 's>(&'a Node, &'s Sink);
+
+impl<'a> NodeDe<'a, '_> {
     fn scalar_text(&self) -> Option<String> {
         match &self.0.value {
             Value::Null => None,
@@ -246,7 +269,7 @@ macro_rules! int_methods {
     )*};
 }
 
-impl<'de> de::Deserializer<'de> for NodeDe<'de> {
+impl<'de> de::Deserializer<'de> for NodeDe<'de, '_> {
     type Error = DeError;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
@@ -264,10 +287,14 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de> {
                 Core::Float(f) => visitor.visit_f64(f),
                 Core::Str(s) => visitor.visit_str(s),
             },
-            Value::Seq(items) => visitor.visit_seq(Seq { iter: items.iter() }),
+            Value::Seq(items) => visitor.visit_seq(Seq {
+                iter: items.iter(),
+                sink: self.1,
+            }),
             Value::Map(entries) => visitor.visit_map(Map {
-                iter: entries.iter(),
+                iter: entries.iter().collect::<Vec<_>>().into_iter(),
                 value: None,
+                sink: self.1,
             }),
         };
         r.map_err(|e| e.at(span))
@@ -357,7 +384,10 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de> {
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
         let span = self.0.span;
         match &self.0.value {
-            Value::Seq(items) => visitor.visit_seq(Seq { iter: items.iter() }),
+            Value::Seq(items) => visitor.visit_seq(Seq {
+                iter: items.iter(),
+                sink: self.1,
+            }),
             _ => Err(de::Error::invalid_type(self.unexpected(), &visitor)),
         }
         .map_err(|e| e.at(span))
@@ -375,8 +405,9 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de> {
         let span = self.0.span;
         match &self.0.value {
             Value::Map(entries) => visitor.visit_map(Map {
-                iter: entries.iter(),
+                iter: entries.iter().collect::<Vec<_>>().into_iter(),
                 value: None,
+                sink: self.1,
             }),
             _ => Err(de::Error::invalid_type(self.unexpected(), &visitor)),
         }
@@ -393,19 +424,33 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de> {
             return visitor.visit_map(SpannedAccess {
                 node: self.0,
                 step: 0,
+                sink: self.1,
             });
         }
-        let _ = fields;
         // Missing keys are reported at the start of the map, not across its whole text.
         let span = Span {
             end: self.0.span.start.saturating_add(1).min(self.0.span.end.max(self.0.span.start)),
             ..self.0.span
         };
         match &self.0.value {
-            Value::Map(entries) => visitor.visit_map(Map {
-                iter: entries.iter(),
-                value: None,
-            }),
+            Value::Map(entries) => {
+                // Unknown keys are reported (all of them) and skipped, so the
+                // rest of the item is still read and checked.
+                let mut known = Vec::with_capacity(entries.len());
+                for e in entries {
+                    if fields.contains(&e.key.value.as_str()) {
+                        known.push(e);
+                    } else {
+                        let err: DeError = de::Error::unknown_field(&e.key.value, fields);
+                        self.1.borrow_mut().push(err.at(e.key.span));
+                    }
+                }
+                visitor.visit_map(Map {
+                    iter: known.into_iter(),
+                    value: None,
+                    sink: self.1,
+                })
+            }
             _ => Err(de::Error::invalid_type(self.unexpected(), &visitor)),
         }
         .map_err(|e| e.at(span))
@@ -434,15 +479,16 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de> {
     }
 }
 
-struct Seq<'a> {
+struct Seq<'a, 's> {
     iter: std::slice::Iter<'a, Node>,
+    sink: &'s Sink,
 }
 
-impl<'de> SeqAccess<'de> for Seq<'de> {
+impl<'de> SeqAccess<'de> for Seq<'de, '_> {
     type Error = DeError;
     fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, DeError> {
         match self.iter.next() {
-            Some(node) => seed.deserialize(NodeDe(node)).map(Some).map_err(|e| e.at(node.span)),
+            Some(node) => seed.deserialize(NodeDe(node, self.sink)).map(Some).map_err(|e| e.at(node.span)),
             None => Ok(None),
         }
     }
@@ -451,12 +497,13 @@ impl<'de> SeqAccess<'de> for Seq<'de> {
     }
 }
 
-struct Map<'a> {
-    iter: std::slice::Iter<'a, Entry>,
+struct Map<'a, 's> {
+    iter: std::vec::IntoIter<&'a Entry>,
     value: Option<&'a Node>,
+    sink: &'s Sink,
 }
 
-impl<'de> MapAccess<'de> for Map<'de> {
+impl<'de> MapAccess<'de> for Map<'de, '_> {
     type Error = DeError;
     fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, DeError> {
         match self.iter.next() {
@@ -470,19 +517,20 @@ impl<'de> MapAccess<'de> for Map<'de> {
     }
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
         match self.value.take() {
-            Some(node) => seed.deserialize(NodeDe(node)).map_err(|e| e.at(node.span)),
+            Some(node) => seed.deserialize(NodeDe(node, self.sink)).map_err(|e| e.at(node.span)),
             None => Err(de::Error::custom("value without a key")),
         }
     }
 }
 
 /// Feeds the [`Spanned`] visitor its location, then the value itself.
-struct SpannedAccess<'a> {
+struct SpannedAccess<'a, 's> {
     node: &'a Node,
     step: u8,
+    sink: &'s Sink,
 }
 
-impl<'de> MapAccess<'de> for SpannedAccess<'de> {
+impl<'de> MapAccess<'de> for SpannedAccess<'de, '_> {
     type Error = DeError;
     fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, DeError> {
         let Some(key) = SPANNED_FIELDS.get(self.step as usize) else {
@@ -498,7 +546,7 @@ impl<'de> MapAccess<'de> for SpannedAccess<'de> {
             0 => seed.deserialize(span.file.0.into_deserializer()),
             1 => seed.deserialize(span.start.into_deserializer()),
             2 => seed.deserialize(span.end.into_deserializer()),
-            _ => seed.deserialize(NodeDe(self.node)),
+            _ => seed.deserialize(NodeDe(self.node, self.sink)),
         }
     }
 }

@@ -10,7 +10,7 @@ mod yaml;
 
 use std::path::{Path, PathBuf};
 
-use self::de::{from_node, Spanned};
+use self::de::{from_node, from_node_all, Spanned};
 use self::node::{Node, Value};
 use self::raw::*;
 use crate::diag::{did_you_mean, Code, Diagnostic, Diagnostics};
@@ -371,12 +371,15 @@ fn map_section<T: serde::de::DeserializeOwned>(
             value: Value::Map(Vec::new()),
         };
         let body_node = if entry.value.is_null() { &empty } else { &entry.value };
-        match from_node::<T>(body_node) {
-            Ok(body) => items.push(Item {
+        let (body, errors) = from_node_all::<T>(body_node);
+        diags.extend(errors.into_iter().map(|e| e.into_diagnostic(entry.value.span)));
+        // An item with unknown keys is still resolved (its other mistakes
+        // are worth reporting in the same run); one that failed to read is not.
+        if let Some(body) = body {
+            items.push(Item {
                 id: entry.key.clone(),
                 body,
-            }),
-            Err(e) => diags.push(e.into_diagnostic(entry.value.span)),
+            });
         }
     }
     items
@@ -396,12 +399,13 @@ fn list_section<T: serde::de::DeserializeOwned>(node: &Node, section: &str, diag
     };
     let mut items = Vec::with_capacity(elements.len());
     for element in elements {
-        match from_node::<T>(element) {
-            Ok(value) => items.push(Spanned {
+        let (value, errors) = from_node_all::<T>(element);
+        diags.extend(errors.into_iter().map(|e| e.into_diagnostic(element.span)));
+        if let Some(value) = value {
+            items.push(Spanned {
                 span: element.span,
                 value,
-            }),
-            Err(e) => diags.push(e.into_diagnostic(element.span)),
+            });
         }
     }
     items
