@@ -90,12 +90,18 @@ impl Model {
             Place::Descendants(kinds) => {
                 y != home
                     && self.in_subtree(y, home)
-                    && kinds.as_ref().is_none_or(|ks| self.org(y).kind.is_some_and(|k| ks.contains(&k)))
+                    && kinds
+                        .as_ref()
+                        .is_none_or(|ks| self.org(y).kind.is_some_and(|k| ks.contains(&k)))
             }
             Place::DescendantLabels(labels) => {
                 y != home
                     && self.in_subtree(y, home)
-                    && self.org(y).kind_label.as_ref().is_some_and(|k| labels.contains(k))
+                    && self
+                        .org(y)
+                        .kind_label
+                        .as_ref()
+                        .is_some_and(|k| labels.contains(k))
             }
         }
     }
@@ -144,7 +150,9 @@ impl Model {
                     self.ancestors(x)
                         .find(|y| g.at.iter().any(|p| self.place_matches(p, user.home, *y)))
                 } else {
-                    g.at.iter().any(|p| self.place_matches(p, user.home, x)).then_some(x)
+                    g.at.iter()
+                        .any(|p| self.place_matches(p, user.home, x))
+                        .then_some(x)
                 };
                 let Some(anchor) = anchor else { continue };
                 for (r, _) in &g.roles {
@@ -179,7 +187,11 @@ impl Model {
 
     /// Closure of `base` under `includes`, never through (or to) a disabled
     /// role or one the user's identity type may not hold (SPEC §4).
-    pub fn closure(&self, identity: &str, base: impl IntoIterator<Item = RoleId>) -> BTreeSet<RoleId> {
+    pub fn closure(
+        &self,
+        identity: &str,
+        base: impl IntoIterator<Item = RoleId>,
+    ) -> BTreeSet<RoleId> {
         let mut held = BTreeSet::new();
         let mut stack: Vec<RoleId> = base.into_iter().collect();
         while let Some(r) = stack.pop() {
@@ -215,7 +227,10 @@ impl Model {
     pub fn allow(&self, u: UserId, perm: PermId, x: OrgId) -> bool {
         let hits = self.hits(u, x);
         let roles = self.closure(&self.user(u).identity, self.base_roles(u, x, &hits));
-        if !roles.iter().any(|r| self.role(*r).perms.contains(perm.index())) {
+        if !roles
+            .iter()
+            .any(|r| self.role(*r).perms.contains(perm.index()))
+        {
             return false;
         }
         let (module, _) = self.perms[perm.index()];
@@ -234,7 +249,13 @@ impl Model {
     }
 
     /// As [`Model::can_assign`], with the first condition that fails.
-    pub fn can_assign_why(&self, admin: UserId, role: RoleId, user: UserId, x: OrgId) -> Result<(), String> {
+    pub fn can_assign_why(
+        &self,
+        admin: UserId,
+        role: RoleId,
+        user: UserId,
+        x: OrgId,
+    ) -> Result<(), String> {
         let r = self.role(role);
         let name = self.role_display(role);
         if !r.active {
@@ -244,7 +265,10 @@ impl Model {
             return Err(format!("role `{name}` is locked by the provider"));
         }
         if !self.published(role, x) {
-            return Err(format!("role `{name}` is not published at `{}`", self.org(x).id));
+            return Err(format!(
+                "role `{name}` is not published at `{}`",
+                self.org(x).id
+            ));
         }
         let target = self.user(user);
         if !r.allows_identity(&target.identity) {
@@ -257,14 +281,23 @@ impl Model {
             return Ok(());
         }
         if r.assignable_by.is_empty() {
-            return Err(format!("role `{name}` has no `assignable_by`: only files assign it"));
+            return Err(format!(
+                "role `{name}` has no `assignable_by`: only files assign it"
+            ));
         }
         let at_x = self.roles_at(admin, x);
         let at_home = self.roles_at(admin, target.home);
-        if r.assignable_by.iter().any(|q| at_x.contains(q) && at_home.contains(q)) {
+        if r.assignable_by
+            .iter()
+            .any(|q| at_x.contains(q) && at_home.contains(q))
+        {
             return Ok(());
         }
-        let needed: Vec<String> = r.assignable_by.iter().map(|q| format!("`{}`", self.role_display(*q))).collect();
+        let needed: Vec<String> = r
+            .assignable_by
+            .iter()
+            .map(|q| format!("`{}`", self.role_display(*q)))
+            .collect();
         Err(format!(
             "`{}` holds none of {} both at `{}` and at `{}`'s home org `{}`",
             self.user(admin).id,

@@ -29,7 +29,7 @@ pub mod testing;
 use std::path::PathBuf;
 
 use diag::Diagnostics;
-use load::{LoadError, Limits};
+use load::{Limits, LoadError};
 use model::Model;
 use source::SourceMap;
 

@@ -15,7 +15,18 @@ macro_rules! dense_id {
     )*};
 }
 
-dense_id!(OrgId, UserId, RoleId, ModuleId, PolicyId, PermId, AssignmentId, RuleId, ExclusionId, KindId);
+dense_id!(
+    OrgId,
+    UserId,
+    RoleId,
+    ModuleId,
+    PolicyId,
+    PermId,
+    AssignmentId,
+    RuleId,
+    ExclusionId,
+    KindId
+);
 
 /// Who administers a file, and who owns a role.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -94,7 +105,9 @@ impl BitSet {
         }
     }
     pub fn contains(&self, i: usize) -> bool {
-        self.words.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
+        self.words
+            .get(i / 64)
+            .is_some_and(|w| w & (1 << (i % 64)) != 0)
     }
     pub fn union_with(&mut self, other: &BitSet) {
         for (a, b) in self.words.iter_mut().zip(&other.words) {
@@ -110,7 +123,10 @@ impl BitSet {
         self.words.iter().all(|w| *w == 0)
     }
     pub fn is_subset(&self, other: &BitSet) -> bool {
-        self.words.iter().zip(&other.words).all(|(a, b)| a & !b == 0)
+        self.words
+            .iter()
+            .zip(&other.words)
+            .all(|(a, b)| a & !b == 0)
     }
     pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
         self.words.iter().enumerate().flat_map(|(wi, &w)| {
@@ -351,7 +367,15 @@ impl Model {
     pub fn perm_name(&self, p: PermId) -> String {
         let (m, a) = self.perms[p.index()];
         let module = &self.modules[m.index()];
-        format!("{}:{}", module.id, module.actions.get(a as usize).map(String::as_str).unwrap_or("?"))
+        format!(
+            "{}:{}",
+            module.id,
+            module
+                .actions
+                .get(a as usize)
+                .map(String::as_str)
+                .unwrap_or("?")
+        )
     }
 
     pub fn perm_id(&self, module: &str, action: &str) -> Option<PermId> {
@@ -379,7 +403,10 @@ impl Model {
         let candidates = self.role_names.get(name)?;
         if let Scope::Org(o) = scope {
             for a in self.ancestors(o) {
-                if let Some(r) = candidates.iter().find(|r| self.roles[r.index()].owner == Scope::Org(a)) {
+                if let Some(r) = candidates
+                    .iter()
+                    .find(|r| self.roles[r.index()].owner == Scope::Org(a))
+                {
                     return Some(*r);
                 }
             }

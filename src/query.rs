@@ -45,13 +45,13 @@ pub fn decide(m: &Model, sources: &SourceMap, q: &Question, explain: bool) -> An
     let org = m.org_index.get(&q.org).copied();
     let perm = m.parse_permission(&q.permission);
     if user.is_none() {
-        lines.push(format!("deny: unknown user `{}`", q.user));
+        lines.push(format!("  unknown user `{}`", q.user));
     }
     if org.is_none() {
-        lines.push(format!("deny: unknown org `{}`", q.org));
+        lines.push(format!("  unknown org `{}`", q.org));
     }
     if perm.is_none() {
-        lines.push(format!("deny: unknown permission `{}`", q.permission));
+        lines.push(format!("  unknown permission `{}`", q.permission));
     }
     let (Some(u), Some(x), Some(p)) = (user, org, perm) else {
         return answer(false, lines);
@@ -69,7 +69,11 @@ fn describe_hit(m: &Model, sources: &SourceMap, h: &Hit, u: UserId, x: OrgId) ->
         Grant::Role(r) => format!("role `{}`", m.role_display(r)),
         Grant::Policy(p) => format!("policy `{}`", m.policies[p.index()].id),
     };
-    let lock = if h.locked { ", locked by the provider" } else { "" };
+    let lock = if h.locked {
+        ", locked by the provider"
+    } else {
+        ""
+    };
     match h.origin {
         Origin::Assignment(a) => {
             let asg = &m.assignments[a.index()];
@@ -80,20 +84,38 @@ fn describe_hit(m: &Model, sources: &SourceMap, h: &Hit, u: UserId, x: OrgId) ->
             let place = if asg.org == x {
                 format!("at `{}`", m.org(x).id)
             } else {
-                format!("at `{}`, inherited down to `{}`", m.org(asg.org).id, m.org(x).id)
+                format!(
+                    "at `{}`, inherited down to `{}`",
+                    m.org(asg.org).id,
+                    m.org(x).id
+                )
             };
-            format!("assignment of {what} {whom} {place} ({}{lock})", at(sources, asg.span))
+            format!(
+                "assignment of {what} {whom} {place} ({}{lock})",
+                at(sources, asg.span)
+            )
         }
         Origin::Rule(r, g) => {
             let rule = &m.rules[r.index()];
             let name = rule.name.clone().unwrap_or_else(|| "unnamed".into());
-            let span = rule.grants.get(g as usize).map(|g| g.span).unwrap_or(rule.span);
+            let span = rule
+                .grants
+                .get(g as usize)
+                .map(|g| g.span)
+                .unwrap_or(rule.span);
             let place = if h.anchor == x {
                 format!("at `{}`", m.org(x).id)
             } else {
-                format!("at `{}`, inherited down to `{}`", m.org(h.anchor).id, m.org(x).id)
+                format!(
+                    "at `{}`, inherited down to `{}`",
+                    m.org(h.anchor).id,
+                    m.org(x).id
+                )
             };
-            format!("automatic rule `{name}` gives {what} {place} ({}{lock})", at(sources, span))
+            format!(
+                "automatic rule `{name}` gives {what} {place} ({}{lock})",
+                at(sources, span)
+            )
         }
     }
 }
@@ -108,7 +130,11 @@ fn describe_publication(m: &Model, sources: &SourceMap, r: RoleId, x: OrgId) -> 
     match m.publication(r, x) {
         Publication::Entry(o, e) => format!(
             "role `{name}` is {} at `{}` by the entry at `{}` ({})",
-            if e.publish { "published" } else { "not published" },
+            if e.publish {
+                "published"
+            } else {
+                "not published"
+            },
             m.org(x).id,
             m.org(o).id,
             at(sources, e.span)
@@ -121,7 +147,14 @@ fn describe_publication(m: &Model, sources: &SourceMap, r: RoleId, x: OrgId) -> 
     }
 }
 
-fn explain_decision(m: &Model, sources: &SourceMap, u: UserId, p: PermId, x: OrgId, allow: bool) -> Vec<String> {
+fn explain_decision(
+    m: &Model,
+    sources: &SourceMap,
+    u: UserId,
+    p: PermId,
+    x: OrgId,
+    allow: bool,
+) -> Vec<String> {
     let mut lines = Vec::new();
     let user = m.user(u);
     let perm = m.perm_name(p);
@@ -133,7 +166,11 @@ fn explain_decision(m: &Model, sources: &SourceMap, u: UserId, p: PermId, x: Org
     ));
     let hits = m.hits(u, x);
     if hits.is_empty() {
-        lines.push(format!("  no assignment or automatic rule reaches `{}` at `{}`", user.id, m.org(x).id));
+        lines.push(format!(
+            "  no assignment or automatic rule reaches `{}` at `{}`",
+            user.id,
+            m.org(x).id
+        ));
     }
     let mut base = BTreeSet::new();
     for h in &hits {
@@ -141,12 +178,28 @@ fn explain_decision(m: &Model, sources: &SourceMap, u: UserId, p: PermId, x: Org
         if let Grant::Role(r) = h.grant {
             let role = m.role(r);
             if !role.active {
-                lines.push(format!("      role `{}` is disabled: it grants nothing ({})", m.role_display(r), at(sources, role.span)));
+                lines.push(format!(
+                    "      role `{}` is disabled: it grants nothing ({})",
+                    m.role_display(r),
+                    at(sources, role.span)
+                ));
             } else if !role.allows_identity(&user.identity) {
-                lines.push(format!("      identity type `{}` may not hold `{}`", user.identity, m.role_display(r)));
+                lines.push(format!(
+                    "      identity type `{}` may not hold `{}`",
+                    user.identity,
+                    m.role_display(r)
+                ));
             } else {
                 let published = m.published(r, x);
-                lines.push(format!("      {}{}", describe_publication(m, sources, r, x), if published { "" } else { ": it does not count here" }));
+                lines.push(format!(
+                    "      {}{}",
+                    describe_publication(m, sources, r, x),
+                    if published {
+                        ""
+                    } else {
+                        ": it does not count here"
+                    }
+                ));
                 if published {
                     base.insert(r);
                 }
@@ -175,8 +228,20 @@ fn explain_decision(m: &Model, sources: &SourceMap, u: UserId, p: PermId, x: Org
             }
         }
     }
-    let held: Vec<String> = seen.iter().map(|r| format!("`{}`", m.role_display(*r))).collect();
-    lines.push(format!("  effective roles at `{}`: {}", m.org(x).id, if held.is_empty() { "none".into() } else { held.join(", ") }));
+    let mut held: Vec<String> = seen
+        .iter()
+        .map(|r| format!("`{}`", m.role_display(*r)))
+        .collect();
+    held.sort();
+    lines.push(format!(
+        "  effective roles at `{}`: {}",
+        m.org(x).id,
+        if held.is_empty() {
+            "none".into()
+        } else {
+            held.join(", ")
+        }
+    ));
     match granting {
         Some(r) => {
             let mut chain = vec![r];
@@ -187,28 +252,49 @@ fn explain_decision(m: &Model, sources: &SourceMap, u: UserId, p: PermId, x: Org
                 chain.push(*pr);
             }
             chain.reverse();
-            let names: Vec<String> = chain.iter().map(|c| format!("`{}`", m.role_display(*c))).collect();
+            let names: Vec<String> = chain
+                .iter()
+                .map(|c| format!("`{}`", m.role_display(*c)))
+                .collect();
             let role = m.role(r);
-            let how = if role.own.contains(p.index()) { "grants" } else { "copies (with `from`)" };
+            let how = if role.own.contains(p.index()) {
+                "grants"
+            } else {
+                "copies (with `from`)"
+            };
             if chain.len() > 1 {
                 lines.push(format!(
-                    "  {} includes ... {}; `{}` {how} `{perm}` ({})",
-                    names[0],
-                    names[1..].join(" -> "),
+                    "  {}; `{}` {how} `{perm}` ({})",
+                    names.join(" includes "),
                     m.role_display(r),
                     at(sources, role.span)
                 ));
             } else {
-                lines.push(format!("  role `{}` {how} `{perm}` ({})", m.role_display(r), at(sources, role.span)));
+                lines.push(format!(
+                    "  role `{}` {how} `{perm}` ({})",
+                    m.role_display(r),
+                    at(sources, role.span)
+                ));
             }
         }
         None => {
-            lines.push(format!("  missing: no role held at `{}` grants `{perm}`", m.org(x).id));
+            lines.push(format!(
+                "  missing: no role held at `{}` grants `{perm}`",
+                m.org(x).id
+            ));
             // A role that would grant it but does not count here.
             for h in &hits {
                 if let Grant::Role(r) = h.grant {
-                    if m.closure_any(r).iter().any(|q| m.role(*q).perms.contains(p.index())) && !base.contains(&r) {
-                        lines.push(format!("  role `{}` would grant it, but it does not count at `{}` (see above)", m.role_display(r), m.org(x).id));
+                    if m.closure_any(r)
+                        .iter()
+                        .any(|q| m.role(*q).perms.contains(p.index()))
+                        && !base.contains(&r)
+                    {
+                        lines.push(format!(
+                            "  role `{}` would grant it, but it does not count at `{}` (see above)",
+                            m.role_display(r),
+                            m.org(x).id
+                        ));
                     }
                 }
             }
@@ -230,7 +316,11 @@ fn explain_decision(m: &Model, sources: &SourceMap, u: UserId, p: PermId, x: Org
             ));
         } else {
             for h in policies {
-                lines.push(format!("  module `{}` is gated; opened by {}", md.id, describe_hit(m, sources, h, u, x)));
+                lines.push(format!(
+                    "  module `{}` is gated; opened by {}",
+                    md.id,
+                    describe_hit(m, sources, h, u, x)
+                ));
             }
         }
     }
@@ -239,9 +329,19 @@ fn explain_decision(m: &Model, sources: &SourceMap, u: UserId, p: PermId, x: Org
 
 /// The effective roles, sorted by display name, each once (SPEC §14.8).
 pub fn roles(m: &Model, user: &str, org: &str) -> Result<Vec<String>, String> {
-    let u = *m.user_index.get(user).ok_or_else(|| format!("unknown user `{user}`"))?;
-    let x = *m.org_index.get(org).ok_or_else(|| format!("unknown org `{org}`"))?;
-    let mut names: Vec<String> = m.roles_at(u, x).into_iter().map(|r| m.role_display(r)).collect();
+    let u = *m
+        .user_index
+        .get(user)
+        .ok_or_else(|| format!("unknown user `{user}`"))?;
+    let x = *m
+        .org_index
+        .get(org)
+        .ok_or_else(|| format!("unknown org `{org}`"))?;
+    let mut names: Vec<String> = m
+        .roles_at(u, x)
+        .into_iter()
+        .map(|r| m.role_display(r))
+        .collect();
     names.sort();
     names.dedup();
     Ok(names)

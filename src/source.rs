@@ -145,7 +145,10 @@ impl SourceMap {
     pub fn line_col(&self, span: Span) -> (LineCol, LineCol) {
         match self.get(span.file) {
             Some(f) => (f.line_col(span.start), f.line_col(span.end)),
-            None => (LineCol { line: 1, column: 1 }, LineCol { line: 1, column: 1 }),
+            None => (
+                LineCol { line: 1, column: 1 },
+                LineCol { line: 1, column: 1 },
+            ),
         }
     }
 

@@ -7,7 +7,7 @@ use crate::load::de::from_node;
 use crate::load::raw::{RawCase, RawTestFile};
 use crate::load::{self, Limits};
 use crate::model::*;
-use crate::source::{Span, SourceMap};
+use crate::source::{SourceMap, Span};
 use crate::Checked;
 
 /// One failed expectation, located in its test file.
@@ -49,7 +49,9 @@ pub fn run(checked: &mut Checked, limits: &Limits) -> Report {
         report.test_file_diagnostics.extend(diags);
         match from_node::<RawTestFile>(&root) {
             Ok(t) => files.push((id, t)),
-            Err(e) => report.test_file_diagnostics.push(e.into_diagnostic(root.span)),
+            Err(e) => report
+                .test_file_diagnostics
+                .push(e.into_diagnostic(root.span)),
         }
     }
     let has_errors = checked.diagnostics.has_errors();
@@ -93,7 +95,11 @@ pub fn run(checked: &mut Checked, limits: &Limits) -> Report {
             report.failures.push(Failure {
                 location: loc(&checked.sources, span),
                 name: None,
-                message: format!("expected diagnostics [{}], got [{}]", show(&expected), show(&actual)),
+                message: format!(
+                    "expected diagnostics [{}], got [{}]",
+                    show(&expected),
+                    show(&actual)
+                ),
             });
         }
     }
@@ -121,16 +127,26 @@ pub fn run(checked: &mut Checked, limits: &Limits) -> Report {
 }
 
 fn org_of(m: &Model, name: &str) -> Result<OrgId, Vec<String>> {
-    m.org_index.get(name).copied().ok_or_else(|| vec![format!("unknown org `{name}`")])
+    m.org_index
+        .get(name)
+        .copied()
+        .ok_or_else(|| vec![format!("unknown org `{name}`")])
 }
 
 fn user_of(m: &Model, name: &str) -> Result<UserId, Vec<String>> {
-    m.user_index.get(name).copied().ok_or_else(|| vec![format!("unknown user `{name}`")])
+    m.user_index
+        .get(name)
+        .copied()
+        .ok_or_else(|| vec![format!("unknown user `{name}`")])
 }
 
 fn role_of(m: &Model, name: &str, scope: Scope) -> Result<RoleId, Vec<String>> {
-    m.resolve_role(name, scope)
-        .ok_or_else(|| vec![format!("role `{name}` resolves to no role from `{}`", m.scope_name(scope))])
+    m.resolve_role(name, scope).ok_or_else(|| {
+        vec![format!(
+            "role `{name}` resolves to no role from `{}`",
+            m.scope_name(scope)
+        )]
+    })
 }
 
 fn list(names: impl IntoIterator<Item = String>) -> String {
@@ -145,7 +161,11 @@ fn run_case(m: &Model, c: &RawCase) -> Result<(), Vec<String>> {
             return Err(vec!["a `can_assign` case needs `expect: true|false`".into()]);
         };
         let user = user_of(m, &ca.user.value)?;
-        let admin = if ca.by.value == "self" { user } else { user_of(m, &ca.by.value)? };
+        let admin = if ca.by.value == "self" {
+            user
+        } else {
+            user_of(m, &ca.by.value)?
+        };
         let org = match &ca.org {
             Some(o) => org_of(m, &o.value)?,
             None => m.user(user).home,
@@ -166,7 +186,11 @@ fn run_case(m: &Model, c: &RawCase) -> Result<(), Vec<String>> {
                 got.is_ok()
             ));
         }
-        return if failures.is_empty() { Ok(()) } else { Err(failures) };
+        return if failures.is_empty() {
+            Ok(())
+        } else {
+            Err(failures)
+        };
     }
     let Some(org_name) = &c.org else {
         return Err(vec!["a case needs `org` (or `can_assign`)".into()]);
@@ -175,7 +199,10 @@ fn run_case(m: &Model, c: &RawCase) -> Result<(), Vec<String>> {
     let scope = Scope::Org(org);
     let wants_user = c.allow.is_some() || c.deny.is_some() || c.roles.is_some();
     if !wants_user && c.published.is_none() && c.unpublished.is_none() {
-        return Err(vec!["the case checks nothing: give `allow`, `deny`, `roles`, `published` or `unpublished`".into()]);
+        return Err(vec![
+            "the case checks nothing: give `allow`, `deny`, `roles`, `published` or `unpublished`"
+                .into(),
+        ]);
     }
     if wants_user {
         let Some(user_name) = &c.user else {
@@ -188,7 +215,9 @@ fn run_case(m: &Model, c: &RawCase) -> Result<(), Vec<String>> {
                     failures.push(format!("malformed permission `{}`", p.value));
                     continue;
                 }
-                let got = m.parse_permission(&p.value).is_some_and(|pid| m.allow(user, pid, org));
+                let got = m
+                    .parse_permission(&p.value)
+                    .is_some_and(|pid| m.allow(user, pid, org));
                 if got != want {
                     failures.push(format!(
                         "`{}` at `{}`: expected {} `{}`, got {}",

@@ -12,10 +12,14 @@ pub fn check(m: &Model, diags: &mut Diagnostics) {
         let name = m.role_display(role);
         if !r.active {
             diags.push(
-                Diagnostic::new(Code::W102, a.grant_span, format!("role `{name}` is disabled"))
-                    .with_label("this assignment grants nothing")
-                    .with_secondary(r.span, "disabled here")
-                    .with_help("remove the assignment, or set the role's `status: active`"),
+                Diagnostic::new(
+                    Code::W102,
+                    a.grant_span,
+                    format!("role `{name}` is disabled"),
+                )
+                .with_label("this assignment grants nothing")
+                .with_secondary(r.span, "disabled here")
+                .with_help("remove the assignment, or set the role's `status: active`"),
             );
         }
         if !m.published(role, a.org) {
@@ -28,20 +32,30 @@ pub fn check(m: &Model, diags: &mut Diagnostics) {
             .with_secondary(a.grant_span, "role");
             match m.publication(role, a.org) {
                 Publication::Entry(at, e) => {
-                    d = d.with_secondary(e.span, format!("non-publication at `{}` decides", m.org(at).id));
+                    d = d.with_secondary(
+                        e.span,
+                        format!("non-publication at `{}` decides", m.org(at).id),
+                    );
                 }
                 Publication::Default(_) => {
                     let why = match r.owner {
-                        Scope::Provider => "the role type is declared with `published: false`".to_owned(),
+                        Scope::Provider => {
+                            "the role type is declared with `published: false`".to_owned()
+                        }
                         Scope::Org(o) if r.published => {
-                            format!("a custom role is published only on its owner `{}`'s subtree", m.org(o).id)
+                            format!(
+                                "a custom role is published only on its owner `{}`'s subtree",
+                                m.org(o).id
+                            )
                         }
                         Scope::Org(_) => "the role is declared with `published: false`".to_owned(),
                     };
                     d = d.with_note(why);
                 }
             }
-            diags.push(d.with_help("publish the role there (`publications`), or assign it where it is published"));
+            diags.push(d.with_help(
+                "publish the role there (`publications`), or assign it where it is published",
+            ));
         }
         if let Target::User(u) = a.target {
             let user = m.user(u);
@@ -51,7 +65,10 @@ pub fn check(m: &Model, diags: &mut Diagnostics) {
                     Diagnostic::new(
                         Code::E009,
                         a.grant_span,
-                        format!("user `{}` of identity type `{}` may not hold role `{name}`", user.id, user.identity),
+                        format!(
+                            "user `{}` of identity type `{}` may not hold role `{name}`",
+                            user.id, user.identity
+                        ),
                     )
                     .with_label("role not allowed for this identity type")
                     .with_secondary(r.span, format!("allows: {types}")),
@@ -61,10 +78,16 @@ pub fn check(m: &Model, diags: &mut Diagnostics) {
                 match by {
                     Assigner::SelfService if !r.self_service => {
                         diags.push(
-                            Diagnostic::new(Code::E014, span, format!("role `{name}` is not self-service"))
-                                .with_label("`by: self`")
-                                .with_secondary(r.span, "role declared here")
-                                .with_help("set `self_service: true` on the role, or have an admin assign it"),
+                            Diagnostic::new(
+                                Code::E014,
+                                span,
+                                format!("role `{name}` is not self-service"),
+                            )
+                            .with_label("`by: self`")
+                            .with_secondary(r.span, "role declared here")
+                            .with_help(
+                                "set `self_service: true` on the role, or have an admin assign it",
+                            ),
                         );
                     }
                     Assigner::SelfService | Assigner::Admin(_) => {

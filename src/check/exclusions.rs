@@ -44,14 +44,23 @@ pub fn check(m: &Model, diags: &mut Diagnostics) {
             per_org.push((x, held, hits));
         }
         for e in applicable {
-            let count = |held: &BTreeSet<RoleId>| e.roles.iter().filter(|r| held.contains(r)).count();
+            let count =
+                |held: &BTreeSet<RoleId>| e.roles.iter().filter(|r| held.contains(r)).count();
             let (violating_orgs, held_roles): (Vec<OrgId>, BTreeSet<RoleId>) = match e.per {
                 Per::User => {
-                    let all: BTreeSet<RoleId> = per_org.iter().flat_map(|(_, h, _)| h.iter().copied()).collect();
+                    let all: BTreeSet<RoleId> = per_org
+                        .iter()
+                        .flat_map(|(_, h, _)| h.iter().copied())
+                        .collect();
                     if count(&all) <= e.max as usize {
                         continue;
                     }
-                    let held = e.roles.iter().copied().filter(|r| all.contains(r)).collect();
+                    let held = e
+                        .roles
+                        .iter()
+                        .copied()
+                        .filter(|r| all.contains(r))
+                        .collect();
                     (Vec::new(), held)
                 }
                 Per::Org => {
@@ -94,7 +103,10 @@ fn violation(
         ),
         None => "an exclusion".to_owned(),
     };
-    let names: Vec<String> = held.iter().map(|r| format!("`{}`", m.role_display(*r))).collect();
+    let names: Vec<String> = held
+        .iter()
+        .map(|r| format!("`{}`", m.role_display(*r)))
+        .collect();
     let mut message = format!(
         "user `{}` violates {what}: holds {} of its roles ({}), at most {} allowed",
         user.id,
@@ -129,13 +141,20 @@ fn violation(
                 .filter(|q| held.contains(q))
                 .collect();
             if !brings.is_empty() {
-                contributors.entry(h.origin).or_insert((*h, BTreeSet::new())).1.extend(brings);
+                contributors
+                    .entry(h.origin)
+                    .or_insert((*h, BTreeSet::new()))
+                    .1
+                    .extend(brings);
             }
         }
     }
     let mut locked = false;
     for (origin, (hit, roles)) in &contributors {
-        let gives: Vec<String> = roles.iter().map(|r| format!("`{}`", m.role_display(*r))).collect();
+        let gives: Vec<String> = roles
+            .iter()
+            .map(|r| format!("`{}`", m.role_display(*r)))
+            .collect();
         let (span, what) = match origin {
             Origin::Assignment(a) => (m.assignments[a.index()].span, "assignment"),
             Origin::Rule(r, g) => (
@@ -147,7 +166,11 @@ fn violation(
                 "automatic rule",
             ),
         };
-        let lock = if hit.locked { " (locked by the provider)" } else { "" };
+        let lock = if hit.locked {
+            " (locked by the provider)"
+        } else {
+            ""
+        };
         d = d.with_secondary(span, format!("{what} gives {}{lock}", gives.join(", ")));
         locked |= hit.locked;
     }
@@ -179,9 +202,10 @@ impl Model {
     pub fn source_roles(&self, u: UserId) -> BTreeSet<RoleId> {
         let user = self.user(u);
         let mut out = BTreeSet::new();
-        let ids = self.user_assignments[u.index()]
-            .iter()
-            .chain(self.ancestors(user.home).flat_map(|a| self.org_assignments[a.index()].iter()));
+        let ids = self.user_assignments[u.index()].iter().chain(
+            self.ancestors(user.home)
+                .flat_map(|a| self.org_assignments[a.index()].iter()),
+        );
         for id in ids {
             if let Grant::Role(r) = self.assignments[id.index()].grant {
                 out.insert(r);

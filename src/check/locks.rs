@@ -8,15 +8,19 @@ use crate::source::Span;
 pub fn check(m: &Model, diags: &mut Diagnostics) {
     for (ri, entries) in m.publications.iter().enumerate() {
         let role = RoleId(ri as u32);
-        let mut tenant: Vec<(&OrgId, &PublicationEntry)> =
-            entries.iter().filter(|(_, e)| e.scope != Scope::Provider).collect();
+        let mut tenant: Vec<(&OrgId, &PublicationEntry)> = entries
+            .iter()
+            .filter(|(_, e)| e.scope != Scope::Provider)
+            .collect();
         tenant.sort_by_key(|(o, _)| **o);
         for (&y, e) in tenant {
             let name = m.role_display(role);
-            let provider_above = m
-                .ancestors(y)
-                .skip(1)
-                .find_map(|a| entries.get(&a).filter(|p| p.scope == Scope::Provider).map(|p| (a, *p)));
+            let provider_above = m.ancestors(y).skip(1).find_map(|a| {
+                entries
+                    .get(&a)
+                    .filter(|p| p.scope == Scope::Provider)
+                    .map(|p| (a, *p))
+            });
             if e.publish {
                 if let Some((a, p)) = provider_above {
                     if p.locked && !p.publish {
@@ -46,7 +50,12 @@ pub fn check(m: &Model, diags: &mut Diagnostics) {
                     .iter()
                     .filter(|a| a.locked && a.grant == Grant::Role(role))
                     .find(|a| m.in_subtree(a.org, y) || (a.inherit && m.in_subtree(y, a.org)))
-                    .map(|a| (a.span, format!("locked assignment at `{}`", m.org(a.org).id)));
+                    .map(|a| {
+                        (
+                            a.span,
+                            format!("locked assignment at `{}`", m.org(a.org).id),
+                        )
+                    });
             }
             if cut.is_none() {
                 cut = locked_rule_reaching(m, role, y);
@@ -70,7 +79,11 @@ pub fn check(m: &Model, diags: &mut Diagnostics) {
 /// A locked rule that grants `role` to some user at an org inside `y`'s subtree.
 fn locked_rule_reaching(m: &Model, role: RoleId, y: OrgId) -> Option<(Span, String)> {
     for rule in m.rules.iter().filter(|r| r.locked) {
-        for g in rule.grants.iter().filter(|g| g.roles.iter().any(|(r, _)| *r == role)) {
+        for g in rule
+            .grants
+            .iter()
+            .filter(|g| g.roles.iter().any(|(r, _)| *r == role))
+        {
             for (ui, user) in m.users.iter().enumerate() {
                 if !m.rule_matches(rule, UserId(ui as u32)) {
                     continue;
@@ -81,7 +94,10 @@ fn locked_rule_reaching(m: &Model, role: RoleId, y: OrgId) -> Option<(Span, Stri
                     .any(|t| m.in_subtree(t, y) || (g.inherit && m.in_subtree(y, t)));
                 if hit {
                     let name = rule.name.clone().unwrap_or_else(|| "unnamed".into());
-                    return Some((g.span, format!("locked automatic rule `{name}` grants it to `{}`", user.id)));
+                    return Some((
+                        g.span,
+                        format!("locked automatic rule `{name}` grants it to `{}`", user.id),
+                    ));
                 }
             }
         }

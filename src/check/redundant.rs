@@ -36,10 +36,17 @@ pub fn check(m: &Model, diags: &mut Diagnostics) {
                 Grant::Policy(p) => format!("policy `{}`", m.policies[p.index()].id),
             };
             diags.push(
-                Diagnostic::new(Code::W104, a.span, format!("assignment of {what} is already implied by another assignment"))
-                    .with_label("redundant")
-                    .with_secondary(b.span, "this assignment already gives it to the same users at the same orgs")
-                    .with_help("remove the redundant assignment"),
+                Diagnostic::new(
+                    Code::W104,
+                    a.span,
+                    format!("assignment of {what} is already implied by another assignment"),
+                )
+                .with_label("redundant")
+                .with_secondary(
+                    b.span,
+                    "this assignment already gives it to the same users at the same orgs",
+                )
+                .with_help("remove the redundant assignment"),
             );
         }
     }
@@ -60,7 +67,8 @@ fn covers(m: &Model, b: &Assignment, a: &Assignment) -> bool {
     }
     // Orgs: a's reach inside b's reach.
     let a_is_leaf = m.children[a.org.index()].is_empty();
-    let reach_ok = (a.org == b.org || (b.inherit && m.in_subtree(a.org, b.org))) && (!a.inherit || b.inherit || a_is_leaf);
+    let reach_ok = (a.org == b.org || (b.inherit && m.in_subtree(a.org, b.org)))
+        && (!a.inherit || b.inherit || a_is_leaf);
     if !reach_ok {
         return false;
     }
@@ -94,7 +102,12 @@ fn covers(m: &Model, b: &Assignment, a: &Assignment) -> bool {
             let mut points = vec![a.org];
             if a.inherit {
                 for r in [ra, rb] {
-                    points.extend(m.publications[r.index()].keys().copied().filter(|o| m.in_subtree(*o, a.org)));
+                    points.extend(
+                        m.publications[r.index()]
+                            .keys()
+                            .copied()
+                            .filter(|o| m.in_subtree(*o, a.org)),
+                    );
                     if let Scope::Org(o) = m.role(r).owner {
                         if m.in_subtree(o, a.org) {
                             points.push(o);
@@ -102,7 +115,9 @@ fn covers(m: &Model, b: &Assignment, a: &Assignment) -> bool {
                     }
                 }
             }
-            points.into_iter().all(|x| !m.published(ra, x) || m.published(rb, x))
+            points
+                .into_iter()
+                .all(|x| !m.published(ra, x) || m.published(rb, x))
         }
         _ => false,
     }

@@ -31,7 +31,10 @@ pub fn check(m: &Model, diags: &mut Diagnostics) {
                 Diagnostic::new(
                     Code::W103,
                     role.span,
-                    format!("custom role `{}` is never assigned, included nor cloned", m.role_display(RoleId(i as u32))),
+                    format!(
+                        "custom role `{}` is never assigned, included nor cloned",
+                        m.role_display(RoleId(i as u32))
+                    ),
                 )
                 .with_label("unused")
                 .with_help("assign it, or remove it"),

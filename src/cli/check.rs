@@ -29,7 +29,12 @@ pub fn run(args: CheckArgs) -> u8 {
         }
     };
     let diags = &checked.diagnostics;
-    super::out(&render::render(args.format, diags, &checked.sources, super::color_stdout()));
+    super::out(&render::render(
+        args.format,
+        diags,
+        &checked.sources,
+        super::color_stdout(),
+    ));
     if matches!(args.format, Format::Human | Format::Short) {
         let files = checked.sources.len();
         super::err(&format!(

@@ -17,7 +17,11 @@ pub fn run(args: ExplainArgs) -> u8 {
         }
         None => {
             let all: Vec<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();
-            super::err(&format!("error: unknown code `{}`; codes: {}\n", args.code, all.join(", ")));
+            super::err(&format!(
+                "error: unknown code `{}`; codes: {}\n",
+                args.code,
+                all.join(", ")
+            ));
             EXIT_USAGE
         }
     }

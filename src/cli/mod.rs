@@ -17,7 +17,11 @@ pub const EXIT_FINDINGS: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
 
 #[derive(Parser, Debug)]
-#[command(name = "trellis", version, about = "Compiler and checker for multi-tenant access policy as code")]
+#[command(
+    name = "trellis",
+    version,
+    about = "Compiler and checker for multi-tenant access policy as code"
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,

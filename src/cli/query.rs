@@ -40,7 +40,8 @@ pub struct QueryArgs {
 }
 
 pub fn run(args: QueryArgs) -> u8 {
-    let checked = match trellis::check_paths(std::slice::from_ref(&args.path), &args.input.limits()) {
+    let checked = match trellis::check_paths(std::slice::from_ref(&args.path), &args.input.limits())
+    {
         Ok(c) => c,
         Err(e) => {
             super::err(&format!("error: {e}\n"));
@@ -48,7 +49,12 @@ pub fn run(args: QueryArgs) -> u8 {
         }
     };
     if checked.diagnostics.has_errors() {
-        super::err(&render::render(Format::Short, &checked.diagnostics, &checked.sources, false));
+        super::err(&render::render(
+            Format::Short,
+            &checked.diagnostics,
+            &checked.sources,
+            false,
+        ));
         super::err("error: the policy set has errors; no decision is made\n");
         return EXIT_FINDINGS;
     }
@@ -64,7 +70,9 @@ pub fn run(args: QueryArgs) -> u8 {
         match roles(m, &user, &org) {
             Ok(names) => {
                 match args.format {
-                    OutFormat::Text => super::out(&names.iter().map(|n| format!("{n}\n")).collect::<String>()),
+                    OutFormat::Text => {
+                        super::out(&names.iter().map(|n| format!("{n}\n")).collect::<String>())
+                    }
                     OutFormat::Json => super::out(&format!(
                         "{}\n",
                         serde_json::json!({"user": user, "org": org, "roles": names})
@@ -82,23 +90,37 @@ pub fn run(args: QueryArgs) -> u8 {
         super::err("error: give --permission MODULE:ACTION (or --roles)\n");
         return EXIT_USAGE;
     };
-    let q = Question { user, org, permission };
+    let q = Question {
+        user,
+        org,
+        permission,
+    };
     let a = decide(m, &checked.sources, &q, args.explain);
     match args.format {
         OutFormat::Text => {
             let mut s = format!("{}\n", a.decision);
-            for l in a.explanation.iter().skip(usize::from(!a.explanation.is_empty() && a.explanation[0].starts_with(a.decision))) {
+            for l in a.explanation.iter().skip(usize::from(
+                !a.explanation.is_empty() && a.explanation[0].starts_with(a.decision),
+            )) {
                 s.push_str(l);
                 s.push('\n');
             }
             super::out(&s);
         }
-        OutFormat::Json => super::out(&format!("{}\n", serde_json::to_string(&a).unwrap_or_default())),
+        OutFormat::Json => super::out(&format!(
+            "{}\n",
+            serde_json::to_string(&a).unwrap_or_default()
+        )),
     }
     EXIT_OK
 }
 
-fn run_batch(m: &trellis::model::Model, sources: &trellis::source::SourceMap, path: &PathBuf, format: OutFormat) -> u8 {
+fn run_batch(
+    m: &trellis::model::Model,
+    sources: &trellis::source::SourceMap,
+    path: &PathBuf,
+    format: OutFormat,
+) -> u8 {
     let reader: Box<dyn BufRead> = if path.as_os_str() == "-" {
         Box::new(std::io::BufReader::new(std::io::stdin()))
     } else {
@@ -126,7 +148,11 @@ fn run_batch(m: &trellis::model::Model, sources: &trellis::source::SourceMap, pa
             Ok(q) => q,
             Err(e) => {
                 super::out(&out);
-                super::err(&format!("error: {}:{}: not a query: {e}\n", path.display(), n + 1));
+                super::err(&format!(
+                    "error: {}:{}: not a query: {e}\n",
+                    path.display(),
+                    n + 1
+                ));
                 return EXIT_USAGE;
             }
         };

@@ -30,15 +30,29 @@ pub fn run(args: TestArgs) -> u8 {
     let report = trellis::testing::run(&mut checked, &limits);
     let mut text = String::new();
     if !report.test_file_diagnostics.is_empty() {
-        text.push_str(&render::render(Format::Short, &report.test_file_diagnostics, &checked.sources, false));
+        text.push_str(&render::render(
+            Format::Short,
+            &report.test_file_diagnostics,
+            &checked.sources,
+            false,
+        ));
     }
     for f in &report.failures {
-        let name = f.name.as_ref().map(|n| format!(" ({n})")).unwrap_or_default();
+        let name = f
+            .name
+            .as_ref()
+            .map(|n| format!(" ({n})"))
+            .unwrap_or_default();
         text.push_str(&format!("{}: FAIL{name}: {}\n", f.location, f.message));
     }
     if !report.failures.is_empty() && !checked.diagnostics.is_empty() {
         text.push_str("diagnostics of the set:\n");
-        text.push_str(&render::render(Format::Short, &checked.diagnostics, &checked.sources, false));
+        text.push_str(&render::render(
+            Format::Short,
+            &checked.diagnostics,
+            &checked.sources,
+            false,
+        ));
     }
     if checked.diagnostics.has_errors() {
         text.push_str("the set has errors: cases were not run\n");

@@ -27,7 +27,8 @@ pub fn render(format: Format, diags: &Diagnostics, sources: &SourceMap, color: b
         Format::Human => human(diags, sources, color),
         Format::Short => short(diags, sources),
         Format::Json => {
-            let mut s = serde_json::to_string_pretty(&json_report(diags, sources)).unwrap_or_default();
+            let mut s =
+                serde_json::to_string_pretty(&json_report(diags, sources)).unwrap_or_default();
             s.push('\n');
             s
         }
@@ -49,14 +50,26 @@ pub fn summary_line(diags: &Diagnostics) -> String {
 
 fn position(sources: &SourceMap, span: Span) -> (String, usize, usize, usize, usize) {
     let (start, end) = sources.line_col(span);
-    (sources.path(span.file), start.line, start.column, end.line, end.column)
+    (
+        sources.path(span.file),
+        start.line,
+        start.column,
+        end.line,
+        end.column,
+    )
 }
 
 pub fn short(diags: &Diagnostics, sources: &SourceMap) -> String {
     let mut out = String::new();
     for d in diags.iter() {
         let (file, line, col, _, _) = position(sources, d.primary.span);
-        let _ = writeln!(out, "{file}:{line}:{col}: {}[{}]: {}", d.severity().as_str(), d.code, d.message);
+        let _ = writeln!(
+            out,
+            "{file}:{line}:{col}: {}[{}]: {}",
+            d.severity().as_str(),
+            d.code,
+            d.message
+        );
     }
     out
 }
@@ -182,7 +195,10 @@ pub fn sarif(diags: &Diagnostics, sources: &SourceMap) -> Value {
 
 /// Escapes data and properties of a GitHub workflow command.
 fn gh_escape(s: &str, property: bool) -> String {
-    let mut out = s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A");
+    let mut out = s
+        .replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A");
     if property {
         out = out.replace(':', "%3A").replace(',', "%2C");
     }
@@ -245,7 +261,9 @@ impl miette::Diagnostic for MietteDiag {
         Some(self.severity)
     }
     fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
-        self.help.as_ref().map(|h| Box::new(h) as Box<dyn std::fmt::Display>)
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn std::fmt::Display>)
     }
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
         Some(&self.source)
@@ -257,7 +275,9 @@ impl miette::Diagnostic for MietteDiag {
         if self.related.is_empty() {
             None
         } else {
-            Some(Box::new(self.related.iter().map(|d| d as &dyn miette::Diagnostic)))
+            Some(Box::new(
+                self.related.iter().map(|d| d as &dyn miette::Diagnostic),
+            ))
         }
     }
 }
@@ -272,7 +292,10 @@ fn to_miette(d: &Diagnostic, sources: &SourceMap) -> MietteDiag {
         let len = (l.span.end - l.span.start) as usize;
         let mut s = miette::LabeledSpan::new(l.message.clone(), l.span.start as usize, len);
         if primary {
-            s = miette::LabeledSpan::new_primary_with_span(l.message.clone(), (l.span.start as usize, len));
+            s = miette::LabeledSpan::new_primary_with_span(
+                l.message.clone(),
+                (l.span.start as usize, len),
+            );
         }
         s
     };

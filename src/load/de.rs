@@ -115,7 +115,11 @@ fn expected_words(exp: &str) -> String {
         "a list".into()
     } else if exp == "a string" || exp == "a borrowed string" {
         "a string".into()
-    } else if exp.starts_with("u32") || exp.starts_with("u64") || exp.starts_with("i64") || exp.contains("integer") {
+    } else if exp.starts_with("u32")
+        || exp.starts_with("u64")
+        || exp.starts_with("i64")
+        || exp.contains("integer")
+    {
         "a whole number".into()
     } else {
         exp.into()
@@ -123,7 +127,11 @@ fn expected_words(exp: &str) -> String {
 }
 
 fn one_of(expected: &[&str]) -> String {
-    expected.iter().map(|e| format!("`{e}`")).collect::<Vec<_>>().join(", ")
+    expected
+        .iter()
+        .map(|e| format!("`{e}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl de::Error for DeError {
@@ -147,11 +155,17 @@ impl de::Error for DeError {
             de::Unexpected::Unit | de::Unexpected::Option => "nothing".into(),
             other => other.to_string(),
         };
-        DeError::custom(format!("expected {}, found {found}", expected_words(&exp.to_string())))
+        DeError::custom(format!(
+            "expected {}, found {found}",
+            expected_words(&exp.to_string())
+        ))
     }
 
     fn invalid_value(unexp: de::Unexpected, exp: &dyn de::Expected) -> Self {
-        DeError::custom(format!("invalid value {unexp}, expected {}", expected_words(&exp.to_string())))
+        DeError::custom(format!(
+            "invalid value {unexp}, expected {}",
+            expected_words(&exp.to_string())
+        ))
     }
 
     fn unknown_field(field: &str, expected: &'static [&'static str]) -> Self {
@@ -192,7 +206,10 @@ pub fn from_node<'a, T: Deserialize<'a>>(node: &'a Node) -> Result<T, DeError> {
     let (value, mut errors) = from_node_all(node);
     match value {
         Some(v) if errors.is_empty() => Ok(v),
-        _ => Err(errors.drain(..).next().unwrap_or_else(|| <DeError as de::Error>::custom("invalid value").at(node.span))),
+        _ => Err(errors
+            .drain(..)
+            .next()
+            .unwrap_or_else(|| <DeError as de::Error>::custom("invalid value").at(node.span))),
     }
 }
 
@@ -373,11 +390,19 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de, '_> {
         self.deserialize_any(visitor)
     }
 
-    fn deserialize_unit_struct<V: Visitor<'de>>(self, _: &'static str, visitor: V) -> Result<V::Value, DeError> {
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
         self.deserialize_any(visitor)
     }
 
-    fn deserialize_newtype_struct<V: Visitor<'de>>(self, _: &'static str, visitor: V) -> Result<V::Value, DeError> {
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
         visitor.visit_newtype_struct(self)
     }
 
@@ -397,7 +422,12 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de, '_> {
         self.deserialize_seq(visitor)
     }
 
-    fn deserialize_tuple_struct<V: Visitor<'de>>(self, _: &'static str, _: usize, visitor: V) -> Result<V::Value, DeError> {
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        _: usize,
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
         self.deserialize_seq(visitor)
     }
 
@@ -429,7 +459,12 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de, '_> {
         }
         // Missing keys are reported at the start of the map, not across its whole text.
         let span = Span {
-            end: self.0.span.start.saturating_add(1).min(self.0.span.end.max(self.0.span.start)),
+            end: self
+                .0
+                .span
+                .start
+                .saturating_add(1)
+                .min(self.0.span.end.max(self.0.span.start)),
             ..self.0.span
         };
         match &self.0.value {
@@ -486,9 +521,15 @@ struct Seq<'a, 's> {
 
 impl<'de> SeqAccess<'de> for Seq<'de, '_> {
     type Error = DeError;
-    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, DeError> {
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, DeError> {
         match self.iter.next() {
-            Some(node) => seed.deserialize(NodeDe(node, self.sink)).map(Some).map_err(|e| e.at(node.span)),
+            Some(node) => seed
+                .deserialize(NodeDe(node, self.sink))
+                .map(Some)
+                .map_err(|e| e.at(node.span)),
             None => Ok(None),
         }
     }
@@ -505,19 +546,27 @@ struct Map<'a, 's> {
 
 impl<'de> MapAccess<'de> for Map<'de, '_> {
     type Error = DeError;
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, DeError> {
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, DeError> {
         match self.iter.next() {
             Some(entry) => {
                 self.value = Some(&entry.value);
-                let key: de::value::StrDeserializer<'de, DeError> = entry.key.value.as_str().into_deserializer();
-                seed.deserialize(key).map(Some).map_err(|e| e.at(entry.key.span))
+                let key: de::value::StrDeserializer<'de, DeError> =
+                    entry.key.value.as_str().into_deserializer();
+                seed.deserialize(key)
+                    .map(Some)
+                    .map_err(|e| e.at(entry.key.span))
             }
             None => Ok(None),
         }
     }
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
         match self.value.take() {
-            Some(node) => seed.deserialize(NodeDe(node, self.sink)).map_err(|e| e.at(node.span)),
+            Some(node) => seed
+                .deserialize(NodeDe(node, self.sink))
+                .map_err(|e| e.at(node.span)),
             None => Err(de::Error::custom("value without a key")),
         }
     }
@@ -532,11 +581,15 @@ struct SpannedAccess<'a, 's> {
 
 impl<'de> MapAccess<'de> for SpannedAccess<'de, '_> {
     type Error = DeError;
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, DeError> {
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, DeError> {
         let Some(key) = SPANNED_FIELDS.get(self.step as usize) else {
             return Ok(None);
         };
-        seed.deserialize(de::value::BorrowedStrDeserializer::new(key)).map(Some)
+        seed.deserialize(de::value::BorrowedStrDeserializer::new(key))
+            .map(Some)
     }
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
         let step = self.step;

@@ -49,7 +49,11 @@ impl std::fmt::Display for LoadError {
             LoadError::Io(p, e) => write!(f, "cannot read `{}`: {e}", p.display()),
             LoadError::NoPolicyFiles(ps) => {
                 let list: Vec<String> = ps.iter().map(|p| format!("`{}`", p.display())).collect();
-                write!(f, "no policy files (*.yaml, *.yml, *.toml) found in {}", list.join(", "))
+                write!(
+                    f,
+                    "no policy files (*.yaml, *.yml, *.toml) found in {}",
+                    list.join(", ")
+                )
             }
         }
     }
@@ -127,7 +131,10 @@ pub fn discover(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<PathBuf>), LoadE
         if meta.is_dir() {
             walk(path, 0, &mut policies, &mut tests)?;
         } else {
-            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             if is_test_file(&name) {
                 tests.push(path.clone());
             } else {
@@ -142,7 +149,12 @@ pub fn discover(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<PathBuf>), LoadE
     Ok((policies, tests))
 }
 
-fn walk(dir: &Path, depth: usize, policies: &mut Vec<PathBuf>, tests: &mut Vec<PathBuf>) -> Result<(), LoadError> {
+fn walk(
+    dir: &Path,
+    depth: usize,
+    policies: &mut Vec<PathBuf>,
+    tests: &mut Vec<PathBuf>,
+) -> Result<(), LoadError> {
     if depth > 64 {
         return Ok(());
     }
@@ -154,11 +166,16 @@ fn walk(dir: &Path, depth: usize, policies: &mut Vec<PathBuf>, tests: &mut Vec<P
     }
     children.sort();
     for child in children {
-        let name = child.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = child
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         if name.starts_with('.') {
             continue;
         }
-        let Ok(meta) = std::fs::metadata(&child) else { continue };
+        let Ok(meta) = std::fs::metadata(&child) else {
+            continue;
+        };
         if meta.is_dir() {
             walk(&child, depth + 1, policies, tests)?;
         } else if is_test_file(&name) {
@@ -181,15 +198,18 @@ pub fn read_source(
     let meta = std::fs::metadata(path).map_err(|e| LoadError::Io(path.to_path_buf(), e))?;
     if meta.len() > limits.max_file_size {
         let id = sources.add(SourceFile::new(path.to_path_buf(), String::new()));
-        diagnostics.push(Diagnostic::new(
-            Code::E001,
-            Span::file_start(id),
-            format!(
-                "file is {} bytes, more than the limit of {} bytes",
-                meta.len(),
-                limits.max_file_size
-            ),
-        ).with_help("raise the limit with `--max-file-size` if this file is genuine"));
+        diagnostics.push(
+            Diagnostic::new(
+                Code::E001,
+                Span::file_start(id),
+                format!(
+                    "file is {} bytes, more than the limit of {} bytes",
+                    meta.len(),
+                    limits.max_file_size
+                ),
+            )
+            .with_help("raise the limit with `--max-file-size` if this file is genuine"),
+        );
         return Ok(None);
     }
     let bytes = std::fs::read(path).map_err(|e| LoadError::Io(path.to_path_buf(), e))?;
@@ -200,9 +220,13 @@ pub fn read_source(
             let text = String::from_utf8_lossy(err.as_bytes()).into_owned();
             let id = sources.add(SourceFile::new(path.to_path_buf(), text));
             diagnostics.push(
-                Diagnostic::new(Code::E001, Span::new(id, at, at + 1), "file is not valid UTF-8")
-                    .with_label("invalid byte here")
-                    .with_help("policy files must be UTF-8 text"),
+                Diagnostic::new(
+                    Code::E001,
+                    Span::new(id, at, at + 1),
+                    "file is not valid UTF-8",
+                )
+                .with_label("invalid byte here")
+                .with_help("policy files must be UTF-8 text"),
             );
             Ok(None)
         }
@@ -210,7 +234,12 @@ pub fn read_source(
 }
 
 /// Parses a file's text into a node tree by its extension.
-pub fn parse_tree(id: FileId, sources: &SourceMap, limits: &Limits, diagnostics: &mut Diagnostics) -> Option<Node> {
+pub fn parse_tree(
+    id: FileId,
+    sources: &SourceMap,
+    limits: &Limits,
+    diagnostics: &mut Diagnostics,
+) -> Option<Node> {
     let source = sources.get(id)?;
     let is_toml = source.path.extension().is_some_and(|e| e == "toml");
     let (node, diags) = if is_toml {
@@ -251,8 +280,9 @@ pub fn is_valid_id(s: &str) -> bool {
     !b.is_empty()
         && b.len() <= 128
         && (b[0].is_ascii_lowercase() || b[0].is_ascii_digit())
-        && b.iter()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'_' | b'.' | b'-'))
+        && b.iter().all(|c| {
+            c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'_' | b'.' | b'-')
+        })
 }
 
 fn bad_id(what: &str, id: &Located<String>) -> Diagnostic {
@@ -264,10 +294,20 @@ fn bad_id(what: &str, id: &Located<String>) -> Diagnostic {
 /// Turns one parsed file into its sections, reporting shape problems.
 pub fn read_policy_file(file: FileId, root: &Node, diags: &mut Diagnostics) -> Option<PolicyFile> {
     let Some(entries) = root.as_map() else {
-        let what = if root.is_null() { "empty".to_string() } else { format!("{}, not a map", root.describe()) };
+        let what = if root.is_null() {
+            "empty".to_string()
+        } else {
+            format!("{}, not a map", root.describe())
+        };
         diags.push(
-            Diagnostic::new(Code::E002, Span::new(file, root.span.start as usize, root.span.start as usize), format!("policy file is {what}"))
-                .with_help("a policy file is a map that starts with `scope: provider` or `scope: <org id>`"),
+            Diagnostic::new(
+                Code::E002,
+                Span::new(file, root.span.start as usize, root.span.start as usize),
+                format!("policy file is {what}"),
+            )
+            .with_help(
+                "a policy file is a map that starts with `scope: provider` or `scope: <org id>`",
+            ),
         );
         return None;
     };
@@ -279,12 +319,18 @@ pub fn read_policy_file(file: FileId, root: &Node, diags: &mut Diagnostics) -> O
     match scope.map(|e| (&e.value, e.value.scalar_text())) {
         None => {
             diags.push(
-                Diagnostic::new(Code::E002, Span::new(file, root.span.start as usize, root.span.start as usize), "missing required key `scope`")
-                    .with_help("start the file with `scope: provider` or `scope: <org id>`"),
+                Diagnostic::new(
+                    Code::E002,
+                    Span::new(file, root.span.start as usize, root.span.start as usize),
+                    "missing required key `scope`",
+                )
+                .with_help("start the file with `scope: provider` or `scope: <org id>`"),
             );
             return None;
         }
-        Some((node, Some(text))) if !matches!(node.value, Value::Seq(_) | Value::Map(_)) && !node.is_null() => {
+        Some((node, Some(text)))
+            if !matches!(node.value, Value::Seq(_) | Value::Map(_)) && !node.is_null() =>
+        {
             let scope = Located::new(text, node.span);
             if scope.value != "provider" && !is_valid_id(&scope.value) {
                 diags.push(bad_id("scope org", &scope));
@@ -296,7 +342,10 @@ pub fn read_policy_file(file: FileId, root: &Node, diags: &mut Diagnostics) -> O
             diags.push(Diagnostic::new(
                 Code::E002,
                 node.span,
-                format!("`scope` must be `provider` or an org id, found {}", node.describe()),
+                format!(
+                    "`scope` must be `provider` or an org id, found {}",
+                    node.describe()
+                ),
             ));
             return None;
         }
@@ -355,7 +404,10 @@ fn map_section<T: serde::de::DeserializeOwned>(
         diags.push(Diagnostic::new(
             Code::E002,
             node.span,
-            format!("`{section}` must be a map of id to {what}, found {}", node.describe()),
+            format!(
+                "`{section}` must be a map of id to {what}, found {}",
+                node.describe()
+            ),
         ));
         return Vec::new();
     };
@@ -370,9 +422,17 @@ fn map_section<T: serde::de::DeserializeOwned>(
             span: entry.value.span,
             value: Value::Map(Vec::new()),
         };
-        let body_node = if entry.value.is_null() { &empty } else { &entry.value };
+        let body_node = if entry.value.is_null() {
+            &empty
+        } else {
+            &entry.value
+        };
         let (body, errors) = from_node_all::<T>(body_node);
-        diags.extend(errors.into_iter().map(|e| e.into_diagnostic(entry.value.span)));
+        diags.extend(
+            errors
+                .into_iter()
+                .map(|e| e.into_diagnostic(entry.value.span)),
+        );
         // An item with unknown keys is still resolved (its other mistakes
         // are worth reporting in the same run); one that failed to read is not.
         if let Some(body) = body {
@@ -385,7 +445,11 @@ fn map_section<T: serde::de::DeserializeOwned>(
     items
 }
 
-fn list_section<T: serde::de::DeserializeOwned>(node: &Node, section: &str, diags: &mut Diagnostics) -> Vec<Spanned<T>> {
+fn list_section<T: serde::de::DeserializeOwned>(
+    node: &Node,
+    section: &str,
+    diags: &mut Diagnostics,
+) -> Vec<Spanned<T>> {
     if node.is_null() {
         return Vec::new();
     }

@@ -45,7 +45,9 @@ pub fn resolve_plain(text: &str) -> Core<'_> {
         "" | "~" | "null" | "Null" | "NULL" => return Core::Null,
         "true" | "True" | "TRUE" => return Core::Bool(true),
         "false" | "False" | "FALSE" => return Core::Bool(false),
-        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => return Core::Float(f64::INFINITY),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            return Core::Float(f64::INFINITY)
+        }
         "-.inf" | "-.Inf" | "-.INF" => return Core::Float(f64::NEG_INFINITY),
         ".nan" | ".NaN" | ".NAN" => return Core::Float(f64::NAN),
         _ => {}
@@ -109,7 +111,8 @@ impl Node {
     }
 
     pub fn is_null(&self) -> bool {
-        matches!(self.value, Value::Null) || matches!(&self.value, Value::Plain(s) if matches!(resolve_plain(s), Core::Null))
+        matches!(self.value, Value::Null)
+            || matches!(&self.value, Value::Plain(s) if matches!(resolve_plain(s), Core::Null))
     }
 
     pub fn as_map(&self) -> Option<&[Entry]> {

@@ -3,10 +3,10 @@
 //! These types are both what the loader deserialises into and what
 //! `trellis schema` describes, so the two cannot drift apart.
 
-use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
+use std::collections::BTreeMap;
 
 use super::de::Spanned;
 
@@ -210,9 +210,7 @@ pub struct RawGrant {
 #[serde(untagged)]
 pub enum RawAt {
     Home(SelfKeyword),
-    Descendants {
-        descendants: Descendants,
-    },
+    Descendants { descendants: Descendants },
 }
 
 #[derive(JsonSchema, Debug, Clone, Copy, PartialEq)]
@@ -248,7 +246,9 @@ impl<'de> Deserialize<'de> for RawAt {
                 if s == "self" {
                     Ok(RawAt::Home(SelfKeyword::Home))
                 } else {
-                    Err(E::custom(format!("unknown place `{s}`, expected `self` or `{{ descendants: [kinds] }}`")))
+                    Err(E::custom(format!(
+                        "unknown place `{s}`, expected `self` or `{{ descendants: [kinds] }}`"
+                    )))
                 }
             }
             fn visit_string<E: de::Error>(self, s: String) -> Result<RawAt, E> {
@@ -285,7 +285,9 @@ impl<'de> Deserialize<'de> for Descendants {
                 if s == "any" {
                     Ok(Descendants::Any(AnyKeyword::Any))
                 } else {
-                    Err(E::custom(format!("expected `any` or a list of kinds, found `{s}`")))
+                    Err(E::custom(format!(
+                        "expected `any` or a list of kinds, found `{s}`"
+                    )))
                 }
             }
             fn visit_string<E: de::Error>(self, s: String) -> Result<Descendants, E> {

@@ -8,7 +8,11 @@ use super::Limits;
 use crate::diag::{Code, Diagnostic};
 use crate::source::{FileId, Located, SourceFile, Span};
 
-pub fn parse(file: FileId, source: &SourceFile, limits: &Limits) -> (Option<Node>, Vec<Diagnostic>) {
+pub fn parse(
+    file: FileId,
+    source: &SourceFile,
+    limits: &Limits,
+) -> (Option<Node>, Vec<Diagnostic>) {
     if let Some(at) = too_deep(&source.text, limits.max_depth) {
         let d = Diagnostic::new(
             Code::E001,
@@ -96,14 +100,23 @@ fn too_deep(text: &str, max: usize) -> Option<usize> {
                 let triple = bytes.get(i..i + 3) == Some(&[quote, quote, quote][..]);
                 if triple {
                     i += 3;
-                    while i < bytes.len() && bytes.get(i..i + 3) != Some(&[quote, quote, quote][..]) {
-                        i += if quote == b'"' && bytes[i] == b'\\' { 2 } else { 1 };
+                    while i < bytes.len() && bytes.get(i..i + 3) != Some(&[quote, quote, quote][..])
+                    {
+                        i += if quote == b'"' && bytes[i] == b'\\' {
+                            2
+                        } else {
+                            1
+                        };
                     }
                     i += 2;
                 } else {
                     i += 1;
                     while i < bytes.len() && bytes[i] != quote && bytes[i] != b'\n' {
-                        i += if quote == b'"' && bytes[i] == b'\\' { 2 } else { 1 };
+                        i += if quote == b'"' && bytes[i] == b'\\' {
+                            2
+                        } else {
+                            1
+                        };
                     }
                 }
             }

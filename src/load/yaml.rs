@@ -43,7 +43,11 @@ struct Builder<'a> {
 
 /// Parses one YAML document. Returns the root (if the text parsed) and the
 /// problems found; syntax errors stop the file, duplicate keys do not.
-pub fn parse(file: FileId, source: &SourceFile, limits: &Limits) -> (Option<Node>, Vec<Diagnostic>) {
+pub fn parse(
+    file: FileId,
+    source: &SourceFile,
+    limits: &Limits,
+) -> (Option<Node>, Vec<Diagnostic>) {
     let mut b = Builder {
         file,
         source,
@@ -63,8 +67,12 @@ pub fn parse(file: FileId, source: &SourceFile, limits: &Limits) -> (Option<Node
                 let m = err.marker();
                 let at = source.offset_of(m.line(), m.col());
                 b.diagnostics.push(
-                    Diagnostic::new(Code::E001, Span::new(file, at, at), format!("invalid YAML: {}", err.info()))
-                        .with_label("here"),
+                    Diagnostic::new(
+                        Code::E001,
+                        Span::new(file, at, at),
+                        format!("invalid YAML: {}", err.info()),
+                    )
+                    .with_label("here"),
                 );
                 return (None, b.diagnostics);
             }
@@ -74,16 +82,20 @@ pub fn parse(file: FileId, source: &SourceFile, limits: &Limits) -> (Option<Node
             Event::DocumentStart(_) => {
                 documents += 1;
                 if documents > 1 {
-                    Err(Diagnostic::new(Code::E001, span, "a policy file holds one YAML document")
-                        .with_label("second document starts here")
-                        .with_help("split the documents into separate files"))
+                    Err(
+                        Diagnostic::new(Code::E001, span, "a policy file holds one YAML document")
+                            .with_label("second document starts here")
+                            .with_help("split the documents into separate files"),
+                    )
                 } else {
                     Ok(())
                 }
             }
             Event::Scalar(text, style, anchor, tag) => {
                 let quoted = !matches!(style, ScalarStyle::Plain)
-                    || tag.as_ref().is_some_and(|t| t.is_yaml_core_schema() && t.suffix == "str");
+                    || tag
+                        .as_ref()
+                        .is_some_and(|t| t.is_yaml_core_schema() && t.suffix == "str");
                 let value = if quoted {
                     Value::Str(text.into_owned())
                 } else {
@@ -112,9 +124,18 @@ pub fn parse(file: FileId, source: &SourceFile, limits: &Limits) -> (Option<Node
             return (None, b.diagnostics);
         }
     }
-    (b.root, b.diagnostics)
+    // An empty document (or only comments) is a null root, not a parse failure.
+    let root = b.root.unwrap_or(Node {
+        span: Span::new(file, 0, 0),
+        value: Value::Null,
+    });
+    (Some(root), b.diagnostics)
 }
 
+#[expect(
+    clippy::result_large_err,
+    reason = "an error ends the file: it is built once, on the cold path"
+)]
 impl Builder<'_> {
     fn span(&self, s: YSpan) -> Span {
         let start = self.source.offset_of(s.start.line(), s.start.col());
@@ -143,20 +164,38 @@ impl Builder<'_> {
             return Ok(());
         };
         let (node, anchor) = match frame {
-            Frame::Seq { start, anchor, items } => (
+            Frame::Seq {
+                start,
+                anchor,
+                items,
+            } => (
                 Node {
-                    span: Span::new(self.file, start.start as usize, end.end.max(start.end) as usize),
+                    span: Span::new(
+                        self.file,
+                        start.start as usize,
+                        end.end.max(start.end) as usize,
+                    ),
                     value: Value::Seq(items),
                 },
                 anchor,
             ),
             Frame::Map {
-                start, anchor, entries, ..
+                start,
+                anchor,
+                entries,
+                ..
             } => {
-                let last_end = entries.last().map(|e| e.value.span.end).unwrap_or(start.end);
+                let last_end = entries
+                    .last()
+                    .map(|e| e.value.span.end)
+                    .unwrap_or(start.end);
                 (
                     Node {
-                        span: Span::new(self.file, start.start as usize, last_end.max(start.end) as usize),
+                        span: Span::new(
+                            self.file,
+                            start.start as usize,
+                            last_end.max(start.end) as usize,
+                        ),
                         value: Value::Map(entries),
                     },
                     anchor,
@@ -168,7 +207,11 @@ impl Builder<'_> {
 
     fn alias(&mut self, id: usize, span: Span) -> Result<(), Diagnostic> {
         let Some(target) = self.anchors.get(&id) else {
-            return Err(Diagnostic::new(Code::E001, span, "alias to an unknown anchor"));
+            return Err(Diagnostic::new(
+                Code::E001,
+                span,
+                "alias to an unknown anchor",
+            ));
         };
         let size = target.size();
         if size > self.alias_budget {
@@ -181,7 +224,9 @@ impl Builder<'_> {
                 ),
             )
             .with_label("expansion budget exhausted here")
-            .with_help("YAML aliases are copied where used; a chain of them can grow exponentially"));
+            .with_help(
+                "YAML aliases are copied where used; a chain of them can grow exponentially",
+            ));
         }
         self.alias_budget -= size;
         let node = target.clone();
@@ -208,8 +253,12 @@ impl Builder<'_> {
                     }
                     _ => {
                         self.diagnostics.push(
-                            Diagnostic::new(Code::E002, node.span, format!("a map key must be a string, found {}", node.describe()))
-                                .with_label("not a valid key"),
+                            Diagnostic::new(
+                                Code::E002,
+                                node.span,
+                                format!("a map key must be a string, found {}", node.describe()),
+                            )
+                            .with_label("not a valid key"),
                         );
                         *key = Some(None);
                     }
@@ -218,14 +267,21 @@ impl Builder<'_> {
                 Some(Some(k)) => {
                     if let Some(first) = seen.get(&k.value) {
                         self.diagnostics.push(
-                            Diagnostic::new(Code::E003, k.span, format!("duplicate key `{}` in this map", k.value))
-                                .with_label("second definition")
-                                .with_secondary(*first, "first defined here")
-                                .with_help("remove one of the two entries"),
+                            Diagnostic::new(
+                                Code::E003,
+                                k.span,
+                                format!("duplicate key `{}` in this map", k.value),
+                            )
+                            .with_label("second definition")
+                            .with_secondary(*first, "first defined here")
+                            .with_help("remove one of the two entries"),
                         );
                     } else {
                         seen.insert(k.value.clone(), k.span);
-                        entries.push(Entry { key: k, value: node });
+                        entries.push(Entry {
+                            key: k,
+                            value: node,
+                        });
                     }
                 }
             },

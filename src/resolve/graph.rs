@@ -24,12 +24,19 @@ pub(super) fn break_org_cycles(b: &mut Builder<'_>) {
     }
     let mut cycles: Vec<Vec<OrgId>> = Vec::new();
     for scc in tarjan_scc(&g) {
-        let is_cycle = scc.len() > 1 || scc.first().is_some_and(|n| b.model.orgs[n.index()].parent == Some(OrgId(n.index() as u32)));
+        let is_cycle = scc.len() > 1
+            || scc
+                .first()
+                .is_some_and(|n| b.model.orgs[n.index()].parent == Some(OrgId(n.index() as u32)));
         if !is_cycle {
             continue;
         }
         // Start at the org declared first, then follow parents around.
-        let start = scc.iter().map(|n| OrgId(n.index() as u32)).min().unwrap_or(OrgId(0));
+        let start = scc
+            .iter()
+            .map(|n| OrgId(n.index() as u32))
+            .min()
+            .unwrap_or(OrgId(0));
         let mut path = vec![start];
         let mut cur = start;
         while let Some(p) = b.model.orgs[cur.index()].parent {
@@ -43,7 +50,10 @@ pub(super) fn break_org_cycles(b: &mut Builder<'_>) {
     }
     cycles.sort();
     for path in cycles {
-        let names: Vec<&str> = path.iter().map(|o| b.model.orgs[o.index()].id.as_str()).collect();
+        let names: Vec<&str> = path
+            .iter()
+            .map(|o| b.model.orgs[o.index()].id.as_str())
+            .collect();
         let first = &b.model.orgs[path[0].index()];
         let message = if path.len() == 1 {
             format!("org `{}` is its own parent", first.id)
@@ -57,7 +67,10 @@ pub(super) fn break_org_cycles(b: &mut Builder<'_>) {
         for (k, o) in path.iter().enumerate().skip(1) {
             let org = &b.model.orgs[o.index()];
             let next = names[(k + 1) % names.len()];
-            d = d.with_secondary(org.parent_span.unwrap_or(org.span), format!("`{}` has parent `{next}`", org.id));
+            d = d.with_secondary(
+                org.parent_span.unwrap_or(org.span),
+                format!("`{}` has parent `{next}`", org.id),
+            );
         }
         b.diags.push(d);
         for o in path {
@@ -148,7 +161,10 @@ pub(super) fn role_cycles_and_grants(b: &mut Builder<'_>, removes: &[BitSet]) {
         for (k, r) in path.iter().enumerate().skip(1) {
             let to = path[(k + 1) % path.len()];
             if let Some(s) = edge(*r, to) {
-                d = d.with_secondary(s, format!("`{}` -> `{}`", names[k], b.model.role_display(to)));
+                d = d.with_secondary(
+                    s,
+                    format!("`{}` -> `{}`", names[k], b.model.role_display(to)),
+                );
             }
         }
         b.diags.push(d);
@@ -192,13 +208,14 @@ fn cycle_path(g: &DiGraph<RoleId, Span>, scc: &[NodeIndex]) -> Vec<RoleId> {
     }
     let inside: std::collections::HashSet<NodeIndex> = scc.iter().copied().collect();
     // BFS from start's successors back to start, inside the component.
-    let mut prev: std::collections::HashMap<NodeIndex, NodeIndex> = std::collections::HashMap::new();
+    let mut prev: std::collections::HashMap<NodeIndex, NodeIndex> =
+        std::collections::HashMap::new();
     let mut queue = std::collections::VecDeque::new();
     let mut succ: Vec<NodeIndex> = g.neighbors(start).filter(|n| inside.contains(n)).collect();
     succ.sort();
     for s in succ {
-        if !prev.contains_key(&s) {
-            prev.insert(s, start);
+        if let std::collections::hash_map::Entry::Vacant(e) = prev.entry(s) {
+            e.insert(start);
             queue.push_back(s);
         }
     }
@@ -217,8 +234,7 @@ fn cycle_path(g: &DiGraph<RoleId, Span>, scc: &[NodeIndex]) -> Vec<RoleId> {
     }
     let mut path = Vec::new();
     let mut cur = start;
-    loop {
-        let Some(p) = prev.get(&cur).copied() else { break };
+    while let Some(p) = prev.get(&cur).copied() {
         path.push(RoleId(p.index() as u32));
         cur = p;
         if cur == start || path.len() > scc.len() {

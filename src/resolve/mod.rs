@@ -79,8 +79,12 @@ impl<'a> Builder<'a> {
     }
 
     fn unknown(&self, what: &str, name: &Located<String>, candidates: Vec<&str>) -> Diagnostic {
-        let mut d = Diagnostic::new(Code::E004, name.span, format!("unknown {what} `{}`", name.value))
-            .with_label(format!("no {what} of this name"));
+        let mut d = Diagnostic::new(
+            Code::E004,
+            name.span,
+            format!("unknown {what} `{}`", name.value),
+        )
+        .with_label(format!("no {what} of this name"));
         if let Some(s) = did_you_mean(&name.value, candidates) {
             d = d.with_help(format!("did you mean `{s}`?"));
         }
@@ -124,11 +128,19 @@ impl<'a> Builder<'a> {
                         name.span,
                         format!("unknown role `{}`", name.value),
                     )
-                    .with_label(format!("no role of this name is visible from `{}`", self.model.scope_name(scope)));
+                    .with_label(format!(
+                        "no role of this name is visible from `{}`",
+                        self.model.scope_name(scope)
+                    ));
                     if let Some(owners) = self.model.role_names.get(bare) {
-                        let q: Vec<String> = owners.iter().map(|r| format!("`{}`", self.model.role_qualified(*r))).collect();
+                        let q: Vec<String> = owners
+                            .iter()
+                            .map(|r| format!("`{}`", self.model.role_qualified(*r)))
+                            .collect();
                         d = d.with_help(format!("roles of this name: {}; name one exactly as `owner::name` if it is visible here", q.join(", ")));
-                    } else if let Some(s) = did_you_mean(bare, self.model.role_names.keys().map(String::as_str)) {
+                    } else if let Some(s) =
+                        did_you_mean(bare, self.model.role_names.keys().map(String::as_str))
+                    {
                         d = d.with_help(format!("did you mean `{s}`?"));
                     }
                     self.diags.push(d);
@@ -138,14 +150,23 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn tenant_locked(&mut self, locked: &Option<crate::load::de::Spanned<bool>>, scope: Scope, what: &str) -> bool {
+    fn tenant_locked(
+        &mut self,
+        locked: &Option<crate::load::de::Spanned<bool>>,
+        scope: Scope,
+        what: &str,
+    ) -> bool {
         match locked {
             Some(l) if l.value => {
                 if scope != Scope::Provider {
                     self.diags.push(
-                        Diagnostic::new(Code::E010, l.span, format!("only provider files may lock {what}"))
-                            .with_label("`locked: true` in a tenant file")
-                            .with_help("remove `locked`: locks are the provider's"),
+                        Diagnostic::new(
+                            Code::E010,
+                            l.span,
+                            format!("only provider files may lock {what}"),
+                        )
+                        .with_label("`locked: true` in a tenant file")
+                        .with_help("remove `locked`: locks are the provider's"),
                     );
                     false
                 } else {
@@ -169,9 +190,13 @@ impl<'a> Builder<'a> {
         let r = self.model.role(role);
         let (rspan, name) = (r.span, self.model.role_qualified(role));
         self.diags.push(
-            Diagnostic::new(Code::E011, span, format!("locked role `{name}` may only be {what} from provider files"))
-                .with_label("tenant file uses a provider lock")
-                .with_secondary(rspan, "locked by the provider here"),
+            Diagnostic::new(
+                Code::E011,
+                span,
+                format!("locked role `{name}` may only be {what} from provider files"),
+            )
+            .with_label("tenant file uses a provider lock")
+            .with_secondary(rspan, "locked by the provider here"),
         );
     }
 
@@ -202,10 +227,18 @@ impl<'a> Builder<'a> {
         }
         for (f, v) in self.files.iter().zip(&valid) {
             if !*v {
-                let mut d = Diagnostic::new(Code::E004, f.scope.span, format!("unknown org `{}` in `scope`", f.scope.value))
-                    .with_label("no org of this id is declared")
-                    .with_note("the rest of this file is not checked");
-                let all: Vec<&str> = self.files.iter().flat_map(|f| f.orgs.iter().map(|o| o.id.value.as_str())).collect();
+                let mut d = Diagnostic::new(
+                    Code::E004,
+                    f.scope.span,
+                    format!("unknown org `{}` in `scope`", f.scope.value),
+                )
+                .with_label("no org of this id is declared")
+                .with_note("the rest of this file is not checked");
+                let all: Vec<&str> = self
+                    .files
+                    .iter()
+                    .flat_map(|f| f.orgs.iter().map(|o| o.id.value.as_str()))
+                    .collect();
                 if let Some(s) = did_you_mean(&f.scope.value, all) {
                     d = d.with_help(format!("did you mean `{s}`?"));
                 }
@@ -220,7 +253,12 @@ impl<'a> Builder<'a> {
             }
             for item in &f.orgs {
                 if let Some(first) = self.model.org_index.get(&item.id.value) {
-                    let d = dup("org", &item.id.value, item.id.span, self.model.orgs[first.index()].span);
+                    let d = dup(
+                        "org",
+                        &item.id.value,
+                        item.id.span,
+                        self.model.orgs[first.index()].span,
+                    );
                     self.diags.push(d);
                     continue;
                 }
@@ -257,7 +295,12 @@ impl<'a> Builder<'a> {
         self.org_repaired = vec![false; self.model.orgs.len()];
         self.org_scope = raw
             .iter()
-            .map(|(_, fi)| self.ctx[*fi].as_ref().map(|c| c.scope).unwrap_or(Scope::Provider))
+            .map(|(_, fi)| {
+                self.ctx[*fi]
+                    .as_ref()
+                    .map(|c| c.scope)
+                    .unwrap_or(Scope::Provider)
+            })
             .collect();
         for (i, (item, _)) in raw.iter().enumerate() {
             if let Some(p) = &item.body.parent {
@@ -275,10 +318,14 @@ impl<'a> Builder<'a> {
                 if self.org_repaired[i] {
                     continue;
                 }
-                let inside = self.model.orgs[i].parent.is_some_and(|p| self.model.in_subtree(p, s));
+                let inside = self.model.orgs[i]
+                    .parent
+                    .is_some_and(|p| self.model.in_subtree(p, s));
                 if !inside {
                     let id = self.model.orgs[i].id.clone();
-                    let span = self.model.orgs[i].parent_span.unwrap_or(self.model.orgs[i].span);
+                    let span = self.model.orgs[i]
+                        .parent_span
+                        .unwrap_or(self.model.orgs[i].span);
                     self.outside(span, Scope::Org(s), format!("org `{id}`"));
                 }
             }
@@ -300,9 +347,13 @@ impl<'a> Builder<'a> {
         for (s, scope) in found {
             let name = self.model.scope_name(scope).to_owned();
             self.diags.push(
-                Diagnostic::new(Code::E010, s.span, format!("a tenant file may not declare `{}`", s.value))
-                    .with_label(format!("tenant file of scope `{name}`"))
-                    .with_help(format!("only provider files declare `{}`", s.value)),
+                Diagnostic::new(
+                    Code::E010,
+                    s.span,
+                    format!("a tenant file may not declare `{}`", s.value),
+                )
+                .with_label(format!("tenant file of scope `{name}`"))
+                .with_help(format!("only provider files declare `{}`", s.value)),
             );
         }
     }
@@ -327,7 +378,12 @@ impl<'a> Builder<'a> {
         let mut kept = Vec::new();
         for item in raw {
             if let Some(first) = self.model.kind_index.get(&item.id.value) {
-                let d = dup("kind", &item.id.value, item.id.span, self.model.kinds[first.index()].span);
+                let d = dup(
+                    "kind",
+                    &item.id.value,
+                    item.id.span,
+                    self.model.kinds[first.index()].span,
+                );
                 self.diags.push(d);
                 continue;
             }
@@ -355,7 +411,12 @@ impl<'a> Builder<'a> {
         }
         for i in 0..self.model.orgs.len() {
             let org = &self.model.orgs[i];
-            let (id, span, label, kind_span) = (org.id.clone(), org.span, org.kind_label.clone(), org.kind_span);
+            let (id, span, label, kind_span) = (
+                org.id.clone(),
+                org.span,
+                org.kind_label.clone(),
+                org.kind_span,
+            );
             let Some(label) = label else {
                 self.diags.push(
                     Diagnostic::new(Code::E015, span, format!("org `{id}` has no kind"))
@@ -365,7 +426,9 @@ impl<'a> Builder<'a> {
                 continue;
             };
             let located = Located::new(label, kind_span.unwrap_or(span));
-            let Some(kind) = self.kind_ref(&located) else { continue };
+            let Some(kind) = self.kind_ref(&located) else {
+                continue;
+            };
             self.model.orgs[i].kind = Some(kind);
         }
         for i in 0..self.model.orgs.len() {
@@ -385,7 +448,10 @@ impl<'a> Builder<'a> {
                     match parent.kind {
                         Some(pk) if !k.parents.contains(&pk) => Some(format!(
                             "org `{}` of kind `{}` cannot sit under `{}` of kind `{}`",
-                            org.id, k.id, parent.id, self.model.kinds[pk.index()].id
+                            org.id,
+                            k.id,
+                            parent.id,
+                            self.model.kinds[pk.index()].id
                         )),
                         _ => None,
                     }
@@ -393,7 +459,11 @@ impl<'a> Builder<'a> {
                 None => None,
             };
             if let Some(message) = problem {
-                let allowed: Vec<String> = k.parents.iter().map(|p| format!("`{}`", self.model.kinds[p.index()].id)).collect();
+                let allowed: Vec<String> = k
+                    .parents
+                    .iter()
+                    .map(|p| format!("`{}`", self.model.kinds[p.index()].id))
+                    .collect();
                 let help = if allowed.is_empty() {
                     format!("kind `{}` is top level only (`parents: []`)", k.id)
                 } else {
@@ -426,8 +496,10 @@ impl<'a> Builder<'a> {
 
     fn users(&mut self) {
         let mut spans: HashMap<String, Span> = HashMap::new();
-        let items: Vec<(&Item<crate::load::raw::RawUser>, Scope)> =
-            self.files().flat_map(|(f, s)| f.users.iter().map(move |u| (u, s))).collect();
+        let items: Vec<(&Item<crate::load::raw::RawUser>, Scope)> = self
+            .files()
+            .flat_map(|(f, s)| f.users.iter().map(move |u| (u, s)))
+            .collect();
         for (item, scope) in items {
             if let Some(first) = spans.get(&item.id.value) {
                 let d = dup("user", &item.id.value, item.id.span, *first);
@@ -440,16 +512,33 @@ impl<'a> Builder<'a> {
                 continue;
             };
             if !self.model.in_scope(home, scope) {
-                self.outside(item.body.org.span, scope, format!("user `{}` (home org `{}`)", item.id.value, item.body.org.value));
+                self.outside(
+                    item.body.org.span,
+                    scope,
+                    format!(
+                        "user `{}` (home org `{}`)",
+                        item.id.value, item.body.org.value
+                    ),
+                );
             }
             let id = UserId(self.model.users.len() as u32);
             self.model.user_index.insert(item.id.value.clone(), id);
             self.model.users.push(User {
                 id: item.id.value.clone(),
                 home,
-                identity: item.body.kind.as_ref().map(|k| k.value.clone()).unwrap_or_else(|| "employee".into()),
+                identity: item
+                    .body
+                    .kind
+                    .as_ref()
+                    .map(|k| k.value.clone())
+                    .unwrap_or_else(|| "employee".into()),
                 owner: item.body.owner,
-                attributes: item.body.attributes.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                attributes: item
+                    .body
+                    .attributes
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
                 span: item.id.span,
             });
         }
@@ -468,7 +557,12 @@ impl<'a> Builder<'a> {
             .collect();
         for item in modules {
             if let Some(first) = self.model.module_index.get(&item.id.value) {
-                let d = dup("module", &item.id.value, item.id.span, self.model.modules[first.index()].span);
+                let d = dup(
+                    "module",
+                    &item.id.value,
+                    item.id.span,
+                    self.model.modules[first.index()].span,
+                );
                 self.diags.push(d);
                 continue;
             }
@@ -477,8 +571,12 @@ impl<'a> Builder<'a> {
             for a in &item.body.actions {
                 if !is_valid_id(&a.value) {
                     self.diags.push(
-                        Diagnostic::new(Code::E002, a.span, format!("invalid action id `{}`", a.value))
-                            .with_help("action ids are lowercase letters, digits, `_`, `.` and `-`"),
+                        Diagnostic::new(
+                            Code::E002,
+                            a.span,
+                            format!("invalid action id `{}`", a.value),
+                        )
+                        .with_help("action ids are lowercase letters, digits, `_`, `.` and `-`"),
                     );
                     continue;
                 }
@@ -511,7 +609,12 @@ impl<'a> Builder<'a> {
             .collect();
         for item in policies {
             if let Some(first) = self.model.policy_index.get(&item.id.value) {
-                let d = dup("policy", &item.id.value, item.id.span, self.model.policies[first.index()].span);
+                let d = dup(
+                    "policy",
+                    &item.id.value,
+                    item.id.span,
+                    self.model.policies[first.index()].span,
+                );
                 self.diags.push(d);
                 continue;
             }
@@ -541,16 +644,24 @@ impl<'a> Builder<'a> {
         let mut set = BitSet::new(self.model.perms.len());
         let Some((module, action)) = p.value.split_once(':') else {
             self.diags.push(
-                Diagnostic::new(Code::E002, p.span, format!("malformed permission pattern `{}`", p.value))
-                    .with_help("write `module:action`, `module:*`, `*:action` or `*:*`"),
+                Diagnostic::new(
+                    Code::E002,
+                    p.span,
+                    format!("malformed permission pattern `{}`", p.value),
+                )
+                .with_help("write `module:action`, `module:*`, `*:action` or `*:*`"),
             );
             return None;
         };
         let ok = |s: &str| s == "*" || is_valid_id(s);
         if !ok(module) || !ok(action) {
             self.diags.push(
-                Diagnostic::new(Code::E002, p.span, format!("malformed permission pattern `{}`", p.value))
-                    .with_help("write `module:action`, `module:*`, `*:action` or `*:*`"),
+                Diagnostic::new(
+                    Code::E002,
+                    p.span,
+                    format!("malformed permission pattern `{}`", p.value),
+                )
+                .with_help("write `module:action`, `module:*`, `*:action` or `*:*`"),
             );
             return None;
         }
@@ -560,9 +671,15 @@ impl<'a> Builder<'a> {
             match self.model.module_index.get(module) {
                 Some(m) => vec![*m],
                 None => {
-                    let mut d = Diagnostic::new(Code::E004, p.span, format!("unknown module `{module}` in `{}`", p.value))
-                        .with_label("no module of this id");
-                    if let Some(s) = did_you_mean(module, self.model.module_index.keys().map(String::as_str)) {
+                    let mut d = Diagnostic::new(
+                        Code::E004,
+                        p.span,
+                        format!("unknown module `{module}` in `{}`", p.value),
+                    )
+                    .with_label("no module of this id");
+                    if let Some(s) =
+                        did_you_mean(module, self.model.module_index.keys().map(String::as_str))
+                    {
                         d = d.with_help(format!("did you mean `{s}`?"));
                     }
                     self.diags.push(d);
@@ -580,9 +697,17 @@ impl<'a> Builder<'a> {
         }
         if set.is_empty() {
             let mut d = if module == "*" {
-                Diagnostic::new(Code::E004, p.span, format!("pattern `{}` matches no permission", p.value))
+                Diagnostic::new(
+                    Code::E004,
+                    p.span,
+                    format!("pattern `{}` matches no permission", p.value),
+                )
             } else {
-                Diagnostic::new(Code::E004, p.span, format!("unknown action `{action}` of module `{module}`"))
+                Diagnostic::new(
+                    Code::E004,
+                    p.span,
+                    format!("unknown action `{action}` of module `{module}`"),
+                )
             };
             d = d.with_label("matches nothing in the catalog");
             if module != "*" {
@@ -600,7 +725,11 @@ impl<'a> Builder<'a> {
     // --------------------------------------------------------------- roles
 
     fn roles(&mut self) {
-        let items: Vec<(&Item<crate::load::raw::RawRole>, Scope, crate::source::FileId)> = self
+        let items: Vec<(
+            &Item<crate::load::raw::RawRole>,
+            Scope,
+            crate::source::FileId,
+        )> = self
             .files()
             .flat_map(|(f, s)| f.roles.iter().map(move |r| (r, s, f.file)))
             .collect();
@@ -609,26 +738,46 @@ impl<'a> Builder<'a> {
         for (item, scope, file) in items {
             let key = (scope, item.id.value.clone());
             if let Some(first) = self.model.role_index.get(&key) {
-                let d = dup("role", &item.id.value, item.id.span, self.model.roles[first.index()].span)
-                    .with_note(format!("role names are unique within their owner `{}`", self.model.scope_name(scope)));
+                let d = dup(
+                    "role",
+                    &item.id.value,
+                    item.id.span,
+                    self.model.roles[first.index()].span,
+                )
+                .with_note(format!(
+                    "role names are unique within their owner `{}`",
+                    self.model.scope_name(scope)
+                ));
                 self.diags.push(d);
                 continue;
             }
             let locked = self.tenant_locked(&item.body.locked, scope, "roles");
             let id = RoleId(self.model.roles.len() as u32);
             self.model.role_index.insert(key, id);
-            self.model.role_names.entry(item.id.value.clone()).or_default().push(id);
+            self.model
+                .role_names
+                .entry(item.id.value.clone())
+                .or_default()
+                .push(id);
             self.model.roles.push(Role {
                 owner: scope,
                 name: item.id.value.clone(),
                 span: item.id.span,
                 file,
-                active: item.body.status.as_ref().is_none_or(|s| s.value == RoleStatus::Active),
+                active: item
+                    .body
+                    .status
+                    .as_ref()
+                    .is_none_or(|s| s.value == RoleStatus::Active),
                 locked,
                 published: item.body.published.unwrap_or(true),
                 self_service: item.body.self_service,
                 approval: item.body.approval.clone(),
-                identity_types: item.body.identity_types.as_ref().map(|v| v.iter().map(|t| t.value.clone()).collect()),
+                identity_types: item
+                    .body
+                    .identity_types
+                    .as_ref()
+                    .map(|v| v.iter().map(|t| t.value.clone()).collect()),
                 includes: Vec::new(),
                 from: None,
                 assignable_by: Vec::new(),
@@ -664,7 +813,11 @@ impl<'a> Builder<'a> {
                     includes.push((r, inc.span));
                 }
             }
-            let from = item.body.from.as_ref().and_then(|f| self.role_ref(f, scope).map(|r| (r, f.span)));
+            let from = item
+                .body
+                .from
+                .as_ref()
+                .and_then(|f| self.role_ref(f, scope).map(|r| (r, f.span)));
             let mut assignable_by = Vec::new();
             for a in &item.body.assignable_by {
                 if let Some(r) = self.role_ref(a, scope) {
@@ -674,8 +827,12 @@ impl<'a> Builder<'a> {
             if !item.body.remove.is_empty() && item.body.from.is_none() {
                 let span = item.body.remove[0].span;
                 self.diags.push(
-                    Diagnostic::new(Code::E002, span, format!("role `{}` has `remove` without `from`", item.id.value))
-                        .with_help("`remove` applies to the permissions cloned with `from`"),
+                    Diagnostic::new(
+                        Code::E002,
+                        span,
+                        format!("role `{}` has `remove` without `from`", item.id.value),
+                    )
+                    .with_help("`remove` applies to the permissions cloned with `from`"),
                 );
             }
             let r = &mut self.model.roles[rid.index()];
@@ -692,7 +849,9 @@ impl<'a> Builder<'a> {
             let rid = RoleId(i as u32);
             let scope = self.model.roles[i].owner;
             for x in &item.body.excludes {
-                let Some(other) = self.role_ref(x, scope) else { continue };
+                let Some(other) = self.role_ref(x, scope) else {
+                    continue;
+                };
                 let key = (scope, rid.min(other), rid.max(other));
                 if pairs.insert(key) {
                     self.model.exclusions.push(Exclusion {
@@ -720,10 +879,16 @@ impl<'a> Builder<'a> {
             let locked = self.tenant_locked(&p.value.locked, scope, "publications");
             let role = self.role_ref(&p.value.role, scope);
             let org = self.org_ref(&p.value.org);
-            let (Some(role), Some(org)) = (role, org) else { continue };
+            let (Some(role), Some(org)) = (role, org) else {
+                continue;
+            };
             let publish = p.value.publish.unwrap_or(true);
             if !self.model.in_scope(org, scope) {
-                self.outside(p.value.org.span, scope, format!("publication at org `{}`", p.value.org.value));
+                self.outside(
+                    p.value.org.span,
+                    scope,
+                    format!("publication at org `{}`", p.value.org.value),
+                );
                 continue;
             }
             if scope != Scope::Provider && self.model.role(role).locked {
@@ -792,15 +957,22 @@ impl<'a> Builder<'a> {
             match (&raw.role, &raw.policy) {
                 (Some(_), Some(p)) => {
                     self.diags.push(
-                        Diagnostic::new(Code::E002, p.span, "an assignment names exactly one of `role` or `policy`")
-                            .with_help("split it into two assignments"),
+                        Diagnostic::new(
+                            Code::E002,
+                            p.span,
+                            "an assignment names exactly one of `role` or `policy`",
+                        )
+                        .with_help("split it into two assignments"),
                     );
                     continue;
                 }
                 (None, None) => {
                     self.diags.push(Diagnostic::new(
                         Code::E002,
-                        Span { end: a.span.start + 1, ..a.span },
+                        Span {
+                            end: a.span.start + 1,
+                            ..a.span
+                        },
                         "an assignment needs `role` or `policy`",
                     ));
                     continue;
@@ -810,7 +982,10 @@ impl<'a> Builder<'a> {
             if raw.user.is_none() && raw.org.is_none() {
                 self.diags.push(Diagnostic::new(
                     Code::E002,
-                    Span { end: a.span.start + 1, ..a.span },
+                    Span {
+                        end: a.span.start + 1,
+                        ..a.span
+                    },
                     "an assignment needs `user` or `org`",
                 ));
                 continue;
@@ -818,8 +993,12 @@ impl<'a> Builder<'a> {
             if let Some(by) = &raw.by {
                 if raw.user.is_none() || raw.role.is_none() {
                     self.diags.push(
-                        Diagnostic::new(Code::E002, by.span, "`by` needs an assignment of a `role` to a `user`")
-                            .with_help("delegated assignment applies to user role assignments only"),
+                        Diagnostic::new(
+                            Code::E002,
+                            by.span,
+                            "`by` needs an assignment of a `role` to a `user`",
+                        )
+                        .with_help("delegated assignment applies to user role assignments only"),
                     );
                     continue;
                 }
@@ -827,8 +1006,12 @@ impl<'a> Builder<'a> {
             if let Some(p) = &raw.policy {
                 if scope != Scope::Provider {
                     self.diags.push(
-                        Diagnostic::new(Code::E010, p.span, "a tenant file may not assign access policies")
-                            .with_help("only the provider assigns access policies"),
+                        Diagnostic::new(
+                            Code::E010,
+                            p.span,
+                            "a tenant file may not assign access policies",
+                        )
+                        .with_help("only the provider assigns access policies"),
                     );
                     continue;
                 }
@@ -849,7 +1032,12 @@ impl<'a> Builder<'a> {
                 (None, Some(u)) => self.model.user(u).home,
                 (None, None) => continue,
             };
-            let org_span = raw.org.as_ref().map(|o| o.span).or(raw.user.as_ref().map(|u| u.span)).unwrap_or(a.span);
+            let org_span = raw
+                .org
+                .as_ref()
+                .map(|o| o.span)
+                .or(raw.user.as_ref().map(|u| u.span))
+                .unwrap_or(a.span);
             let (grant, grant_span) = if let Some(r) = &raw.role {
                 match self.role_ref(r, scope) {
                     Some(id) => (Grant::Role(id), r.span),
@@ -878,13 +1066,21 @@ impl<'a> Builder<'a> {
             };
             if let Scope::Org(_) = scope {
                 if !self.model.in_scope(org, scope) {
-                    self.outside(org_span, scope, format!("assignment at org `{}`", self.model.org(org).id));
+                    self.outside(
+                        org_span,
+                        scope,
+                        format!("assignment at org `{}`", self.model.org(org).id),
+                    );
                     continue;
                 }
                 if let Some(u) = user {
                     if !self.model.in_scope(self.model.user(u).home, scope) {
                         let span = raw.user.as_ref().map(|u| u.span).unwrap_or(a.span);
-                        self.outside(span, scope, format!("assignment to user `{}`", self.model.user(u).id));
+                        self.outside(
+                            span,
+                            scope,
+                            format!("assignment to user `{}`", self.model.user(u).id),
+                        );
                         continue;
                     }
                 }
@@ -984,7 +1180,11 @@ impl<'a> Builder<'a> {
                 identity: w.kind.as_ref().map(|k| k.value.clone()),
                 org_kind: w.org_kind.as_ref().map(|k| k.value.clone()),
                 org: None,
-                attributes: w.attributes.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                attributes: w
+                    .attributes
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
             };
             let mut ok = true;
             if let Some(o) = &w.org {
@@ -1009,8 +1209,12 @@ impl<'a> Builder<'a> {
                 for place in &g.value.at {
                     match &place.value {
                         RawAt::Home(_) => at.push(Place::Home),
-                        RawAt::Descendants { descendants: Descendants::Any(_) } => at.push(Place::Descendants(None)),
-                        RawAt::Descendants { descendants: Descendants::Kinds(kinds) } => {
+                        RawAt::Descendants {
+                            descendants: Descendants::Any(_),
+                        } => at.push(Place::Descendants(None)),
+                        RawAt::Descendants {
+                            descendants: Descendants::Kinds(kinds),
+                        } => {
                             if self.model.kinds_declared {
                                 let mut ids = Vec::new();
                                 for k in kinds {
@@ -1020,7 +1224,9 @@ impl<'a> Builder<'a> {
                                 }
                                 at.push(Place::Descendants(Some(ids)));
                             } else {
-                                at.push(Place::DescendantLabels(kinds.iter().map(|k| k.value.clone()).collect()));
+                                at.push(Place::DescendantLabels(
+                                    kinds.iter().map(|k| k.value.clone()).collect(),
+                                ));
                             }
                         }
                     }

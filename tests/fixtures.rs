@@ -1,0 +1,79 @@
+//! One policy set per behaviour under `tests/fixtures/<case>/`; its
+//! diagnostics in the `short` and `json` formats are insta snapshots
+//! (`tests/snapshots/`), reviewed like code.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail loudly"
+)]
+
+use std::path::{Path, PathBuf};
+
+use trellis::diag::render::{render, Format};
+
+fn cases() -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir("tests/fixtures")
+        .map(|rd| {
+            rd.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_dir())
+                .collect()
+        })
+        .unwrap_or_default();
+    dirs.sort();
+    dirs
+}
+
+fn name(dir: &Path) -> String {
+    dir.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+#[test]
+fn fixture_diagnostics_match_snapshots() {
+    let dirs = cases();
+    assert!(dirs.len() >= 10, "fixtures not found");
+    for dir in dirs {
+        let checked = trellis::check_paths(std::slice::from_ref(&dir), &Default::default())
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        let short = render(Format::Short, &checked.diagnostics, &checked.sources, false);
+        let json = render(Format::Json, &checked.diagnostics, &checked.sources, false);
+        let case = name(&dir);
+        insta::with_settings!({ snapshot_path => "snapshots", prepend_module_to_snapshot => false, omit_expression => true }, {
+            insta::assert_snapshot!(format!("{case}.short"), short);
+            insta::assert_snapshot!(format!("{case}.json"), json);
+        });
+    }
+}
+
+#[test]
+fn fixture_names_say_which_codes_they_trigger() {
+    // A fixture named after codes (e.g. `e013-e014-delegation`) triggers exactly those codes.
+    for dir in cases() {
+        let case = name(&dir);
+        let named: Vec<String> = case
+            .split('-')
+            .filter(|p| {
+                p.len() == 4
+                    && (p.starts_with('e') || p.starts_with('w'))
+                    && p[1..].chars().all(|c| c.is_ascii_digit())
+            })
+            .map(|p| p.to_ascii_uppercase())
+            .collect();
+        if named.is_empty() {
+            continue;
+        }
+        let checked =
+            trellis::check_paths(std::slice::from_ref(&dir), &Default::default()).expect("loads");
+        let mut got: Vec<String> = checked
+            .diagnostics
+            .iter()
+            .map(|d| d.code.to_string())
+            .collect();
+        got.sort();
+        got.dedup();
+        assert_eq!(got, named, "{case}");
+    }
+}

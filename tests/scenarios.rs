@@ -1,0 +1,84 @@
+//! Every scenario set (`tests/scenarios/*`, expectations derived from the
+//! spec by hand) and the shared conformance sample must pass `trellis test`.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail loudly"
+)]
+
+use std::path::PathBuf;
+
+fn sets(root: &str) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_dir())
+                .collect()
+        })
+        .unwrap_or_default();
+    dirs.sort();
+    dirs
+}
+
+fn run_all(dirs: Vec<PathBuf>) -> (usize, Vec<String>) {
+    let mut passed = 0;
+    let mut failures = Vec::new();
+    for dir in dirs {
+        let limits = Default::default();
+        let mut checked = match trellis::check_paths(std::slice::from_ref(&dir), &limits) {
+            Ok(c) => c,
+            Err(e) => {
+                failures.push(format!("{}: {e}", dir.display()));
+                continue;
+            }
+        };
+        if checked.test_paths.is_empty() {
+            failures.push(format!("{}: no test file", dir.display()));
+            continue;
+        }
+        let report = trellis::testing::run(&mut checked, &limits);
+        passed += report.passed;
+        for f in report.failures {
+            failures.push(format!("{}: {}", f.location, f.message));
+        }
+        for d in report.test_file_diagnostics.iter() {
+            failures.push(format!("{}: test file: {}", dir.display(), d.message));
+        }
+    }
+    (passed, failures)
+}
+
+#[test]
+fn scenarios_pass() {
+    let dirs = sets("tests/scenarios");
+    assert!(dirs.len() >= 40, "scenario sets not found");
+    let (passed, failures) = run_all(dirs);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(passed > 200, "only {passed} expectations ran");
+}
+
+#[test]
+fn examples_pass() {
+    let dirs: Vec<PathBuf> = sets("policies-examples")
+        .into_iter()
+        .filter(|d| !d.ends_with("broken"))
+        .collect();
+    assert!(!dirs.is_empty());
+    let (_, failures) = run_all(dirs);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn shared_conformance_passes() {
+    // `../shared` sits beside the repository on developer machines and in CI.
+    let dirs = sets("../shared/conformance");
+    if dirs.is_empty() {
+        eprintln!("../shared/conformance not present: skipped");
+        return;
+    }
+    let (passed, failures) = run_all(dirs);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(passed > 0);
+}
