@@ -474,3 +474,25 @@ fn list_section<T: serde::de::DeserializeOwned>(
     }
     items
 }
+
+/// Loads one in-memory file as if read from `name` (the extension picks the
+/// format); the entry point of the loader fuzz target. Never panics.
+pub fn load_bytes(name: &str, bytes: &[u8], limits: &Limits) -> (Option<PolicyFile>, Diagnostics) {
+    let mut diags = Diagnostics::default();
+    let mut sources = SourceMap::default();
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t.to_owned(),
+        Err(e) => {
+            let id = sources.add(SourceFile::new(name.into(), String::from_utf8_lossy(bytes).into_owned()));
+            let at = e.valid_up_to();
+            diags.push(Diagnostic::new(Code::E001, Span::new(id, at, at + 1), "file is not valid UTF-8"));
+            return (None, diags);
+        }
+    };
+    let id = sources.add(SourceFile::new(name.into(), text));
+    let Some(root) = parse_tree(id, &sources, limits, &mut diags) else {
+        return (None, diags);
+    };
+    let file = read_policy_file(id, &root, &mut diags);
+    (file, diags)
+}
