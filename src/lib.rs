@@ -24,6 +24,7 @@ pub mod model;
 pub mod query;
 pub mod resolve;
 pub mod source;
+pub mod table;
 pub mod testing;
 
 use std::path::PathBuf;

@@ -376,3 +376,124 @@ fn file_size_limit_is_configurable() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).contains("more than the limit of 10 bytes"));
 }
+
+#[test]
+fn compile_writes_atomically_and_queries_answer_from_the_table() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let table = dir.path().join("quickstart.tbl");
+    let json = dir.path().join("quickstart.json");
+    let out = trellis()
+        .args([
+            "compile",
+            "policies-examples/quickstart",
+            "--provenance",
+            "-o",
+        ])
+        .arg(&table)
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let first = std::fs::read(&table).expect("table written");
+    let dump: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&json).expect("json")).expect("valid json");
+    assert_eq!(dump["format_version"], 1);
+    // Same input, same bytes.
+    let again = dir.path().join("again.tbl");
+    trellis()
+        .args([
+            "compile",
+            "policies-examples/quickstart",
+            "--provenance",
+            "-o",
+        ])
+        .arg(&again)
+        .output()
+        .expect("runs");
+    assert_eq!(first, std::fs::read(&again).expect("second table"));
+    // A failing compile leaves the previous table intact.
+    let out = trellis()
+        .args(["compile", "tests/fixtures/e007-unpublished", "-o"])
+        .arg(&table)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(first, std::fs::read(&table).expect("still there"));
+    // The table answers like the sources.
+    let t = table.to_string_lossy().into_owned();
+    for (user, org, perm, want) in [
+        ("alice", "atlantic", "templates:delete", "allow\n"),
+        ("bob", "atlantic", "templates:delete", "deny\n"),
+        ("bob", "atlantic", "beta-insights:read", "allow\n"),
+        ("carol", "atlantic-lab", "templates:update", "deny\n"),
+    ] {
+        let (got, code) = stdout(&[
+            "query",
+            &t,
+            "--user",
+            user,
+            "--org",
+            org,
+            "--permission",
+            perm,
+        ]);
+        assert_eq!(code, 0);
+        assert_eq!(got, want, "{user} {org} {perm}");
+        let (src, _) = stdout(&[
+            "query",
+            "policies-examples/quickstart",
+            "--user",
+            user,
+            "--org",
+            org,
+            "--permission",
+            perm,
+        ]);
+        assert_eq!(got, src);
+    }
+    let (roles, _) = stdout(&[
+        "query", &t, "--user", "alice", "--org", "atlantic", "--roles",
+    ]);
+    assert_eq!(roles, "editor\norg-admin\nviewer\n");
+    let (explain, _) = stdout(&[
+        "query",
+        &t,
+        "--user",
+        "alice",
+        "--org",
+        "atlantic",
+        "--permission",
+        "templates:read",
+        "--explain",
+    ]);
+    assert!(
+        explain.contains("policies-examples/quickstart/provider.yaml:"),
+        "{explain}"
+    );
+    // A corrupt table is a clean error, exit 2.
+    let mut bad = first.clone();
+    let last = bad.len() - 1;
+    bad[last] ^= 0xff;
+    std::fs::write(&table, &bad).expect("write");
+    let out = trellis()
+        .args([
+            "query",
+            &t,
+            "--user",
+            "alice",
+            "--org",
+            "acme",
+            "--permission",
+            "templates:read",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("checksum mismatch"));
+}

@@ -1,6 +1,7 @@
 //! One file per subcommand. Exit codes: 0 fine, 1 findings, 2 usage or I/O.
 
 mod check;
+mod compile;
 mod explain;
 mod query;
 mod schema;
@@ -31,6 +32,8 @@ pub struct Cli {
 enum Command {
     /// Load, resolve and validate a policy set; print its diagnostics.
     Check(check::CheckArgs),
+    /// Check, then write the decision table (refuses on errors).
+    Compile(compile::CompileArgs),
     /// Answer one decision (or a batch) from a policy set.
     Query(query::QueryArgs),
     /// Run the test files of a policy set (SPEC §10).
@@ -61,6 +64,7 @@ impl InputArgs {
 pub fn run(cli: Cli) -> u8 {
     match cli.command {
         Command::Check(a) => check::run(a),
+        Command::Compile(a) => compile::run(a),
         Command::Query(a) => query::run(a),
         Command::Test(a) => test::run(a),
         Command::Schema => schema::run(),

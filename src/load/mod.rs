@@ -483,9 +483,16 @@ pub fn load_bytes(name: &str, bytes: &[u8], limits: &Limits) -> (Option<PolicyFi
     let text = match std::str::from_utf8(bytes) {
         Ok(t) => t.to_owned(),
         Err(e) => {
-            let id = sources.add(SourceFile::new(name.into(), String::from_utf8_lossy(bytes).into_owned()));
+            let id = sources.add(SourceFile::new(
+                name.into(),
+                String::from_utf8_lossy(bytes).into_owned(),
+            ));
             let at = e.valid_up_to();
-            diags.push(Diagnostic::new(Code::E001, Span::new(id, at, at + 1), "file is not valid UTF-8"));
+            diags.push(Diagnostic::new(
+                Code::E001,
+                Span::new(id, at, at + 1),
+                "file is not valid UTF-8",
+            ));
             return (None, diags);
         }
     };

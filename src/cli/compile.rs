@@ -1,0 +1,114 @@
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use trellis::diag::render::{self, Format};
+use trellis::table::{build, Table};
+
+use super::{InputArgs, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE};
+
+#[derive(Args, Debug)]
+pub struct CompileArgs {
+    /// The policy set (default: the current directory).
+    path: Option<PathBuf>,
+    /// Where to write the decision table.
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Also write a readable JSON dump of the table here.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Keep the file and line of every grant, for `query --explain`.
+    #[arg(long)]
+    provenance: bool,
+    /// Format of the diagnostics printed when the set has errors.
+    #[arg(long, value_enum, default_value_t = Format::Short)]
+    format: Format,
+    #[command(flatten)]
+    input: InputArgs,
+}
+
+/// Writes through a temporary file in the same directory, then renames, so
+/// that a failed run leaves the previous file intact.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+pub fn run(args: CompileArgs) -> u8 {
+    let paths = super::default_paths(args.path.into_iter().collect());
+    let checked = match trellis::check_paths(&paths, &args.input.limits()) {
+        Ok(c) => c,
+        Err(e) => {
+            super::err(&format!("error: {e}\n"));
+            return EXIT_USAGE;
+        }
+    };
+    if checked.diagnostics.has_errors() {
+        super::out(&render::render(
+            args.format,
+            &checked.diagnostics,
+            &checked.sources,
+            super::color_stdout(),
+        ));
+        super::err(&format!(
+            "error: {}; no table written\n",
+            render::summary_line(&checked.diagnostics)
+        ));
+        return EXIT_FINDINGS;
+    }
+    let data = build(&checked.model, &checked.sources, args.provenance);
+    let bytes = data.encode();
+    if let Err(e) = write_atomically(&args.output, &bytes) {
+        super::err(&format!(
+            "error: cannot write `{}`: {e}\n",
+            args.output.display()
+        ));
+        return EXIT_USAGE;
+    }
+    if let Some(json_path) = &args.json {
+        let table = match Table::from_bytes(&bytes) {
+            Ok(t) => t,
+            Err(e) => {
+                super::err(&format!("error: {e}\n"));
+                return EXIT_USAGE;
+            }
+        };
+        let mut text = serde_json::to_string_pretty(&table.to_json()).unwrap_or_default();
+        text.push('\n');
+        if let Err(e) = write_atomically(json_path, text.as_bytes()) {
+            super::err(&format!(
+                "error: cannot write `{}`: {e}\n",
+                json_path.display()
+            ));
+            return EXIT_USAGE;
+        }
+    }
+    let assignments = checked.model.assignments.len().max(1);
+    super::err(&format!(
+        "wrote {} ({} bytes, {:.1} bytes per assignment; {} orgs, {} users, {} roles)\n",
+        args.output.display(),
+        bytes.len(),
+        bytes.len() as f64 / assignments as f64,
+        checked.model.orgs.len(),
+        checked.model.users.len(),
+        checked.model.roles.len()
+    ));
+    EXIT_OK
+}

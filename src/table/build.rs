@@ -1,0 +1,435 @@
+//! Compiles a checked model into the table's arrays.
+
+use std::collections::HashMap;
+
+use super::{LOCKED_BIT, NONE, POLICY_BIT};
+use crate::model::*;
+use crate::source::SourceMap;
+
+pub const FLAG_ACTIVE: u32 = 1;
+pub const FLAG_LOCKED: u32 = 2;
+pub const FLAG_SELF_SERVICE: u32 = 4;
+
+/// Everything in a table file, as plain arrays. Org handles are preorder
+/// positions; sets are indices into deduplicated bitset pools.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct TableData {
+    pub input_hash: u64,
+    pub provenance: bool,
+    // strings
+    pub str_blob: Vec<u8>,
+    pub str_off: Vec<u32>,
+    // orgs (by preorder position)
+    pub org_name: Vec<u32>,
+    pub org_sorted: Vec<u32>,
+    pub org_parent: Vec<u32>,
+    pub org_end: Vec<u32>,
+    pub org_pubset: Vec<u32>,
+    pub org_grant_start: Vec<u32>,
+    pub org_grants: Vec<u32>,
+    pub org_grant_source: Vec<u32>,
+    // users
+    pub user_name: Vec<u32>,
+    pub user_sorted: Vec<u32>,
+    pub user_home: Vec<u32>,
+    pub user_identity: Vec<u32>,
+    pub user_grant_start: Vec<u32>,
+    pub user_grants: Vec<u32>,
+    pub user_grant_source: Vec<u32>,
+    pub identity_name: Vec<u32>,
+    // roles
+    pub role_count: u32,
+    pub role_words: usize,
+    pub identity_words: usize,
+    pub role_name: Vec<u32>,
+    pub role_name_sorted: Vec<u32>,
+    pub role_qualified: Vec<u32>,
+    pub role_qualified_sorted: Vec<u32>,
+    pub role_display: Vec<u32>,
+    pub role_flags: Vec<u32>,
+    pub role_identity: Vec<u64>,
+    pub assignable_start: Vec<u32>,
+    pub assignable_by: Vec<u32>,
+    pub closure_roles: Vec<u32>,
+    pub closure_perms: Vec<u32>,
+    pub role_pool: Vec<u64>,
+    pub pub_pool: Vec<u64>,
+    // catalog
+    pub perm_words: usize,
+    pub perm_pool: Vec<u64>,
+    pub module_words: usize,
+    pub module_name: Vec<u32>,
+    pub module_sorted: Vec<u32>,
+    pub module_first_perm: Vec<u32>,
+    pub module_gated: Vec<u32>,
+    pub perm_module: Vec<u32>,
+    pub perm_action: Vec<u32>,
+    pub policy_name: Vec<u32>,
+    pub policy_sorted: Vec<u32>,
+    pub policy_modules: Vec<u64>,
+}
+
+impl TableData {
+    pub fn string(&self, id: u32) -> &[u8] {
+        let i = id as usize;
+        match (self.str_off.get(i), self.str_off.get(i + 1)) {
+            (Some(&a), Some(&b)) => self.str_blob.get(a as usize..b as usize).unwrap_or(&[]),
+            _ => &[],
+        }
+    }
+
+    pub fn str_of(&self, names: &[u32], i: u32) -> &str {
+        names
+            .get(i as usize)
+            .and_then(|s| std::str::from_utf8(self.string(*s)).ok())
+            .unwrap_or("")
+    }
+}
+
+#[derive(Default)]
+struct Strings {
+    blob: Vec<u8>,
+    off: Vec<u32>,
+    index: HashMap<String, u32>,
+}
+
+impl Strings {
+    fn id(&mut self, s: &str) -> u32 {
+        if let Some(i) = self.index.get(s) {
+            return *i;
+        }
+        if self.off.is_empty() {
+            self.off.push(0);
+        }
+        self.blob.extend_from_slice(s.as_bytes());
+        self.off.push(self.blob.len() as u32);
+        let id = (self.off.len() - 2) as u32;
+        self.index.insert(s.to_owned(), id);
+        id
+    }
+}
+
+/// Deduplicated fixed-width bitsets.
+struct Pool {
+    words: usize,
+    data: Vec<u64>,
+    index: HashMap<Vec<u64>, u32>,
+}
+
+impl Pool {
+    fn new(bits: usize) -> Pool {
+        Pool {
+            words: bits.div_ceil(64).max(1),
+            data: Vec::new(),
+            index: HashMap::new(),
+        }
+    }
+    fn id(&mut self, set: Vec<u64>) -> u32 {
+        if let Some(i) = self.index.get(&set) {
+            return *i;
+        }
+        let id = (self.data.len() / self.words) as u32;
+        self.data.extend_from_slice(&set);
+        self.index.insert(set, id);
+        id
+    }
+}
+
+fn bits(words: usize, items: impl IntoIterator<Item = usize>) -> Vec<u64> {
+    let mut v = vec![0u64; words];
+    for i in items {
+        if let Some(w) = v.get_mut(i / 64) {
+            *w |= 1 << (i % 64);
+        }
+    }
+    v
+}
+
+fn sorted_by_name(names: &[u32], strings: &Strings) -> Vec<u32> {
+    let mut idx: Vec<u32> = (0..names.len() as u32).collect();
+    let text = |i: u32| {
+        let s = names[i as usize] as usize;
+        &strings.blob[strings.off[s] as usize..strings.off[s + 1] as usize]
+    };
+    idx.sort_by(|a, b| text(*a).cmp(text(*b)).then(a.cmp(b)));
+    idx
+}
+
+/// FNV-1a over every source file, in path order: the table's input hash.
+pub fn input_hash(sources: &SourceMap) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for i in 0..sources.len() {
+        if let Some(f) = sources.get(crate::source::FileId(i as u32)) {
+            for b in (f.text.len() as u64)
+                .to_le_bytes()
+                .iter()
+                .chain(f.text.as_bytes())
+            {
+                h ^= *b as u64;
+                h = h.wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+    }
+    h
+}
+
+/// Compiles `m` (which must have no errors). With `provenance`, every grant
+/// keeps the `file:line` it was written at, for `explain`.
+pub fn build(m: &Model, sources: &SourceMap, provenance: bool) -> TableData {
+    let mut s = Strings::default();
+    s.off.push(0);
+    let n_orgs = m.orgs.len();
+    let pre = |o: OrgId| m.pre[o.index()];
+    let mut d = TableData {
+        input_hash: input_hash(sources),
+        provenance,
+        ..TableData::default()
+    };
+    let loc = |span: crate::source::Span| {
+        let (start, _) = sources.line_col(span);
+        format!("{}:{}", sources.path(span.file), start.line)
+    };
+
+    // Orgs, in preorder.
+    for &o in &m.preorder {
+        let org = m.org(o);
+        d.org_name.push(s.id(&org.id));
+        d.org_parent.push(org.parent.map(pre).unwrap_or(NONE));
+        d.org_end.push(m.end[o.index()]);
+    }
+
+    // Roles.
+    let nroles = m.roles.len();
+    d.role_count = nroles as u32;
+    d.role_words = nroles.div_ceil(64).max(1);
+    for (i, r) in m.roles.iter().enumerate() {
+        let id = RoleId(i as u32);
+        d.role_name.push(s.id(&r.name));
+        d.role_qualified.push(s.id(&m.role_qualified(id)));
+        d.role_display.push(s.id(&m.role_display(id)));
+        let mut f = 0;
+        if r.active {
+            f |= FLAG_ACTIVE;
+        }
+        if r.locked {
+            f |= FLAG_LOCKED;
+        }
+        if r.self_service {
+            f |= FLAG_SELF_SERVICE;
+        }
+        d.role_flags.push(f);
+        d.assignable_start.push(d.assignable_by.len() as u32);
+        d.assignable_by.extend(r.assignable_by.iter().map(|q| q.0));
+    }
+    d.assignable_start.push(d.assignable_by.len() as u32);
+
+    // Publication: one role set per org, top down (nearest entry wins).
+    let mut entries_at: Vec<Vec<(RoleId, bool)>> = vec![Vec::new(); n_orgs];
+    for (ri, entries) in m.publications.iter().enumerate() {
+        let mut list: Vec<(&OrgId, &PublicationEntry)> = entries.iter().collect();
+        list.sort_by_key(|(o, _)| **o);
+        for (o, e) in list {
+            entries_at[o.index()].push((RoleId(ri as u32), e.publish));
+        }
+    }
+    let mut owned_by: Vec<Vec<RoleId>> = vec![Vec::new(); n_orgs];
+    for (ri, r) in m.roles.iter().enumerate() {
+        if let Scope::Org(o) = r.owner {
+            owned_by[o.index()].push(RoleId(ri as u32));
+        }
+    }
+    let root_default = bits(
+        d.role_words,
+        m.roles
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.owner == Scope::Provider && r.published)
+            .map(|(i, _)| i),
+    );
+    let mut pub_pool = Pool::new(nroles);
+    let mut org_sets: Vec<Vec<u64>> = vec![Vec::new(); n_orgs];
+    let set_bit = |v: &mut Vec<u64>, i: usize, on: bool| {
+        if let Some(w) = v.get_mut(i / 64) {
+            if on {
+                *w |= 1 << (i % 64);
+            } else {
+                *w &= !(1 << (i % 64));
+            }
+        }
+    };
+    d.org_pubset = vec![0; n_orgs];
+    for &o in &m.preorder {
+        let mut set = match m.org(o).parent {
+            Some(p) => org_sets[p.index()].clone(),
+            None => root_default.clone(),
+        };
+        for r in &owned_by[o.index()] {
+            set_bit(&mut set, r.index(), m.role(*r).published);
+        }
+        for (r, publish) in &entries_at[o.index()] {
+            set_bit(&mut set, r.index(), *publish);
+        }
+        d.org_pubset[pre(o) as usize] = pub_pool.id(set.clone());
+        org_sets[o.index()] = set;
+    }
+    drop(org_sets);
+
+    // Identity types, and per identity the closure of every role.
+    let mut identities: Vec<&str> = m.users.iter().map(|u| u.identity.as_str()).collect();
+    identities.sort();
+    identities.dedup();
+    if identities.is_empty() {
+        identities.push("employee");
+    }
+    let ident_index: HashMap<&str, u32> = identities
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (*t, i as u32))
+        .collect();
+    d.identity_words = identities.len().div_ceil(64).max(1);
+    d.identity_name = identities.iter().map(|t| s.id(t)).collect();
+    for r in &m.roles {
+        let allowed = identities
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| r.allows_identity(t))
+            .map(|(i, _)| i);
+        d.role_identity.extend(bits(d.identity_words, allowed));
+    }
+    let nperms = m.perms.len();
+    let mut role_pool = Pool::new(nroles);
+    let mut perm_pool = Pool::new(nperms);
+    for t in &identities {
+        for i in 0..nroles {
+            let r = m.role(RoleId(i as u32));
+            if !r.active || !r.allows_identity(t) {
+                d.closure_roles.push(NONE);
+                d.closure_perms.push(NONE);
+                continue;
+            }
+            let held = m.closure(t, [RoleId(i as u32)]);
+            let mut perms = BitSet::new(nperms);
+            for h in &held {
+                perms.union_with(&m.role(*h).perms);
+            }
+            d.closure_roles
+                .push(role_pool.id(bits(d.role_words, held.iter().map(|h| h.index()))));
+            let mut pw = perms.words().to_vec();
+            pw.resize(perm_pool.words, 0);
+            d.closure_perms.push(perm_pool.id(pw));
+        }
+    }
+    d.perm_words = perm_pool.words;
+
+    // Catalog.
+    d.module_words = m.modules.len().div_ceil(64).max(1);
+    for md in &m.modules {
+        d.module_name.push(s.id(&md.id));
+        d.module_first_perm.push(md.first_perm);
+        d.module_gated.push(u32::from(md.gated));
+    }
+    d.module_first_perm.push(nperms as u32);
+    for (mi, a) in &m.perms {
+        d.perm_module.push(mi.0);
+        let action = &m.modules[mi.index()].actions[*a as usize];
+        d.perm_action.push(s.id(action));
+    }
+    for p in &m.policies {
+        d.policy_name.push(s.id(&p.id));
+        d.policy_modules
+            .extend(bits(d.module_words, p.modules.iter().map(|x| x.index())));
+    }
+
+    let item = |g: Grant, locked: bool| {
+        let base = match g {
+            Grant::Role(r) => r.0,
+            Grant::Policy(p) => p.0 | POLICY_BIT,
+        };
+        if locked {
+            base | LOCKED_BIT
+        } else {
+            base
+        }
+    };
+    let reach = |o: OrgId, inherit: bool| {
+        let lo = pre(o);
+        (lo, if inherit { m.end[o.index()] } else { lo + 1 })
+    };
+
+    // Org grants, once per org.
+    d.org_grant_start = Vec::with_capacity(n_orgs + 1);
+    for &o in &m.preorder {
+        d.org_grant_start.push((d.org_grants.len() / 3) as u32);
+        for a in &m.org_assignments[o.index()] {
+            let a = &m.assignments[a.index()];
+            let (lo, hi) = reach(a.org, a.inherit);
+            d.org_grants.extend([lo, hi, item(a.grant, a.locked)]);
+            if provenance {
+                d.org_grant_source.push(s.id(&loc(a.span)));
+            }
+        }
+    }
+    d.org_grant_start.push((d.org_grants.len() / 3) as u32);
+
+    // Users: their own assignments and the automatic rules that match them.
+    for (ui, user) in m.users.iter().enumerate() {
+        let u = UserId(ui as u32);
+        d.user_name.push(s.id(&user.id));
+        d.user_home.push(pre(user.home));
+        d.user_identity.push(
+            ident_index
+                .get(user.identity.as_str())
+                .copied()
+                .unwrap_or(0),
+        );
+        d.user_grant_start.push((d.user_grants.len() / 3) as u32);
+        for a in &m.user_assignments[ui] {
+            let a = &m.assignments[a.index()];
+            let (lo, hi) = reach(a.org, a.inherit);
+            d.user_grants.extend([lo, hi, item(a.grant, a.locked)]);
+            if provenance {
+                d.user_grant_source.push(s.id(&loc(a.span)));
+            }
+        }
+        for rule in &m.rules {
+            if !m.rule_matches(rule, u) {
+                continue;
+            }
+            for g in &rule.grants {
+                for t in m.rule_targets(g, user.home) {
+                    let (lo, hi) = reach(t, g.inherit);
+                    for (r, _) in &g.roles {
+                        d.user_grants
+                            .extend([lo, hi, item(Grant::Role(*r), rule.locked)]);
+                        if provenance {
+                            d.user_grant_source.push(s.id(&loc(g.span)));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    d.user_grant_start.push((d.user_grants.len() / 3) as u32);
+    if !provenance {
+        d.user_grant_source.clear();
+        d.org_grant_source.clear();
+    }
+
+    d.role_pool = role_pool.data;
+    d.perm_pool = perm_pool.data;
+    d.pub_pool = pub_pool.data;
+    d.str_blob = s.blob;
+    d.str_off = s.off;
+    let strings = Strings {
+        blob: d.str_blob.clone(),
+        off: d.str_off.clone(),
+        index: HashMap::new(),
+    };
+    d.org_sorted = sorted_by_name(&d.org_name, &strings);
+    d.user_sorted = sorted_by_name(&d.user_name, &strings);
+    d.role_name_sorted = sorted_by_name(&d.role_name, &strings);
+    d.role_qualified_sorted = sorted_by_name(&d.role_qualified, &strings);
+    d.module_sorted = sorted_by_name(&d.module_name, &strings);
+    d.policy_sorted = sorted_by_name(&d.policy_name, &strings);
+    d
+}

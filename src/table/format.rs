@@ -1,0 +1,343 @@
+//! The table file: a 40-byte header, then the arrays in a fixed order.
+//!
+//! ```text
+//! magic "TRELLIS\0" | version u32 | flags u32 | input hash u64 | payload length u64 | checksum u64
+//! payload: each scalar as u64; each array as u64 count then little-endian items
+//! ```
+//! The checksum (FNV-1a 64 of the payload) catches truncation and bit flips
+//! before anything is decoded; decoding then checks every length and offset.
+
+use super::build::TableData;
+
+pub const MAGIC: &[u8; 8] = b"TRELLIS\0";
+pub const VERSION: u32 = 1;
+const HEADER: usize = 40;
+
+/// Why a table could not be loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TableError {
+    Io(String),
+    NotATable,
+    Version(u32),
+    Truncated { expected: u64, found: u64 },
+    Checksum,
+    Corrupt(&'static str),
+}
+
+impl std::fmt::Display for TableError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TableError::Io(e) => write!(f, "cannot read the table: {e}"),
+            TableError::NotATable => write!(f, "not a trellis decision table (wrong magic number)"),
+            TableError::Version(v) => write!(
+                f,
+                "table format version {v} is not supported (this trellis reads version {VERSION}); recompile it"
+            ),
+            TableError::Truncated { expected, found } => {
+                write!(f, "table is truncated: payload of {expected} bytes announced, {found} present")
+            }
+            TableError::Checksum => write!(f, "table is corrupt: checksum mismatch"),
+            TableError::Corrupt(what) => write!(f, "table is corrupt: {what}"),
+        }
+    }
+}
+
+impl std::error::Error for TableError {}
+
+fn fnv(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= *b as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+struct Writer(Vec<u8>);
+
+impl Writer {
+    fn scalar(&mut self, v: u64) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+    fn u32s(&mut self, v: &[u32]) {
+        self.scalar(v.len() as u64);
+        for x in v {
+            self.0.extend_from_slice(&x.to_le_bytes());
+        }
+    }
+    fn u64s(&mut self, v: &[u64]) {
+        self.scalar(v.len() as u64);
+        for x in v {
+            self.0.extend_from_slice(&x.to_le_bytes());
+        }
+    }
+    fn bytes(&mut self, v: &[u8]) {
+        self.scalar(v.len() as u64);
+        self.0.extend_from_slice(v);
+    }
+}
+
+/// The fields, in file order; one list drives both encoding and decoding.
+macro_rules! fields {
+    ($m:ident) => {
+        $m!(scalar, provenance);
+        $m!(bytes, str_blob);
+        $m!(u32s, str_off);
+        $m!(u32s, org_name);
+        $m!(u32s, org_sorted);
+        $m!(u32s, org_parent);
+        $m!(u32s, org_end);
+        $m!(u32s, org_pubset);
+        $m!(u32s, org_grant_start);
+        $m!(u32s, org_grants);
+        $m!(u32s, org_grant_source);
+        $m!(u32s, user_name);
+        $m!(u32s, user_sorted);
+        $m!(u32s, user_home);
+        $m!(u32s, user_identity);
+        $m!(u32s, user_grant_start);
+        $m!(u32s, user_grants);
+        $m!(u32s, user_grant_source);
+        $m!(u32s, identity_name);
+        $m!(scalar, role_count);
+        $m!(scalar, role_words);
+        $m!(scalar, identity_words);
+        $m!(u32s, role_name);
+        $m!(u32s, role_name_sorted);
+        $m!(u32s, role_qualified);
+        $m!(u32s, role_qualified_sorted);
+        $m!(u32s, role_display);
+        $m!(u32s, role_flags);
+        $m!(u64s, role_identity);
+        $m!(u32s, assignable_start);
+        $m!(u32s, assignable_by);
+        $m!(u32s, closure_roles);
+        $m!(u32s, closure_perms);
+        $m!(u64s, role_pool);
+        $m!(u64s, pub_pool);
+        $m!(scalar, perm_words);
+        $m!(u64s, perm_pool);
+        $m!(scalar, module_words);
+        $m!(u32s, module_name);
+        $m!(u32s, module_sorted);
+        $m!(u32s, module_first_perm);
+        $m!(u32s, module_gated);
+        $m!(u32s, perm_module);
+        $m!(u32s, perm_action);
+        $m!(u32s, policy_name);
+        $m!(u32s, policy_sorted);
+        $m!(u64s, policy_modules);
+    };
+}
+
+/// Serialises a table: byte-identical for identical data.
+pub fn encode(d: &TableData) -> Vec<u8> {
+    let mut w = Writer(Vec::new());
+    macro_rules! put {
+        (scalar, $f:ident) => {
+            w.scalar(d.$f as u64)
+        };
+        ($kind:ident, $f:ident) => {
+            w.$kind(&d.$f)
+        };
+    }
+    fields!(put);
+    let payload = w.0;
+    let mut out = Vec::with_capacity(HEADER + payload.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&VERSION.to_le_bytes());
+    out.extend_from_slice(&0u32.to_le_bytes());
+    out.extend_from_slice(&d.input_hash.to_le_bytes());
+    out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+    out.extend_from_slice(&fnv(&payload).to_le_bytes());
+    out.extend_from_slice(&payload);
+    out
+}
+
+struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl Reader<'_> {
+    fn take(&mut self, n: usize) -> Result<&[u8], TableError> {
+        let end = self
+            .pos
+            .checked_add(n)
+            .ok_or(TableError::Corrupt("length overflow"))?;
+        let s = self
+            .buf
+            .get(self.pos..end)
+            .ok_or(TableError::Corrupt("array runs past the end"))?;
+        self.pos = end;
+        Ok(s)
+    }
+    fn scalar(&mut self) -> Result<u64, TableError> {
+        let b = self.take(8)?;
+        let mut a = [0u8; 8];
+        a.copy_from_slice(b);
+        Ok(u64::from_le_bytes(a))
+    }
+    fn len(&mut self, item: usize) -> Result<usize, TableError> {
+        let n = self.scalar()?;
+        let n = usize::try_from(n).map_err(|_| TableError::Corrupt("length overflow"))?;
+        if n.checked_mul(item)
+            .is_none_or(|b| b > self.buf.len() - self.pos)
+        {
+            return Err(TableError::Corrupt("array length exceeds the file"));
+        }
+        Ok(n)
+    }
+    fn bytes(&mut self) -> Result<Vec<u8>, TableError> {
+        let n = self.len(1)?;
+        Ok(self.take(n)?.to_vec())
+    }
+    fn u32s(&mut self) -> Result<Vec<u32>, TableError> {
+        let n = self.len(4)?;
+        let b = self.take(n * 4)?;
+        Ok(b.chunks_exact(4)
+            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect())
+    }
+    fn u64s(&mut self) -> Result<Vec<u64>, TableError> {
+        let n = self.len(8)?;
+        let b = self.take(n * 8)?;
+        Ok(b.chunks_exact(8)
+            .map(|c| u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
+            .collect())
+    }
+}
+
+fn u32_at(b: &[u8], at: usize) -> u32 {
+    b.get(at..at + 4)
+        .map(|s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
+        .unwrap_or(0)
+}
+
+fn u64_at(b: &[u8], at: usize) -> u64 {
+    b.get(at..at + 8)
+        .map(|s| u64::from_le_bytes([s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]]))
+        .unwrap_or(0)
+}
+
+pub fn decode(bytes: &[u8]) -> Result<TableData, TableError> {
+    if bytes.len() < 8 || &bytes[..8] != MAGIC {
+        return Err(TableError::NotATable);
+    }
+    if bytes.len() < HEADER {
+        return Err(TableError::Truncated {
+            expected: HEADER as u64,
+            found: bytes.len() as u64,
+        });
+    }
+    let version = u32_at(bytes, 8);
+    if version != VERSION {
+        return Err(TableError::Version(version));
+    }
+    let input_hash = u64_at(bytes, 16);
+    let len = u64_at(bytes, 24);
+    let payload = &bytes[HEADER..];
+    if payload.len() as u64 != len {
+        return Err(TableError::Truncated {
+            expected: len,
+            found: payload.len() as u64,
+        });
+    }
+    if fnv(payload) != u64_at(bytes, 32) {
+        return Err(TableError::Checksum);
+    }
+    let mut r = Reader {
+        buf: payload,
+        pos: 0,
+    };
+    let mut d = TableData {
+        input_hash,
+        ..TableData::default()
+    };
+    macro_rules! get {
+        (scalar, provenance) => {
+            d.provenance = r.scalar()? != 0
+        };
+        (scalar, $f:ident) => {
+            d.$f = r
+                .scalar()?
+                .try_into()
+                .map_err(|_| TableError::Corrupt(concat!(stringify!($f), " out of range")))?
+        };
+        ($kind:ident, $f:ident) => {
+            d.$f = r.$kind()?
+        };
+    }
+    fields!(get);
+    if r.pos != payload.len() {
+        return Err(TableError::Corrupt("trailing bytes after the last array"));
+    }
+    validate(&d)?;
+    Ok(d)
+}
+
+fn monotonic(v: &[u32], limit: usize) -> bool {
+    v.windows(2).all(|w| w[0] <= w[1]) && v.last().is_none_or(|l| *l as usize <= limit)
+}
+
+/// Structural invariants, so that queries on a decoded table stay in bounds.
+fn validate(d: &TableData) -> Result<(), TableError> {
+    let orgs = d.org_name.len();
+    let users = d.user_name.len();
+    let roles = d.role_count as usize;
+    let ok = monotonic(&d.str_off, d.str_blob.len())
+        && [
+            d.org_sorted.len(),
+            d.org_parent.len(),
+            d.org_end.len(),
+            d.org_pubset.len(),
+        ]
+        .iter()
+        .all(|n| *n == orgs)
+        && d.org_grant_start.len() == orgs + 1
+        && monotonic(&d.org_grant_start, d.org_grants.len() / 3)
+        && [
+            d.user_sorted.len(),
+            d.user_home.len(),
+            d.user_identity.len(),
+        ]
+        .iter()
+        .all(|n| *n == users)
+        && d.user_grant_start.len() == users + 1
+        && monotonic(&d.user_grant_start, d.user_grants.len() / 3)
+        && d.org_parent
+            .iter()
+            .all(|p| *p == super::NONE || (*p as usize) < orgs)
+        && d.user_home.iter().all(|h| (*h as usize) < orgs)
+        && d.role_words == roles.div_ceil(64).max(1)
+        && [
+            d.role_name.len(),
+            d.role_qualified.len(),
+            d.role_display.len(),
+            d.role_flags.len(),
+        ]
+        .iter()
+        .all(|n| *n == roles)
+        && d.assignable_start.len() == roles + 1
+        && monotonic(&d.assignable_start, d.assignable_by.len())
+        && d.closure_roles.len() == d.identity_name.len() * roles
+        && d.closure_perms.len() == d.identity_name.len() * roles
+        && d.user_identity
+            .iter()
+            .all(|i| (*i as usize) < d.identity_name.len().max(1))
+        && d.module_first_perm.len() == d.module_name.len() + 1
+        && monotonic(&d.module_first_perm, d.perm_module.len())
+        && d.perm_words > 0
+        && d.module_words > 0;
+    if ok {
+        Ok(())
+    } else {
+        Err(TableError::Corrupt("inconsistent array sizes"))
+    }
+}
+
+impl TableData {
+    pub fn encode(&self) -> Vec<u8> {
+        encode(self)
+    }
+}

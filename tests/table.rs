@@ -1,0 +1,317 @@
+//! The compiled table answers exactly as the resolver does, on every
+//! (user, permission, org) of every clean scenario set; loading is robust.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail loudly"
+)]
+
+use std::path::PathBuf;
+
+use trellis::model::{OrgId, PermId, RoleId, UserId};
+use trellis::table::{build, Table, TableError};
+
+/// Small random policy sets: trees, role DAGs with clones, publications and
+/// non-publications, user and org assignments, rules, gated modules,
+/// identity types, tenant files. Deterministic per seed.
+fn random_set(seed: u64, dir: &std::path::Path) {
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut rnd = move |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n.max(1) as u64) as usize
+    };
+    let n_orgs = 3 + rnd(8);
+    let n_users = 2 + rnd(6);
+    let n_roles = 2 + rnd(6);
+    let mut p = String::from("scope: provider\nmodules:\n  docs: { actions: [read, write, delete] }\n  pay: { actions: [enter, approve] }\n  beta: { actions: [read], gated: true }\n");
+    p.push_str("policies:\n  beta-access: { modules: [beta] }\nkinds:\n  co: { parents: [] }\n  unit: { parents: [co, unit] }\norgs:\n");
+    for o in 0..n_orgs {
+        if o == 0 || rnd(4) == 0 {
+            p.push_str(&format!("  o{o}: {{ kind: co }}\n"));
+        } else {
+            let parent = rnd(o);
+            p.push_str(&format!("  o{o}: {{ kind: unit, parent: o{parent} }}\n"));
+        }
+    }
+    let perms = [
+        "docs:read",
+        "docs:write",
+        "docs:delete",
+        "pay:enter",
+        "pay:approve",
+        "beta:read",
+        "docs:*",
+        "*:read",
+    ];
+    p.push_str("roles:\n");
+    for r in 0..n_roles {
+        let mut line = format!("  r{r}: {{ grants: [\"{}\"]", perms[rnd(perms.len())]);
+        if r > 0 && rnd(2) == 0 {
+            line.push_str(&format!(", includes: [r{}]", rnd(r)));
+        }
+        if r > 0 && rnd(4) == 0 {
+            line.push_str(&format!(", from: r{}, remove: [\"docs:write\"]", rnd(r)));
+        }
+        if rnd(5) == 0 {
+            line.push_str(", identity_types: [employee]");
+        }
+        if rnd(6) == 0 {
+            line.push_str(", status: disabled");
+        }
+        if rnd(6) == 0 {
+            line.push_str(", published: false");
+        }
+        if rnd(4) == 0 {
+            line.push_str(&format!(
+                ", assignable_by: [r{}], self_service: {}",
+                rnd(n_roles),
+                rnd(2) == 0
+            ));
+        }
+        line.push_str(" }\n");
+        p.push_str(&line);
+    }
+    p.push_str("users:\n");
+    for u in 0..n_users {
+        let t = if rnd(3) == 0 {
+            "contractor"
+        } else {
+            "employee"
+        };
+        p.push_str(&format!(
+            "  u{u}: {{ org: o{}, type: {t}, owner: {} }}\n",
+            rnd(n_orgs),
+            rnd(2) == 0
+        ));
+    }
+    p.push_str("publications:\n");
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..rnd(4) {
+        let (r, o) = (rnd(n_roles), rnd(n_orgs));
+        if seen.insert((r, o)) {
+            p.push_str(&format!(
+                "  - {{ role: r{r}, org: o{o}, publish: {} }}\n",
+                rnd(3) != 0
+            ));
+        }
+    }
+    p.push_str("assignments:\n");
+    for _ in 0..(1 + rnd(8)) {
+        let r = rnd(n_roles);
+        let o = rnd(n_orgs);
+        let inherit = rnd(3) != 0;
+        if rnd(3) == 0 {
+            p.push_str(&format!(
+                "  - {{ role: r{r}, org: o{o}, inherit: {inherit} }}\n"
+            ));
+        } else {
+            p.push_str(&format!(
+                "  - {{ role: r{r}, user: u{}, org: o{o}, inherit: {inherit}, locked: {} }}\n",
+                rnd(n_users),
+                rnd(4) == 0
+            ));
+        }
+    }
+    if rnd(2) == 0 {
+        p.push_str(&format!(
+            "  - {{ policy: beta-access, user: u{} }}\n",
+            rnd(n_users)
+        ));
+    }
+    if rnd(2) == 0 {
+        p.push_str(&format!(
+            "  - {{ policy: beta-access, org: o{}, inherit: {} }}\n",
+            rnd(n_orgs),
+            rnd(2) == 0
+        ));
+    }
+    p.push_str("automatic:\n");
+    p.push_str(&format!(
+        "  - {{ name: owners, when: {{ owner: true }}, grant: [{{ roles: [r{}], at: [self, {{ descendants: {} }}], inherit: {} }}], locked: {} }}\n",
+        rnd(n_roles),
+        if rnd(2) == 0 { "any" } else { "[unit]" },
+        rnd(2) == 0,
+        rnd(2) == 0
+    ));
+    std::fs::write(dir.join("provider.yaml"), p).unwrap();
+    // A tenant file with a custom role cloned from a role type.
+    let t = rnd(n_orgs);
+    let mut tf = format!(
+        "scope: o{t}\nroles:\n  local: {{ from: r{}, grants: [\"pay:enter\"] }}\n",
+        rnd(n_roles)
+    );
+    tf.push_str(&format!(
+        "publications:\n  - {{ role: local, org: o{t}, publish: {} }}\n",
+        rnd(4) != 0
+    ));
+    std::fs::write(dir.join("tenant.yaml"), tf).unwrap();
+}
+
+/// Random sets without errors: the table must agree with the resolver on
+/// every decision, role set, publication and `can_assign`.
+#[test]
+fn random_sets_table_equals_resolver() {
+    let mut valid = 0;
+    for seed in 1..=150u64 {
+        let tmp = tempfile::tempdir().unwrap();
+        random_set(seed, tmp.path());
+        let dir = tmp.path().to_path_buf();
+        let checked =
+            trellis::check_paths(std::slice::from_ref(&dir), &Default::default()).unwrap();
+        if checked.diagnostics.has_errors() {
+            continue;
+        }
+        valid += 1;
+        compare(&checked, &format!("seed {seed}"));
+    }
+    eprintln!("{valid} valid random sets compared");
+    assert!(valid >= 30, "only {valid} random sets were valid");
+}
+
+fn compare(checked: &trellis::Checked, what: &str) -> usize {
+    let m = &checked.model;
+    let bytes = build(m, &checked.sources, true).encode();
+    let t = Table::from_bytes(&bytes).unwrap();
+    let mut compared = 0;
+    for (ui, user) in m.users.iter().enumerate() {
+        let u = UserId(ui as u32);
+        let tu = t.user(&user.id).unwrap();
+        for (oi, org) in m.orgs.iter().enumerate() {
+            let x = OrgId(oi as u32);
+            let tx = t.org(&org.id).unwrap();
+            for p in 0..m.perms.len() {
+                let name = m.perm_name(PermId(p as u32));
+                let tp = t.permission(&name).unwrap();
+                assert_eq!(
+                    t.allow(tu, tp, tx),
+                    m.allow(u, PermId(p as u32), x),
+                    "{what}: allow({}, {name}, {})",
+                    user.id,
+                    org.id
+                );
+                compared += 1;
+            }
+            let mut want: Vec<String> = m
+                .roles_at(u, x)
+                .into_iter()
+                .map(|r| m.role_display(r))
+                .collect();
+            want.sort();
+            let got: Vec<String> = t
+                .roles(tu, tx)
+                .into_iter()
+                .map(|r| t.role_name(r).to_owned())
+                .collect();
+            assert_eq!(got, want, "{what}: roles({}, {})", user.id, org.id);
+        }
+    }
+    for (ri, _) in m.roles.iter().enumerate() {
+        let r = RoleId(ri as u32);
+        let tr = t.role(&m.role_qualified(r)).unwrap();
+        for (oi, org) in m.orgs.iter().enumerate() {
+            let x = OrgId(oi as u32);
+            let tx = t.org(&org.id).unwrap();
+            assert_eq!(
+                t.published(tr, tx),
+                m.published(r, x),
+                "{what}: published({}, {})",
+                m.role_qualified(r),
+                org.id
+            );
+            for a in 0..m.users.len().min(5) {
+                for u in 0..m.users.len().min(5) {
+                    let (a, u) = (UserId(a as u32), UserId(u as u32));
+                    let (ta, tu) = (
+                        t.user(&m.user(a).id).unwrap(),
+                        t.user(&m.user(u).id).unwrap(),
+                    );
+                    assert_eq!(
+                        t.can_assign(ta, tr, tu, tx),
+                        m.can_assign(a, r, u, x),
+                        "{what}: can_assign"
+                    );
+                }
+            }
+        }
+    }
+    compared
+}
+
+fn clean_sets() -> Vec<PathBuf> {
+    let mut dirs = Vec::new();
+    for root in [
+        "tests/scenarios",
+        "policies-examples",
+        "../shared/conformance",
+    ] {
+        if let Ok(rd) = std::fs::read_dir(root) {
+            dirs.extend(
+                rd.filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.is_dir()),
+            );
+        }
+    }
+    dirs.sort();
+    dirs
+}
+
+#[test]
+fn table_answers_equal_the_resolver() {
+    let mut compared = 0usize;
+    for dir in clean_sets() {
+        let checked =
+            trellis::check_paths(std::slice::from_ref(&dir), &Default::default()).unwrap();
+        if !checked.diagnostics.has_errors() {
+            compared += compare(&checked, &dir.display().to_string());
+        }
+    }
+    assert!(compared > 500, "only {compared} decisions compared");
+}
+
+#[test]
+fn compile_is_deterministic() {
+    let dir = PathBuf::from("policies-examples/quickstart");
+    let a = trellis::check_paths(std::slice::from_ref(&dir), &Default::default()).unwrap();
+    let b = trellis::check_paths(std::slice::from_ref(&dir), &Default::default()).unwrap();
+    assert_eq!(
+        build(&a.model, &a.sources, false).encode(),
+        build(&b.model, &b.sources, false).encode()
+    );
+}
+
+#[test]
+fn corrupt_tables_are_clean_errors() {
+    let dir = PathBuf::from("policies-examples/quickstart");
+    let c = trellis::check_paths(std::slice::from_ref(&dir), &Default::default()).unwrap();
+    let good = build(&c.model, &c.sources, true).encode();
+    assert!(Table::from_bytes(&good).is_ok());
+    assert_eq!(Table::from_bytes(b"").unwrap_err(), TableError::NotATable);
+    assert_eq!(
+        Table::from_bytes(b"PK\x03\x04 not a table at all").unwrap_err(),
+        TableError::NotATable
+    );
+    let mut v2 = good.clone();
+    v2[8] = 2;
+    assert_eq!(Table::from_bytes(&v2).unwrap_err(), TableError::Version(2));
+    for cut in [9, 39, 40, 41, good.len() / 2, good.len() - 1] {
+        assert!(
+            Table::from_bytes(&good[..cut]).is_err(),
+            "truncated at {cut}"
+        );
+    }
+    // Every single-bit flip in the payload is caught; none panics.
+    for i in (40..good.len()).step_by(7) {
+        for bit in [0, 3, 7] {
+            let mut bad = good.clone();
+            bad[i] ^= 1 << bit;
+            assert!(
+                Table::from_bytes(&bad).is_err(),
+                "flip at byte {i} bit {bit} not detected"
+            );
+        }
+    }
+}
