@@ -18,11 +18,13 @@
 
 pub mod check;
 pub mod diag;
+pub mod diff;
 pub mod eval;
 pub mod load;
 pub mod model;
 pub mod query;
 pub mod resolve;
+pub mod revision;
 pub mod source;
 pub mod table;
 pub mod testing;
@@ -44,6 +46,25 @@ pub struct Checked {
     pub test_paths: Vec<PathBuf>,
 }
 
+/// Loads, resolves and checks a policy set given as file contents (for
+/// instance read from a git revision), adding to `sources`.
+pub fn check_files(
+    inputs: Vec<(PathBuf, Vec<u8>)>,
+    limits: &Limits,
+    sources: SourceMap,
+) -> Checked {
+    let mut set = load::load_files(inputs, limits, sources);
+    let model = resolve::resolve(&set.files, &mut set.diagnostics);
+    check::check(&model, &mut set.diagnostics);
+    set.diagnostics.sort(&set.sources);
+    Checked {
+        sources: set.sources,
+        model,
+        diagnostics: set.diagnostics,
+        test_paths: Vec::new(),
+    }
+}
+
 /// Loads, resolves and checks the policy set under `paths`.
 pub fn check_paths(paths: &[PathBuf], limits: &Limits) -> Result<Checked, LoadError> {
     let mut set = load::load_set(paths, limits)?;
@@ -56,4 +77,30 @@ pub fn check_paths(paths: &[PathBuf], limits: &Limits) -> Result<Checked, LoadEr
         diagnostics: set.diagnostics,
         test_paths: set.test_paths,
     })
+}
+
+/// Checks a set from a directory or a revision (see [`revision::resolve`]),
+/// adding its files to `sources` so that diagnostics of both revisions of a
+/// comparison can be rendered together.
+pub fn check_source(
+    src: revision::SetSource,
+    limits: &Limits,
+    sources: SourceMap,
+) -> Result<Checked, LoadError> {
+    let inputs = match src {
+        revision::SetSource::Files(files) => files,
+        revision::SetSource::Dir(dir) => {
+            let (paths, _) = load::discover(std::slice::from_ref(&dir))?;
+            if paths.is_empty() {
+                return Err(LoadError::NoPolicyFiles(vec![dir]));
+            }
+            let mut files = Vec::with_capacity(paths.len());
+            for p in paths {
+                let bytes = std::fs::read(&p).map_err(|e| LoadError::Io(p.clone(), e))?;
+                files.push((p, bytes));
+            }
+            files
+        }
+    };
+    Ok(check_files(inputs, limits, sources))
 }

@@ -116,7 +116,10 @@ impl SourceFile {
 }
 
 pub fn display_path(path: &Path) -> String {
-    let s = path.to_string_lossy().replace('\\', "/");
+    let mut s = path.to_string_lossy().replace('\\', "/");
+    while s.contains("//") {
+        s = s.replace("//", "/");
+    }
     s.strip_prefix("./").map(str::to_owned).unwrap_or(s)
 }
 

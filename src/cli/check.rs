@@ -15,19 +15,63 @@ pub struct CheckArgs {
     /// Exit 1 on warnings too.
     #[arg(long)]
     deny_warnings: bool,
+    /// Also check what changed against this base: a directory, or a git
+    /// revision of the repository holding PATH (`origin/main`, `HEAD~1`).
+    #[arg(long, requires = "actor")]
+    base: Option<String>,
+    /// Who makes the change: `provider` or an org id (with `--base`).
+    #[arg(long, requires = "base")]
+    actor: Option<String>,
     #[command(flatten)]
     input: InputArgs,
 }
 
 pub fn run(args: CheckArgs) -> u8 {
     let paths = super::default_paths(args.paths);
-    let checked = match trellis::check_paths(&paths, &args.input.limits()) {
+    let limits = args.input.limits();
+    let mut checked = match trellis::check_paths(&paths, &limits) {
         Ok(c) => c,
         Err(e) => {
             super::err(&format!("error: {e}\n"));
             return EXIT_USAGE;
         }
     };
+    if let (Some(base), Some(actor)) = (&args.base, &args.actor) {
+        let src = match trellis::revision::resolve(base, &paths[0]) {
+            Ok(s) => s,
+            Err(e) => {
+                super::err(&format!("error: {e}\n"));
+                return EXIT_USAGE;
+            }
+        };
+        let sources = std::mem::take(&mut checked.sources);
+        let base_checked = match trellis::check_source(src, &limits, sources) {
+            Ok(c) => c,
+            Err(e) => {
+                super::err(&format!("error: base `{base}`: {e}\n"));
+                return EXIT_USAGE;
+            }
+        };
+        checked.sources = base_checked.sources;
+        let actor = if actor == "provider" {
+            None
+        } else if checked.model.org_index.contains_key(actor)
+            || base_checked.model.org_index.contains_key(actor)
+        {
+            Some(actor.as_str())
+        } else {
+            super::err(&format!(
+                "error: unknown actor `{actor}`: give `provider` or an org id\n"
+            ));
+            return EXIT_USAGE;
+        };
+        checked.diagnostics.extend(trellis::diff::change::check(
+            &base_checked.model,
+            &checked.model,
+            actor,
+        ));
+        checked.diagnostics.sort(&checked.sources);
+    }
     let diags = &checked.diagnostics;
     super::out(&render::render(
         args.format,

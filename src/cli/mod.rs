@@ -2,6 +2,7 @@
 
 mod check;
 mod compile;
+mod diff;
 mod explain;
 mod query;
 mod schema;
@@ -36,6 +37,8 @@ enum Command {
     Compile(compile::CompileArgs),
     /// Answer one decision (or a batch) from a policy set.
     Query(query::QueryArgs),
+    /// Access changes between two revisions of a policy set.
+    Diff(diff::DiffArgs),
     /// Run the test files of a policy set (SPEC §10).
     Test(test::TestArgs),
     /// Print the JSON Schema of policy files.
@@ -66,6 +69,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::Check(a) => check::run(a),
         Command::Compile(a) => compile::run(a),
         Command::Query(a) => query::run(a),
+        Command::Diff(a) => diff::run(a),
         Command::Test(a) => test::run(a),
         Command::Schema => schema::run(),
         Command::Explain(a) => explain::run(a),

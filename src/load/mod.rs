@@ -197,24 +197,48 @@ pub fn read_source(
 ) -> Result<Option<FileId>, LoadError> {
     let meta = std::fs::metadata(path).map_err(|e| LoadError::Io(path.to_path_buf(), e))?;
     if meta.len() > limits.max_file_size {
-        let id = sources.add(SourceFile::new(path.to_path_buf(), String::new()));
-        diagnostics.push(
-            Diagnostic::new(
-                Code::E001,
-                Span::file_start(id),
-                format!(
-                    "file is {} bytes, more than the limit of {} bytes",
-                    meta.len(),
-                    limits.max_file_size
-                ),
-            )
-            .with_help("raise the limit with `--max-file-size` if this file is genuine"),
-        );
+        too_large(path, meta.len(), limits, sources, diagnostics);
         return Ok(None);
     }
     let bytes = std::fs::read(path).map_err(|e| LoadError::Io(path.to_path_buf(), e))?;
+    Ok(add_source(path, bytes, limits, sources, diagnostics))
+}
+
+fn too_large(
+    path: &Path,
+    len: u64,
+    limits: &Limits,
+    sources: &mut SourceMap,
+    diagnostics: &mut Diagnostics,
+) {
+    let id = sources.add(SourceFile::new(path.to_path_buf(), String::new()));
+    diagnostics.push(
+        Diagnostic::new(
+            Code::E001,
+            Span::file_start(id),
+            format!(
+                "file is {len} bytes, more than the limit of {} bytes",
+                limits.max_file_size
+            ),
+        )
+        .with_help("raise the limit with `--max-file-size` if this file is genuine"),
+    );
+}
+
+/// Adds file contents (from disk or from a git revision) to the source map.
+pub fn add_source(
+    path: &Path,
+    bytes: Vec<u8>,
+    limits: &Limits,
+    sources: &mut SourceMap,
+    diagnostics: &mut Diagnostics,
+) -> Option<FileId> {
+    if bytes.len() as u64 > limits.max_file_size {
+        too_large(path, bytes.len() as u64, limits, sources, diagnostics);
+        return None;
+    }
     match String::from_utf8(bytes) {
-        Ok(text) => Ok(Some(sources.add(SourceFile::new(path.to_path_buf(), text)))),
+        Ok(text) => Some(sources.add(SourceFile::new(path.to_path_buf(), text))),
         Err(err) => {
             let at = err.utf8_error().valid_up_to();
             let text = String::from_utf8_lossy(err.as_bytes()).into_owned();
@@ -228,9 +252,37 @@ pub fn read_source(
                 .with_label("invalid byte here")
                 .with_help("policy files must be UTF-8 text"),
             );
-            Ok(None)
+            None
         }
     }
+}
+
+/// Loads policy files given as contents (e.g. read from a git revision),
+/// adding them to `sources` (which may already hold other files).
+pub fn load_files(
+    inputs: Vec<(PathBuf, Vec<u8>)>,
+    limits: &Limits,
+    sources: SourceMap,
+) -> LoadedSet {
+    let mut set = LoadedSet {
+        sources,
+        ..LoadedSet::default()
+    };
+    let mut inputs = inputs;
+    inputs.sort_by(|a, b| a.0.cmp(&b.0));
+    for (path, bytes) in inputs {
+        let Some(id) = add_source(&path, bytes, limits, &mut set.sources, &mut set.diagnostics)
+        else {
+            continue;
+        };
+        let Some(root) = parse_tree(id, &set.sources, limits, &mut set.diagnostics) else {
+            continue;
+        };
+        if let Some(file) = read_policy_file(id, &root, &mut set.diagnostics) {
+            set.files.push(file);
+        }
+    }
+    set
 }
 
 /// Parses a file's text into a node tree by its extension.

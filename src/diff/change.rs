@@ -1,0 +1,73 @@
+//! E012: what an actor changed between two revisions must lie inside its
+//! subtree and touch no locked item, unless the actor is the provider
+//! (SPEC §8, §11).
+
+use super::items::{inside, items, ItemInfo};
+use crate::diag::{Code, Diagnostic};
+use crate::model::Model;
+
+/// `actor` is `None` for the provider.
+pub fn check(base: &Model, head: &Model, actor: Option<&str>) -> Vec<Diagnostic> {
+    let before = items(base);
+    let after = items(head);
+    let who = actor.unwrap_or("provider");
+    let mut out = Vec::new();
+    let report = |verb: &str, key: &str, info: &ItemInfo, outside: bool, locked: bool| {
+        let reason = match (outside, locked) {
+            (true, true) => {
+                format!("it lies outside `{who}`'s subtree and is locked by the provider")
+            }
+            (true, false) => format!("it lies outside `{who}`'s subtree"),
+            _ => "it is locked by the provider".to_owned(),
+        };
+        Diagnostic::new(
+            Code::E012,
+            info.span,
+            format!("`{who}` may not {verb} {key}: {reason}"),
+        )
+        .with_label(format!("{verb}d here"))
+        .with_help(if locked {
+            "only the provider changes locked items; ask the provider".to_owned()
+        } else {
+            format!(
+                "a change by `{who}` must stay inside its own subtree; ask the owner of this item"
+            )
+        })
+    };
+    if actor.is_none() {
+        return out;
+    }
+    for (key, b) in &before {
+        match after.get(key) {
+            None => {
+                let outside = !inside(base, &b.place, actor);
+                if outside || b.locked {
+                    out.push(
+                        report("remove", key, b, outside, b.locked)
+                            .with_note("the item is in the base revision; this label points there"),
+                    );
+                }
+            }
+            Some(h) if h.fingerprint != b.fingerprint => {
+                let outside = !inside(base, &b.place, actor) || !inside(head, &h.place, actor);
+                let locked = b.locked || h.locked;
+                if outside || locked {
+                    out.push(
+                        report("change", key, h, outside, locked)
+                            .with_secondary(b.span, "before the change"),
+                    );
+                }
+            }
+            Some(_) => {}
+        }
+    }
+    for (key, h) in &after {
+        if !before.contains_key(key) {
+            let outside = !inside(head, &h.place, actor);
+            if outside || h.locked {
+                out.push(report("add", key, h, outside, h.locked));
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,298 @@
+//! Every declared item of a resolved set under a stable key, with a
+//! fingerprint of its meaning (names, never dense ids or file positions), so
+//! that two revisions compare item by item and moving an item between files
+//! is not a change.
+
+use std::collections::BTreeMap;
+
+use crate::model::*;
+use crate::source::Span;
+
+/// Where an item sits, for the actor check (SPEC §7, §8).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Place {
+    /// Only the provider may write it (catalog, top-level orgs, role types,
+    /// policy assignments, provider-scope rules and exclusions).
+    ProviderOnly,
+    /// Inside an actor's subtree when every one of these orgs is.
+    Orgs(Vec<String>),
+}
+
+#[derive(Debug, Clone)]
+pub struct ItemInfo {
+    pub kind: &'static str,
+    pub fingerprint: String,
+    pub span: Span,
+    pub locked: bool,
+    pub place: Place,
+}
+
+/// Key -> item. Keys read as `kind key`, e.g. `assignment viewer -> user:bob @ acme`.
+pub type Items = BTreeMap<String, ItemInfo>;
+
+fn grant_name(m: &Model, g: Grant) -> String {
+    match g {
+        Grant::Role(r) => m.role_qualified(g_role(r)),
+        Grant::Policy(p) => format!("policy:{}", m.policies[p.index()].id),
+    }
+}
+
+fn g_role(r: RoleId) -> RoleId {
+    r
+}
+
+fn perms(m: &Model, set: &BitSet) -> String {
+    set.iter()
+        .map(|p| m.perm_name(PermId(p as u32)))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn scope_place(m: &Model, scope: Scope) -> Place {
+    match scope {
+        Scope::Provider => Place::ProviderOnly,
+        Scope::Org(o) => Place::Orgs(vec![m.org(o).id.clone()]),
+    }
+}
+
+pub fn items(m: &Model) -> Items {
+    let mut out = Items::new();
+    let mut put = |key: String, info: ItemInfo| {
+        out.insert(format!("{} {key}", info.kind), info);
+    };
+    for md in &m.modules {
+        put(
+            md.id.clone(),
+            ItemInfo {
+                kind: "module",
+                fingerprint: format!("{:?} gated={}", md.actions, md.gated),
+                span: md.span,
+                locked: false,
+                place: Place::ProviderOnly,
+            },
+        );
+    }
+    for k in &m.kinds {
+        let parents: Vec<&str> = k
+            .parents
+            .iter()
+            .map(|p| m.kinds[p.index()].id.as_str())
+            .collect();
+        put(
+            k.id.clone(),
+            ItemInfo {
+                kind: "kind",
+                fingerprint: format!("{parents:?}"),
+                span: k.span,
+                locked: false,
+                place: Place::ProviderOnly,
+            },
+        );
+    }
+    for p in &m.policies {
+        let modules: Vec<&str> = p
+            .modules
+            .iter()
+            .map(|x| m.modules[x.index()].id.as_str())
+            .collect();
+        put(
+            p.id.clone(),
+            ItemInfo {
+                kind: "policy",
+                fingerprint: format!("{modules:?}"),
+                span: p.span,
+                locked: false,
+                place: Place::ProviderOnly,
+            },
+        );
+    }
+    for o in &m.orgs {
+        let parent = o.parent.map(|p| m.org(p).id.clone());
+        put(
+            o.id.clone(),
+            ItemInfo {
+                kind: "org",
+                fingerprint: format!("parent={parent:?} kind={:?}", o.kind_label),
+                span: o.span,
+                locked: false,
+                place: match parent {
+                    Some(p) => Place::Orgs(vec![p]),
+                    None => Place::ProviderOnly,
+                },
+            },
+        );
+    }
+    for u in &m.users {
+        let home = m.org(u.home).id.clone();
+        put(
+            u.id.clone(),
+            ItemInfo {
+                kind: "user",
+                fingerprint: format!(
+                    "home={home} type={} owner={} attrs={:?}",
+                    u.identity, u.owner, u.attributes
+                ),
+                span: u.span,
+                locked: false,
+                place: Place::Orgs(vec![home]),
+            },
+        );
+    }
+    for (i, r) in m.roles.iter().enumerate() {
+        let id = RoleId(i as u32);
+        let names = |v: &mut dyn Iterator<Item = RoleId>| {
+            v.map(|x| m.role_qualified(x)).collect::<Vec<_>>()
+        };
+        put(m.role_qualified(id), ItemInfo {
+            kind: "role",
+            fingerprint: format!(
+                "active={} locked={} published={} self={} approval={:?} types={:?} includes={:?} from={:?} by={:?} own=[{}] perms=[{}]",
+                r.active,
+                r.locked,
+                r.published,
+                r.self_service,
+                r.approval,
+                r.identity_types,
+                names(&mut r.includes.iter().map(|x| x.0)),
+                r.from.map(|f| m.role_qualified(f.0)),
+                names(&mut r.assignable_by.iter().copied()),
+                perms(m, &r.own),
+                perms(m, &r.perms)
+            ),
+            span: r.span,
+            locked: r.locked,
+            place: scope_place(m, r.owner),
+        });
+    }
+    for a in &m.assignments {
+        let (target, mut orgs) = match a.target {
+            Target::User(u) => (
+                format!("user:{}", m.user(u).id),
+                vec![m.org(m.user(u).home).id.clone()],
+            ),
+            Target::Org => ("members".to_owned(), Vec::new()),
+        };
+        let org = m.org(a.org).id.clone();
+        orgs.push(org.clone());
+        let by = a.by.map(|(b, _)| match b {
+            Assigner::Admin(x) => m.user(x).id.clone(),
+            Assigner::SelfService => "self".into(),
+        });
+        put(
+            format!("{} -> {target} @ {org}", grant_name(m, a.grant)),
+            ItemInfo {
+                kind: "assignment",
+                fingerprint: format!("inherit={} by={by:?} locked={}", a.inherit, a.locked),
+                span: a.span,
+                locked: a.locked,
+                place: match a.grant {
+                    Grant::Policy(_) => Place::ProviderOnly,
+                    Grant::Role(_) => Place::Orgs(orgs),
+                },
+            },
+        );
+    }
+    for (ri, entries) in m.publications.iter().enumerate() {
+        for (o, e) in entries {
+            let org = m.org(*o).id.clone();
+            put(
+                format!("{} @ {org}", m.role_qualified(RoleId(ri as u32))),
+                ItemInfo {
+                    kind: "publication",
+                    fingerprint: format!("publish={} locked={}", e.publish, e.locked),
+                    span: e.span,
+                    locked: e.locked,
+                    place: Place::Orgs(vec![org]),
+                },
+            );
+        }
+    }
+    let mut unnamed: BTreeMap<(String, &str), usize> = BTreeMap::new();
+    for e in &m.exclusions {
+        let scope = m.scope_name(e.scope).to_owned();
+        let mut roles: Vec<String> = e.roles.iter().map(|r| m.role_qualified(*r)).collect();
+        roles.sort();
+        let key = match &e.name {
+            Some(n) => format!("{scope}/{n}"),
+            None => format!("{scope}/[{}]", roles.join(",")),
+        };
+        put(
+            key,
+            ItemInfo {
+                kind: "exclusion",
+                fingerprint: format!("roles={roles:?} max={} per={:?}", e.max, e.per),
+                span: e.span,
+                locked: false,
+                place: scope_place(m, e.scope),
+            },
+        );
+    }
+    for rule in &m.rules {
+        let scope = m.scope_name(rule.scope).to_owned();
+        let key = match &rule.name {
+            Some(n) => format!("{scope}/{n}"),
+            None => {
+                let n = unnamed.entry((scope.clone(), "rule")).or_insert(0);
+                *n += 1;
+                format!("{scope}/#{n}")
+            }
+        };
+        let grants: Vec<String> = rule
+            .grants
+            .iter()
+            .map(|g| {
+                let roles: Vec<String> =
+                    g.roles.iter().map(|(r, _)| m.role_qualified(*r)).collect();
+                let at: Vec<String> = g
+                    .at
+                    .iter()
+                    .map(|p| match p {
+                        crate::model::Place::Home => "self".to_owned(),
+                        crate::model::Place::Descendants(None) => "descendants:any".to_owned(),
+                        crate::model::Place::Descendants(Some(ks)) => {
+                            format!(
+                                "descendants:{:?}",
+                                ks.iter()
+                                    .map(|k| m.kinds[k.index()].id.as_str())
+                                    .collect::<Vec<_>>()
+                            )
+                        }
+                        crate::model::Place::DescendantLabels(ls) => format!("descendants:{ls:?}"),
+                    })
+                    .collect();
+                format!("{roles:?}@{at:?} inherit={}", g.inherit)
+            })
+            .collect();
+        let w = &rule.when;
+        put(key, ItemInfo {
+            kind: "rule",
+            fingerprint: format!(
+                "when=owner:{:?},type:{:?},kind:{:?},org:{:?},attrs:{:?} grants={grants:?} locked={}",
+                w.owner,
+                w.identity,
+                w.org_kind,
+                w.org.map(|o| m.org(o).id.clone()),
+                w.attributes,
+                rule.locked
+            ),
+            span: rule.span,
+            locked: rule.locked,
+            place: scope_place(m, rule.scope),
+        });
+    }
+    out
+}
+
+/// Is the item inside `actor`'s subtree in model `m`?
+pub fn inside(m: &Model, place: &Place, actor: Option<&str>) -> bool {
+    let Some(actor) = actor else { return true };
+    let Some(a) = m.org_index.get(actor) else {
+        return false;
+    };
+    match place {
+        Place::ProviderOnly => false,
+        Place::Orgs(orgs) => orgs
+            .iter()
+            .all(|o| m.org_index.get(o).is_some_and(|x| m.in_subtree(*x, *a))),
+    }
+}

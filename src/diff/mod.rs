@@ -1,0 +1,9 @@
+//! Comparing two revisions of a policy set: the change check by actor
+//! (E012) and the access diff for pull requests (SPEC §8, §11).
+
+pub mod access;
+pub mod change;
+pub mod items;
+pub mod render;
+
+pub use access::{diff, AccessDiff};

@@ -1,0 +1,172 @@
+//! Reading a policy set from a directory or from a git revision of the
+//! repository that holds it, without touching the work tree (SPEC §11).
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::load::is_test_file;
+
+/// Where a policy set comes from.
+#[derive(Debug)]
+pub enum SetSource {
+    Dir(PathBuf),
+    /// Files read from a revision, with the paths they have in the work tree.
+    Files(Vec<(PathBuf, Vec<u8>)>),
+}
+
+fn git(dir: &Path, args: &[&str]) -> Result<Vec<u8>, String> {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run git: {e}"))?;
+    if out.status.success() {
+        Ok(out.stdout)
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).trim().to_owned())
+    }
+}
+
+fn is_policy_path(rel: &str) -> bool {
+    let parts: Vec<&str> = rel.split('/').collect();
+    let name = parts.last().copied().unwrap_or("");
+    !parts.iter().any(|p| p.starts_with('.'))
+        && !is_test_file(name)
+        && [".yaml", ".yml", ".toml"].iter().any(|e| name.ends_with(e))
+}
+
+/// `spec` is a directory, or a revision (`origin/main`, `HEAD~1`, a commit id)
+/// of the git repository that holds `path`; the set is `path` at that revision.
+pub fn resolve(spec: &str, path: &Path) -> Result<SetSource, String> {
+    let as_dir = Path::new(spec);
+    if as_dir.is_dir() {
+        return Ok(SetSource::Dir(as_dir.to_path_buf()));
+    }
+    let dir = if path.is_dir() {
+        path.to_path_buf()
+    } else {
+        path.parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."))
+    };
+    let dir = if dir.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        dir
+    };
+    let top = git(&dir, &["rev-parse", "--show-toplevel"]).map_err(|_| {
+        format!(
+            "`{spec}` is neither a directory nor a revision: `{}` is not in a git repository",
+            path.display()
+        )
+    })?;
+    let top = PathBuf::from(String::from_utf8_lossy(&top).trim());
+    let prefix = String::from_utf8_lossy(&git(&dir, &["rev-parse", "--show-prefix"])?)
+        .trim()
+        .to_owned();
+    let commit = git(
+        &top,
+        &[
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            &format!("{spec}^{{commit}}"),
+        ],
+    )
+    .map_err(|_| {
+        format!(
+            "`{spec}` is neither a directory nor a revision of the repository at `{}`",
+            top.display()
+        )
+    })?;
+    let commit = String::from_utf8_lossy(&commit).trim().to_owned();
+    if commit.is_empty() {
+        return Err(format!(
+            "`{spec}` is not a revision of the repository at `{}`",
+            top.display()
+        ));
+    }
+    let listing = git(
+        &top,
+        &[
+            "ls-tree",
+            "-r",
+            "-z",
+            "--name-only",
+            &commit,
+            "--",
+            if prefix.is_empty() { "." } else { &prefix },
+        ],
+    )?;
+    let names: Vec<String> = listing
+        .split(|b| *b == 0)
+        .filter(|s| !s.is_empty())
+        .map(|s| String::from_utf8_lossy(s).into_owned())
+        .filter(|n| is_policy_path(n.strip_prefix(&prefix).unwrap_or(n)))
+        .collect();
+    let contents = cat_files(&top, &commit, &names)?;
+    let files = names
+        .into_iter()
+        .zip(contents)
+        .map(|(name, bytes)| {
+            let rel = name.strip_prefix(&prefix).unwrap_or(&name).to_owned();
+            let shown = if dir == Path::new(".") {
+                PathBuf::from(&rel)
+            } else {
+                dir.join(&rel)
+            };
+            (shown, bytes)
+        })
+        .collect();
+    Ok(SetSource::Files(files))
+}
+
+/// Reads many blobs in one `git cat-file --batch` process.
+fn cat_files(top: &Path, commit: &str, names: &[String]) -> Result<Vec<Vec<u8>>, String> {
+    let mut child = Command::new("git")
+        .arg("-C")
+        .arg(top)
+        .args(["cat-file", "--batch"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot run git: {e}"))?;
+    let mut stdin = child.stdin.take().ok_or("git stdin")?;
+    let request: String = names.iter().map(|n| format!("{commit}:{n}\n")).collect();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(request.as_bytes());
+    });
+    let mut out = Vec::new();
+    child
+        .stdout
+        .take()
+        .ok_or("git stdout")?
+        .read_to_end(&mut out)
+        .map_err(|e| e.to_string())?;
+    let _ = writer.join();
+    let _ = child.wait();
+    let mut blobs = Vec::with_capacity(names.len());
+    let mut pos = 0;
+    for name in names {
+        let nl = out[pos..]
+            .iter()
+            .position(|b| *b == b'\n')
+            .ok_or("truncated git output")?
+            + pos;
+        let header = String::from_utf8_lossy(&out[pos..nl]).into_owned();
+        let size: usize = header
+            .rsplit(' ')
+            .next()
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| format!("cannot read `{name}` at `{commit}`: {header}"))?;
+        let start = nl + 1;
+        let end = start + size;
+        blobs.push(out.get(start..end).ok_or("truncated git output")?.to_vec());
+        pos = end + 1;
+    }
+    Ok(blobs)
+}

@@ -1,0 +1,185 @@
+//! Base/head pairs under `tests/changes/<case>/{base,head}`: the change
+//! check by actor (E012, expectations in `expect`) and the access diff
+//! (markdown and JSON snapshots).
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail loudly"
+)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use trellis::revision::SetSource;
+
+fn cases() -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir("tests/changes")
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+fn load(dir: &Path) -> (trellis::Checked, trellis::Checked) {
+    let head = trellis::check_paths(&[dir.join("head")], &Default::default()).unwrap();
+    let mut head = head;
+    let sources = std::mem::take(&mut head.sources);
+    let base = trellis::check_source(
+        SetSource::Dir(dir.join("base")),
+        &Default::default(),
+        sources,
+    )
+    .unwrap();
+    (base, head)
+}
+
+#[test]
+fn change_check_reports_exactly_the_expected_codes() {
+    let all = cases();
+    assert!(all.len() >= 6);
+    for dir in all {
+        let expect = std::fs::read_to_string(dir.join("expect")).unwrap();
+        let actor = expect
+            .lines()
+            .find_map(|l| l.strip_prefix("actor: "))
+            .unwrap()
+            .trim()
+            .to_owned();
+        let mut want: Vec<String> = expect
+            .lines()
+            .find_map(|l| l.strip_prefix("codes:"))
+            .unwrap_or("")
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect();
+        want.sort();
+        let (base, head) = load(&dir);
+        let actor = (actor != "provider").then_some(actor.as_str());
+        let mut got: Vec<String> = head
+            .diagnostics
+            .iter()
+            .map(|d| d.code.to_string())
+            .collect();
+        got.extend(
+            trellis::diff::change::check(&base.model, &head.model, actor)
+                .into_iter()
+                .map(|d| d.code.to_string()),
+        );
+        got.sort();
+        assert_eq!(got, want, "{}", dir.display());
+    }
+}
+
+#[test]
+fn access_diffs_match_snapshots() {
+    for dir in cases() {
+        let (base, head) = load(&dir);
+        if head.diagnostics.has_errors() {
+            continue;
+        }
+        let d = trellis::diff::diff(&base.model, &head.model);
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        insta::with_settings!({ snapshot_path => "snapshots", prepend_module_to_snapshot => false, omit_expression => true }, {
+            insta::assert_snapshot!(format!("diff-{name}.md"), trellis::diff::render::markdown(&d, 60_000));
+            insta::assert_snapshot!(format!("diff-{name}.json"), trellis::diff::render::json(&d));
+        });
+    }
+}
+
+#[test]
+fn a_file_rename_is_no_change() {
+    let (base, head) = load(Path::new("tests/changes/file-rename"));
+    let d = trellis::diff::diff(&base.model, &head.model);
+    assert!(!d.changes_access());
+    assert!(d.locked.is_empty());
+    assert!(trellis::diff::change::check(&base.model, &head.model, Some("t1")).is_empty());
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let ok = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@example.com",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .output()
+        .unwrap()
+        .status
+        .success();
+    assert!(ok, "git {args:?}");
+}
+
+/// `--base` and `diff` read revisions from git without touching the work tree.
+#[test]
+fn revisions_are_read_from_git() {
+    let repo = tempfile::tempdir().unwrap();
+    let set = repo.path().join("policies");
+    std::fs::create_dir_all(&set).unwrap();
+    for f in ["provider.yaml", "t1.yaml", "t2.yaml"] {
+        std::fs::copy(
+            Path::new("tests/changes/tenant-edits-sibling/base").join(f),
+            set.join(f),
+        )
+        .unwrap();
+    }
+    git(repo.path(), &["init", "-q"]);
+    git(repo.path(), &["add", "."]);
+    git(repo.path(), &["commit", "-q", "-m", "base"]);
+    std::fs::copy(
+        "tests/changes/tenant-edits-sibling/head/t2.yaml",
+        set.join("t2.yaml"),
+    )
+    .unwrap();
+    git(repo.path(), &["commit", "-q", "-am", "head"]);
+    std::fs::write(set.join("t2.yaml"), "scope: t2\n").unwrap(); // a dirty work tree is not read for revisions
+    let bin = env!("CARGO_BIN_EXE_trellis");
+    let out = Command::new(bin)
+        .args(["diff", "HEAD~1", "HEAD"])
+        .arg(&set)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["users"][0]["user"], "bob");
+    assert_eq!(
+        v["users"][0]["changes"][0]["roles_gained"][0],
+        "provider::editor"
+    );
+    let out = Command::new(bin)
+        .args(["diff", "no-such-rev", "HEAD"])
+        .arg(&set)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    // Change check of the work tree (t2 emptied) against HEAD~1 by actor t1.
+    let out = Command::new(bin)
+        .arg("check")
+        .arg(&set)
+        .args(["--base", "HEAD~1", "--actor", "t1", "--format", "short"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains(
+            "error[E012]: `t1` may not remove assignment provider::viewer -> user:bob @ t2"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("policies/t2.yaml:3:5"), "{text}");
+}
