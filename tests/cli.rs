@@ -497,3 +497,32 @@ fn compile_writes_atomically_and_queries_answer_from_the_table() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("checksum mismatch"));
 }
+
+#[test]
+fn show_marks_provider_locks_read_only() {
+    let (out, code) = stdout(&["show", "--org", "pacific", "policies-examples/quickstart"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("viewer -> every member of pacific at pacific and below (by provider, policies-examples/quickstart/provider.yaml:37)  [locked by the provider: read-only]"),
+        "{out}"
+    );
+    let (json, _) = stdout(&["show", "--org", "atlantic", "policies-examples/quickstart", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&json).expect("json");
+    assert_eq!(v["org"], "atlantic");
+    let own = v["roles"].as_array().expect("roles").iter().find(|r| r["name"] == "safe-editor").expect("own role");
+    assert_eq!(own["read_only"], false);
+    assert_eq!(stdout(&["show", "--org", "nowhere", "policies-examples/quickstart"]).1, 2);
+}
+
+#[test]
+fn graph_renders_mermaid_and_dot() {
+    let (mermaid, code) = stdout(&["graph", "policies-examples/quickstart"]);
+    assert_eq!(code, 0);
+    assert!(mermaid.starts_with("flowchart TD\n"));
+    assert!(mermaid.contains("org_acme --> org_atlantic"), "{mermaid}");
+    assert!(mermaid.contains("role_provider__editor --> role_provider__viewer"), "{mermaid}");
+    let (dot, _) = stdout(&["graph", "policies-examples/quickstart", "--format", "dot", "--org", "atlantic"]);
+    assert!(dot.starts_with("digraph trellis {"), "{dot}");
+    assert!(dot.contains("org_atlantic -> org_atlantic_lab;"), "{dot}");
+    assert!(!dot.contains("org_pacific"), "{dot}");
+}

@@ -4,8 +4,10 @@ mod check;
 mod compile;
 mod diff;
 mod explain;
+mod graph;
 mod query;
 mod schema;
+mod show;
 mod test;
 
 use std::io::{IsTerminal, Write};
@@ -41,6 +43,10 @@ enum Command {
     Diff(diff::DiffArgs),
     /// Run the test files of a policy set (SPEC §10).
     Test(test::TestArgs),
+    /// What a customer org sees: its subtree, roles, users, grants; locks read-only.
+    Show(show::ShowArgs),
+    /// The org tree and role hierarchy as a Mermaid or DOT picture.
+    Graph(graph::GraphArgs),
     /// Print the JSON Schema of policy files.
     Schema,
     /// Print the long explanation of a diagnostic code.
@@ -71,6 +77,8 @@ pub fn run(cli: Cli) -> u8 {
         Command::Query(a) => query::run(a),
         Command::Diff(a) => diff::run(a),
         Command::Test(a) => test::run(a),
+        Command::Show(a) => show::run(a),
+        Command::Graph(a) => graph::run(a),
         Command::Schema => schema::run(),
         Command::Explain(a) => explain::run(a),
     }

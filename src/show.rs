@@ -1,0 +1,347 @@
+//! `trellis show --org X`: what customer X sees (SPEC §11) — its subtree,
+//! the roles visible there, its users and what they hold, and every grant
+//! that reaches it, provider-locked items marked read-only.
+
+use serde::Serialize;
+
+use crate::model::*;
+use crate::source::SourceMap;
+
+#[derive(Debug, Serialize)]
+pub struct View {
+    pub org: String,
+    pub orgs: Vec<OrgView>,
+    pub roles: Vec<RoleView>,
+    pub users: Vec<UserView>,
+    pub assignments: Vec<AssignmentView>,
+    pub publications: Vec<PublicationView>,
+    pub rules: Vec<RuleView>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct OrgView {
+    pub id: String,
+    pub parent: Option<String>,
+    pub kind: Option<String>,
+    pub depth: u32,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RoleView {
+    pub name: String,
+    pub owner: String,
+    pub status: &'static str,
+    pub permissions: Vec<String>,
+    pub includes: Vec<String>,
+    /// Written by the provider: visible, not changeable here.
+    pub read_only: bool,
+    /// Locked by the provider (SPEC §8).
+    pub locked: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct UserView {
+    pub id: String,
+    pub home: String,
+    pub identity: String,
+    pub owner: bool,
+    /// Effective roles at the home org.
+    pub roles: Vec<String>,
+    /// Roles at the home org that come from a provider lock.
+    pub locked_roles: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AssignmentView {
+    pub grant: String,
+    pub to: String,
+    pub org: String,
+    pub inherit: bool,
+    pub written_by: String,
+    pub source: String,
+    pub read_only: bool,
+    pub locked: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PublicationView {
+    pub role: String,
+    pub org: String,
+    pub publish: bool,
+    pub written_by: String,
+    pub source: String,
+    pub read_only: bool,
+    pub locked: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RuleView {
+    pub name: String,
+    pub written_by: String,
+    pub matches: Vec<String>,
+    pub source: String,
+    pub read_only: bool,
+    pub locked: bool,
+}
+
+fn at(sources: &SourceMap, span: crate::source::Span) -> String {
+    let (s, _) = sources.line_col(span);
+    format!("{}:{}", sources.path(span.file), s.line)
+}
+
+pub fn view(m: &Model, sources: &SourceMap, x: OrgId) -> View {
+    let lo = m.pre[x.index()] as usize;
+    let hi = m.end[x.index()] as usize;
+    let subtree: Vec<OrgId> = m.preorder.get(lo..hi).unwrap_or(&[]).to_vec();
+    let orgs = subtree
+        .iter()
+        .map(|o| OrgView {
+            id: m.org(*o).id.clone(),
+            parent: m.org(*o).parent.map(|p| m.org(p).id.clone()),
+            kind: m.org(*o).kind_label.clone(),
+            depth: m.depth[o.index()] - m.depth[x.index()],
+        })
+        .collect();
+    let mut roles = Vec::new();
+    for (ri, r) in m.roles.iter().enumerate() {
+        let id = RoleId(ri as u32);
+        let owned_inside = matches!(r.owner, Scope::Org(o) if m.in_subtree(o, x));
+        if !owned_inside && !m.published(id, x) {
+            continue;
+        }
+        roles.push(RoleView {
+            name: m.role_display(id),
+            owner: m.scope_name(r.owner).to_owned(),
+            status: if r.active { "active" } else { "disabled" },
+            permissions: r
+                .perms
+                .iter()
+                .map(|p| m.perm_name(PermId(p as u32)))
+                .collect(),
+            includes: r.includes.iter().map(|(i, _)| m.role_display(*i)).collect(),
+            read_only: r.locked || r.owner == Scope::Provider,
+            locked: r.locked,
+        });
+    }
+    roles.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut users = Vec::new();
+    for (ui, u) in m.users.iter().enumerate() {
+        if !m.in_subtree(u.home, x) {
+            continue;
+        }
+        let uid = UserId(ui as u32);
+        let hits = m.hits(uid, u.home);
+        let held = m.closure(&u.identity, m.base_roles(uid, u.home, &hits));
+        let locked_base: Vec<RoleId> = hits
+            .iter()
+            .filter(|h| h.locked)
+            .filter_map(|h| match h.grant {
+                Grant::Role(r) if m.published(r, u.home) => Some(r),
+                _ => None,
+            })
+            .collect();
+        let locked = m.closure(&u.identity, locked_base);
+        let mut names: Vec<String> = held.iter().map(|r| m.role_display(*r)).collect();
+        names.sort();
+        let mut locked_names: Vec<String> = locked.iter().map(|r| m.role_display(*r)).collect();
+        locked_names.sort();
+        users.push(UserView {
+            id: u.id.clone(),
+            home: m.org(u.home).id.clone(),
+            identity: u.identity.clone(),
+            owner: u.owner,
+            roles: names,
+            locked_roles: locked_names,
+        });
+    }
+    // Assignments that reach the subtree: made inside it, or made above it with
+    // `inherit` (org assignments reaching its members, user links).
+    let mut assignments = Vec::new();
+    for a in &m.assignments {
+        let inside = m.in_subtree(a.org, x);
+        let from_above = a.inherit && m.in_subtree(x, a.org) && a.org != x;
+        let relevant = inside
+            || (from_above
+                && match a.target {
+                    Target::User(u) => m.in_subtree(m.user(u).home, x),
+                    Target::Org => true,
+                });
+        if !relevant {
+            continue;
+        }
+        assignments.push(AssignmentView {
+            grant: match a.grant {
+                Grant::Role(r) => m.role_display(r),
+                Grant::Policy(p) => format!("policy {}", m.policies[p.index()].id),
+            },
+            to: match a.target {
+                Target::User(u) => m.user(u).id.clone(),
+                Target::Org => format!("every member of {}", m.org(a.org).id),
+            },
+            org: m.org(a.org).id.clone(),
+            inherit: a.inherit,
+            written_by: m.scope_name(a.scope).to_owned(),
+            source: at(sources, a.span),
+            read_only: a.locked || !m.in_scope(a.org, Scope::Org(x)) || a.scope == Scope::Provider,
+            locked: a.locked,
+        });
+    }
+    let mut publications = Vec::new();
+    for (ri, entries) in m.publications.iter().enumerate() {
+        let mut list: Vec<(&OrgId, &PublicationEntry)> = entries.iter().collect();
+        list.sort_by_key(|(o, _)| m.pre[o.index()]);
+        for (o, e) in list {
+            // Entries inside the subtree, and the ones above that decide at `x`.
+            let decides_here = !m.in_subtree(*o, x)
+                && matches!(m.publication(RoleId(ri as u32), x), crate::eval::Publication::Entry(a, _) if a == *o);
+            if !m.in_subtree(*o, x) && !decides_here {
+                continue;
+            }
+            publications.push(PublicationView {
+                role: m.role_display(RoleId(ri as u32)),
+                org: m.org(*o).id.clone(),
+                publish: e.publish,
+                written_by: m.scope_name(e.scope).to_owned(),
+                source: at(sources, e.span),
+                read_only: e.locked || e.scope == Scope::Provider || !m.in_subtree(*o, x),
+                locked: e.locked,
+            });
+        }
+    }
+    let mut rules = Vec::new();
+    for rule in &m.rules {
+        let matched: Vec<String> = m
+            .users
+            .iter()
+            .enumerate()
+            .filter(|(ui, u)| m.in_subtree(u.home, x) && m.rule_matches(rule, UserId(*ui as u32)))
+            .map(|(_, u)| u.id.clone())
+            .collect();
+        if matched.is_empty() {
+            continue;
+        }
+        rules.push(RuleView {
+            name: rule.name.clone().unwrap_or_else(|| "unnamed".into()),
+            written_by: m.scope_name(rule.scope).to_owned(),
+            matches: matched,
+            source: at(sources, rule.span),
+            read_only: rule.locked || rule.scope == Scope::Provider,
+            locked: rule.locked,
+        });
+    }
+    users.sort_by(|a, b| a.id.cmp(&b.id));
+    View {
+        org: m.org(x).id.clone(),
+        orgs,
+        roles,
+        users,
+        assignments,
+        publications,
+        rules,
+    }
+}
+
+pub fn human(v: &View) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let ro = |read_only: bool, locked: bool| match (read_only, locked) {
+        (_, true) => "  [locked by the provider: read-only]",
+        (true, false) => "  [provider: read-only]",
+        _ => "",
+    };
+    let _ = writeln!(out, "org `{}`\n\norgs:", v.org);
+    for o in &v.orgs {
+        let kind = o
+            .kind
+            .as_ref()
+            .map(|k| format!(" ({k})"))
+            .unwrap_or_default();
+        let _ = writeln!(out, "  {}{}{kind}", "  ".repeat(o.depth as usize), o.id);
+    }
+    let _ = writeln!(out, "\nroles visible here:");
+    for r in &v.roles {
+        let status = if r.status == "disabled" {
+            " (disabled)"
+        } else {
+            ""
+        };
+        let inc = if r.includes.is_empty() {
+            String::new()
+        } else {
+            format!(" (includes {})", r.includes.join(", "))
+        };
+        let _ = writeln!(
+            out,
+            "  {} [{}]{inc}{status}: {}{}",
+            r.name,
+            r.owner,
+            r.permissions.join(", "),
+            ro(r.read_only, r.locked)
+        );
+    }
+    let _ = writeln!(out, "\nusers:");
+    for u in &v.users {
+        let locked = if u.locked_roles.is_empty() {
+            String::new()
+        } else {
+            format!("  [locked by the provider: {}]", u.locked_roles.join(", "))
+        };
+        let _ = writeln!(
+            out,
+            "  {} @ {} ({}{}): {}{locked}",
+            u.id,
+            u.home,
+            u.identity,
+            if u.owner { ", owner" } else { "" },
+            u.roles.join(", ")
+        );
+    }
+    let _ = writeln!(out, "\nassignments:");
+    for a in &v.assignments {
+        let _ = writeln!(
+            out,
+            "  {} -> {} at {}{} (by {}, {}){}",
+            a.grant,
+            a.to,
+            a.org,
+            if a.inherit { " and below" } else { " only" },
+            a.written_by,
+            a.source,
+            ro(a.read_only, a.locked)
+        );
+    }
+    if !v.publications.is_empty() {
+        let _ = writeln!(out, "\npublications:");
+        for p in &v.publications {
+            let _ = writeln!(
+                out,
+                "  {} {} at {} (by {}, {}){}",
+                p.role,
+                if p.publish {
+                    "published"
+                } else {
+                    "not published"
+                },
+                p.org,
+                p.written_by,
+                p.source,
+                ro(p.read_only, p.locked)
+            );
+        }
+    }
+    if !v.rules.is_empty() {
+        let _ = writeln!(out, "\nautomatic rules:");
+        for r in &v.rules {
+            let _ = writeln!(
+                out,
+                "  {} (by {}, {}): {}{}",
+                r.name,
+                r.written_by,
+                r.source,
+                r.matches.join(", "),
+                ro(r.read_only, r.locked)
+            );
+        }
+    }
+    out
+}
