@@ -506,12 +506,27 @@ fn show_marks_provider_locks_read_only() {
         out.contains("viewer -> every member of pacific at pacific and below (by provider, policies-examples/quickstart/provider.yaml:37)  [locked by the provider: read-only]"),
         "{out}"
     );
-    let (json, _) = stdout(&["show", "--org", "atlantic", "policies-examples/quickstart", "--format", "json"]);
+    let (json, _) = stdout(&[
+        "show",
+        "--org",
+        "atlantic",
+        "policies-examples/quickstart",
+        "--format",
+        "json",
+    ]);
     let v: serde_json::Value = serde_json::from_str(&json).expect("json");
     assert_eq!(v["org"], "atlantic");
-    let own = v["roles"].as_array().expect("roles").iter().find(|r| r["name"] == "safe-editor").expect("own role");
+    let own = v["roles"]
+        .as_array()
+        .expect("roles")
+        .iter()
+        .find(|r| r["name"] == "safe-editor")
+        .expect("own role");
     assert_eq!(own["read_only"], false);
-    assert_eq!(stdout(&["show", "--org", "nowhere", "policies-examples/quickstart"]).1, 2);
+    assert_eq!(
+        stdout(&["show", "--org", "nowhere", "policies-examples/quickstart"]).1,
+        2
+    );
 }
 
 #[test]
@@ -520,8 +535,18 @@ fn graph_renders_mermaid_and_dot() {
     assert_eq!(code, 0);
     assert!(mermaid.starts_with("flowchart TD\n"));
     assert!(mermaid.contains("org_acme --> org_atlantic"), "{mermaid}");
-    assert!(mermaid.contains("role_provider__editor --> role_provider__viewer"), "{mermaid}");
-    let (dot, _) = stdout(&["graph", "policies-examples/quickstart", "--format", "dot", "--org", "atlantic"]);
+    assert!(
+        mermaid.contains("role_provider__editor --> role_provider__viewer"),
+        "{mermaid}"
+    );
+    let (dot, _) = stdout(&[
+        "graph",
+        "policies-examples/quickstart",
+        "--format",
+        "dot",
+        "--org",
+        "atlantic",
+    ]);
     assert!(dot.starts_with("digraph trellis {"), "{dot}");
     assert!(dot.contains("org_atlantic -> org_atlantic_lab;"), "{dot}");
     assert!(!dot.contains("org_pacific"), "{dot}");

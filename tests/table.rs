@@ -315,3 +315,42 @@ fn corrupt_tables_are_clean_errors() {
         }
     }
 }
+
+/// Renaming and reordering the files changes nothing in the table.
+#[test]
+fn table_is_independent_of_file_names_and_order() {
+    for set in [
+        "policies-examples/quickstart",
+        "tests/scenarios/tenant-auditors",
+        "tests/scenarios/distributor-implicit",
+    ] {
+        let original = trellis::check_paths(&[PathBuf::from(set)], &Default::default()).unwrap();
+        assert!(!original.diagnostics.has_errors());
+        let tmp = tempfile::tempdir().unwrap();
+        let mut files: Vec<PathBuf> = std::fs::read_dir(set)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        for (i, f) in files.iter().enumerate() {
+            let name = f.file_name().unwrap().to_string_lossy().into_owned();
+            if name.ends_with(".md") || name.contains(".test.") {
+                continue;
+            }
+            // Reverse the order and rename: z0-…, y1-…, nested in a subdirectory.
+            let prefix = (b'z' - i as u8) as char;
+            let dest = tmp
+                .path()
+                .join(format!("{prefix}{i}"))
+                .join(format!("{prefix}-{name}"));
+            std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+            std::fs::copy(f, dest).unwrap();
+        }
+        let shuffled =
+            trellis::check_paths(&[tmp.path().to_path_buf()], &Default::default()).unwrap();
+        assert!(!shuffled.diagnostics.has_errors(), "{set}");
+        let a = build(&original.model, &original.sources, false).encode();
+        let b = build(&shuffled.model, &shuffled.sources, false).encode();
+        assert_eq!(a, b, "{set}: table depends on file names or order");
+    }
+}

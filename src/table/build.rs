@@ -155,31 +155,115 @@ fn sorted_by_name(names: &[u32], strings: &Strings) -> Vec<u32> {
     idx
 }
 
-/// FNV-1a over every source file, in path order: the table's input hash.
-pub fn input_hash(sources: &SourceMap) -> u64 {
+fn fnv(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for i in 0..sources.len() {
-        if let Some(f) = sources.get(crate::source::FileId(i as u32)) {
-            for b in (f.text.len() as u64)
-                .to_le_bytes()
-                .iter()
-                .chain(f.text.as_bytes())
-            {
-                h ^= *b as u64;
-                h = h.wrapping_mul(0x0100_0000_01b3);
-            }
-        }
+    for b in bytes {
+        h ^= *b as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
     }
     h
 }
 
+/// The input hash: FNV-1a over the sorted hashes of the source files'
+/// contents, so that neither file names nor their order change it.
+pub fn input_hash(sources: &SourceMap) -> u64 {
+    let mut hashes: Vec<u64> = (0..sources.len())
+        .filter_map(|i| sources.get(crate::source::FileId(i as u32)))
+        .map(|f| fnv(f.text.as_bytes()))
+        .collect();
+    hashes.sort_unstable();
+    let bytes: Vec<u8> = hashes.iter().flat_map(|h| h.to_le_bytes()).collect();
+    fnv(&bytes)
+}
+
+/// Canonical numbering, independent of file names and declaration order:
+/// orgs in preorder with children sorted by id, everything else by name.
+struct Canon {
+    org_pre: Vec<u32>,
+    org_end: Vec<u32>,
+    org_order: Vec<OrgId>,
+    user_order: Vec<UserId>,
+    role_new: Vec<u32>,
+    role_order: Vec<RoleId>,
+    module_order: Vec<ModuleId>,
+    perm_new: Vec<u32>,
+    policy_new: Vec<u32>,
+    policy_order: Vec<PolicyId>,
+}
+
+fn canon(m: &Model) -> Canon {
+    let n = m.orgs.len();
+    let by_id = |v: &mut Vec<OrgId>| v.sort_by(|a, b| m.org(*a).id.cmp(&m.org(*b).id));
+    let mut roots: Vec<OrgId> = (0..n as u32)
+        .map(OrgId)
+        .filter(|o| m.org(*o).parent.is_none())
+        .collect();
+    by_id(&mut roots);
+    let mut org_pre = vec![0u32; n];
+    let mut org_end = vec![0u32; n];
+    let mut org_order = Vec::with_capacity(n);
+    let mut stack: Vec<(OrgId, bool)> = roots.iter().rev().map(|r| (*r, false)).collect();
+    while let Some((o, done)) = stack.pop() {
+        if done {
+            org_end[o.index()] = org_order.len() as u32;
+            continue;
+        }
+        org_pre[o.index()] = org_order.len() as u32;
+        org_order.push(o);
+        stack.push((o, true));
+        let mut kids = m.children[o.index()].clone();
+        by_id(&mut kids);
+        stack.extend(kids.iter().rev().map(|c| (*c, false)));
+    }
+    let mut user_order: Vec<UserId> = (0..m.users.len() as u32).map(UserId).collect();
+    user_order.sort_by(|a, b| m.user(*a).id.cmp(&m.user(*b).id));
+    let mut role_order: Vec<RoleId> = (0..m.roles.len() as u32).map(RoleId).collect();
+    role_order.sort_by_cached_key(|r| m.role_qualified(*r));
+    let mut role_new = vec![0u32; m.roles.len()];
+    for (i, r) in role_order.iter().enumerate() {
+        role_new[r.index()] = i as u32;
+    }
+    let mut module_order: Vec<ModuleId> = (0..m.modules.len() as u32).map(ModuleId).collect();
+    module_order.sort_by(|a, b| m.modules[a.index()].id.cmp(&m.modules[b.index()].id));
+    let mut perm_new = vec![0u32; m.perms.len()];
+    let mut next = 0u32;
+    for md in &module_order {
+        let module = &m.modules[md.index()];
+        for a in 0..module.actions.len() as u32 {
+            perm_new[(module.first_perm + a) as usize] = next;
+            next += 1;
+        }
+    }
+    let mut policy_order: Vec<PolicyId> = (0..m.policies.len() as u32).map(PolicyId).collect();
+    policy_order.sort_by(|a, b| m.policies[a.index()].id.cmp(&m.policies[b.index()].id));
+    let mut policy_new = vec![0u32; m.policies.len()];
+    for (i, p) in policy_order.iter().enumerate() {
+        policy_new[p.index()] = i as u32;
+    }
+    Canon {
+        org_pre,
+        org_end,
+        org_order,
+        user_order,
+        role_new,
+        role_order,
+        module_order,
+        perm_new,
+        policy_new,
+        policy_order,
+    }
+}
+
 /// Compiles `m` (which must have no errors). With `provenance`, every grant
-/// keeps the `file:line` it was written at, for `explain`.
+/// keeps the `file:line` it was written at, for `explain`. The output is the
+/// same, byte for byte, however the input files are named or ordered
+/// (provenance strings aside).
 pub fn build(m: &Model, sources: &SourceMap, provenance: bool) -> TableData {
+    let c = canon(m);
     let mut s = Strings::default();
     s.off.push(0);
     let n_orgs = m.orgs.len();
-    let pre = |o: OrgId| m.pre[o.index()];
+    let pre = |o: OrgId| c.org_pre[o.index()];
     let mut d = TableData {
         input_hash: input_hash(sources),
         provenance,
@@ -190,20 +274,21 @@ pub fn build(m: &Model, sources: &SourceMap, provenance: bool) -> TableData {
         format!("{}:{}", sources.path(span.file), start.line)
     };
 
-    // Orgs, in preorder.
-    for &o in &m.preorder {
+    // Orgs, in canonical preorder.
+    for &o in &c.org_order {
         let org = m.org(o);
         d.org_name.push(s.id(&org.id));
         d.org_parent.push(org.parent.map(pre).unwrap_or(NONE));
-        d.org_end.push(m.end[o.index()]);
+        d.org_end.push(c.org_end[o.index()]);
     }
 
     // Roles.
     let nroles = m.roles.len();
     d.role_count = nroles as u32;
     d.role_words = nroles.div_ceil(64).max(1);
-    for (i, r) in m.roles.iter().enumerate() {
-        let id = RoleId(i as u32);
+    let rnew = |r: RoleId| c.role_new[r.index()] as usize;
+    for &id in &c.role_order {
+        let r = m.role(id);
         d.role_name.push(s.id(&r.name));
         d.role_qualified.push(s.id(&m.role_qualified(id)));
         d.role_display.push(s.id(&m.role_display(id)));
@@ -219,16 +304,17 @@ pub fn build(m: &Model, sources: &SourceMap, provenance: bool) -> TableData {
         }
         d.role_flags.push(f);
         d.assignable_start.push(d.assignable_by.len() as u32);
-        d.assignable_by.extend(r.assignable_by.iter().map(|q| q.0));
+        let mut by: Vec<u32> = r.assignable_by.iter().map(|q| rnew(*q) as u32).collect();
+        by.sort_unstable();
+        by.dedup();
+        d.assignable_by.extend(by);
     }
     d.assignable_start.push(d.assignable_by.len() as u32);
 
     // Publication: one role set per org, top down (nearest entry wins).
     let mut entries_at: Vec<Vec<(RoleId, bool)>> = vec![Vec::new(); n_orgs];
     for (ri, entries) in m.publications.iter().enumerate() {
-        let mut list: Vec<(&OrgId, &PublicationEntry)> = entries.iter().collect();
-        list.sort_by_key(|(o, _)| **o);
-        for (o, e) in list {
+        for (o, e) in entries {
             entries_at[o.index()].push((RoleId(ri as u32), e.publish));
         }
     }
@@ -244,7 +330,7 @@ pub fn build(m: &Model, sources: &SourceMap, provenance: bool) -> TableData {
             .iter()
             .enumerate()
             .filter(|(_, r)| r.owner == Scope::Provider && r.published)
-            .map(|(i, _)| i),
+            .map(|(i, _)| rnew(RoleId(i as u32))),
     );
     let mut pub_pool = Pool::new(nroles);
     let mut org_sets: Vec<Vec<u64>> = vec![Vec::new(); n_orgs];
@@ -258,16 +344,16 @@ pub fn build(m: &Model, sources: &SourceMap, provenance: bool) -> TableData {
         }
     };
     d.org_pubset = vec![0; n_orgs];
-    for &o in &m.preorder {
+    for &o in &c.org_order {
         let mut set = match m.org(o).parent {
             Some(p) => org_sets[p.index()].clone(),
             None => root_default.clone(),
         };
         for r in &owned_by[o.index()] {
-            set_bit(&mut set, r.index(), m.role(*r).published);
+            set_bit(&mut set, rnew(*r), m.role(*r).published);
         }
         for (r, publish) in &entries_at[o.index()] {
-            set_bit(&mut set, r.index(), *publish);
+            set_bit(&mut set, rnew(*r), *publish);
         }
         d.org_pubset[pre(o) as usize] = pub_pool.id(set.clone());
         org_sets[o.index()] = set;
@@ -288,7 +374,8 @@ pub fn build(m: &Model, sources: &SourceMap, provenance: bool) -> TableData {
         .collect();
     d.identity_words = identities.len().div_ceil(64).max(1);
     d.identity_name = identities.iter().map(|t| s.id(t)).collect();
-    for r in &m.roles {
+    for &id in &c.role_order {
+        let r = m.role(id);
         let allowed = identities
             .iter()
             .enumerate()
@@ -300,50 +387,59 @@ pub fn build(m: &Model, sources: &SourceMap, provenance: bool) -> TableData {
     let mut role_pool = Pool::new(nroles);
     let mut perm_pool = Pool::new(nperms);
     for t in &identities {
-        for i in 0..nroles {
-            let r = m.role(RoleId(i as u32));
+        for &id in &c.role_order {
+            let r = m.role(id);
             if !r.active || !r.allows_identity(t) {
                 d.closure_roles.push(NONE);
                 d.closure_perms.push(NONE);
                 continue;
             }
-            let held = m.closure(t, [RoleId(i as u32)]);
+            let held = m.closure(t, [id]);
             let mut perms = BitSet::new(nperms);
             for h in &held {
                 perms.union_with(&m.role(*h).perms);
             }
             d.closure_roles
-                .push(role_pool.id(bits(d.role_words, held.iter().map(|h| h.index()))));
-            let mut pw = perms.words().to_vec();
-            pw.resize(perm_pool.words, 0);
+                .push(role_pool.id(bits(d.role_words, held.iter().map(|h| rnew(*h)))));
+            let pw = bits(
+                perm_pool.words,
+                perms.iter().map(|p| c.perm_new[p] as usize),
+            );
             d.closure_perms.push(perm_pool.id(pw));
         }
     }
     d.perm_words = perm_pool.words;
 
-    // Catalog.
+    // Catalog, modules and policies by id.
     d.module_words = m.modules.len().div_ceil(64).max(1);
-    for md in &m.modules {
+    let mut module_new = vec![0u32; m.modules.len()];
+    let mut first = 0u32;
+    for (i, mi) in c.module_order.iter().enumerate() {
+        module_new[mi.index()] = i as u32;
+        let md = &m.modules[mi.index()];
         d.module_name.push(s.id(&md.id));
-        d.module_first_perm.push(md.first_perm);
+        d.module_first_perm.push(first);
         d.module_gated.push(u32::from(md.gated));
+        for action in &md.actions {
+            d.perm_module.push(i as u32);
+            d.perm_action.push(s.id(action));
+        }
+        first += md.actions.len() as u32;
     }
     d.module_first_perm.push(nperms as u32);
-    for (mi, a) in &m.perms {
-        d.perm_module.push(mi.0);
-        let action = &m.modules[mi.index()].actions[*a as usize];
-        d.perm_action.push(s.id(action));
-    }
-    for p in &m.policies {
+    for pi in &c.policy_order {
+        let p = &m.policies[pi.index()];
         d.policy_name.push(s.id(&p.id));
-        d.policy_modules
-            .extend(bits(d.module_words, p.modules.iter().map(|x| x.index())));
+        d.policy_modules.extend(bits(
+            d.module_words,
+            p.modules.iter().map(|x| module_new[x.index()] as usize),
+        ));
     }
 
     let item = |g: Grant, locked: bool| {
         let base = match g {
-            Grant::Role(r) => r.0,
-            Grant::Policy(p) => p.0 | POLICY_BIT,
+            Grant::Role(r) => c.role_new[r.index()],
+            Grant::Policy(p) => c.policy_new[p.index()] | POLICY_BIT,
         };
         if locked {
             base | LOCKED_BIT
@@ -353,27 +449,55 @@ pub fn build(m: &Model, sources: &SourceMap, provenance: bool) -> TableData {
     };
     let reach = |o: OrgId, inherit: bool| {
         let lo = pre(o);
-        (lo, if inherit { m.end[o.index()] } else { lo + 1 })
+        (
+            lo,
+            if inherit {
+                c.org_end[o.index()]
+            } else {
+                lo + 1
+            },
+        )
     };
+    // Grants of one user or org, sorted (with their provenance) and deduplicated.
+    fn flush(
+        list: &mut Vec<([u32; 3], u32)>,
+        grants: &mut Vec<u32>,
+        sources: &mut Vec<u32>,
+        provenance: bool,
+    ) {
+        list.sort_unstable();
+        list.dedup_by(|a, b| a.0 == b.0);
+        for (g, src) in list.drain(..) {
+            grants.extend(g);
+            if provenance {
+                sources.push(src);
+            }
+        }
+    }
+    let mut list: Vec<([u32; 3], u32)> = Vec::new();
 
     // Org grants, once per org.
     d.org_grant_start = Vec::with_capacity(n_orgs + 1);
-    for &o in &m.preorder {
+    for &o in &c.org_order {
         d.org_grant_start.push((d.org_grants.len() / 3) as u32);
         for a in &m.org_assignments[o.index()] {
             let a = &m.assignments[a.index()];
             let (lo, hi) = reach(a.org, a.inherit);
-            d.org_grants.extend([lo, hi, item(a.grant, a.locked)]);
-            if provenance {
-                d.org_grant_source.push(s.id(&loc(a.span)));
-            }
+            let src = if provenance { s.id(&loc(a.span)) } else { NONE };
+            list.push(([lo, hi, item(a.grant, a.locked)], src));
         }
+        flush(
+            &mut list,
+            &mut d.org_grants,
+            &mut d.org_grant_source,
+            provenance,
+        );
     }
     d.org_grant_start.push((d.org_grants.len() / 3) as u32);
 
     // Users: their own assignments and the automatic rules that match them.
-    for (ui, user) in m.users.iter().enumerate() {
-        let u = UserId(ui as u32);
+    for &u in &c.user_order {
+        let user = m.user(u);
         d.user_name.push(s.id(&user.id));
         d.user_home.push(pre(user.home));
         d.user_identity.push(
@@ -383,37 +507,34 @@ pub fn build(m: &Model, sources: &SourceMap, provenance: bool) -> TableData {
                 .unwrap_or(0),
         );
         d.user_grant_start.push((d.user_grants.len() / 3) as u32);
-        for a in &m.user_assignments[ui] {
+        for a in &m.user_assignments[u.index()] {
             let a = &m.assignments[a.index()];
             let (lo, hi) = reach(a.org, a.inherit);
-            d.user_grants.extend([lo, hi, item(a.grant, a.locked)]);
-            if provenance {
-                d.user_grant_source.push(s.id(&loc(a.span)));
-            }
+            let src = if provenance { s.id(&loc(a.span)) } else { NONE };
+            list.push(([lo, hi, item(a.grant, a.locked)], src));
         }
         for rule in &m.rules {
             if !m.rule_matches(rule, u) {
                 continue;
             }
             for g in &rule.grants {
+                let src = if provenance { s.id(&loc(g.span)) } else { NONE };
                 for t in m.rule_targets(g, user.home) {
                     let (lo, hi) = reach(t, g.inherit);
                     for (r, _) in &g.roles {
-                        d.user_grants
-                            .extend([lo, hi, item(Grant::Role(*r), rule.locked)]);
-                        if provenance {
-                            d.user_grant_source.push(s.id(&loc(g.span)));
-                        }
+                        list.push(([lo, hi, item(Grant::Role(*r), rule.locked)], src));
                     }
                 }
             }
         }
+        flush(
+            &mut list,
+            &mut d.user_grants,
+            &mut d.user_grant_source,
+            provenance,
+        );
     }
     d.user_grant_start.push((d.user_grants.len() / 3) as u32);
-    if !provenance {
-        d.user_grant_source.clear();
-        d.org_grant_source.clear();
-    }
 
     d.role_pool = role_pool.data;
     d.perm_pool = perm_pool.data;
