@@ -313,18 +313,46 @@ pub fn load_set(paths: &[PathBuf], limits: &Limits) -> Result<LoadedSet, LoadErr
         test_paths,
         ..LoadedSet::default()
     };
+    let mut ids = Vec::with_capacity(policy_paths.len());
     for path in &policy_paths {
-        let Some(id) = read_source(path, limits, &mut set.sources, &mut set.diagnostics)? else {
-            continue;
-        };
-        let Some(root) = parse_tree(id, &set.sources, limits, &mut set.diagnostics) else {
-            continue;
-        };
-        if let Some(file) = read_policy_file(id, &root, &mut set.diagnostics) {
-            set.files.push(file);
+        if let Some(id) = read_source(path, limits, &mut set.sources, &mut set.diagnostics)? {
+            ids.push(id);
         }
     }
+    parse_all(&ids, limits, &mut set);
     Ok(set)
+}
+
+/// Parses the given files on every core, then merges in path order so that
+/// the result does not depend on scheduling.
+fn parse_all(ids: &[FileId], limits: &Limits, set: &mut LoadedSet) {
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(ids.len().max(1));
+    let chunk = ids.len().div_ceil(threads).max(1);
+    let sources = &set.sources;
+    let results: Vec<(Option<PolicyFile>, Diagnostics)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = ids
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|id| {
+                            let mut diags = Diagnostics::default();
+                            let file = parse_tree(*id, sources, limits, &mut diags)
+                                .and_then(|root| read_policy_file(*id, &root, &mut diags));
+                            (file, diags)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+    });
+    for (file, diags) in results {
+        set.diagnostics.extend(diags);
+        if let Some(f) = file {
+            set.files.push(f);
+        }
+    }
 }
 
 pub fn is_valid_id(s: &str) -> bool {
