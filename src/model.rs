@@ -1,7 +1,10 @@
 //! The resolved policy set: dense ids, resolved references, and the source
 //! span of everything a diagnostic or an explanation may point at.
 
-use std::collections::HashMap;
+/// Hash maps keyed by ids and names: a fast non-cryptographic hasher (the
+/// keys come from the policy files being checked, not from an adversary
+/// that benefits from collisions; output never depends on map order).
+pub type HashMap<K, V> = std::collections::HashMap<K, V, rustc_hash::FxBuildHasher>;
 
 use crate::source::{FileId, Span};
 

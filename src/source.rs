@@ -56,6 +56,8 @@ pub struct SourceFile {
     pub path: PathBuf,
     pub text: String,
     line_starts: Vec<usize>,
+    /// Columns are bytes when the whole text is ASCII (the common case).
+    ascii: bool,
 }
 
 impl SourceFile {
@@ -67,11 +69,18 @@ impl SourceFile {
                 .filter(|&(_, b)| b == b'\n')
                 .map(|(i, _)| i + 1),
         );
+        let ascii = text.is_ascii();
         SourceFile {
             path,
             text,
             line_starts,
+            ascii,
         }
+    }
+
+    /// Is the whole text ASCII (so that characters are bytes)?
+    pub fn is_ascii(&self) -> bool {
+        self.ascii
     }
 
     /// The path with forward slashes, as printed in every output format.
@@ -103,6 +112,14 @@ impl SourceFile {
             Some(s) => *s,
             None => return self.text.len(),
         };
+        if self.ascii {
+            let line_end = self
+                .line_starts
+                .get(line)
+                .map(|e| e - 1)
+                .unwrap_or(self.text.len());
+            return (start + char_col).min(line_end.max(start));
+        }
         let rest = self.text.get(start..).unwrap_or("");
         let mut offset = start;
         for (n, (i, c)) in rest.char_indices().enumerate() {

@@ -326,6 +326,22 @@ fn hostile_input_is_rejected_cleanly() {
     )
     .expect("write");
     std::fs::write(p.join("empty.yaml"), "").expect("write");
+    // One long line with multi-byte text: positions must stay linear to compute.
+    let long: Vec<String> = (0..100_000).map(|i| format!("é{i}")).collect();
+    std::fs::write(
+        p.join("longline.yaml"),
+        format!("{{scope: provider, x: [{}]}}\n", long.join(",")),
+    )
+    .expect("write");
+    // A few KB whose aliases would copy a long string a million times.
+    let mut amp = format!("scope: provider\nl0: &l0 \"{}\"\n", "x".repeat(3000));
+    for i in 1..6 {
+        amp.push_str(&format!(
+            "l{i}: &l{i} [{}]\n",
+            vec![format!("*l{}", i - 1); 10].join(", ")
+        ));
+    }
+    std::fs::write(p.join("amplify.yaml"), amp).expect("write");
     std::fs::write(p.join("list.yaml"), "- 1\n- 2\n").expect("write");
     let start = Instant::now();
     let out = trellis()
@@ -348,6 +364,8 @@ fn hostile_input_is_rejected_cleanly() {
         ("truncated.yaml", "E001"),
         ("truncated.toml", "E001"),
         ("empty.yaml", "E002"),
+        ("longline.yaml", "E002"),
+        ("amplify.yaml", "E001"),
         ("list.yaml", "E002"),
     ] {
         let found = text.lines().any(|l| l.contains(file) && l.contains(code));

@@ -70,6 +70,30 @@ fn examples_pass() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// Every `policies-examples/broken/*` set triggers exactly its code (its
+/// test file says which) and nothing else.
+#[test]
+fn broken_examples_trigger_exactly_their_code() {
+    let dirs = sets("policies-examples/broken");
+    assert!(dirs.len() >= 18, "broken examples not found");
+    for dir in &dirs {
+        let name = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let code = name.split('-').next().unwrap_or("").to_ascii_uppercase();
+        let checked = trellis::check_paths(std::slice::from_ref(dir), &Default::default()).unwrap();
+        let codes: Vec<String> = checked
+            .diagnostics
+            .iter()
+            .map(|d| d.code.to_string())
+            .collect();
+        assert_eq!(codes, vec![code], "{}", dir.display());
+    }
+    let (_, failures) = run_all(dirs);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 #[test]
 fn shared_conformance_passes() {
     // `../shared` sits beside the repository on developer machines and in CI.

@@ -6,6 +6,13 @@ use crate::model::*;
 use crate::source::Span;
 
 pub fn check(m: &Model, diags: &mut Diagnostics) {
+    // Locked assignments by role, so that each tenant entry looks at few.
+    let mut locked_by_role: Vec<Vec<&Assignment>> = vec![Vec::new(); m.roles.len()];
+    for a in m.assignments.iter().filter(|a| a.locked) {
+        if let Grant::Role(r) = a.grant {
+            locked_by_role[r.index()].push(a);
+        }
+    }
     for (ri, entries) in m.publications.iter().enumerate() {
         let role = RoleId(ri as u32);
         let mut tenant: Vec<(&OrgId, &PublicationEntry)> = entries
@@ -45,10 +52,8 @@ pub fn check(m: &Model, diags: &mut Diagnostics) {
                 }
             }
             if cut.is_none() {
-                cut = m
-                    .assignments
+                cut = locked_by_role[ri]
                     .iter()
-                    .filter(|a| a.locked && a.grant == Grant::Role(role))
                     .find(|a| m.in_subtree(a.org, y) || (a.inherit && m.in_subtree(y, a.org)))
                     .map(|a| {
                         (

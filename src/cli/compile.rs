@@ -51,16 +51,61 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     result
 }
 
+/// Stage-by-stage progress on stderr, only when it is a terminal.
+struct Progress {
+    on: bool,
+    start: std::time::Instant,
+}
+
+impl Progress {
+    fn new() -> Progress {
+        use std::io::IsTerminal;
+        Progress {
+            on: std::io::stderr().is_terminal(),
+            start: std::time::Instant::now(),
+        }
+    }
+    fn stage(&self, what: &str) {
+        if self.on {
+            super::err(&format!(
+                "\r\x1b[2K[{:>6.2}s] {what}...",
+                self.start.elapsed().as_secs_f64()
+            ));
+        }
+    }
+    fn done(&self) {
+        if self.on {
+            super::err("\r\x1b[2K");
+        }
+    }
+}
+
 pub fn run(args: CompileArgs) -> u8 {
     let paths = super::default_paths(args.path.into_iter().collect());
-    let checked = match trellis::check_paths(&paths, &args.input.limits()) {
-        Ok(c) => c,
+    let progress = Progress::new();
+    progress.stage("reading and parsing");
+    let mut set = match trellis::load::load_set(&paths, &args.input.limits()) {
+        Ok(s) => s,
         Err(e) => {
+            progress.done();
             super::err(&format!("error: {e}\n"));
             return EXIT_USAGE;
         }
     };
+    progress.stage(&format!("resolving {} files", set.files.len()));
+    let model = trellis::resolve::resolve(&set.files, &mut set.diagnostics);
+    progress.stage("checking");
+    trellis::check::check(&model, &mut set.diagnostics);
+    set.diagnostics.sort(&set.sources);
+    let checked = trellis::Checked {
+        sources: set.sources,
+        model,
+        diagnostics: set.diagnostics,
+        test_paths: set.test_paths,
+    };
+    progress.stage("compiling");
     if checked.diagnostics.has_errors() {
+        progress.done();
         super::out(&render::render(
             args.format,
             &checked.diagnostics,
@@ -75,7 +120,9 @@ pub fn run(args: CompileArgs) -> u8 {
     }
     let data = build(&checked.model, &checked.sources, args.provenance);
     let bytes = data.encode();
+    progress.stage("writing");
     if let Err(e) = write_atomically(&args.output, &bytes) {
+        progress.done();
         super::err(&format!(
             "error: cannot write `{}`: {e}\n",
             args.output.display()
@@ -100,6 +147,7 @@ pub fn run(args: CompileArgs) -> u8 {
             return EXIT_USAGE;
         }
     }
+    progress.done();
     let assignments = checked.model.assignments.len().max(1);
     super::err(&format!(
         "wrote {} ({} bytes, {:.1} bytes per assignment; {} orgs, {} users, {} roles)\n",

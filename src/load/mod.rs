@@ -22,6 +22,7 @@ pub struct Limits {
     pub max_file_size: u64,
     pub max_depth: usize,
     pub max_alias_nodes: usize,
+    pub max_alias_bytes: usize,
 }
 
 impl Default for Limits {
@@ -30,6 +31,7 @@ impl Default for Limits {
             max_file_size: 256 * 1024 * 1024,
             max_depth: 64,
             max_alias_nodes: 1_000_000,
+            max_alias_bytes: 64 * 1024 * 1024,
         }
     }
 }
@@ -326,7 +328,10 @@ pub fn load_set(paths: &[PathBuf], limits: &Limits) -> Result<LoadedSet, LoadErr
 /// Parses the given files on every core, then merges in path order so that
 /// the result does not depend on scheduling.
 fn parse_all(ids: &[FileId], limits: &Limits, set: &mut LoadedSet) {
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(ids.len().max(1));
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(ids.len().max(1));
     let chunk = ids.len().div_ceil(threads).max(1);
     let sources = &set.sources;
     let results: Vec<(Option<PolicyFile>, Diagnostics)> = std::thread::scope(|scope| {
@@ -345,7 +350,14 @@ fn parse_all(ids: &[FileId], limits: &Limits, set: &mut LoadedSet) {
                 })
             })
             .collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+        handles
+            .into_iter()
+            .flat_map(|h| match h.join() {
+                Ok(r) => r,
+                // A parser panic is a bug: surface it rather than drop files.
+                Err(e) => std::panic::resume_unwind(e),
+            })
+            .collect()
     });
     for (file, diags) in results {
         set.diagnostics.extend(diags);
@@ -582,4 +594,90 @@ pub fn load_bytes(name: &str, bytes: &[u8], limits: &Limits) -> (Option<PolicyFi
     };
     let file = read_policy_file(id, &root, &mut diags);
     (file, diags)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node_at<'a>(root: &'a Node, path: &[&str]) -> &'a Node {
+        let mut n = root;
+        for key in path {
+            n = match key.parse::<usize>() {
+                Ok(i) => match &n.value {
+                    Value::Seq(items) => &items[i],
+                    _ => panic!("not a list at {key}"),
+                },
+                Err(_) => &n.get(key).unwrap_or_else(|| panic!("no key {key}")).value,
+            };
+        }
+        n
+    }
+
+    fn position(text: &str, name: &str, path: &[&str]) -> (usize, usize, usize, usize) {
+        let mut sources = SourceMap::default();
+        let id = sources.add(SourceFile::new(name.into(), text.into()));
+        let mut diags = Diagnostics::default();
+        let root = parse_tree(id, &sources, &Limits::default(), &mut diags).expect("parses");
+        assert!(diags.is_empty(), "{diags:?}");
+        let (s, e) = sources.line_col(node_at(&root, path).span);
+        (s.line, s.column, e.line, e.column)
+    }
+
+    #[test]
+    fn yaml_spans_point_at_the_exact_nested_node() {
+        let text = "scope: provider\nroles:\n  auditor:\n    grants: [\"docs:read\", \"finance:read\"]\n    includes:\n      - viewer\n";
+        // "finance:read" with its quotes: line 4, columns 27 to 41.
+        assert_eq!(
+            position(text, "a.yaml", &["roles", "auditor", "grants", "1"]),
+            (4, 27, 4, 41)
+        );
+        assert_eq!(
+            position(text, "a.yaml", &["roles", "auditor", "includes", "0"]),
+            (6, 9, 6, 15)
+        );
+        // Multi-byte text before the node on the same line: `señor` at columns 27 to 32.
+        let text = "scope: provider\nusers:\n  zoë: { org: café, type: señor }\n";
+        assert_eq!(
+            position(text, "a.yaml", &["users", "zoë", "type"]),
+            (3, 27, 3, 32)
+        );
+    }
+
+    #[test]
+    fn toml_spans_point_at_the_exact_nested_node() {
+        let text = "scope = \"provider\"\n\n[roles.auditor]\ngrants = [\"docs:read\", \"finance:read\"]\n\n[[assignments]]\nrole = \"auditor\"\nuser = \"bob\"\n";
+        // The string with its quotes: columns 24 to 38.
+        assert_eq!(
+            position(text, "a.toml", &["roles", "auditor", "grants", "1"]),
+            (4, 24, 4, 38)
+        );
+        assert_eq!(
+            position(text, "a.toml", &["assignments", "0", "user"]),
+            (8, 8, 8, 13)
+        );
+    }
+
+    #[test]
+    fn yaml_and_toml_give_the_same_sections() {
+        let yaml = "scope: acme\nusers:\n  bob: { org: acme, owner: true, attributes: { code: 007 } }\nassignments:\n  - { role: viewer, user: bob, inherit: false }\n";
+        let toml = "scope = \"acme\"\n[users.bob]\norg = \"acme\"\nowner = true\nattributes = { code = \"007\" }\n[[assignments]]\nrole = \"viewer\"\nuser = \"bob\"\ninherit = false\n";
+        let (y, dy) = load_bytes("a.yaml", yaml.as_bytes(), &Limits::default());
+        let (t, dt) = load_bytes("a.toml", toml.as_bytes(), &Limits::default());
+        assert!(dy.is_empty() && dt.is_empty());
+        let (y, t) = (y.expect("yaml"), t.expect("toml"));
+        assert_eq!(y.scope.value, t.scope.value);
+        let (uy, ut) = (&y.users[0].body, &t.users[0].body);
+        assert_eq!(
+            (uy.org.value.as_str(), uy.owner),
+            (ut.org.value.as_str(), ut.owner)
+        );
+        // YAML 1.2: `007` where a string is expected is its text.
+        assert_eq!(uy.attributes.get("code").map(String::as_str), Some("007"));
+        assert_eq!(uy.attributes, ut.attributes);
+        assert_eq!(
+            y.assignments[0].value.inherit,
+            t.assignments[0].value.inherit
+        );
+    }
 }

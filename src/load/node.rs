@@ -110,6 +110,19 @@ impl Node {
         }
     }
 
+    /// Bytes of text in this tree (keys and scalars), for alias budgets.
+    pub fn bytes(&self) -> usize {
+        match &self.value {
+            Value::Str(s) | Value::Plain(s) => s.len(),
+            Value::Seq(items) => items.iter().map(Node::bytes).sum(),
+            Value::Map(entries) => entries
+                .iter()
+                .map(|e| e.key.value.len() + e.value.bytes())
+                .sum(),
+            _ => 8,
+        }
+    }
+
     pub fn is_null(&self) -> bool {
         matches!(self.value, Value::Null)
             || matches!(&self.value, Value::Plain(s) if matches!(resolve_plain(s), Core::Null))

@@ -5,7 +5,7 @@
 //! E003 with both places, and keep plain scalars untyped until the model says
 //! what it expects there.
 
-use std::collections::HashMap;
+use crate::model::HashMap;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span as YSpan};
 
@@ -26,7 +26,8 @@ enum Frame {
         entries: Vec<Entry>,
         /// The key waiting for its value; `Some(None)` discards the value of a bad key.
         key: Option<Option<Located<String>>>,
-        seen: HashMap<String, Span>,
+        /// Keys seen so far, indexed once the map grows (small maps scan).
+        seen: Option<HashMap<String, Span>>,
     },
 }
 
@@ -36,7 +37,12 @@ struct Builder<'a> {
     limits: &'a Limits,
     stack: Vec<Frame>,
     anchors: HashMap<usize, Node>,
+    /// Nodes and bytes that alias expansion (and anchor copies) may still create.
     alias_budget: usize,
+    alias_bytes: usize,
+    /// Last (character index, byte offset) converted: events arrive in order,
+    /// so converting from here keeps long lines linear.
+    cursor: (usize, usize),
     root: Option<Node>,
     diagnostics: Vec<Diagnostic>,
 }
@@ -53,8 +59,10 @@ pub fn parse(
         source,
         limits,
         stack: Vec::new(),
-        anchors: HashMap::new(),
+        anchors: HashMap::default(),
         alias_budget: limits.max_alias_nodes,
+        alias_bytes: limits.max_alias_bytes,
+        cursor: (0, 0),
         root: None,
         diagnostics: Vec::new(),
     };
@@ -113,7 +121,7 @@ pub fn parse(
                 anchor,
                 entries: Vec::new(),
                 key: None,
-                seen: HashMap::new(),
+                seen: None,
             }),
             Event::SequenceEnd | Event::MappingEnd => b.close(span),
             Event::Alias(id) => b.alias(id, span),
@@ -137,10 +145,36 @@ pub fn parse(
     reason = "an error ends the file: it is built once, on the cold path"
 )]
 impl Builder<'_> {
-    fn span(&self, s: YSpan) -> Span {
-        let start = self.source.offset_of(s.start.line(), s.start.col());
-        let end = self.source.offset_of(s.end.line(), s.end.col()).max(start);
+    fn span(&mut self, s: YSpan) -> Span {
+        let start = self.byte_offset(s.start.index());
+        let end = self.byte_offset(s.end.index()).max(start);
         Span::new(self.file, start, end)
+    }
+
+    /// Byte offset of a character index, walking forward from the last one.
+    fn byte_offset(&mut self, char_index: usize) -> usize {
+        let text = &self.source.text;
+        let (mut c, mut b) = self.cursor;
+        if char_index < c {
+            (c, b) = (0, 0);
+        }
+        if self.source.is_ascii() {
+            b = char_index.min(text.len());
+            c = char_index;
+        } else {
+            let mut chars = text.get(b..).unwrap_or("").chars();
+            while c < char_index {
+                match chars.next() {
+                    Some(ch) => {
+                        b += ch.len_utf8();
+                        c += 1;
+                    }
+                    None => break,
+                }
+            }
+        }
+        self.cursor = (c, b);
+        b
     }
 
     fn open(&mut self, frame: Frame) -> Result<(), Diagnostic> {
@@ -214,13 +248,14 @@ impl Builder<'_> {
             ));
         };
         let size = target.size();
-        if size > self.alias_budget {
+        let bytes = target.bytes();
+        if size > self.alias_budget || bytes > self.alias_bytes {
             return Err(Diagnostic::new(
                 Code::E001,
                 span,
                 format!(
-                    "aliases expand to more than {} nodes",
-                    self.limits.max_alias_nodes
+                    "aliases expand to more than {} nodes or {} bytes",
+                    self.limits.max_alias_nodes, self.limits.max_alias_bytes
                 ),
             )
             .with_label("expansion budget exhausted here")
@@ -229,12 +264,28 @@ impl Builder<'_> {
             ));
         }
         self.alias_budget -= size;
+        self.alias_bytes -= bytes;
         let node = target.clone();
         self.complete(node, 0)
     }
 
     fn complete(&mut self, node: Node, anchor: usize) -> Result<(), Diagnostic> {
         if anchor != 0 {
+            // The copy kept for later aliases is charged like an expansion.
+            let (size, bytes) = (node.size(), node.bytes());
+            if size > self.alias_budget || bytes > self.alias_bytes {
+                return Err(Diagnostic::new(
+                    Code::E001,
+                    node.span,
+                    format!(
+                        "aliases expand to more than {} nodes or {} bytes",
+                        self.limits.max_alias_nodes, self.limits.max_alias_bytes
+                    ),
+                )
+                .with_label("anchored value too large"));
+            }
+            self.alias_budget -= size;
+            self.alias_bytes -= bytes;
             self.anchors.insert(anchor, node.clone());
         }
         match self.stack.last_mut() {
@@ -265,7 +316,22 @@ impl Builder<'_> {
                 },
                 Some(None) => {}
                 Some(Some(k)) => {
-                    if let Some(first) = seen.get(&k.value) {
+                    if seen.is_none() && entries.len() >= 16 {
+                        *seen = Some(
+                            entries
+                                .iter()
+                                .map(|e| (e.key.value.clone(), e.key.span))
+                                .collect(),
+                        );
+                    }
+                    let first = match seen {
+                        Some(index) => index.get(&k.value).copied(),
+                        None => entries
+                            .iter()
+                            .find(|e| e.key.value == k.value)
+                            .map(|e| e.key.span),
+                    };
+                    if let Some(first) = first {
                         self.diagnostics.push(
                             Diagnostic::new(
                                 Code::E003,
@@ -273,11 +339,13 @@ impl Builder<'_> {
                                 format!("duplicate key `{}` in this map", k.value),
                             )
                             .with_label("second definition")
-                            .with_secondary(*first, "first defined here")
+                            .with_secondary(first, "first defined here")
                             .with_help("remove one of the two entries"),
                         );
                     } else {
-                        seen.insert(k.value.clone(), k.span);
+                        if let Some(index) = seen {
+                            index.insert(k.value.clone(), k.span);
+                        }
                         entries.push(Entry {
                             key: k,
                             value: node,

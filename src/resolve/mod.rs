@@ -6,7 +6,9 @@
 mod graph;
 mod names;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+
+use crate::model::HashMap;
 
 use crate::diag::{did_you_mean, Code, Diagnostic, Diagnostics};
 use crate::load::raw::{Descendants, RawAt, RoleStatus};
@@ -47,7 +49,7 @@ pub fn resolve(files: &[PolicyFile], diags: &mut Diagnostics) -> Model {
         broken_roles: HashSet::new(),
         org_scope: Vec::new(),
         org_repaired: Vec::new(),
-        names_seen: HashMap::new(),
+        names_seen: HashMap::default(),
         order: 0,
     };
     b.orgs();
@@ -495,7 +497,7 @@ impl<'a> Builder<'a> {
     // --------------------------------------------------------------- users
 
     fn users(&mut self) {
-        let mut spans: HashMap<String, Span> = HashMap::new();
+        let mut spans: HashMap<String, Span> = HashMap::default();
         let items: Vec<(&Item<crate::load::raw::RawUser>, Scope)> = self
             .files()
             .flat_map(|(f, s)| f.users.iter().map(move |u| (u, s)))
@@ -567,7 +569,7 @@ impl<'a> Builder<'a> {
                 continue;
             }
             let mut actions: Vec<String> = Vec::new();
-            let mut seen: HashMap<&str, Span> = HashMap::new();
+            let mut seen: HashMap<&str, Span> = HashMap::default();
             for a in &item.body.actions {
                 if !is_valid_id(&a.value) {
                     self.diags.push(
@@ -870,7 +872,7 @@ impl<'a> Builder<'a> {
     // -------------------------------------------------------- publications
 
     fn publications(&mut self) {
-        self.model.publications = vec![HashMap::new(); self.model.roles.len()];
+        self.model.publications = vec![HashMap::default(); self.model.roles.len()];
         let items: Vec<_> = self
             .files()
             .flat_map(|(f, s)| f.publications.iter().map(move |p| (p, s)))

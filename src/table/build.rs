@@ -1,6 +1,6 @@
 //! Compiles a checked model into the table's arrays.
 
-use std::collections::HashMap;
+use crate::model::HashMap;
 
 use super::{LOCKED_BIT, NONE, POLICY_BIT};
 use crate::model::*;
@@ -23,17 +23,19 @@ pub struct TableData {
     pub org_name: Vec<u32>,
     pub org_sorted: Vec<u32>,
     pub org_parent: Vec<u32>,
+    /// Per org, stride 4: publication set, start and end of the org grants
+    /// that reach members homed here (from every ancestor, flattened), unused.
+    pub org_rec: Vec<u32>,
+    pub member_grants: Vec<u32>,
     pub org_end: Vec<u32>,
-    pub org_pubset: Vec<u32>,
     pub org_grant_start: Vec<u32>,
     pub org_grants: Vec<u32>,
     pub org_grant_source: Vec<u32>,
     // users
     pub user_name: Vec<u32>,
     pub user_sorted: Vec<u32>,
-    pub user_home: Vec<u32>,
-    pub user_identity: Vec<u32>,
-    pub user_grant_start: Vec<u32>,
+    /// Per user, stride 4: home org, identity type, start and end of its grants.
+    pub user_rec: Vec<u32>,
     pub user_grants: Vec<u32>,
     pub user_grant_source: Vec<u32>,
     pub identity_name: Vec<u32>,
@@ -76,6 +78,42 @@ impl TableData {
             (Some(&a), Some(&b)) => self.str_blob.get(a as usize..b as usize).unwrap_or(&[]),
             _ => &[],
         }
+    }
+
+    #[inline]
+    fn user_field(&self, u: u32, f: usize) -> Option<u32> {
+        self.user_rec.get(u as usize * 4 + f).copied()
+    }
+    #[inline]
+    pub fn user_home(&self, u: u32) -> Option<u32> {
+        self.user_field(u, 0)
+    }
+    #[inline]
+    pub fn user_identity(&self, u: u32) -> Option<u32> {
+        self.user_field(u, 1)
+    }
+    /// Range of the user's grants (in grants, not `u32`s).
+    #[inline]
+    pub fn user_grant_range(&self, u: u32) -> Option<(usize, usize)> {
+        Some((
+            self.user_field(u, 2)? as usize,
+            self.user_field(u, 3)? as usize,
+        ))
+    }
+    #[inline]
+    pub fn org_pubset(&self, o: u32) -> Option<u32> {
+        self.org_rec.get(o as usize * 4).copied()
+    }
+    #[inline]
+    pub fn member_grant_range(&self, o: u32) -> Option<(usize, usize)> {
+        let i = o as usize * 4;
+        Some((
+            *self.org_rec.get(i + 1)? as usize,
+            *self.org_rec.get(i + 2)? as usize,
+        ))
+    }
+    pub fn user_count(&self) -> usize {
+        self.user_rec.len() / 4
     }
 
     pub fn str_of(&self, names: &[u32], i: u32) -> &str {
@@ -121,7 +159,7 @@ impl Pool {
         Pool {
             words: bits.div_ceil(64).max(1),
             data: Vec::new(),
-            index: HashMap::new(),
+            index: HashMap::default(),
         }
     }
     fn id(&mut self, set: Vec<u64>) -> u32 {
@@ -343,7 +381,7 @@ pub fn build(m: &Model, sources: &SourceMap, provenance: bool) -> TableData {
             }
         }
     };
-    d.org_pubset = vec![0; n_orgs];
+    let mut pubsets = vec![0u32; n_orgs];
     for &o in &c.org_order {
         let mut set = match m.org(o).parent {
             Some(p) => org_sets[p.index()].clone(),
@@ -355,7 +393,7 @@ pub fn build(m: &Model, sources: &SourceMap, provenance: bool) -> TableData {
         for (r, publish) in &entries_at[o.index()] {
             set_bit(&mut set, rnew(*r), *publish);
         }
-        d.org_pubset[pre(o) as usize] = pub_pool.id(set.clone());
+        pubsets[pre(o) as usize] = pub_pool.id(set.clone());
         org_sets[o.index()] = set;
     }
     drop(org_sets);
@@ -499,14 +537,14 @@ pub fn build(m: &Model, sources: &SourceMap, provenance: bool) -> TableData {
     for &u in &c.user_order {
         let user = m.user(u);
         d.user_name.push(s.id(&user.id));
-        d.user_home.push(pre(user.home));
-        d.user_identity.push(
+        let start = (d.user_grants.len() / 3) as u32;
+        d.user_rec.push(pre(user.home));
+        d.user_rec.push(
             ident_index
                 .get(user.identity.as_str())
                 .copied()
                 .unwrap_or(0),
         );
-        d.user_grant_start.push((d.user_grants.len() / 3) as u32);
         for a in &m.user_assignments[u.index()] {
             let a = &m.assignments[a.index()];
             let (lo, hi) = reach(a.org, a.inherit);
@@ -533,8 +571,26 @@ pub fn build(m: &Model, sources: &SourceMap, provenance: bool) -> TableData {
             &mut d.user_grant_source,
             provenance,
         );
+        d.user_rec.push(start);
+        d.user_rec.push((d.user_grants.len() / 3) as u32);
     }
-    d.user_grant_start.push((d.user_grants.len() / 3) as u32);
+    // Per org: its publication set and the org grants (of it and every
+    // ancestor) that reach users homed there, flattened so that a decision
+    // needs no walk up the tree.
+    for (i, &o) in c.org_order.iter().enumerate() {
+        let start = (d.member_grants.len() / 3) as u32;
+        for a in m.ancestors(o) {
+            let p = pre(a) as usize;
+            let (s0, s1) = (
+                d.org_grant_start[p] as usize,
+                d.org_grant_start[p + 1] as usize,
+            );
+            let part: Vec<u32> = d.org_grants[s0 * 3..s1 * 3].to_vec();
+            d.member_grants.extend(part);
+        }
+        d.org_rec
+            .extend([pubsets[i], start, (d.member_grants.len() / 3) as u32, 0]);
+    }
 
     d.role_pool = role_pool.data;
     d.perm_pool = perm_pool.data;
@@ -544,7 +600,7 @@ pub fn build(m: &Model, sources: &SourceMap, provenance: bool) -> TableData {
     let strings = Strings {
         blob: d.str_blob.clone(),
         off: d.str_off.clone(),
-        index: HashMap::new(),
+        index: HashMap::default(),
     };
     d.org_sorted = sorted_by_name(&d.org_name, &strings);
     d.user_sorted = sorted_by_name(&d.user_name, &strings);

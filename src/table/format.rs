@@ -87,15 +87,14 @@ macro_rules! fields {
         $m!(u32s, org_sorted);
         $m!(u32s, org_parent);
         $m!(u32s, org_end);
-        $m!(u32s, org_pubset);
+        $m!(u32s, org_rec);
+        $m!(u32s, member_grants);
         $m!(u32s, org_grant_start);
         $m!(u32s, org_grants);
         $m!(u32s, org_grant_source);
         $m!(u32s, user_name);
         $m!(u32s, user_sorted);
-        $m!(u32s, user_home);
-        $m!(u32s, user_identity);
-        $m!(u32s, user_grant_start);
+        $m!(u32s, user_rec);
         $m!(u32s, user_grants);
         $m!(u32s, user_grant_source);
         $m!(u32s, identity_name);
@@ -285,30 +284,29 @@ fn validate(d: &TableData) -> Result<(), TableError> {
     let orgs = d.org_name.len();
     let users = d.user_name.len();
     let roles = d.role_count as usize;
+    let grants = d.user_grants.len() / 3;
+    let members = d.member_grants.len() / 3;
     let ok = monotonic(&d.str_off, d.str_blob.len())
-        && [
-            d.org_sorted.len(),
-            d.org_parent.len(),
-            d.org_end.len(),
-            d.org_pubset.len(),
-        ]
-        .iter()
-        .all(|n| *n == orgs)
+        && [d.org_sorted.len(), d.org_parent.len(), d.org_end.len()]
+            .iter()
+            .all(|n| *n == orgs)
+        && d.org_rec.len() == orgs * 4
+        && d.org_rec
+            .chunks_exact(4)
+            .all(|r| r[1] <= r[2] && r[2] as usize <= members)
         && d.org_grant_start.len() == orgs + 1
         && monotonic(&d.org_grant_start, d.org_grants.len() / 3)
-        && [
-            d.user_sorted.len(),
-            d.user_home.len(),
-            d.user_identity.len(),
-        ]
-        .iter()
-        .all(|n| *n == users)
-        && d.user_grant_start.len() == users + 1
-        && monotonic(&d.user_grant_start, d.user_grants.len() / 3)
+        && d.user_sorted.len() == users
+        && d.user_rec.len() == users * 4
+        && d.user_rec.chunks_exact(4).all(|r| {
+            (r[0] as usize) < orgs
+                && (r[1] as usize) < d.identity_name.len().max(1)
+                && r[2] <= r[3]
+                && r[3] as usize <= grants
+        })
         && d.org_parent
             .iter()
             .all(|p| *p == super::NONE || (*p as usize) < orgs)
-        && d.user_home.iter().all(|h| (*h as usize) < orgs)
         && d.role_words == roles.div_ceil(64).max(1)
         && [
             d.role_name.len(),
@@ -322,9 +320,6 @@ fn validate(d: &TableData) -> Result<(), TableError> {
         && monotonic(&d.assignable_start, d.assignable_by.len())
         && d.closure_roles.len() == d.identity_name.len() * roles
         && d.closure_perms.len() == d.identity_name.len() * roles
-        && d.user_identity
-            .iter()
-            .all(|i| (*i as usize) < d.identity_name.len().max(1))
         && d.module_first_perm.len() == d.module_name.len() + 1
         && monotonic(&d.module_first_perm, d.perm_module.len())
         && d.perm_words > 0

@@ -138,7 +138,7 @@ impl Table {
         self.d.str_of(&self.d.policy_name, p.0)
     }
     pub fn user_count(&self) -> usize {
-        self.d.user_home.len()
+        self.d.user_count()
     }
     pub fn org_count(&self) -> usize {
         self.d.org_end.len()
@@ -146,33 +146,9 @@ impl Table {
 
     #[inline]
     fn grants_of_user(&self, u: User) -> &[u32] {
-        let i = u.0 as usize;
-        match (
-            self.d.user_grant_start.get(i),
-            self.d.user_grant_start.get(i + 1),
-        ) {
-            (Some(&a), Some(&b)) => self
-                .d
-                .user_grants
-                .get(a as usize * 3..b as usize * 3)
-                .unwrap_or(&[]),
-            _ => &[],
-        }
-    }
-
-    #[inline]
-    fn grants_at_org(&self, o: u32) -> &[u32] {
-        let i = o as usize;
-        match (
-            self.d.org_grant_start.get(i),
-            self.d.org_grant_start.get(i + 1),
-        ) {
-            (Some(&a), Some(&b)) => self
-                .d
-                .org_grants
-                .get(a as usize * 3..b as usize * 3)
-                .unwrap_or(&[]),
-            _ => &[],
+        match self.d.user_grant_range(u.0) {
+            Some((a, b)) => self.d.user_grants.get(a * 3..b * 3).unwrap_or(&[]),
+            None => &[],
         }
     }
 
@@ -192,16 +168,23 @@ impl Table {
                 return;
             }
         }
-        let mut a = self.d.user_home.get(u.0 as usize).copied().unwrap_or(NONE);
-        let mut guard = 0;
-        while a != NONE && guard < 4096 {
-            for g in self.grants_at_org(a).chunks_exact(3) {
-                if g[0] <= x && x < g[1] && f(g[2]) {
-                    return;
-                }
+        // Org grants of the home org and its ancestors, flattened per org.
+        let Some(home) = self.d.user_home(u.0) else {
+            return;
+        };
+        let Some((a, b)) = self.d.member_grant_range(home) else {
+            return;
+        };
+        for g in self
+            .d
+            .member_grants
+            .get(a * 3..b * 3)
+            .unwrap_or(&[])
+            .chunks_exact(3)
+        {
+            if g[0] <= x && x < g[1] && f(g[2]) {
+                return;
             }
-            a = self.d.org_parent.get(a as usize).copied().unwrap_or(NONE);
-            guard += 1;
         }
     }
 
@@ -209,9 +192,9 @@ impl Table {
     #[inline]
     pub fn allow(&self, u: User, p: Perm, x: Org) -> bool {
         let d = &self.d;
-        let (Some(&ident), Some(&pubset), Some(&module)) = (
-            d.user_identity.get(u.0 as usize),
-            d.org_pubset.get(x.0 as usize),
+        let (Some(ident), Some(pubset), Some(&module)) = (
+            d.user_identity(u.0),
+            d.org_pubset(x.0),
             d.perm_module.get(p.0 as usize),
         ) else {
             return false;
@@ -245,10 +228,9 @@ impl Table {
     pub fn roles(&self, u: User, x: Org) -> Vec<Role> {
         let d = &self.d;
         let mut held = vec![0u64; d.role_words];
-        let (Some(&ident), Some(&pubset)) = (
-            d.user_identity.get(u.0 as usize),
-            d.org_pubset.get(x.0 as usize),
-        ) else {
+        let (Some(&ident), Some(&pubset)) =
+            (d.user_identity(u.0).as_ref(), d.org_pubset(x.0).as_ref())
+        else {
             return Vec::new();
         };
         let nroles = d.role_count as usize;
@@ -308,8 +290,8 @@ impl Table {
     /// Is `r` published at `x` (SPEC §5)?
     pub fn published(&self, r: Role, x: Org) -> bool {
         let d = &self.d;
-        d.org_pubset
-            .get(x.0 as usize)
+        d.org_pubset(x.0)
+            .as_ref()
             .is_some_and(|s| Self::bit(&d.pub_pool, d.role_words, *s, r.0))
     }
 
@@ -341,7 +323,7 @@ impl Table {
         {
             return false;
         }
-        let Some(&ident) = d.user_identity.get(u.0 as usize) else {
+        let Some(&ident) = d.user_identity(u.0).as_ref() else {
             return false;
         };
         let allowed = d
@@ -364,7 +346,7 @@ impl Table {
         if by.is_empty() {
             return false;
         }
-        let Some(&home) = d.user_home.get(u.0 as usize) else {
+        let Some(&home) = d.user_home(u.0).as_ref() else {
             return false;
         };
         let at_x = self.roles(admin, x);
@@ -377,7 +359,7 @@ impl Table {
     pub fn grants(&self, u: User, x: Org) -> Vec<(GrantInfo, bool)> {
         let d = &self.d;
         let mut out = Vec::new();
-        let pubset = d.org_pubset.get(x.0 as usize).copied().unwrap_or(NONE);
+        let pubset = d.org_pubset(x.0).as_ref().copied().unwrap_or(NONE);
         // Recompute anchors: walk the same grants, keeping lo and provenance.
         let mut visit = |g: &[u32], idx: usize, user_side: bool| {
             let item = g[2];
@@ -398,9 +380,8 @@ impl Table {
             let counts = item & POLICY_BIT != 0 || Self::bit(&d.pub_pool, d.role_words, pubset, id);
             out.push((info, counts));
         };
-        let i = u.0 as usize;
-        if let (Some(&a), Some(&b)) = (d.user_grant_start.get(i), d.user_grant_start.get(i + 1)) {
-            for k in a as usize..b as usize {
+        if let Some((a, b)) = d.user_grant_range(u.0) {
+            for k in a..b {
                 if let Some(g) = d.user_grants.get(k * 3..k * 3 + 3) {
                     if g[0] <= x.0 && x.0 < g[1] {
                         visit(g, k, true);
@@ -408,7 +389,7 @@ impl Table {
                 }
             }
         }
-        let mut a = d.user_home.get(i).copied().unwrap_or(NONE);
+        let mut a = d.user_home(u.0).unwrap_or(NONE);
         let mut guard = 0;
         while a != NONE && guard < 4096 {
             if let (Some(&s), Some(&e)) = (
@@ -434,7 +415,7 @@ impl Table {
         let d = &self.d;
         let mut lines = Vec::new();
         let allow = self.allow(u, p, x);
-        let ident = d.user_identity.get(u.0 as usize).copied().unwrap_or(0);
+        let ident = d.user_identity(u.0).as_ref().copied().unwrap_or(0);
         let nroles = d.role_count as usize;
         lines.push(format!(
             "{}: may `{}` use `{}` at `{}`?",
@@ -542,7 +523,7 @@ impl Table {
                 json!({
                     "id": self.org_name(Org(o)),
                     "parent": d.org_parent.get(o as usize).filter(|p| **p != NONE).map(|p| self.org_name(Org(*p)).to_owned()),
-                    "published": roles_of_set(&d.pub_pool, d.org_pubset.get(o as usize).copied().unwrap_or(0)),
+                    "published": roles_of_set(&d.pub_pool, d.org_pubset(o).unwrap_or(0)),
                     "grants": d.org_grants.get(s * 3..e * 3).unwrap_or(&[]).chunks_exact(3).map(grant).collect::<Vec<_>>(),
                 })
             })
@@ -551,8 +532,8 @@ impl Table {
             .map(|u| {
                 json!({
                     "id": self.user_name(User(u)),
-                    "home": self.org_name(Org(d.user_home.get(u as usize).copied().unwrap_or(0))),
-                    "identity": d.str_of(&d.identity_name, d.user_identity.get(u as usize).copied().unwrap_or(0)),
+                    "home": self.org_name(Org(d.user_home(u).unwrap_or(0))),
+                    "identity": d.str_of(&d.identity_name, d.user_identity(u).unwrap_or(0)),
                     "grants": self.grants_of_user(User(u)).chunks_exact(3).map(grant).collect::<Vec<_>>(),
                 })
             })
