@@ -103,6 +103,7 @@ fn main() {
             eprintln!("tier {tier}: table does not load");
             continue;
         };
+        eprintln!("tier {tier}: {:?}", t.stats());
         // Queries, resolved to handles once (services do the same).
         let text = std::fs::read_to_string(dir.join("queries.jsonl")).unwrap_or_default();
         let qs: Vec<Question> = text

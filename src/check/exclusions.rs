@@ -16,6 +16,26 @@ pub fn check(m: &Model, diags: &mut Diagnostics) {
     let reach: Vec<BTreeSet<RoleId>> = (0..m.roles.len())
         .map(|r| m.closure_any(RoleId(r as u32)))
         .collect();
+    // Roles that bring any excluded role, and those that alone bring more
+    // than an exclusion allows: most users hold neither twice and are skipped
+    // without building anything.
+    let excluded: BTreeSet<RoleId> = m
+        .exclusions
+        .iter()
+        .flat_map(|e| e.roles.iter().copied())
+        .collect();
+    let relevant: Vec<bool> = reach
+        .iter()
+        .map(|r| r.iter().any(|x| excluded.contains(x)))
+        .collect();
+    let alone: Vec<bool> = reach
+        .iter()
+        .map(|r| {
+            m.exclusions
+                .iter()
+                .any(|e| e.roles.iter().filter(|x| r.contains(x)).count() > e.max as usize)
+        })
+        .collect();
     for (ui, user) in m.users.iter().enumerate() {
         let u = UserId(ui as u32);
         let applicable: Vec<&Exclusion> = m
@@ -24,6 +44,17 @@ pub fn check(m: &Model, diags: &mut Diagnostics) {
             .filter(|e| m.in_scope(user.home, e.scope))
             .collect();
         if applicable.is_empty() {
+            continue;
+        }
+        let mut relevant_sources = 0usize;
+        let mut single_violates = false;
+        m.for_each_source_role(u, |r| {
+            if relevant[r.index()] {
+                relevant_sources += 1;
+                single_violates |= alone[r.index()];
+            }
+        });
+        if relevant_sources == 0 || (relevant_sources == 1 && !single_violates) {
             continue;
         }
         let mut possible = BTreeSet::new();
@@ -196,6 +227,29 @@ impl Model {
             }
         }
         out
+    }
+
+    /// Calls `f` with the role of every grant of `u` (repeats included).
+    pub fn for_each_source_role(&self, u: UserId, mut f: impl FnMut(RoleId)) {
+        let user = self.user(u);
+        let ids = self.user_assignments[u.index()].iter().chain(
+            self.ancestors(user.home)
+                .flat_map(|a| self.org_assignments[a.index()].iter()),
+        );
+        for id in ids {
+            if let Grant::Role(r) = self.assignments[id.index()].grant {
+                f(r);
+            }
+        }
+        for rule in &self.rules {
+            if self.rule_matches(rule, u) {
+                for g in &rule.grants {
+                    for (r, _) in &g.roles {
+                        f(*r);
+                    }
+                }
+            }
+        }
     }
 
     /// Every role any grant of `u` names, wherever it lands.

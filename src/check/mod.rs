@@ -11,11 +11,40 @@ mod unused;
 use crate::diag::Diagnostics;
 use crate::model::Model;
 
+type Rule = fn(&Model, &mut Diagnostics);
+
 /// Every semantic rule, in one place.
+const RULES: &[Rule] = &[
+    assignments::check,
+    locks::check,
+    exclusions::check,
+    unused::check,
+    redundant::check,
+];
+
+/// Runs every rule; the rules only read the model, so they run side by side
+/// (diagnostics are sorted afterwards, so the order they finish in is moot).
 pub fn check(model: &Model, diags: &mut Diagnostics) {
-    assignments::check(model, diags);
-    locks::check(model, diags);
-    exclusions::check(model, diags);
-    unused::check(model, diags);
-    redundant::check(model, diags);
+    let found: Vec<Diagnostics> = std::thread::scope(|scope| {
+        let handles: Vec<_> = RULES
+            .iter()
+            .map(|rule| {
+                scope.spawn(move || {
+                    let mut d = Diagnostics::default();
+                    rule(model, &mut d);
+                    d
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| match h.join() {
+                Ok(d) => d,
+                Err(e) => std::panic::resume_unwind(e),
+            })
+            .collect()
+    });
+    for d in found {
+        diags.extend(d);
+    }
 }

@@ -88,9 +88,13 @@ pub fn run(args: CheckArgs) -> u8 {
         ));
     }
     let warnings = diags.count(trellis::diag::Severity::Warning) > 0;
-    if diags.has_errors() || (args.deny_warnings && warnings) {
+    let code = if diags.has_errors() || (args.deny_warnings && warnings) {
         EXIT_FINDINGS
     } else {
         EXIT_OK
-    }
+    };
+    // The process ends here: freeing a large model piece by piece would only
+    // add seconds (the OS reclaims it at once).
+    std::mem::forget(checked);
+    code
 }

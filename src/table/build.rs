@@ -33,9 +33,15 @@ pub struct TableData {
     pub org_grant_source: Vec<u32>,
     // users
     pub user_name: Vec<u32>,
+    /// Users by name; empty when users are already numbered by name (always,
+    /// for tables this version writes).
     pub user_sorted: Vec<u32>,
-    /// Per user, stride 4: home org, identity type, start and end of its grants.
+    /// Per user, stride 2: home org and start of its grants; a last pair
+    /// closes the final range.
     pub user_rec: Vec<u32>,
+    /// Per user, the identity type, in `ident_width` little-endian bytes.
+    pub user_ident: Vec<u8>,
+    pub ident_width: usize,
     pub user_grants: Vec<u32>,
     pub user_grant_source: Vec<u32>,
     pub identity_name: Vec<u32>,
@@ -81,23 +87,26 @@ impl TableData {
     }
 
     #[inline]
-    fn user_field(&self, u: u32, f: usize) -> Option<u32> {
-        self.user_rec.get(u as usize * 4 + f).copied()
-    }
-    #[inline]
     pub fn user_home(&self, u: u32) -> Option<u32> {
-        self.user_field(u, 0)
+        if (u as usize) < self.user_count() {
+            self.user_rec.get(u as usize * 2).copied()
+        } else {
+            None
+        }
     }
     #[inline]
     pub fn user_identity(&self, u: u32) -> Option<u32> {
-        self.user_field(u, 1)
+        let w = self.ident_width;
+        let b = self.user_ident.get(u as usize * w..u as usize * w + w)?;
+        Some(b.iter().rev().fold(0u32, |acc, x| (acc << 8) | *x as u32))
     }
     /// Range of the user's grants (in grants, not `u32`s).
     #[inline]
     pub fn user_grant_range(&self, u: u32) -> Option<(usize, usize)> {
+        let i = u as usize * 2;
         Some((
-            self.user_field(u, 2)? as usize,
-            self.user_field(u, 3)? as usize,
+            *self.user_rec.get(i + 1)? as usize,
+            *self.user_rec.get(i + 3)? as usize,
         ))
     }
     #[inline]
@@ -113,7 +122,7 @@ impl TableData {
         ))
     }
     pub fn user_count(&self) -> usize {
-        self.user_rec.len() / 4
+        (self.user_rec.len() / 2).saturating_sub(1)
     }
 
     pub fn str_of(&self, names: &[u32], i: u32) -> &str {
@@ -411,6 +420,11 @@ pub fn build(m: &Model, sources: &SourceMap, provenance: bool) -> TableData {
         .map(|(i, t)| (*t, i as u32))
         .collect();
     d.identity_words = identities.len().div_ceil(64).max(1);
+    d.ident_width = match identities.len() {
+        0..=256 => 1,
+        257..=65_536 => 2,
+        _ => 4,
+    };
     d.identity_name = identities.iter().map(|t| s.id(t)).collect();
     for &id in &c.role_order {
         let r = m.role(id);
@@ -537,14 +551,14 @@ pub fn build(m: &Model, sources: &SourceMap, provenance: bool) -> TableData {
     for &u in &c.user_order {
         let user = m.user(u);
         d.user_name.push(s.id(&user.id));
-        let start = (d.user_grants.len() / 3) as u32;
         d.user_rec.push(pre(user.home));
-        d.user_rec.push(
-            ident_index
-                .get(user.identity.as_str())
-                .copied()
-                .unwrap_or(0),
-        );
+        d.user_rec.push((d.user_grants.len() / 3) as u32);
+        let ident = ident_index
+            .get(user.identity.as_str())
+            .copied()
+            .unwrap_or(0);
+        d.user_ident
+            .extend_from_slice(&ident.to_le_bytes()[..d.ident_width]);
         for a in &m.user_assignments[u.index()] {
             let a = &m.assignments[a.index()];
             let (lo, hi) = reach(a.org, a.inherit);
@@ -571,9 +585,9 @@ pub fn build(m: &Model, sources: &SourceMap, provenance: bool) -> TableData {
             &mut d.user_grant_source,
             provenance,
         );
-        d.user_rec.push(start);
-        d.user_rec.push((d.user_grants.len() / 3) as u32);
     }
+    d.user_rec.push(NONE);
+    d.user_rec.push((d.user_grants.len() / 3) as u32);
     // Per org: its publication set and the org grants (of it and every
     // ancestor) that reach users homed there, flattened so that a decision
     // needs no walk up the tree.
@@ -603,7 +617,8 @@ pub fn build(m: &Model, sources: &SourceMap, provenance: bool) -> TableData {
         index: HashMap::default(),
     };
     d.org_sorted = sorted_by_name(&d.org_name, &strings);
-    d.user_sorted = sorted_by_name(&d.user_name, &strings);
+    // Users are numbered by id already: their sorted index is the identity.
+    d.user_sorted = Vec::new();
     d.role_name_sorted = sorted_by_name(&d.role_name, &strings);
     d.role_qualified_sorted = sorted_by_name(&d.role_qualified, &strings);
     d.module_sorted = sorted_by_name(&d.module_name, &strings);

@@ -95,6 +95,8 @@ macro_rules! fields {
         $m!(u32s, user_name);
         $m!(u32s, user_sorted);
         $m!(u32s, user_rec);
+        $m!(bytes, user_ident);
+        $m!(scalar, ident_width);
         $m!(u32s, user_grants);
         $m!(u32s, user_grant_source);
         $m!(u32s, identity_name);
@@ -284,50 +286,88 @@ fn validate(d: &TableData) -> Result<(), TableError> {
     let orgs = d.org_name.len();
     let users = d.user_name.len();
     let roles = d.role_count as usize;
+    let identities = d.identity_name.len().max(1);
     let grants = d.user_grants.len() / 3;
     let members = d.member_grants.len() / 3;
-    let ok = monotonic(&d.str_off, d.str_blob.len())
-        && [d.org_sorted.len(), d.org_parent.len(), d.org_end.len()]
+    let user_starts: Vec<u32> = d.user_rec.iter().skip(1).step_by(2).copied().collect();
+    let checks: [(&'static str, bool); 14] = [
+        ("string offsets", monotonic(&d.str_off, d.str_blob.len())),
+        (
+            "org arrays",
+            [d.org_sorted.len(), d.org_parent.len(), d.org_end.len()]
+                .iter()
+                .all(|n| *n == orgs)
+                && d.org_parent
+                    .iter()
+                    .all(|p| *p == super::NONE || (*p as usize) < orgs),
+        ),
+        (
+            "org records",
+            d.org_rec.len() == orgs * 4
+                && d.org_rec
+                    .chunks_exact(4)
+                    .all(|r| r[1] <= r[2] && r[2] as usize <= members),
+        ),
+        (
+            "org grant offsets",
+            d.org_grant_start.len() == orgs + 1
+                && monotonic(&d.org_grant_start, d.org_grants.len() / 3),
+        ),
+        (
+            "user index",
+            d.user_sorted.is_empty() || d.user_sorted.len() == users,
+        ),
+        (
+            "user records",
+            d.user_rec.len() == (users + 1) * 2
+                && d.user_rec
+                    .chunks_exact(2)
+                    .take(users)
+                    .all(|r| (r[0] as usize) < orgs)
+                && monotonic(&user_starts, grants),
+        ),
+        (
+            "user identity types",
+            matches!(d.ident_width, 1 | 2 | 4)
+                && d.user_ident.len() == users * d.ident_width
+                && (0..users as u32).all(|u| {
+                    d.user_identity(u)
+                        .is_some_and(|i| (i as usize) < identities)
+                }),
+        ),
+        ("role word count", d.role_words == roles.div_ceil(64).max(1)),
+        (
+            "role arrays",
+            [
+                d.role_name.len(),
+                d.role_qualified.len(),
+                d.role_display.len(),
+                d.role_flags.len(),
+            ]
             .iter()
-            .all(|n| *n == orgs)
-        && d.org_rec.len() == orgs * 4
-        && d.org_rec
-            .chunks_exact(4)
-            .all(|r| r[1] <= r[2] && r[2] as usize <= members)
-        && d.org_grant_start.len() == orgs + 1
-        && monotonic(&d.org_grant_start, d.org_grants.len() / 3)
-        && d.user_sorted.len() == users
-        && d.user_rec.len() == users * 4
-        && d.user_rec.chunks_exact(4).all(|r| {
-            (r[0] as usize) < orgs
-                && (r[1] as usize) < d.identity_name.len().max(1)
-                && r[2] <= r[3]
-                && r[3] as usize <= grants
-        })
-        && d.org_parent
-            .iter()
-            .all(|p| *p == super::NONE || (*p as usize) < orgs)
-        && d.role_words == roles.div_ceil(64).max(1)
-        && [
-            d.role_name.len(),
-            d.role_qualified.len(),
-            d.role_display.len(),
-            d.role_flags.len(),
-        ]
-        .iter()
-        .all(|n| *n == roles)
-        && d.assignable_start.len() == roles + 1
-        && monotonic(&d.assignable_start, d.assignable_by.len())
-        && d.closure_roles.len() == d.identity_name.len() * roles
-        && d.closure_perms.len() == d.identity_name.len() * roles
-        && d.module_first_perm.len() == d.module_name.len() + 1
-        && monotonic(&d.module_first_perm, d.perm_module.len())
-        && d.perm_words > 0
-        && d.module_words > 0;
-    if ok {
-        Ok(())
-    } else {
-        Err(TableError::Corrupt("inconsistent array sizes"))
+            .all(|n| *n == roles),
+        ),
+        (
+            "assigners",
+            d.assignable_start.len() == roles + 1
+                && monotonic(&d.assignable_start, d.assignable_by.len()),
+        ),
+        (
+            "role closures",
+            d.closure_roles.len() == d.identity_name.len() * roles
+                && d.closure_perms.len() == d.identity_name.len() * roles,
+        ),
+        (
+            "modules",
+            d.module_first_perm.len() == d.module_name.len() + 1
+                && monotonic(&d.module_first_perm, d.perm_module.len()),
+        ),
+        ("permission words", d.perm_words > 0),
+        ("module words", d.module_words > 0),
+    ];
+    match checks.iter().find(|(_, ok)| !ok) {
+        Some((what, _)) => Err(TableError::Corrupt(what)),
+        None => Ok(()),
     }
 }
 

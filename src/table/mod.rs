@@ -69,19 +69,49 @@ impl Table {
         Ok(Table { d })
     }
 
+    /// Sizes of the table's main parts, for reports and benchmarks.
+    pub fn stats(&self) -> Vec<(&'static str, usize)> {
+        let d = &self.d;
+        vec![
+            ("users", d.user_count()),
+            ("orgs", d.org_end.len()),
+            ("roles", d.role_count as usize),
+            ("user grants", d.user_grants.len() / 3),
+            ("org grants", d.org_grants.len() / 3),
+            (
+                "member grants (flattened per org)",
+                d.member_grants.len() / 3,
+            ),
+            ("publication sets", d.pub_pool.len() / d.role_words.max(1)),
+            ("role closure sets", d.role_pool.len() / d.role_words.max(1)),
+            ("permission sets", d.perm_pool.len() / d.perm_words.max(1)),
+            ("string bytes", d.str_blob.len()),
+        ]
+    }
+
     /// The hash of the inputs the table was compiled from.
     pub fn input_hash(&self) -> u64 {
         self.d.input_hash
     }
 
+    /// Binary search by name; an empty `sorted` means `names` is in order.
     fn find(&self, names: &[u32], sorted: &[u32], name: &str) -> Option<u32> {
         let key = name.as_bytes();
+        let text = |i: u32| self.d.string(names.get(i as usize).copied().unwrap_or(0));
+        if sorted.is_empty() {
+            let (mut lo, mut hi) = (0usize, names.len());
+            while lo < hi {
+                let mid = lo + (hi - lo) / 2;
+                match text(mid as u32).cmp(key) {
+                    std::cmp::Ordering::Less => lo = mid + 1,
+                    std::cmp::Ordering::Greater => hi = mid,
+                    std::cmp::Ordering::Equal => return Some(mid as u32),
+                }
+            }
+            return None;
+        }
         sorted
-            .binary_search_by(|&i| {
-                self.d
-                    .string(names.get(i as usize).copied().unwrap_or(0))
-                    .cmp(key)
-            })
+            .binary_search_by(|&i| text(i).cmp(key))
             .ok()
             .and_then(|k| sorted.get(k).copied())
     }
