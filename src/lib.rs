@@ -5,15 +5,27 @@
 //! names), [`check`] the semantic rules, and answer questions with [`eval`]
 //! and [`query`]. Every problem is a [`diag::Diagnostic`] with a stable code.
 //!
-//! ```no_run
+//! Checking a set, compiling its decision table, and answering from the
+//! table as a service would (load once, resolve names to handles once, then
+//! decide on handles without allocating):
+//!
+//! ```
 //! use std::path::PathBuf;
+//! use trellis::table::{build, Table};
+//!
 //! let checked = trellis::check_paths(&[PathBuf::from("policies-examples/quickstart")], &Default::default())?;
 //! assert!(!checked.diagnostics.has_errors());
-//! let m = &checked.model;
-//! let (u, o) = (m.user_index["alice"], m.org_index["acme"]);
-//! let p = m.parse_permission("templates:read").unwrap();
-//! println!("{}", if m.allow(u, p, o) { "allow" } else { "deny" });
-//! # Ok::<(), trellis::load::LoadError>(())
+//!
+//! // What `trellis compile` writes; services use `Table::open(path)`.
+//! let bytes = build(&checked.model, &checked.sources, false).encode();
+//! let table = Table::from_bytes(&bytes)?;
+//!
+//! let (alice, atlantic) = (table.user("alice").unwrap(), table.org("atlantic").unwrap());
+//! let delete = table.permission("templates:delete").unwrap();
+//! assert!(table.allow(alice, delete, atlantic));
+//! let roles: Vec<&str> = table.roles(alice, atlantic).into_iter().map(|r| table.role_name(r)).collect();
+//! assert_eq!(roles, ["editor", "org-admin", "viewer"]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 pub mod check;
