@@ -24,8 +24,8 @@ use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 use cedar_policy::{
-    Authorizer, Context, Decision, Entities, Entity, EntityId, EntityTypeName, EntityUid,
-    PolicyId, PolicySet, Request, SlotId, Template,
+    Authorizer, Context, Decision, Entities, Entity, EntityId, EntityTypeName, EntityUid, PolicyId,
+    PolicySet, Request, SlotId, Template,
 };
 use trellis::model::{BitSet, Grant, Model, OrgId, PermId, RoleId, Target, UserId};
 use trellis::table;
@@ -358,7 +358,11 @@ struct Stats {
 fn stats(mut ns: Vec<f64>) -> Stats {
     ns.sort_by(f64::total_cmp);
     let n = ns.len().max(1);
-    let at = |q: f64| ns.get(((n as f64 * q) as usize).min(n - 1)).copied().unwrap_or(0.0);
+    let at = |q: f64| {
+        ns.get(((n as f64 * q) as usize).min(n - 1))
+            .copied()
+            .unwrap_or(0.0)
+    };
     Stats {
         median: at(0.5),
         p99: at(0.99),
@@ -558,6 +562,11 @@ fn run() -> Res<()> {
             }
         }
         let slice_time = t0.elapsed();
+        let slice_links: usize = slices
+            .keys()
+            .map(|u| cedar.user_links[u.index()].len())
+            .sum();
+        let mean_links = slice_links as f64 / slices.len().max(1) as f64;
         let mut ns = Vec::with_capacity(n);
         let mut mismatch = 0usize;
         for (q, full) in queries.iter().zip(&cedar_dec) {
@@ -568,15 +577,20 @@ fn run() -> Res<()> {
             ns.push(el.as_nanos() as f64);
             mismatch += usize::from((response.decision() == Decision::Allow) != *full);
         }
-        Some((stats(ns), slice_time, slices.len(), mismatch))
+        Some((stats(ns), slice_time, slices.len(), mean_links, mismatch))
     } else {
         None
     };
 
     // ---------------------------------------------------------- agreement
     let groups = role_group_perms(m);
-    let (mut both_allow, mut both_deny, mut only_trellis, mut only_cedar_gated, mut only_cedar_roles) =
-        (0usize, 0usize, 0usize, 0usize, 0usize);
+    let (
+        mut both_allow,
+        mut both_deny,
+        mut only_trellis,
+        mut only_cedar_gated,
+        mut only_cedar_roles,
+    ) = (0usize, 0usize, 0usize, 0usize, 0usize);
     let (mut model_mismatch, mut reduced_mismatch) = (0usize, 0usize);
     for ((q, &td), &cd) in queries.iter().zip(&trellis_dec).zip(&cedar_dec) {
         model_mismatch += usize::from(m.allow(q.mu, q.mp, q.mx) != td);
@@ -645,9 +659,9 @@ fn run() -> Res<()> {
             "- peak RSS: {a:.0} MiB after trellis load + table, {b:.0} MiB after the Cedar build"
         );
     }
-    if let Some((s, time, count, mismatch)) = &sliced {
+    if let Some((s, time, count, mean_links, mismatch)) = &sliced {
         println!(
-            "- Cedar with a per-principal slice of the PolicySet (only the links naming the user or one of its OrgMembers groups; {count} slices built in {}): median {}, p99 {}; ratio {:.0}x; {mismatch} decisions differ from the full set",
+            "- Cedar with a per-principal slice of the PolicySet (only the links naming the user or one of its OrgMembers groups, {mean_links:.1} links on average; {count} slices built in {}): median {}, p99 {}; ratio {:.0}x; {mismatch} decisions differ from the full set",
             fmt_dur(*time),
             fmt_ns(s.median),
             fmt_ns(s.p99),

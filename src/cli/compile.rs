@@ -158,5 +158,8 @@ pub fn run(args: CompileArgs) -> u8 {
         checked.model.users.len(),
         checked.model.roles.len()
     ));
+    // The process ends here: freeing the model piece by piece only costs time.
+    std::mem::forget(checked);
+    std::mem::forget(data);
     EXIT_OK
 }

@@ -547,44 +547,94 @@ pub fn build(m: &Model, sources: &SourceMap, provenance: bool) -> TableData {
     }
     d.org_grant_start.push((d.org_grants.len() / 3) as u32);
 
-    // Users: their own assignments and the automatic rules that match them.
-    for &u in &c.user_order {
+    // Users: their own assignments and the automatic rules that match them,
+    // computed on every core (each user's grants are independent), then
+    // written in canonical order.
+    let user_grants_of = |u: UserId, out: &mut Vec<([u32; 3], crate::source::Span)>| {
         let user = m.user(u);
-        d.user_name.push(s.id(&user.id));
-        d.user_rec.push(pre(user.home));
-        d.user_rec.push((d.user_grants.len() / 3) as u32);
-        let ident = ident_index
-            .get(user.identity.as_str())
-            .copied()
-            .unwrap_or(0);
-        d.user_ident
-            .extend_from_slice(&ident.to_le_bytes()[..d.ident_width]);
+        let start = out.len();
         for a in &m.user_assignments[u.index()] {
             let a = &m.assignments[a.index()];
             let (lo, hi) = reach(a.org, a.inherit);
-            let src = if provenance { s.id(&loc(a.span)) } else { NONE };
-            list.push(([lo, hi, item(a.grant, a.locked)], src));
+            out.push(([lo, hi, item(a.grant, a.locked)], a.span));
         }
         for rule in &m.rules {
             if !m.rule_matches(rule, u) {
                 continue;
             }
             for g in &rule.grants {
-                let src = if provenance { s.id(&loc(g.span)) } else { NONE };
                 for t in m.rule_targets(g, user.home) {
                     let (lo, hi) = reach(t, g.inherit);
                     for (r, _) in &g.roles {
-                        list.push(([lo, hi, item(Grant::Role(*r), rule.locked)], src));
+                        out.push(([lo, hi, item(Grant::Role(*r), rule.locked)], g.span));
                     }
                 }
             }
         }
-        flush(
-            &mut list,
-            &mut d.user_grants,
-            &mut d.user_grant_source,
-            provenance,
-        );
+        let mine = &mut out[start..];
+        mine.sort_unstable();
+        let mut kept = start;
+        for i in start..out.len() {
+            if i == start || out[i].0 != out[kept - 1].0 {
+                out[kept] = out[i];
+                kept += 1;
+            }
+        }
+        out.truncate(kept);
+    };
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let chunk = c.user_order.len().div_ceil(threads).max(1);
+    let parts: Vec<(Vec<u32>, Vec<([u32; 3], crate::source::Span)>)> =
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = c
+                .user_order
+                .chunks(chunk)
+                .map(|users| {
+                    let f = &user_grants_of;
+                    scope.spawn(move || {
+                        let mut grants = Vec::new();
+                        let mut ends = Vec::with_capacity(users.len());
+                        for &u in users {
+                            f(u, &mut grants);
+                            ends.push(grants.len() as u32);
+                        }
+                        (ends, grants)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| match h.join() {
+                    Ok(r) => r,
+                    Err(e) => std::panic::resume_unwind(e),
+                })
+                .collect()
+        });
+    let mut next_user = c.user_order.iter();
+    for (ends, grants) in parts {
+        let mut from = 0usize;
+        for end in ends {
+            let Some(&u) = next_user.next() else { break };
+            let user = m.user(u);
+            d.user_name.push(s.id(&user.id));
+            d.user_rec.push(pre(user.home));
+            d.user_rec.push((d.user_grants.len() / 3) as u32);
+            let ident = ident_index
+                .get(user.identity.as_str())
+                .copied()
+                .unwrap_or(0);
+            d.user_ident
+                .extend_from_slice(&ident.to_le_bytes()[..d.ident_width]);
+            for (g, span) in &grants[from..end as usize] {
+                d.user_grants.extend(g);
+                if provenance {
+                    d.user_grant_source.push(s.id(&loc(*span)));
+                }
+            }
+            from = end as usize;
+        }
     }
     d.user_rec.push(NONE);
     d.user_rec.push((d.user_grants.len() / 3) as u32);
