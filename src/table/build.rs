@@ -301,6 +301,9 @@ fn canon(m: &Model) -> Canon {
     }
 }
 
+/// Grants `(lo, hi, item)` with the span that wrote each.
+type SourcedGrants = Vec<([u32; 3], crate::source::Span)>;
+
 /// Compiles `m` (which must have no errors). With `provenance`, every grant
 /// keeps the `file:line` it was written at, for `explain`. The output is the
 /// same, byte for byte, however the input files are named or ordered
@@ -550,7 +553,7 @@ pub fn build(m: &Model, sources: &SourceMap, provenance: bool) -> TableData {
     // Users: their own assignments and the automatic rules that match them,
     // computed on every core (each user's grants are independent), then
     // written in canonical order.
-    let user_grants_of = |u: UserId, out: &mut Vec<([u32; 3], crate::source::Span)>| {
+    let user_grants_of = |u: UserId, out: &mut SourcedGrants| {
         let user = m.user(u);
         let start = out.len();
         for a in &m.user_assignments[u.index()] {
@@ -586,32 +589,31 @@ pub fn build(m: &Model, sources: &SourceMap, provenance: bool) -> TableData {
         .map(|n| n.get())
         .unwrap_or(1);
     let chunk = c.user_order.len().div_ceil(threads).max(1);
-    let parts: Vec<(Vec<u32>, Vec<([u32; 3], crate::source::Span)>)> =
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = c
-                .user_order
-                .chunks(chunk)
-                .map(|users| {
-                    let f = &user_grants_of;
-                    scope.spawn(move || {
-                        let mut grants = Vec::new();
-                        let mut ends = Vec::with_capacity(users.len());
-                        for &u in users {
-                            f(u, &mut grants);
-                            ends.push(grants.len() as u32);
-                        }
-                        (ends, grants)
-                    })
+    let parts: Vec<(Vec<u32>, SourcedGrants)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = c
+            .user_order
+            .chunks(chunk)
+            .map(|users| {
+                let f = &user_grants_of;
+                scope.spawn(move || {
+                    let mut grants = Vec::new();
+                    let mut ends = Vec::with_capacity(users.len());
+                    for &u in users {
+                        f(u, &mut grants);
+                        ends.push(grants.len() as u32);
+                    }
+                    (ends, grants)
                 })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| match h.join() {
-                    Ok(r) => r,
-                    Err(e) => std::panic::resume_unwind(e),
-                })
-                .collect()
-        });
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| match h.join() {
+                Ok(r) => r,
+                Err(e) => std::panic::resume_unwind(e),
+            })
+            .collect()
+    });
     let mut next_user = c.user_order.iter();
     for (ends, grants) in parts {
         let mut from = 0usize;
