@@ -314,18 +314,20 @@ impl Model {
     pub fn candidate_orgs(&self, u: UserId) -> BTreeSet<OrgId> {
         let user = self.user(u);
         let mut anchors: Vec<(OrgId, bool, Option<RoleId>)> = Vec::new();
+        // Policy grants are anchors too: access policies change what a user
+        // may do at their anchor and below.
+        let role_of = |g: Grant| match g {
+            Grant::Role(r) => Some(r),
+            Grant::Policy(_) => None,
+        };
         for id in &self.user_assignments[u.index()] {
             let a = &self.assignments[id.index()];
-            if let Grant::Role(r) = a.grant {
-                anchors.push((a.org, a.inherit, Some(r)));
-            }
+            anchors.push((a.org, a.inherit, role_of(a.grant)));
         }
         for anc in self.ancestors(user.home) {
             for id in &self.org_assignments[anc.index()] {
                 let a = &self.assignments[id.index()];
-                if let Grant::Role(r) = a.grant {
-                    anchors.push((a.org, a.inherit, Some(r)));
-                }
+                anchors.push((a.org, a.inherit, role_of(a.grant)));
             }
         }
         for rule in &self.rules {

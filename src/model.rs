@@ -56,6 +56,8 @@ pub struct Org {
     pub parent_span: Option<Span>,
     pub kind_span: Option<Span>,
     pub file: FileId,
+    /// The scope of the file that declared it.
+    pub scope: Scope,
 }
 
 #[derive(Debug, Clone)]
@@ -66,6 +68,8 @@ pub struct User {
     pub owner: bool,
     pub attributes: Vec<(String, String)>,
     pub span: Span,
+    /// The scope of the file that declared it.
+    pub scope: Scope,
 }
 
 #[derive(Debug, Clone)]

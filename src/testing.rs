@@ -247,7 +247,11 @@ fn run_case(m: &Model, c: &RawCase) -> Result<(), Vec<String>> {
                     user_name.value,
                     org_name.value,
                     list(expected.iter().map(|r| r.value.clone())),
-                    list(got.iter().map(|r| m.role_display(*r)))
+                    list({
+                        let mut g: Vec<String> = got.iter().map(|r| m.role_display(*r)).collect();
+                        g.sort();
+                        g
+                    })
                 ));
             }
         }

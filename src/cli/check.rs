@@ -36,6 +36,7 @@ pub fn run(args: CheckArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
+    let head_files = checked.sources.len();
     if let (Some(base), Some(actor)) = (&args.base, &args.actor) {
         let src = match trellis::revision::resolve(base, &paths[0]) {
             Ok(s) => s,
@@ -80,7 +81,7 @@ pub fn run(args: CheckArgs) -> u8 {
         super::color_stdout(),
     ));
     if matches!(args.format, Format::Human | Format::Short) {
-        let files = checked.sources.len();
+        let files = head_files;
         super::err(&format!(
             "checked {files} file{}: {}\n",
             if files == 1 { "" } else { "s" },

@@ -85,7 +85,7 @@ fn label_json(sources: &SourceMap, l: &Label) -> Value {
     })
 }
 
-/// The JSON report; its shape is documented in `docs/diagnostics.md`.
+/// The JSON report; its shape is documented in `docs/manual.md` (output formats).
 pub fn json_report(diags: &Diagnostics, sources: &SourceMap) -> Value {
     let items: Vec<Value> = diags
         .iter()

@@ -131,51 +131,76 @@ fn access(m: &Model, u: UserId, x: OrgId, below: bool) -> Access {
     }
 }
 
-/// A cheap signature of what reaches a user, to skip users nothing touched.
-fn signature(m: &Model, u: UserId, changed_roles: &BTreeSet<String>) -> (Vec<String>, bool) {
+/// Per model, what `signature` needs precomputed once: qualified role
+/// names, and which roles bring (through `includes`) a role that changed.
+struct SigCtx {
+    names: Vec<String>,
+    touched: Vec<bool>,
+}
+
+impl SigCtx {
+    fn new(m: &Model, changed_roles: &BTreeSet<String>) -> SigCtx {
+        let names: Vec<String> = (0..m.roles.len())
+            .map(|r| m.role_qualified(RoleId(r as u32)))
+            .collect();
+        let touched = (0..m.roles.len())
+            .map(|r| {
+                m.closure_any(RoleId(r as u32))
+                    .iter()
+                    .any(|x| changed_roles.contains(&names[x.index()]))
+            })
+            .collect();
+        SigCtx { names, touched }
+    }
+}
+
+/// A cheap signature of what reaches a user (a hash of its grants, by
+/// name), and whether any of them brings a changed role: users whose
+/// signature is the same in both revisions and touch nothing changed are
+/// skipped.
+fn signature(m: &Model, u: UserId, ctx: &SigCtx) -> (u64, bool) {
+    use std::hash::{Hash, Hasher};
     let user = m.user(u);
-    let mut sig = vec![format!(
-        "{} {} {}",
-        m.org(user.home).id,
-        user.identity,
-        user.owner
-    )];
+    let mut parts: Vec<u64> = Vec::new();
     let mut touched = false;
+    let part = |f: &dyn Fn(&mut rustc_hash::FxHasher)| {
+        let mut h = rustc_hash::FxHasher::default();
+        f(&mut h);
+        h.finish()
+    };
+    parts.push(part(&|h| {
+        (&m.org(user.home).id, &user.identity, user.owner).hash(h)
+    }));
     let ids = m.user_assignments[u.index()].iter().chain(
         m.ancestors(user.home)
             .flat_map(|a| m.org_assignments[a.index()].iter()),
     );
-    let mut note = |g: Grant, s: String| {
-        if let Grant::Role(r) = g {
-            touched |= m
-                .closure_any(r)
-                .iter()
-                .any(|x| changed_roles.contains(&m.role_qualified(*x)));
-        }
-        sig.push(s);
-    };
     for id in ids {
         let a = &m.assignments[id.index()];
-        let name = match a.grant {
-            Grant::Role(r) => m.role_qualified(r),
-            Grant::Policy(p) => m.policies[p.index()].id.clone(),
+        let name: &str = match a.grant {
+            Grant::Role(r) => {
+                touched |= ctx.touched[r.index()];
+                &ctx.names[r.index()]
+            }
+            Grant::Policy(p) => &m.policies[p.index()].id,
         };
-        note(a.grant, format!("{name}@{}:{}", m.org(a.org).id, a.inherit));
+        parts.push(part(&|h| (name, &m.org(a.org).id, a.inherit).hash(h)));
     }
     for rule in &m.rules {
         if m.rule_matches(rule, u) {
             for g in &rule.grants {
                 for (r, _) in &g.roles {
-                    note(
-                        Grant::Role(*r),
-                        format!("rule:{}@{:?}:{}", m.role_qualified(*r), g.at, g.inherit),
-                    );
+                    touched |= ctx.touched[r.index()];
+                    let at = format!("{:?}", g.at);
+                    parts.push(part(&|h| {
+                        ("rule", &ctx.names[r.index()], &at, g.inherit).hash(h)
+                    }));
                 }
             }
         }
     }
-    sig.sort();
-    (sig, touched)
+    parts.sort_unstable();
+    (part(&|h| parts.hash(h)), touched)
 }
 
 /// Gained and lost roles, permissions and policies between two accesses.
@@ -260,6 +285,8 @@ pub fn diff(base: &Model, head: &Model) -> AccessDiff {
     let hi = items(head);
     let changed = changed_roles(base, head, &bi, &hi);
     let everything = changed.contains("*");
+    let head_ctx = SigCtx::new(head, &changed);
+    let base_ctx = SigCtx::new(base, &changed);
     let mut d = AccessDiff::default();
     for (ui, user) in head.users.iter().enumerate() {
         let hu = UserId(ui as u32);
@@ -268,8 +295,8 @@ pub fn diff(base: &Model, head: &Model) -> AccessDiff {
             d.users_added.push(user.id.clone());
         }
         if let Some(bu) = bu {
-            let (hs, ht) = signature(head, hu, &changed);
-            let (bs, bt) = signature(base, bu, &changed);
+            let (hs, ht) = signature(head, hu, &head_ctx);
+            let (bs, bt) = signature(base, bu, &base_ctx);
             if hs == bs && !ht && !bt && !everything {
                 continue;
             }

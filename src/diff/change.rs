@@ -15,9 +15,9 @@ pub fn check(base: &Model, head: &Model, actor: Option<&str>) -> Vec<Diagnostic>
     let report = |verb: &str, key: &str, info: &ItemInfo, outside: bool, locked: bool| {
         let reason = match (outside, locked) {
             (true, true) => {
-                format!("it lies outside `{who}`'s subtree and is locked by the provider")
+                format!("it lies outside `{who}`'s subtree (or its file does) and is locked by the provider")
             }
-            (true, false) => format!("it lies outside `{who}`'s subtree"),
+            (true, false) => format!("it lies outside `{who}`'s subtree (or its file does)"),
             _ => "it is locked by the provider".to_owned(),
         };
         Diagnostic::new(
@@ -25,7 +25,11 @@ pub fn check(base: &Model, head: &Model, actor: Option<&str>) -> Vec<Diagnostic>
             info.span,
             format!("`{who}` may not {verb} {key}: {reason}"),
         )
-        .with_label(format!("{verb}d here"))
+        .with_label(match verb {
+            "add" => "added here",
+            "remove" => "removed here (in the base revision)",
+            _ => "changed here",
+        })
         .with_help(if locked {
             "only the provider changes locked items; ask the provider".to_owned()
         } else {
@@ -40,7 +44,7 @@ pub fn check(base: &Model, head: &Model, actor: Option<&str>) -> Vec<Diagnostic>
     for (key, b) in &before {
         match after.get(key) {
             None => {
-                let outside = !inside(base, &b.place, actor);
+                let outside = !inside(base, b, actor);
                 if outside || b.locked {
                     out.push(
                         report("remove", key, b, outside, b.locked)
@@ -49,7 +53,7 @@ pub fn check(base: &Model, head: &Model, actor: Option<&str>) -> Vec<Diagnostic>
                 }
             }
             Some(h) if h.fingerprint != b.fingerprint => {
-                let outside = !inside(base, &b.place, actor) || !inside(head, &h.place, actor);
+                let outside = !inside(base, b, actor) || !inside(head, h, actor);
                 let locked = b.locked || h.locked;
                 if outside || locked {
                     out.push(
@@ -63,7 +67,7 @@ pub fn check(base: &Model, head: &Model, actor: Option<&str>) -> Vec<Diagnostic>
     }
     for (key, h) in &after {
         if !before.contains_key(key) {
-            let outside = !inside(head, &h.place, actor);
+            let outside = !inside(head, h, actor);
             if outside || h.locked {
                 out.push(report("add", key, h, outside, h.locked));
             }

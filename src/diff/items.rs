@@ -5,6 +5,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::model::HashMap;
+
 use crate::model::*;
 use crate::source::Span;
 
@@ -25,10 +27,13 @@ pub struct ItemInfo {
     pub span: Span,
     pub locked: bool,
     pub place: Place,
+    /// The scope of the file that writes it: an actor may only touch files
+    /// of its own subtree, so this is checked like the item's own place.
+    pub written_by: Scope,
 }
 
 /// Key -> item. Keys read as `kind key`, e.g. `assignment viewer -> user:bob @ acme`.
-pub type Items = BTreeMap<String, ItemInfo>;
+pub type Items = HashMap<String, ItemInfo>;
 
 fn grant_name(m: &Model, g: Grant) -> String {
     match g {
@@ -56,8 +61,12 @@ fn scope_place(m: &Model, scope: Scope) -> Place {
 }
 
 pub fn items(m: &Model) -> Items {
-    let mut out = Items::new();
-    let mut put = |key: String, info: ItemInfo| {
+    let mut out = Items::default();
+    let mut put = |key: String, mut info: ItemInfo| {
+        // Where an item is written is part of what it is: moving it to a
+        // file of another scope is a change.
+        info.fingerprint
+            .push_str(&format!(" scope={}", m.scope_name(info.written_by)));
         out.insert(format!("{} {key}", info.kind), info);
     };
     for md in &m.modules {
@@ -69,6 +78,7 @@ pub fn items(m: &Model) -> Items {
                 span: md.span,
                 locked: false,
                 place: Place::ProviderOnly,
+                written_by: Scope::Provider,
             },
         );
     }
@@ -86,6 +96,7 @@ pub fn items(m: &Model) -> Items {
                 span: k.span,
                 locked: false,
                 place: Place::ProviderOnly,
+                written_by: Scope::Provider,
             },
         );
     }
@@ -103,6 +114,7 @@ pub fn items(m: &Model) -> Items {
                 span: p.span,
                 locked: false,
                 place: Place::ProviderOnly,
+                written_by: Scope::Provider,
             },
         );
     }
@@ -119,6 +131,7 @@ pub fn items(m: &Model) -> Items {
                     Some(p) => Place::Orgs(vec![p]),
                     None => Place::ProviderOnly,
                 },
+                written_by: o.scope,
             },
         );
     }
@@ -135,6 +148,7 @@ pub fn items(m: &Model) -> Items {
                 span: u.span,
                 locked: false,
                 place: Place::Orgs(vec![home]),
+                written_by: u.scope,
             },
         );
     }
@@ -162,6 +176,7 @@ pub fn items(m: &Model) -> Items {
             span: r.span,
             locked: r.locked,
             place: scope_place(m, r.owner),
+            written_by: r.owner,
         });
     }
     for a in &m.assignments {
@@ -189,6 +204,7 @@ pub fn items(m: &Model) -> Items {
                     Grant::Policy(_) => Place::ProviderOnly,
                     Grant::Role(_) => Place::Orgs(orgs),
                 },
+                written_by: a.scope,
             },
         );
     }
@@ -203,6 +219,7 @@ pub fn items(m: &Model) -> Items {
                     span: e.span,
                     locked: e.locked,
                     place: Place::Orgs(vec![org]),
+                    written_by: e.scope,
                 },
             );
         }
@@ -224,6 +241,7 @@ pub fn items(m: &Model) -> Items {
                 span: e.span,
                 locked: false,
                 place: scope_place(m, e.scope),
+                written_by: e.scope,
             },
         );
     }
@@ -278,21 +296,28 @@ pub fn items(m: &Model) -> Items {
             span: rule.span,
             locked: rule.locked,
             place: scope_place(m, rule.scope),
+            written_by: rule.scope,
         });
     }
     out
 }
 
-/// Is the item inside `actor`'s subtree in model `m`?
-pub fn inside(m: &Model, place: &Place, actor: Option<&str>) -> bool {
+/// Is the item, and the file that writes it, inside `actor`'s subtree in
+/// model `m`? (`actor` is `None` for the provider, who may write anything.)
+pub fn inside(m: &Model, item: &ItemInfo, actor: Option<&str>) -> bool {
     let Some(actor) = actor else { return true };
     let Some(a) = m.org_index.get(actor) else {
         return false;
     };
-    match place {
-        Place::ProviderOnly => false,
-        Place::Orgs(orgs) => orgs
-            .iter()
-            .all(|o| m.org_index.get(o).is_some_and(|x| m.in_subtree(*x, *a))),
-    }
+    let file_ok = match item.written_by {
+        Scope::Provider => false,
+        Scope::Org(o) => m.in_subtree(o, *a),
+    };
+    file_ok
+        && match &item.place {
+            Place::ProviderOnly => false,
+            Place::Orgs(orgs) => orgs
+                .iter()
+                .all(|o| m.org_index.get(o).is_some_and(|x| m.in_subtree(*x, *a))),
+        }
 }

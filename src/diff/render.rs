@@ -63,7 +63,7 @@ fn delta(c: &OrgChange) -> (String, String) {
 fn summary_line(d: &AccessDiff) -> String {
     let s = &d.summary;
     format!(
-        "{} users with access changes ({} entries), {} publication changes, {} locked items changed, users +{}/-{}, orgs +{}/-{}",
+        "users with access changes: {}, access entries: {}, publication changes: {}, locked items changed: {}, users +{}/-{}, orgs +{}/-{}",
         s.users_changed, s.access_entries, s.publication_changes, s.locked_changes, s.users_added, s.users_removed, s.orgs_added, s.orgs_removed
     )
 }
@@ -165,7 +165,11 @@ pub fn markdown(d: &AccessDiff, cap: usize) -> String {
             }
         }
         sections.push((
-            format!("Access gained and lost ({} users)", d.users.len()),
+            format!(
+                "Access gained and lost ({} user{})",
+                d.users.len(),
+                if d.users.len() == 1 { "" } else { "s" }
+            ),
             rows,
         ));
     }

@@ -275,6 +275,7 @@ impl<'a> Builder<'a> {
                     parent_span: item.body.parent.as_ref().map(|p| p.span),
                     kind_span: item.body.kind.as_ref().map(|k| k.span),
                     file: f.file,
+                    scope: Scope::Provider,
                 });
                 raw.push((item, fi));
             }
@@ -295,6 +296,18 @@ impl<'a> Builder<'a> {
             })
             .collect();
         self.org_repaired = vec![false; self.model.orgs.len()];
+        let scopes: Vec<Scope> = raw
+            .iter()
+            .map(|(_, fi)| {
+                self.ctx[*fi]
+                    .as_ref()
+                    .map(|c| c.scope)
+                    .unwrap_or(Scope::Provider)
+            })
+            .collect();
+        for (org, scope) in self.model.orgs.iter_mut().zip(&scopes) {
+            org.scope = *scope;
+        }
         self.org_scope = raw
             .iter()
             .map(|(_, fi)| {
@@ -542,6 +555,7 @@ impl<'a> Builder<'a> {
                     .map(|(k, v)| (k.clone(), v.clone()))
                     .collect(),
                 span: item.id.span,
+                scope,
             });
         }
         self.model.user_assignments = vec![Vec::new(); self.model.users.len()];

@@ -55,6 +55,8 @@ pub struct TableData {
     pub role_qualified_sorted: Vec<u32>,
     pub role_display: Vec<u32>,
     pub role_flags: Vec<u32>,
+    /// The role's `approval` text (informational), or `NONE`.
+    pub role_approval: Vec<u32>,
     pub role_identity: Vec<u64>,
     pub assignable_start: Vec<u32>,
     pub assignable_by: Vec<u32>,
@@ -353,6 +355,8 @@ pub fn build(m: &Model, sources: &SourceMap, provenance: bool) -> TableData {
             f |= FLAG_SELF_SERVICE;
         }
         d.role_flags.push(f);
+        d.role_approval
+            .push(r.approval.as_deref().map(|a| s.id(a)).unwrap_or(NONE));
         d.assignable_start.push(d.assignable_by.len() as u32);
         let mut by: Vec<u32> = r.assignable_by.iter().map(|q| rnew(*q) as u32).collect();
         by.sort_unstable();

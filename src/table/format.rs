@@ -109,6 +109,7 @@ macro_rules! fields {
         $m!(u32s, role_qualified_sorted);
         $m!(u32s, role_display);
         $m!(u32s, role_flags);
+        $m!(u32s, role_approval);
         $m!(u64s, role_identity);
         $m!(u32s, assignable_start);
         $m!(u32s, assignable_by);
@@ -343,6 +344,7 @@ fn validate(d: &TableData) -> Result<(), TableError> {
                 d.role_qualified.len(),
                 d.role_display.len(),
                 d.role_flags.len(),
+                d.role_approval.len(),
             ]
             .iter()
             .all(|n| *n == roles),

@@ -336,6 +336,12 @@ impl Table {
             .collect()
     }
 
+    /// The role's informational `approval` text, carried from the sources.
+    pub fn role_approval(&self, r: Role) -> Option<&str> {
+        let id = *self.d.role_approval.get(r.0 as usize)?;
+        (id != NONE).then(|| std::str::from_utf8(self.d.string(id)).unwrap_or(""))
+    }
+
     pub fn role_locked(&self, r: Role) -> bool {
         self.d
             .role_flags
@@ -576,6 +582,7 @@ impl Table {
                     "active": f & build::FLAG_ACTIVE != 0,
                     "locked": f & build::FLAG_LOCKED != 0,
                     "self_service": f & build::FLAG_SELF_SERVICE != 0,
+                    "approval": self.role_approval(Role(r)),
                 })
             })
             .collect();
