@@ -40,6 +40,8 @@ pub enum Scope {
 
 #[derive(Debug, Clone)]
 pub struct Kind {
+    /// Free text (`description`, and an org's `name`), kept for change detection.
+    pub description: Option<String>,
     pub id: String,
     pub parents: Vec<KindId>,
     pub span: Span,
@@ -47,6 +49,8 @@ pub struct Kind {
 
 #[derive(Debug, Clone)]
 pub struct Org {
+    /// Free text (`description`, and an org's `name`), kept for change detection.
+    pub description: Option<String>,
     pub id: String,
     pub parent: Option<OrgId>,
     pub kind: Option<KindId>,
@@ -62,6 +66,8 @@ pub struct Org {
 
 #[derive(Debug, Clone)]
 pub struct User {
+    /// Free text (`description`, and an org's `name`), kept for change detection.
+    pub description: Option<String>,
     pub id: String,
     pub home: OrgId,
     pub identity: String,
@@ -74,6 +80,8 @@ pub struct User {
 
 #[derive(Debug, Clone)]
 pub struct Module {
+    /// Free text (`description`, and an org's `name`), kept for change detection.
+    pub description: Option<String>,
     pub id: String,
     pub actions: Vec<String>,
     pub gated: bool,
@@ -84,6 +92,8 @@ pub struct Module {
 
 #[derive(Debug, Clone)]
 pub struct Policy {
+    /// Free text (`description`, and an org's `name`), kept for change detection.
+    pub description: Option<String>,
     pub id: String,
     pub modules: Vec<ModuleId>,
     pub span: Span,
@@ -156,6 +166,8 @@ impl BitSet {
 
 #[derive(Debug, Clone)]
 pub struct Role {
+    /// Free text (`description`, and an org's `name`), kept for change detection.
+    pub description: Option<String>,
     pub owner: Scope,
     pub name: String,
     pub span: Span,
@@ -207,6 +219,8 @@ pub enum Assigner {
 
 #[derive(Debug, Clone)]
 pub struct Assignment {
+    /// Free text (`description`, and an org's `name`), kept for change detection.
+    pub description: Option<String>,
     pub grant: Grant,
     pub target: Target,
     pub org: OrgId,
@@ -248,6 +262,8 @@ pub struct Condition {
 
 #[derive(Debug, Clone)]
 pub struct Rule {
+    /// Free text (`description`, and an org's `name`), kept for change detection.
+    pub description: Option<String>,
     pub name: Option<String>,
     pub scope: Scope,
     pub when: Condition,
@@ -264,6 +280,8 @@ pub enum Per {
 
 #[derive(Debug, Clone)]
 pub struct Exclusion {
+    /// Free text (`description`, and an org's `name`), kept for change detection.
+    pub description: Option<String>,
     pub name: Option<String>,
     pub scope: Scope,
     pub roles: Vec<RoleId>,

@@ -74,7 +74,10 @@ pub fn items(m: &Model) -> Items {
             md.id.clone(),
             ItemInfo {
                 kind: "module",
-                fingerprint: format!("{:?} gated={}", md.actions, md.gated),
+                fingerprint: format!(
+                    "{:?} gated={} desc={:?}",
+                    md.actions, md.gated, md.description
+                ),
                 span: md.span,
                 locked: false,
                 place: Place::ProviderOnly,
@@ -92,7 +95,7 @@ pub fn items(m: &Model) -> Items {
             k.id.clone(),
             ItemInfo {
                 kind: "kind",
-                fingerprint: format!("{parents:?}"),
+                fingerprint: format!("{parents:?} desc={:?}", k.description),
                 span: k.span,
                 locked: false,
                 place: Place::ProviderOnly,
@@ -110,7 +113,7 @@ pub fn items(m: &Model) -> Items {
             p.id.clone(),
             ItemInfo {
                 kind: "policy",
-                fingerprint: format!("{modules:?}"),
+                fingerprint: format!("{modules:?} desc={:?}", p.description),
                 span: p.span,
                 locked: false,
                 place: Place::ProviderOnly,
@@ -124,7 +127,10 @@ pub fn items(m: &Model) -> Items {
             o.id.clone(),
             ItemInfo {
                 kind: "org",
-                fingerprint: format!("parent={parent:?} kind={:?}", o.kind_label),
+                fingerprint: format!(
+                    "parent={parent:?} kind={:?} desc={:?}",
+                    o.kind_label, o.description
+                ),
                 span: o.span,
                 locked: false,
                 place: match parent {
@@ -142,8 +148,8 @@ pub fn items(m: &Model) -> Items {
             ItemInfo {
                 kind: "user",
                 fingerprint: format!(
-                    "home={home} type={} owner={} attrs={:?}",
-                    u.identity, u.owner, u.attributes
+                    "home={home} type={} owner={} attrs={:?} desc={:?}",
+                    u.identity, u.owner, u.attributes, u.description
                 ),
                 span: u.span,
                 locked: false,
@@ -160,7 +166,7 @@ pub fn items(m: &Model) -> Items {
         put(m.role_qualified(id), ItemInfo {
             kind: "role",
             fingerprint: format!(
-                "active={} locked={} published={} self={} approval={:?} types={:?} includes={:?} from={:?} by={:?} own=[{}] perms=[{}]",
+                "active={} locked={} published={} self={} approval={:?} types={:?} includes={:?} from={:?} by={:?} own=[{}] perms=[{}] desc={:?}",
                 r.active,
                 r.locked,
                 r.published,
@@ -171,7 +177,8 @@ pub fn items(m: &Model) -> Items {
                 r.from.map(|f| m.role_qualified(f.0)),
                 names(&mut r.assignable_by.iter().copied()),
                 perms(m, &r.own),
-                perms(m, &r.perms)
+                perms(m, &r.perms),
+                r.description
             ),
             span: r.span,
             locked: r.locked,
@@ -197,7 +204,10 @@ pub fn items(m: &Model) -> Items {
             format!("{} -> {target} @ {org}", grant_name(m, a.grant)),
             ItemInfo {
                 kind: "assignment",
-                fingerprint: format!("inherit={} by={by:?} locked={}", a.inherit, a.locked),
+                fingerprint: format!(
+                    "inherit={} by={by:?} locked={} desc={:?}",
+                    a.inherit, a.locked, a.description
+                ),
                 span: a.span,
                 locked: a.locked,
                 place: match a.grant {
@@ -237,7 +247,10 @@ pub fn items(m: &Model) -> Items {
             key,
             ItemInfo {
                 kind: "exclusion",
-                fingerprint: format!("roles={roles:?} max={} per={:?}", e.max, e.per),
+                fingerprint: format!(
+                    "roles={roles:?} max={} per={:?} desc={:?}",
+                    e.max, e.per, e.description
+                ),
                 span: e.span,
                 locked: false,
                 place: scope_place(m, e.scope),
@@ -285,13 +298,14 @@ pub fn items(m: &Model) -> Items {
         put(key, ItemInfo {
             kind: "rule",
             fingerprint: format!(
-                "when=owner:{:?},type:{:?},kind:{:?},org:{:?},attrs:{:?} grants={grants:?} locked={}",
+                "when=owner:{:?},type:{:?},kind:{:?},org:{:?},attrs:{:?} grants={grants:?} locked={} desc={:?}",
                 w.owner,
                 w.identity,
                 w.org_kind,
                 w.org.map(|o| m.org(o).id.clone()),
                 w.attributes,
-                rule.locked
+                rule.locked,
+                rule.description
             ),
             span: rule.span,
             locked: rule.locked,

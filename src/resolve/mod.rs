@@ -267,6 +267,15 @@ impl<'a> Builder<'a> {
                 let id = OrgId(self.model.orgs.len() as u32);
                 self.model.org_index.insert(item.id.value.clone(), id);
                 self.model.orgs.push(Org {
+                    description: item
+                        .body
+                        .description
+                        .clone()
+                        .or(item.body.name.clone())
+                        .map(|d| match &item.body.name {
+                            Some(n) if item.body.description.is_some() => format!("{n}: {d}"),
+                            _ => d,
+                        }),
                     id: item.id.value.clone(),
                     parent: None,
                     kind: None,
@@ -405,6 +414,7 @@ impl<'a> Builder<'a> {
             let id = KindId(self.model.kinds.len() as u32);
             self.model.kind_index.insert(item.id.value.clone(), id);
             self.model.kinds.push(Kind {
+                description: item.body.description.clone(),
                 id: item.id.value.clone(),
                 parents: Vec::new(),
                 span: item.id.span,
@@ -539,6 +549,7 @@ impl<'a> Builder<'a> {
             let id = UserId(self.model.users.len() as u32);
             self.model.user_index.insert(item.id.value.clone(), id);
             self.model.users.push(User {
+                description: item.body.description.clone(),
                 id: item.id.value.clone(),
                 home,
                 identity: item
@@ -610,6 +621,7 @@ impl<'a> Builder<'a> {
             }
             self.model.module_index.insert(item.id.value.clone(), id);
             self.model.modules.push(Module {
+                description: item.body.description.clone(),
                 id: item.id.value.clone(),
                 first_perm: perms,
                 gated: item.body.gated,
@@ -648,6 +660,7 @@ impl<'a> Builder<'a> {
             let id = PolicyId(self.model.policies.len() as u32);
             self.model.policy_index.insert(item.id.value.clone(), id);
             self.model.policies.push(Policy {
+                description: item.body.description.clone(),
                 id: item.id.value.clone(),
                 modules,
                 span: item.id.span,
@@ -776,6 +789,7 @@ impl<'a> Builder<'a> {
                 .or_default()
                 .push(id);
             self.model.roles.push(Role {
+                description: item.body.description.clone(),
                 owner: scope,
                 name: item.id.value.clone(),
                 span: item.id.span,
@@ -871,6 +885,7 @@ impl<'a> Builder<'a> {
                 let key = (scope, rid.min(other), rid.max(other));
                 if pairs.insert(key) {
                     self.model.exclusions.push(Exclusion {
+                        description: None,
                         name: None,
                         scope,
                         roles: vec![rid, other],
@@ -1112,6 +1127,7 @@ impl<'a> Builder<'a> {
                 None => self.model.org_assignments[org.index()].push(id),
             }
             self.model.assignments.push(Assignment {
+                description: raw.description.clone(),
                 grant,
                 target: user.map(Target::User).unwrap_or(Target::Org),
                 org,
@@ -1159,6 +1175,7 @@ impl<'a> Builder<'a> {
                 }
             }
             self.model.exclusions.push(Exclusion {
+                description: e.value.description.clone(),
                 name: e.value.name.as_ref().map(|n| n.value.clone()),
                 scope,
                 roles,
@@ -1258,6 +1275,7 @@ impl<'a> Builder<'a> {
                 continue;
             }
             self.model.rules.push(Rule {
+                description: raw.description.clone(),
                 name: raw.name.as_ref().map(|n| n.value.clone()),
                 scope,
                 when,
