@@ -52,16 +52,28 @@ pub fn resolve(files: &[PolicyFile], diags: &mut Diagnostics) -> Model {
         names_seen: HashMap::default(),
         order: 0,
     };
+    let timings = std::env::var_os("TRELLIS_TIMINGS").is_some();
+    let t = std::time::Instant::now();
+    let lap = |what: &str| {
+        if timings {
+            eprintln!("  resolve {what}: {:?}", t.elapsed());
+        }
+    };
     b.orgs();
     b.forbidden_sections();
     b.kinds();
+    lap("orgs");
     b.users();
+    lap("users");
     b.catalog();
     b.roles();
     b.publications();
+    lap("roles");
     b.assignments();
+    lap("assignments");
     b.exclusions();
     b.rules();
+    lap("rules");
     b.model
 }
 
