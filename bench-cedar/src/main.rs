@@ -397,6 +397,26 @@ fn peak_rss_mib() -> Option<f64> {
     Some(kib / 1024.0)
 }
 
+/// Time this thread has spent on a CPU and waiting on a run queue, in ns
+/// (`/proc/thread-self/schedstat`, Linux): shows whether other processes
+/// took the CPU while a timing loop ran.
+fn schedstat() -> Option<(u64, u64)> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let mut it = s.split_whitespace().map(|x| x.parse::<u64>().ok());
+    Some((it.next()??, it.next()??))
+}
+
+/// Share of a timing loop's wall time spent waiting for a CPU.
+fn waited(before: Option<(u64, u64)>, wall: Duration) -> String {
+    match (before, schedstat()) {
+        (Some((_, w0)), Some((_, w1))) => format!(
+            "{:.2}%",
+            100.0 * w1.saturating_sub(w0) as f64 / wall.as_nanos().max(1) as f64
+        ),
+        _ => "unknown".into(),
+    }
+}
+
 fn pct(a: usize, n: usize) -> f64 {
     100.0 * a as f64 / n.max(1) as f64
 }
@@ -520,6 +540,8 @@ fn run() -> Res<()> {
     let trellis_dec: Vec<bool> = queries.iter().map(|q| t.allow(q.tu, q.tp, q.tx)).collect();
     let mut trellis_ns = Vec::with_capacity(n / BATCH + 1);
     let mut acc = 0usize;
+    let sched0 = schedstat();
+    let trellis_wall = Instant::now();
     for chunk in queries.chunks(BATCH) {
         let start = Instant::now();
         for q in chunk {
@@ -529,16 +551,18 @@ fn run() -> Res<()> {
         trellis_ns.push(el.as_nanos() as f64 / chunk.len() as f64);
     }
     black_box(acc);
+    let trellis_wait = waited(sched0, trellis_wall.elapsed());
     let ts = stats(trellis_ns);
 
     // ---------------------------------------------------------- Cedar timing
     let authorizer = Authorizer::new();
-    for q in queries.iter().take(100) {
+    for q in queries.iter().take((n / 100).clamp(10, 100)) {
         black_box(authorizer.is_authorized(&q.request, &cedar.policies, &cedar.entities));
     }
     let mut cedar_ns = Vec::with_capacity(n);
     let mut cedar_dec = Vec::with_capacity(n);
     let mut cedar_errors = 0usize;
+    let sched0 = schedstat();
     let cedar_wall = Instant::now();
     for q in &queries {
         let start = Instant::now();
@@ -549,6 +573,7 @@ fn run() -> Res<()> {
         cedar_errors += usize::from(response.diagnostics().errors().next().is_some());
     }
     let cedar_wall = cedar_wall.elapsed();
+    let cedar_wait = waited(sched0, cedar_wall);
     let cs = stats(cedar_ns);
     eprintln!("cedar: {n} decisions in {}", fmt_dur(cedar_wall));
 
@@ -569,6 +594,8 @@ fn run() -> Res<()> {
         let mean_links = slice_links as f64 / slices.len().max(1) as f64;
         let mut ns = Vec::with_capacity(n);
         let mut mismatch = 0usize;
+        let sched0 = schedstat();
+        let wall = Instant::now();
         for (q, full) in queries.iter().zip(&cedar_dec) {
             let ps = slices.get(&q.mu).ok_or("missing slice")?;
             let start = Instant::now();
@@ -577,7 +604,15 @@ fn run() -> Res<()> {
             ns.push(el.as_nanos() as f64);
             mismatch += usize::from((response.decision() == Decision::Allow) != *full);
         }
-        Some((stats(ns), slice_time, slices.len(), mean_links, mismatch))
+        let wait = waited(sched0, wall.elapsed());
+        Some((
+            stats(ns),
+            slice_time,
+            slices.len(),
+            mean_links,
+            mismatch,
+            wait,
+        ))
     } else {
         None
     };
@@ -635,17 +670,18 @@ fn run() -> Res<()> {
     );
     println!();
     println!(
-        "- trellis `Table::allow`: median {}, p99 {}, mean {} (batches of {BATCH}, per decision)",
+        "- trellis `Table::allow`: median {}, p99 {}, mean {} (batches of {BATCH}, per decision; waited for a CPU {trellis_wait} of the loop)",
         fmt_ns(ts.median),
         fmt_ns(ts.p99),
         fmt_ns(ts.mean)
     );
     println!(
-        "- Cedar `Authorizer::is_authorized`: median {}, p99 {}, mean {} (each decision timed; {} decisions with evaluation errors)",
+        "- Cedar `Authorizer::is_authorized`: median {}, p99 {}, mean {} (each decision timed; {} decisions with evaluation errors; {} for all; waited for a CPU {cedar_wait} of the loop)",
         fmt_ns(cs.median),
         fmt_ns(cs.p99),
         fmt_ns(cs.mean),
-        cedar_errors
+        cedar_errors,
+        fmt_dur(cedar_wall)
     );
     println!("- ratio of medians (Cedar / trellis): {ratio:.0}x");
     println!(
@@ -659,9 +695,9 @@ fn run() -> Res<()> {
             "- peak RSS: {a:.0} MiB after trellis load + table, {b:.0} MiB after the Cedar build"
         );
     }
-    if let Some((s, time, count, mean_links, mismatch)) = &sliced {
+    if let Some((s, time, count, mean_links, mismatch, wait)) = &sliced {
         println!(
-            "- Cedar with a per-principal slice of the PolicySet (only the links naming the user or one of its OrgMembers groups, {mean_links:.1} links on average; {count} slices built in {}): median {}, p99 {}; ratio {:.0}x; {mismatch} decisions differ from the full set",
+            "- Cedar with a per-principal slice of the PolicySet (only the links naming the user or one of its OrgMembers groups, {mean_links:.1} links on average; {count} slices built in {}): median {}, p99 {}; ratio {:.0}x; {mismatch} decisions differ from the full set; waited for a CPU {wait} of the loop",
             fmt_dur(*time),
             fmt_ns(s.median),
             fmt_ns(s.p99),

@@ -298,11 +298,17 @@ impl Builder<'_> {
             Some(Frame::Map {
                 entries, key, seen, ..
             }) => match key.take() {
-                None => match &node.value {
+                None => match node.value {
+                    // The key's text moves into the entry: no copy per key.
                     Value::Str(s) | Value::Plain(s) => {
-                        *key = Some(Some(Located::new(s.clone(), node.span)));
+                        *key = Some(Some(Located::new(s, node.span)));
                     }
-                    _ => {
+                    ref value => {
+                        let node = Node {
+                            span: node.span,
+                            value: value.clone(),
+                        };
+                        // (rare: a list or map used as a key)
                         self.diagnostics.push(
                             Diagnostic::new(
                                 Code::E002,
