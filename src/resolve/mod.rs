@@ -532,19 +532,27 @@ impl<'a> Builder<'a> {
     // --------------------------------------------------------------- users
 
     fn users(&mut self) {
-        let mut spans: HashMap<String, Span> = HashMap::default();
+        // Users kept are found through `user_index`; only the few dropped
+        // ones (unknown home org) need a map of their own for E003.
+        let mut dropped: HashMap<String, Span> = HashMap::default();
         let items: Vec<(&Item<crate::load::raw::RawUser>, Scope)> = self
             .files()
             .flat_map(|(f, s)| f.users.iter().map(move |u| (u, s)))
             .collect();
+        self.model.users.reserve(items.len());
+        self.model.user_index.reserve(items.len());
         for (item, scope) in items {
-            if let Some(first) = spans.get(&item.id.value) {
-                let d = dup("user", &item.id.value, item.id.span, *first);
+            let first = match self.model.user_index.get(&item.id.value) {
+                Some(u) => Some(self.model.users[u.index()].span),
+                None => dropped.get(&item.id.value).copied(),
+            };
+            if let Some(first) = first {
+                let d = dup("user", &item.id.value, item.id.span, first);
                 self.diags.push(d);
                 continue;
             }
-            spans.insert(item.id.value.clone(), item.id.span);
             let Some(home) = self.org_ref(&item.body.org) else {
+                dropped.insert(item.id.value.clone(), item.id.span);
                 self.broken_users.insert(item.id.value.clone());
                 continue;
             };
