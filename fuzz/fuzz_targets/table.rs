@@ -1,0 +1,34 @@
+//! Fuzzes the decision-table loader: arbitrary bytes, resealed so that they
+//! pass the checksum and reach the structural checks, then every query on
+//! every handle the table claims to have. Nothing may panic or read out of
+//! bounds, whatever the arrays say.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use trellis::table::{format::reseal, Org, Perm, Role, Table, User};
+
+fuzz_target!(|data: &[u8]| {
+    let mut bytes = data.to_vec();
+    reseal(&mut bytes);
+    let Ok(t) = Table::from_bytes(&bytes) else {
+        return;
+    };
+    let users = t.user_count().min(8) as u32;
+    let orgs = t.org_count().min(8) as u32;
+    for u in 0..users + 1 {
+        for x in 0..orgs + 1 {
+            for p in 0..4 {
+                let _ = t.allow(User(u), Perm(p), Org(x));
+                let _ = t.explain(User(u), Perm(p), Org(x));
+            }
+            let _ = t.roles(User(u), Org(x));
+            let _ = t.policies(User(u), Org(x));
+            let _ = t.published(Role(u), Org(x));
+            let _ = t.can_assign(User(u), Role(x), User(u), Org(x));
+        }
+    }
+    let _ = t.assignable_at(Org(0));
+    let _ = t.to_json();
+    let _ = t.user("a");
+    let _ = t.permission("a:b");
+});
