@@ -20,6 +20,18 @@ fn fuzz_regressions_load_cleanly() {
     assert!(!dir.is_empty());
     for path in dir {
         let data = std::fs::read(&path).unwrap();
+        if path.to_string_lossy().contains("/table-") {
+            // Table inputs: resealed like the fuzz target does, then rejected
+            // by the structural checks (here: an org that is its own ancestor).
+            let mut bytes = data.clone();
+            trellis::table::format::reseal(&mut bytes);
+            assert!(
+                trellis::table::Table::from_bytes(&bytes).is_err(),
+                "{}",
+                path.display()
+            );
+            continue;
+        }
         let (selector, rest) = data.split_first().unwrap();
         let name = if selector % 2 == 0 {
             "fuzz.yaml"

@@ -313,9 +313,16 @@ fn validate(d: &TableData) -> Result<(), TableError> {
             [d.org_sorted.len(), d.org_parent.len(), d.org_end.len()]
                 .iter()
                 .all(|n| *n == orgs)
+                // Preorder: a parent comes before its child and a subtree
+                // ends after its root, so walks up the tree always end.
                 && d.org_parent
                     .iter()
-                    .all(|p| *p == super::NONE || (*p as usize) < orgs),
+                    .enumerate()
+                    .all(|(i, p)| *p == super::NONE || (*p as usize) < i)
+                && d.org_end
+                    .iter()
+                    .enumerate()
+                    .all(|(i, e)| (*e as usize) > i && (*e as usize) <= orgs),
         ),
         (
             "org records",
