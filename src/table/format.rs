@@ -386,7 +386,17 @@ fn validate(d: &TableData) -> Result<(), TableError> {
             d.module_first_perm.len() == d.module_name.len() + 1
                 && monotonic(&d.module_first_perm, d.perm_module.len()),
         ),
-        ("permission words", d.perm_words > 0),
+        (
+            "bitset widths",
+            d.perm_words == d.perm_module.len().div_ceil(64).max(1)
+                && d.module_words == d.module_name.len().div_ceil(64).max(1)
+                && d.identity_words == d.identity_name.len().div_ceil(64).max(1)
+                && d.role_identity.len() == roles * d.identity_words
+                && d.perm_pool.len() % d.perm_words == 0
+                && d.role_pool.len() % d.role_words == 0
+                && d.pub_pool.len() % d.role_words == 0
+                && d.policy_modules.len() == d.policy_name.len() * d.module_words,
+        ),
         ("module words", d.module_words > 0),
     ];
     match checks.iter().find(|(_, ok)| !ok) {

@@ -184,7 +184,10 @@ impl Table {
 
     #[inline]
     fn bit(pool: &[u64], words: usize, set: u32, i: u32) -> bool {
-        pool.get(set as usize * words + (i as usize >> 6))
+        (set as usize)
+            .checked_mul(words)
+            .and_then(|at| at.checked_add(i as usize >> 6))
+            .and_then(|at| pool.get(at))
             .is_some_and(|w| w & (1u64 << (i & 63)) != 0)
     }
 
