@@ -298,6 +298,7 @@ fn monotonic(v: &[u32], limit: usize) -> bool {
 }
 
 /// Structural invariants, so that queries on a decoded table stay in bounds.
+/// Every product below has a factor read from the file: all are checked.
 fn validate(d: &TableData) -> Result<(), TableError> {
     let orgs = d.org_name.len();
     let users = d.user_name.len();
@@ -352,7 +353,7 @@ fn validate(d: &TableData) -> Result<(), TableError> {
         (
             "user identity types",
             matches!(d.ident_width, 1 | 2 | 4)
-                && d.user_ident.len() == users * d.ident_width
+                && Some(d.user_ident.len()) == users.checked_mul(d.ident_width)
                 && (0..users as u32).all(|u| {
                     d.user_identity(u)
                         .is_some_and(|i| (i as usize) < identities)
@@ -378,8 +379,8 @@ fn validate(d: &TableData) -> Result<(), TableError> {
         ),
         (
             "role closures",
-            d.closure_roles.len() == d.identity_name.len() * roles
-                && d.closure_perms.len() == d.identity_name.len() * roles,
+            Some(d.closure_roles.len()) == d.identity_name.len().checked_mul(roles)
+                && Some(d.closure_perms.len()) == d.identity_name.len().checked_mul(roles),
         ),
         (
             "modules",
@@ -391,11 +392,11 @@ fn validate(d: &TableData) -> Result<(), TableError> {
             d.perm_words == d.perm_module.len().div_ceil(64).max(1)
                 && d.module_words == d.module_name.len().div_ceil(64).max(1)
                 && d.identity_words == d.identity_name.len().div_ceil(64).max(1)
-                && d.role_identity.len() == roles * d.identity_words
-                && d.perm_pool.len() % d.perm_words == 0
-                && d.role_pool.len() % d.role_words == 0
-                && d.pub_pool.len() % d.role_words == 0
-                && d.policy_modules.len() == d.policy_name.len() * d.module_words,
+                && Some(d.role_identity.len()) == roles.checked_mul(d.identity_words)
+                && d.perm_pool.len().checked_rem(d.perm_words) == Some(0)
+                && d.role_pool.len().checked_rem(d.role_words) == Some(0)
+                && d.pub_pool.len().checked_rem(d.role_words) == Some(0)
+                && Some(d.policy_modules.len()) == d.policy_name.len().checked_mul(d.module_words),
         ),
         ("module words", d.module_words > 0),
     ];
