@@ -1,14 +1,16 @@
 //! `bench-cedar`: trellis decisions against Cedar on the same generated workload.
 //!
 //! ```sh
-//! bench-cedar --set DIR [--queries N] [--label NAME] [--no-slice]
+//! bench-cedar --set DIR [--queries N] [--cedar-queries K] [--label NAME] [--no-slice]
 //! ```
 //!
 //! Loads a policy set written by `examples/generate` with trellis, compiles
 //! the trellis decision table, models the same org tree, users, roles and
 //! assignments in Cedar (entities, action groups, template-linked policies;
 //! see README.md), answers the first N queries of `DIR/queries.jsonl` with
-//! both engines, and prints latencies, build times, the agreement rate and a
+//! trellis, the first K of them (default all N) with Cedar's full
+//! PolicySet, all N with Cedar on a per-principal slice of it (unless
+//! `--no-slice`), and prints latencies, build times, the agreement rate and a
 //! Markdown table row.
 //!
 //! The Cedar model leaves out publication, identity types, gated modules and
@@ -38,17 +40,19 @@ const BATCH: usize = 64;
 struct Args {
     set: PathBuf,
     queries: usize,
+    cedar_queries: Option<usize>,
     label: Option<String>,
     slice: bool,
 }
 
 fn usage() -> String {
-    "usage: bench-cedar --set DIR [--queries N (default 20000)] [--label NAME] [--no-slice]".into()
+    "usage: bench-cedar --set DIR [--queries N (default 20000)] [--cedar-queries K (default N)] [--label NAME] [--no-slice]".into()
 }
 
 fn parse_args() -> Res<Args> {
     let mut set = None;
     let mut queries = 20_000;
+    let mut cedar_queries = None;
     let mut label = None;
     let mut slice = true;
     let mut it = std::env::args().skip(1);
@@ -56,6 +60,7 @@ fn parse_args() -> Res<Args> {
         match a.as_str() {
             "--set" => set = Some(PathBuf::from(it.next().ok_or_else(usage)?)),
             "--queries" => queries = it.next().ok_or_else(usage)?.parse()?,
+            "--cedar-queries" => cedar_queries = Some(it.next().ok_or_else(usage)?.parse()?),
             "--label" => label = Some(it.next().ok_or_else(usage)?),
             "--no-slice" => slice = false,
             "-h" | "--help" => {
@@ -68,6 +73,7 @@ fn parse_args() -> Res<Args> {
     Ok(Args {
         set: set.ok_or_else(usage)?,
         queries,
+        cedar_queries,
         label,
         slice,
     })
@@ -552,33 +558,38 @@ fn run() -> Res<()> {
     }
     black_box(acc);
     let trellis_wait = waited(sched0, trellis_wall.elapsed());
+    let batches = trellis_ns.len();
     let ts = stats(trellis_ns);
 
     // ---------------------------------------------------------- Cedar timing
+    // One PolicySet with every link, on the first K queries.
+    let k = args.cedar_queries.unwrap_or(n).min(n);
     let authorizer = Authorizer::new();
-    for q in queries.iter().take((n / 100).clamp(10, 100)) {
+    for q in queries.iter().take((k / 100).clamp(1, 100)) {
         black_box(authorizer.is_authorized(&q.request, &cedar.policies, &cedar.entities));
     }
-    let mut cedar_ns = Vec::with_capacity(n);
-    let mut cedar_dec = Vec::with_capacity(n);
+    let mut cedar_ns = Vec::with_capacity(k);
+    let mut cedar_full = Vec::with_capacity(k);
     let mut cedar_errors = 0usize;
     let sched0 = schedstat();
     let cedar_wall = Instant::now();
-    for q in &queries {
+    for q in &queries[..k] {
         let start = Instant::now();
         let response = authorizer.is_authorized(&q.request, &cedar.policies, &cedar.entities);
         let el = start.elapsed();
         cedar_ns.push(el.as_nanos() as f64);
-        cedar_dec.push(response.decision() == Decision::Allow);
+        cedar_full.push(response.decision() == Decision::Allow);
         cedar_errors += usize::from(response.diagnostics().errors().next().is_some());
     }
     let cedar_wall = cedar_wall.elapsed();
     let cedar_wait = waited(sched0, cedar_wall);
     let cs = stats(cedar_ns);
-    eprintln!("cedar: {n} decisions in {}", fmt_dur(cedar_wall));
+    eprintln!("cedar: {k} decisions in {}", fmt_dur(cedar_wall));
 
     // ---------------------------------------------------------- Cedar, sliced
-    let sliced = if args.slice {
+    // A PolicySet per principal, on all N queries.
+    let mut sliced = None;
+    if args.slice {
         let t0 = Instant::now();
         let mut slices: HashMap<UserId, PolicySet> = HashMap::new();
         for q in &queries {
@@ -593,31 +604,38 @@ fn run() -> Res<()> {
             .sum();
         let mean_links = slice_links as f64 / slices.len().max(1) as f64;
         let mut ns = Vec::with_capacity(n);
-        let mut mismatch = 0usize;
+        let mut dec = Vec::with_capacity(n);
         let sched0 = schedstat();
         let wall = Instant::now();
-        for (q, full) in queries.iter().zip(&cedar_dec) {
+        for q in &queries {
             let ps = slices.get(&q.mu).ok_or("missing slice")?;
             let start = Instant::now();
             let response = authorizer.is_authorized(&q.request, ps, &cedar.entities);
             let el = start.elapsed();
             ns.push(el.as_nanos() as f64);
-            mismatch += usize::from((response.decision() == Decision::Allow) != *full);
+            dec.push(response.decision() == Decision::Allow);
         }
         let wait = waited(sched0, wall.elapsed());
-        Some((
-            stats(ns),
-            slice_time,
-            slices.len(),
+        let mismatch = dec.iter().zip(&cedar_full).filter(|(a, b)| a != b).count();
+        sliced = Some(Sliced {
+            stats: stats(ns),
+            time: slice_time,
+            count: slices.len(),
             mean_links,
             mismatch,
             wait,
-        ))
-    } else {
-        None
-    };
+            dec,
+        });
+    }
 
     // ---------------------------------------------------------- agreement
+    // Cedar's decisions: the full set's, or the slices' on all N queries
+    // when they equal the full set's on the K both answered.
+    let cedar_dec: &[bool] = match &sliced {
+        Some(s) if s.mismatch == 0 => &s.dec,
+        _ => &cedar_full,
+    };
+    let na = cedar_dec.len();
     let groups = role_group_perms(m);
     let (
         mut both_allow,
@@ -627,7 +645,7 @@ fn run() -> Res<()> {
         mut only_cedar_roles,
     ) = (0usize, 0usize, 0usize, 0usize, 0usize);
     let (mut model_mismatch, mut reduced_mismatch) = (0usize, 0usize);
-    for ((q, &td), &cd) in queries.iter().zip(&trellis_dec).zip(&cedar_dec) {
+    for ((q, &td), &cd) in queries.iter().zip(&trellis_dec).zip(cedar_dec) {
         model_mismatch += usize::from(m.allow(q.mu, q.mp, q.mx) != td);
         reduced_mismatch += usize::from(reduced_allow(m, &groups, q.mu, q.mp, q.mx) != cd);
         match (td, cd) {
@@ -650,7 +668,7 @@ fn run() -> Res<()> {
     println!("# bench-cedar: {} ({})", label, dir.display());
     println!();
     println!(
-        "Workload: {} orgs, {} users, {} roles, {} permissions, {} assignments ({} role assignments become Cedar links), {n} queries.",
+        "Workload: {} orgs, {} users, {} roles, {} permissions, {} assignments ({} role assignments become Cedar links); {n} queries (trellis), the first {k} of them for Cedar's full PolicySet.",
         m.orgs.len(),
         m.users.len(),
         m.roles.len(),
@@ -670,18 +688,18 @@ fn run() -> Res<()> {
     );
     println!();
     println!(
-        "- trellis `Table::allow`: median {}, p99 {}, mean {} (batches of {BATCH}, per decision; waited for a CPU {trellis_wait} of the loop)",
+        "- trellis `Table::allow` ({n} queries, {batches} batches of {BATCH}, per decision): median {}, p99 {}, mean {}; waited for a CPU {trellis_wait} of the loop",
         fmt_ns(ts.median),
         fmt_ns(ts.p99),
         fmt_ns(ts.mean)
     );
     println!(
-        "- Cedar `Authorizer::is_authorized`: median {}, p99 {}, mean {} (each decision timed; {} decisions with evaluation errors; {} for all; waited for a CPU {cedar_wait} of the loop)",
+        "- Cedar `Authorizer::is_authorized`, full PolicySet ({k} queries, each timed): median {}, p99 {}, mean {}; {} for all; {} decisions with evaluation errors; waited for a CPU {cedar_wait} of the loop",
         fmt_ns(cs.median),
         fmt_ns(cs.p99),
         fmt_ns(cs.mean),
+        fmt_dur(cedar_wall),
         cedar_errors,
-        fmt_dur(cedar_wall)
     );
     println!("- ratio of medians (Cedar / trellis): {ratio:.0}x");
     println!(
@@ -695,47 +713,72 @@ fn run() -> Res<()> {
             "- peak RSS: {a:.0} MiB after trellis load + table, {b:.0} MiB after the Cedar build"
         );
     }
-    if let Some((s, time, count, mean_links, mismatch, wait)) = &sliced {
+    if let Some(s) = &sliced {
         println!(
-            "- Cedar with a per-principal slice of the PolicySet (only the links naming the user or one of its OrgMembers groups, {mean_links:.1} links on average; {count} slices built in {}): median {}, p99 {}; ratio {:.0}x; {mismatch} decisions differ from the full set; waited for a CPU {wait} of the loop",
-            fmt_dur(*time),
-            fmt_ns(s.median),
-            fmt_ns(s.p99),
-            s.median / ts.median.max(f64::MIN_POSITIVE)
+            "- Cedar, per-principal slice of the PolicySet ({n} queries; only the links naming the user or one of its OrgMembers groups, {:.1} links on average; {} slices built in {}): median {}, p99 {}; ratio {:.0}x; {} of the {k} decisions also made with the full set differ; waited for a CPU {} of the loop",
+            s.mean_links,
+            s.count,
+            fmt_dur(s.time),
+            fmt_ns(s.stats.median),
+            fmt_ns(s.stats.p99),
+            s.stats.median / ts.median.max(f64::MIN_POSITIVE),
+            s.mismatch,
+            s.wait
         );
     }
     println!();
+    let source = if na == k {
+        "full PolicySet"
+    } else {
+        "per-principal slices, equal to the full set on the first K"
+    };
     println!(
-        "Agreement trellis vs Cedar: {agree}/{n} = {:.2}% (both allow {both_allow}, both deny {both_deny})",
-        pct(agree, n)
+        "Agreement trellis vs Cedar ({na} queries, Cedar decisions from the {source}): {agree}/{na} = {:.2}% (both allow {both_allow}, both deny {both_deny})",
+        pct(agree, na)
     );
     println!(
         "- trellis allows, Cedar denies: {only_trellis} ({:.2}%): automatic rules, absent from the Cedar model",
-        pct(only_trellis, n)
+        pct(only_trellis, na)
     );
     println!(
         "- Cedar allows, trellis denies, gated module without an access policy: {only_cedar_gated} ({:.2}%)",
-        pct(only_cedar_gated, n)
+        pct(only_cedar_gated, na)
     );
     println!(
         "- Cedar allows, trellis denies, role not held (publication, identity types): {only_cedar_roles} ({:.2}%)",
-        pct(only_cedar_roles, n)
+        pct(only_cedar_roles, na)
     );
     println!(
         "Checks: trellis table vs trellis model: {model_mismatch} mismatches; Cedar vs the reduced semantics it encodes (assignments + includes only): {reduced_mismatch} mismatches."
     );
     println!();
-    println!("| tier | queries | trellis median | trellis p99 | Cedar median | Cedar p99 | ratio | trellis table build | Cedar build | agreement |");
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!("| tier | queries trellis / Cedar | trellis median | trellis p99 | Cedar median | Cedar p99 | ratio of medians | Cedar sliced median | trellis table build | Cedar build | agreement |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     println!(
-        "| {label} | {n} | {} | {} | {} | {} | {ratio:.0}x | {} | {} | {:.2}% |",
+        "| {label} | {n} / {k} | {} | {} | {} | {} | {ratio:.0}x | {} | {} | {} | {:.2}% |",
         fmt_ns(ts.median),
         fmt_ns(ts.p99),
         fmt_ns(cs.median),
         fmt_ns(cs.p99),
+        sliced
+            .as_ref()
+            .map(|s| fmt_ns(s.stats.median))
+            .unwrap_or_else(|| "-".into()),
         fmt_dur(table_time),
         fmt_dur(cedar_time),
-        pct(agree, n)
+        pct(agree, na)
     );
     Ok(())
+}
+
+/// Cedar with a PolicySet per principal.
+struct Sliced {
+    stats: Stats,
+    time: Duration,
+    count: usize,
+    mean_links: f64,
+    /// Decisions that differ from the full set's, on the queries both made.
+    mismatch: usize,
+    wait: String,
+    dec: Vec<bool>,
 }
