@@ -1,10 +1,9 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use trellis::diag::render::{self, Format};
 use trellis::graph::GraphFormat;
 
-use super::{InputArgs, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE};
+use super::{InputArgs, EXIT_OK, EXIT_USAGE};
 
 #[derive(Args, Debug)]
 pub struct GraphArgs {
@@ -21,22 +20,10 @@ pub struct GraphArgs {
 
 pub fn run(args: GraphArgs) -> u8 {
     let paths = super::default_paths(args.path.into_iter().collect());
-    let checked = match trellis::check_paths(&paths, &args.input.limits()) {
+    let checked = match super::load_clean(&paths, &args.input, "nothing to draw") {
         Ok(c) => c,
-        Err(e) => {
-            super::err(&format!("error: {e}\n"));
-            return EXIT_USAGE;
-        }
+        Err(code) => return code,
     };
-    if checked.diagnostics.has_errors() {
-        super::err(&render::render(
-            Format::Short,
-            &checked.diagnostics,
-            &checked.sources,
-            false,
-        ));
-        return EXIT_FINDINGS;
-    }
     let root = match &args.org {
         Some(o) => match checked.model.org_index.get(o) {
             Some(x) => Some(*x),

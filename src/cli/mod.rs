@@ -107,3 +107,28 @@ pub fn default_paths(paths: Vec<PathBuf>) -> Vec<PathBuf> {
         paths
     }
 }
+
+/// Loads and checks a set for a command that needs it without errors
+/// (query, show, graph): on errors, prints them and returns the exit code.
+pub fn load_clean(
+    paths: &[PathBuf],
+    input: &InputArgs,
+    refusal: &str,
+) -> Result<trellis::Checked, u8> {
+    let checked = trellis::check_paths(paths, &input.limits()).map_err(|e| {
+        err(&format!("error: {e}\n"));
+        EXIT_USAGE
+    })?;
+    if checked.diagnostics.has_errors() {
+        use trellis::diag::render::{render, Format};
+        err(&render(
+            Format::Short,
+            &checked.diagnostics,
+            &checked.sources,
+            false,
+        ));
+        err(&format!("error: the policy set has errors; {refusal}\n"));
+        return Err(EXIT_FINDINGS);
+    }
+    Ok(checked)
+}

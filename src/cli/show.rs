@@ -1,9 +1,8 @@
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
-use trellis::diag::render::{self, Format};
 
-use super::{InputArgs, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE};
+use super::{InputArgs, EXIT_OK, EXIT_USAGE};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum ShowFormat {
@@ -26,22 +25,10 @@ pub struct ShowArgs {
 
 pub fn run(args: ShowArgs) -> u8 {
     let paths = super::default_paths(args.path.into_iter().collect());
-    let checked = match trellis::check_paths(&paths, &args.input.limits()) {
+    let checked = match super::load_clean(&paths, &args.input, "nothing to show") {
         Ok(c) => c,
-        Err(e) => {
-            super::err(&format!("error: {e}\n"));
-            return EXIT_USAGE;
-        }
+        Err(code) => return code,
     };
-    if checked.diagnostics.has_errors() {
-        super::err(&render::render(
-            Format::Short,
-            &checked.diagnostics,
-            &checked.sources,
-            false,
-        ));
-        return EXIT_FINDINGS;
-    }
     let Some(&x) = checked.model.org_index.get(&args.org) else {
         super::err(&format!("error: unknown org `{}`\n", args.org));
         return EXIT_USAGE;
