@@ -17,6 +17,7 @@
 //! automatic rules, so the two engines do not agree on every query; the
 //! output says how often and why.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::error::Error;
 use std::hint::black_box;
@@ -270,10 +271,10 @@ fn build_cedar(m: &Model, ty: &Types) -> Res<CedarModel> {
             group,
             inherit: a.inherit,
         };
-        if !templates.contains_key(&shape) {
+        if let Entry::Vacant(e) = templates.entry(shape) {
             let t = Template::parse(Some(PolicyId::new(shape.id())), shape.text(m))?;
             policies.add_template(t.clone())?;
-            templates.insert(shape, t);
+            e.insert(t);
         }
         let resource = uid(&ty.org, &m.org(a.org).id);
         let vals = HashMap::from([
@@ -593,8 +594,8 @@ fn run() -> Res<()> {
         let t0 = Instant::now();
         let mut slices: HashMap<UserId, PolicySet> = HashMap::new();
         for q in &queries {
-            if !slices.contains_key(&q.mu) {
-                slices.insert(q.mu, slice_for(&cedar, q.mu)?);
+            if let Entry::Vacant(e) = slices.entry(q.mu) {
+                e.insert(slice_for(&cedar, q.mu)?);
             }
         }
         let slice_time = t0.elapsed();
