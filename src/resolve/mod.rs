@@ -317,18 +317,6 @@ impl<'a> Builder<'a> {
             })
             .collect();
         self.org_repaired = vec![false; self.model.orgs.len()];
-        let scopes: Vec<Scope> = raw
-            .iter()
-            .map(|(_, fi)| {
-                self.ctx[*fi]
-                    .as_ref()
-                    .map(|c| c.scope)
-                    .unwrap_or(Scope::Provider)
-            })
-            .collect();
-        for (org, scope) in self.model.orgs.iter_mut().zip(&scopes) {
-            org.scope = *scope;
-        }
         self.org_scope = raw
             .iter()
             .map(|(_, fi)| {
@@ -338,6 +326,9 @@ impl<'a> Builder<'a> {
                     .unwrap_or(Scope::Provider)
             })
             .collect();
+        for (org, scope) in self.model.orgs.iter_mut().zip(&self.org_scope) {
+            org.scope = *scope;
+        }
         for (i, (item, _)) in raw.iter().enumerate() {
             if let Some(p) = &item.body.parent {
                 match self.org_ref(p) {
