@@ -569,3 +569,10 @@ fn graph_renders_mermaid_and_dot() {
     assert!(dot.contains("org_atlantic -> org_atlantic_lab;"), "{dot}");
     assert!(!dot.contains("org_pacific"), "{dot}");
 }
+
+#[test]
+fn a_test_file_given_alone_runs_against_its_directory() {
+    let (out, code) = stdout(&["test", "policies-examples/quickstart/quickstart.test.yaml"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.ends_with("5 passed, 0 failed\n"), "{out}");
+}

@@ -14,7 +14,23 @@ pub struct TestArgs {
 }
 
 pub fn run(args: TestArgs) -> u8 {
-    let paths = super::default_paths(args.path.into_iter().collect());
+    // A test file given alone runs against the set in its directory.
+    let only: Option<PathBuf> = args.path.clone().filter(|p| {
+        p.is_file()
+            && trellis::load::is_test_file(
+                &p.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+            )
+    });
+    let paths = match &only {
+        Some(file) => vec![file
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("."))],
+        None => super::default_paths(args.path.into_iter().collect()),
+    };
     let limits = args.input.limits();
     let mut checked = match trellis::check_paths(&paths, &limits) {
         Ok(c) => c,
@@ -23,6 +39,9 @@ pub fn run(args: TestArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
+    if let Some(file) = &only {
+        checked.test_paths = vec![file.clone()];
+    }
     if checked.test_paths.is_empty() {
         super::err("error: no test files (*.test.yaml, *.test.yml, *.test.toml) found\n");
         return EXIT_USAGE;
