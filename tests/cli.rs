@@ -124,8 +124,22 @@ fn json_and_github_formats() {
 }
 
 #[test]
-fn human_format_shows_the_source() {
+fn default_format_off_a_terminal_is_short() {
     let (out, _) = stdout(&["check", "tests/fixtures/e007-unpublished"]);
+    assert_eq!(
+        out,
+        "tests/fixtures/e007-unpublished/provider.yaml:14:27: error[E007]: role `viewer` is not published at `lab`\n"
+    );
+}
+
+#[test]
+fn human_format_shows_the_source() {
+    let (out, _) = stdout(&[
+        "check",
+        "tests/fixtures/e007-unpublished",
+        "--format",
+        "human",
+    ]);
     assert!(out.contains("E007"), "{out}");
     assert!(out.contains("- { role: viewer, user: u1 }"), "{out}");
 }

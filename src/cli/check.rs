@@ -9,9 +9,10 @@ use super::{InputArgs, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE};
 pub struct CheckArgs {
     /// Policy set directories or files (default: the current directory).
     paths: Vec<PathBuf>,
-    /// Output format of the diagnostics.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    format: Format,
+    /// Output format of the diagnostics (default: `human` on a terminal,
+    /// `short` otherwise).
+    #[arg(long, value_enum)]
+    format: Option<Format>,
     /// Exit 1 on warnings too.
     #[arg(long)]
     deny_warnings: bool,
@@ -27,6 +28,13 @@ pub struct CheckArgs {
 }
 
 pub fn run(args: CheckArgs) -> u8 {
+    let format = args
+        .format
+        .unwrap_or(if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+            Format::Human
+        } else {
+            Format::Short
+        });
     let paths = super::default_paths(args.paths);
     let limits = args.input.limits();
     let mut checked = match trellis::check_paths(&paths, &limits) {
@@ -75,12 +83,12 @@ pub fn run(args: CheckArgs) -> u8 {
     }
     let diags = &checked.diagnostics;
     super::out(&render::render(
-        args.format,
+        format,
         diags,
         &checked.sources,
         super::color_stdout(),
     ));
-    if matches!(args.format, Format::Human | Format::Short) {
+    if matches!(format, Format::Human | Format::Short) {
         let files = head_files;
         super::err(&format!(
             "checked {files} file{}: {}\n",
