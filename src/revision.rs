@@ -152,19 +152,20 @@ fn cat_files(top: &Path, commit: &str, names: &[String]) -> Result<Vec<Vec<u8>>,
     let mut blobs = Vec::with_capacity(names.len());
     let mut pos = 0;
     for name in names {
-        let nl = out[pos..]
+        let rest = out.get(pos..).ok_or("truncated git output")?;
+        let nl = rest
             .iter()
             .position(|b| *b == b'\n')
-            .ok_or("truncated git output")?
-            + pos;
-        let header = String::from_utf8_lossy(&out[pos..nl]).into_owned();
+            .ok_or("truncated git output")?;
+        let header = String::from_utf8_lossy(&rest[..nl]).into_owned();
+        let nl = nl + pos;
         let size: usize = header
             .rsplit(' ')
             .next()
             .and_then(|s| s.parse().ok())
             .ok_or_else(|| format!("cannot read `{name}` at `{commit}`: {header}"))?;
         let start = nl + 1;
-        let end = start + size;
+        let end = start.saturating_add(size);
         blobs.push(out.get(start..end).ok_or("truncated git output")?.to_vec());
         pos = end + 1;
     }
