@@ -81,23 +81,18 @@ pub fn check_files(
 
 /// Loads, resolves and checks the policy set under `paths`.
 pub fn check_paths(paths: &[PathBuf], limits: &Limits) -> Result<Checked, LoadError> {
-    let timings = std::env::var_os("TRELLIS_TIMINGS").is_some();
     let t = std::time::Instant::now();
     let mut set = load::load_set(paths, limits)?;
     let loaded = t.elapsed();
-    let model = resolve::resolve(&set.files, &mut set.diagnostics);
+    let mut model = resolve::resolve(&set.files, &mut set.diagnostics);
     let resolved = t.elapsed();
     check::check(&model, &mut set.diagnostics);
     set.diagnostics.sort(&set.sources);
-    if timings {
-        // For benchmarking only: the library prints nothing otherwise.
-        eprintln!(
-            "timings: load {:?}, resolve {:?}, check {:?}",
-            loaded,
-            resolved - loaded,
-            t.elapsed() - resolved
-        );
-    }
+    let mut timings = vec![("load", loaded)];
+    timings.extend(model.timings.iter().map(|(what, d)| (*what, loaded + *d)));
+    timings.push(("resolve", resolved));
+    timings.push(("check", t.elapsed()));
+    model.timings = timings;
     Ok(Checked {
         sources: set.sources,
         model,

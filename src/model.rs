@@ -335,6 +335,9 @@ pub struct Model {
 
     pub user_assignments: Vec<Vec<AssignmentId>>,
     pub org_assignments: Vec<Vec<AssignmentId>>,
+
+    /// How long each stage took (cumulative), for benchmarks.
+    pub timings: Vec<(&'static str, std::time::Duration)>,
 }
 
 impl Model {

@@ -81,6 +81,16 @@ pub fn run(args: CheckArgs) -> u8 {
         ));
         checked.diagnostics.sort(&checked.sources);
     }
+    if std::env::var_os("TRELLIS_TIMINGS").is_some() {
+        // Cumulative stage times, for benchmarking.
+        let stages: Vec<String> = checked
+            .model
+            .timings
+            .iter()
+            .map(|(what, d)| format!("{what} {d:.2?}"))
+            .collect();
+        super::err(&format!("timings (cumulative): {}\n", stages.join(", ")));
+    }
     let diags = &checked.diagnostics;
     super::out(&render::render(
         format,

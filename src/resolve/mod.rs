@@ -52,28 +52,25 @@ pub fn resolve(files: &[PolicyFile], diags: &mut Diagnostics) -> Model {
         names_seen: HashMap::default(),
         order: 0,
     };
-    let timings = std::env::var_os("TRELLIS_TIMINGS").is_some();
     let t = std::time::Instant::now();
-    let lap = |what: &str| {
-        if timings {
-            eprintln!("  resolve {what}: {:?}", t.elapsed());
-        }
-    };
+    let mut laps = Vec::new();
     b.orgs();
     b.forbidden_sections();
     b.kinds();
-    lap("orgs");
+    laps.push(("resolve orgs", t.elapsed()));
     b.users();
-    lap("users");
+    laps.push(("resolve users", t.elapsed()));
     b.catalog();
     b.roles();
     b.publications();
-    lap("roles");
+    laps.push(("resolve roles", t.elapsed()));
     b.assignments();
-    lap("assignments");
+    laps.push(("resolve assignments", t.elapsed()));
     b.exclusions();
     b.rules();
-    lap("rules");
+    laps.push(("resolve rules", t.elapsed()));
+    // Stage durations (cumulative), for `TRELLIS_TIMINGS`; the CLI prints them.
+    b.model.timings = laps;
     b.model
 }
 
