@@ -202,7 +202,15 @@ fn violation(
         } else {
             ""
         };
-        d = d.with_secondary(span, format!("{what} gives {}{lock}", gives.join(", ")));
+        // Name the role the grant is of when the excluded roles come through `includes`.
+        let via = match hit.grant {
+            Grant::Role(r) if !roles.contains(&r) => format!(" (through `{}`)", m.role_display(r)),
+            _ => String::new(),
+        };
+        d = d.with_secondary(
+            span,
+            format!("{what} gives {}{via}{lock}", gives.join(", ")),
+        );
         locked |= hit.locked;
     }
     if locked && e.scope != Scope::Provider {
