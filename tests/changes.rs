@@ -183,3 +183,31 @@ fn revisions_are_read_from_git() {
     );
     assert!(text.contains("policies/t2.yaml:3:5"), "{text}");
 }
+
+/// The same two revisions with files renamed and reordered give the same
+/// diff, byte for byte.
+#[test]
+fn diff_output_does_not_depend_on_file_names() {
+    let dir = Path::new("tests/changes/provider-changes-lock");
+    let (base, head) = load(dir);
+    let want = trellis::diff::render::json(&trellis::diff::diff(&base.model, &head.model));
+    let tmp = tempfile::tempdir().unwrap();
+    for side in ["base", "head"] {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir.join(side))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        for (i, f) in files.iter().rev().enumerate() {
+            let to = tmp
+                .path()
+                .join(side)
+                .join(format!("{i}-{}", f.file_name().unwrap().to_string_lossy()));
+            std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+            std::fs::copy(f, to).unwrap();
+        }
+    }
+    let (b, h) = load(tmp.path());
+    let got = trellis::diff::render::json(&trellis::diff::diff(&b.model, &h.model));
+    assert_eq!(got, want);
+}

@@ -479,6 +479,18 @@ pub fn diff(base: &Model, head: &Model) -> AccessDiff {
             });
         }
     }
+    // Output order never depends on declaration order or map iteration.
+    d.users.sort_by(|a, b| a.user.cmp(&b.user));
+    d.locked
+        .sort_by(|a, b| (&a.item, a.change).cmp(&(&b.item, b.change)));
+    for v in [
+        &mut d.users_added,
+        &mut d.users_removed,
+        &mut d.orgs_added,
+        &mut d.orgs_removed,
+    ] {
+        v.sort();
+    }
     d.summary = Summary {
         users_changed: d.users.len(),
         access_entries: d.users.iter().map(|u| u.changes.len()).sum(),
