@@ -81,15 +81,7 @@ fn describe_hit(m: &Model, sources: &SourceMap, h: &Hit, u: UserId, x: OrgId) ->
                 Target::User(_) => format!("to `{}`", m.user(u).id),
                 Target::Org => format!("to every member of `{}`", m.org(asg.org).id),
             };
-            let place = if asg.org == x {
-                format!("at `{}`", m.org(x).id)
-            } else {
-                format!(
-                    "at `{}`, inherited down to `{}`",
-                    m.org(asg.org).id,
-                    m.org(x).id
-                )
-            };
+            let place = place(m, h.anchor, x);
             format!(
                 "assignment of {what} {whom} {place} ({}{lock})",
                 at(sources, asg.span)
@@ -103,20 +95,25 @@ fn describe_hit(m: &Model, sources: &SourceMap, h: &Hit, u: UserId, x: OrgId) ->
                 .get(g as usize)
                 .map(|g| g.span)
                 .unwrap_or(rule.span);
-            let place = if h.anchor == x {
-                format!("at `{}`", m.org(x).id)
-            } else {
-                format!(
-                    "at `{}`, inherited down to `{}`",
-                    m.org(h.anchor).id,
-                    m.org(x).id
-                )
-            };
+            let place = place(m, h.anchor, x);
             format!(
                 "automatic rule `{name}` gives {what} {place} ({}{lock})",
                 at(sources, span)
             )
         }
+    }
+}
+
+/// "at X", or "at A, inherited down to X" for a grant anchored above X.
+fn place(m: &Model, anchor: OrgId, x: OrgId) -> String {
+    if anchor == x {
+        format!("at `{}`", m.org(x).id)
+    } else {
+        format!(
+            "at `{}`, inherited down to `{}`",
+            m.org(anchor).id,
+            m.org(x).id
+        )
     }
 }
 
