@@ -230,6 +230,12 @@ pub fn view(m: &Model, sources: &SourceMap, x: OrgId) -> View {
         });
     }
     users.sort_by(|a, b| a.id.cmp(&b.id));
+    // Stable whatever the files are named: by place, then what, then whom.
+    assignments.sort_by(|a, b| {
+        (&a.org, &a.grant, &a.to, &a.source).cmp(&(&b.org, &b.grant, &b.to, &b.source))
+    });
+    publications.sort_by(|a, b| (&a.role, &a.org).cmp(&(&b.role, &b.org)));
+    rules.sort_by(|a, b| (&a.written_by, &a.name).cmp(&(&b.written_by, &b.name)));
     View {
         org: m.org(x).id.clone(),
         orgs,
