@@ -139,7 +139,7 @@ impl Model {
                 }
             }
         }
-        for (ri, rule) in self.rules.iter().enumerate() {
+        for (ri, rule) in self.candidate_rules(user.home) {
             if !self.rule_matches(rule, u) {
                 continue;
             }
@@ -330,7 +330,7 @@ impl Model {
                 anchors.push((a.org, a.inherit, role_of(a.grant)));
             }
         }
-        for rule in &self.rules {
+        for (_, rule) in self.candidate_rules(user.home) {
             if !self.rule_matches(rule, u) {
                 continue;
             }

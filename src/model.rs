@@ -336,6 +336,13 @@ pub struct Model {
     pub user_assignments: Vec<Vec<AssignmentId>>,
     pub org_assignments: Vec<Vec<AssignmentId>>,
 
+    /// Indices into `rules` of the provider's rules, and of each org's
+    /// rules (by the org that scopes them): a rule can only match users
+    /// homed in its scope, so a user's candidates are the provider's rules
+    /// and those scoped at its home's ancestors.
+    pub provider_rules: Vec<u32>,
+    pub org_rules: HashMap<OrgId, Vec<u32>>,
+
     /// How long each stage took (cumulative), for benchmarks.
     pub timings: Vec<(&'static str, std::time::Duration)>,
 }
@@ -355,6 +362,19 @@ impl Model {
     pub fn in_subtree(&self, x: OrgId, root: OrgId) -> bool {
         let p = self.pre[x.index()];
         p >= self.pre[root.index()] && p < self.end[root.index()]
+    }
+
+    /// The rules that can match a user homed at `home`, in declaration order.
+    pub fn candidate_rules(&self, home: OrgId) -> impl Iterator<Item = (usize, &Rule)> + '_ {
+        let mut ids: Vec<u32> = self.provider_rules.clone();
+        for anc in self.ancestors(home) {
+            if let Some(rs) = self.org_rules.get(&anc) {
+                ids.extend_from_slice(rs);
+            }
+        }
+        ids.sort_unstable();
+        ids.into_iter()
+            .map(move |i| (i as usize, &self.rules[i as usize]))
     }
 
     pub fn in_scope(&self, x: OrgId, scope: Scope) -> bool {

@@ -249,7 +249,7 @@ impl Model {
                 f(r);
             }
         }
-        for rule in &self.rules {
+        for (_, rule) in self.candidate_rules(self.user(u).home) {
             if self.rule_matches(rule, u) {
                 for g in &rule.grants {
                     for (r, _) in &g.roles {
@@ -273,7 +273,7 @@ impl Model {
                 out.insert(r);
             }
         }
-        for rule in &self.rules {
+        for (_, rule) in self.candidate_rules(self.user(u).home) {
             if self.rule_matches(rule, u) {
                 for g in &rule.grants {
                     out.extend(g.roles.iter().map(|(r, _)| *r));

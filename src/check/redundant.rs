@@ -1,60 +1,120 @@
 //! W104: an assignment that another single assignment already implies
 //! (SPEC §14.7). Automatic rules never make an assignment redundant.
 
+use std::collections::BTreeSet;
+
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::*;
 
+/// Role closures asked for again and again (one per candidate pair), kept
+/// by identity type and role: a few thousand sets instead of millions.
+#[derive(Default)]
+struct Closures<'m> {
+    by_identity: HashMap<(&'m str, RoleId), BTreeSet<RoleId>>,
+    any: HashMap<RoleId, BTreeSet<RoleId>>,
+}
+
+impl<'m> Closures<'m> {
+    fn holds(&mut self, m: &'m Model, identity: &'m str, rb: RoleId, ra: RoleId) -> bool {
+        self.by_identity
+            .entry((identity, rb))
+            .or_insert_with(|| m.closure(identity, [rb]))
+            .contains(&ra)
+    }
+    fn holds_any(&mut self, m: &Model, rb: RoleId, ra: RoleId) -> bool {
+        self.any
+            .entry(rb)
+            .or_insert_with(|| m.closure_any(rb))
+            .contains(&ra)
+    }
+}
+
 pub fn check(m: &Model, diags: &mut Diagnostics) {
-    for (ai, a) in m.assignments.iter().enumerate() {
-        if let Grant::Role(r) = a.grant {
-            if !m.role(r).active {
-                continue;
-            }
+    // Assignments are independent of one another here: split them between
+    // the cores, then keep the findings in assignment order.
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let chunk = m.assignments.len().div_ceil(threads).max(1);
+    let found: Vec<Diagnostics> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..m.assignments.len())
+            .step_by(chunk)
+            .map(|from| {
+                scope.spawn(move || {
+                    let mut d = Diagnostics::default();
+                    let mut memo = Closures::default();
+                    let to = (from + chunk).min(m.assignments.len());
+                    for ai in from..to {
+                        check_one(m, ai, &mut memo, &mut d);
+                    }
+                    d
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| match h.join() {
+                Ok(d) => d,
+                Err(e) => std::panic::resume_unwind(e),
+            })
+            .collect()
+    });
+    for d in found {
+        diags.extend(d);
+    }
+}
+
+fn check_one<'m>(m: &'m Model, ai: usize, memo: &mut Closures<'m>, diags: &mut Diagnostics) {
+    let a = &m.assignments[ai];
+    if let Grant::Role(r) = a.grant {
+        if !m.role(r).active {
+            return;
         }
-        let home = match a.target {
-            Target::User(u) => m.user(u).home,
-            Target::Org => a.org,
+    }
+    let home = match a.target {
+        Target::User(u) => m.user(u).home,
+        Target::Org => a.org,
+    };
+    let own: &[AssignmentId] = match a.target {
+        Target::User(u) => &m.user_assignments[u.index()],
+        Target::Org => &[],
+    };
+    let candidates = own.iter().chain(
+        m.ancestors(home)
+            .flat_map(|anc| m.org_assignments[anc.index()].iter()),
+    );
+    let implied_by = candidates.copied().find(|&bi| {
+        if bi.index() == ai {
+            return false;
+        }
+        let b = &m.assignments[bi.index()];
+        covers(m, memo, b, a) && (!covers(m, memo, a, b) || a.order > b.order)
+    });
+    if let Some(bi) = implied_by {
+        let b = &m.assignments[bi.index()];
+        let what = match a.grant {
+            Grant::Role(r) => format!("role `{}`", m.role_display(r)),
+            Grant::Policy(p) => format!("policy `{}`", m.policies[p.index()].id),
         };
-        let mut candidates: Vec<AssignmentId> = Vec::new();
-        if let Target::User(u) = a.target {
-            candidates.extend(m.user_assignments[u.index()].iter().copied());
-        }
-        for anc in m.ancestors(home) {
-            candidates.extend(m.org_assignments[anc.index()].iter().copied());
-        }
-        let implied_by = candidates.into_iter().find(|&bi| {
-            if bi.index() == ai {
-                return false;
-            }
-            let b = &m.assignments[bi.index()];
-            covers(m, b, a) && (!covers(m, a, b) || a.order > b.order)
-        });
-        if let Some(bi) = implied_by {
-            let b = &m.assignments[bi.index()];
-            let what = match a.grant {
-                Grant::Role(r) => format!("role `{}`", m.role_display(r)),
-                Grant::Policy(p) => format!("policy `{}`", m.policies[p.index()].id),
-            };
-            diags.push(
-                Diagnostic::new(
-                    Code::W104,
-                    a.span,
-                    format!("assignment of {what} is already implied by another assignment"),
-                )
-                .with_label("redundant")
-                .with_secondary(
-                    b.span,
-                    "this assignment already gives it to the same users at the same orgs",
-                )
-                .with_help("remove the redundant assignment"),
-            );
-        }
+        diags.push(
+            Diagnostic::new(
+                Code::W104,
+                a.span,
+                format!("assignment of {what} is already implied by another assignment"),
+            )
+            .with_label("redundant")
+            .with_secondary(
+                b.span,
+                "this assignment already gives it to the same users at the same orgs",
+            )
+            .with_help("remove the redundant assignment"),
+        );
     }
 }
 
 /// Does `b` alone give `a`'s role (or policy) to every user `a` reaches, at
 /// every org where `a` counts?
-fn covers(m: &Model, b: &Assignment, a: &Assignment) -> bool {
+fn covers<'m>(m: &'m Model, memo: &mut Closures<'m>, b: &Assignment, a: &Assignment) -> bool {
     // Users: a's users must be b's users.
     let users_ok = match (a.target, b.target) {
         (Target::User(ua), Target::User(ub)) => ua == ub,
@@ -80,7 +140,7 @@ fn covers(m: &Model, b: &Assignment, a: &Assignment) -> bool {
                 return false;
             }
             let holds = match a.target {
-                Target::User(u) => m.closure(&m.user(u).identity, [rb]).contains(&ra),
+                Target::User(u) => memo.holds(m, &m.user(u).identity, rb, ra),
                 Target::Org => {
                     let (ta, tb) = (&m.role(ra).identity_types, &role_b.identity_types);
                     let types_ok = match (ta, tb) {
@@ -88,7 +148,7 @@ fn covers(m: &Model, b: &Assignment, a: &Assignment) -> bool {
                         (None, Some(_)) => false,
                         (Some(ta), Some(tb)) => ta.iter().all(|t| tb.contains(t)),
                     };
-                    types_ok && m.closure_any(rb).contains(&ra)
+                    types_ok && memo.holds_any(m, rb, ra)
                 }
             };
             if !holds {

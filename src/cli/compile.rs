@@ -51,21 +51,45 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     result
 }
 
-/// Stage-by-stage progress on stderr, only when it is a terminal.
+/// Stage-by-stage progress on stderr, only when it is a terminal; with
+/// `TRELLIS_TIMINGS` set, one line per stage with the time and peak memory
+/// so far (for the benchmarks).
 struct Progress {
     on: bool,
+    timings: bool,
     start: std::time::Instant,
+}
+
+/// Peak resident set so far, in MiB (Linux; 0 elsewhere).
+fn peak_rss_mib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb / 1024)
 }
 
 impl Progress {
     fn new() -> Progress {
         use std::io::IsTerminal;
+        let timings = std::env::var_os("TRELLIS_TIMINGS").is_some();
         Progress {
-            on: std::io::stderr().is_terminal(),
+            on: std::io::stderr().is_terminal() && !timings,
+            timings,
             start: std::time::Instant::now(),
         }
     }
     fn stage(&self, what: &str) {
+        if self.timings {
+            super::err(&format!(
+                "[{:>6.2}s, peak {} MiB] {what}\n",
+                self.start.elapsed().as_secs_f64(),
+                peak_rss_mib()
+            ));
+        }
         if self.on {
             super::err(&format!(
                 "\r\x1b[2K[{:>6.2}s] {what}...",
@@ -74,6 +98,9 @@ impl Progress {
         }
     }
     fn done(&self) {
+        if self.timings {
+            self.stage("done");
+        }
         if self.on {
             super::err("\r\x1b[2K");
         }
@@ -119,6 +146,7 @@ pub fn run(args: CompileArgs) -> u8 {
         return EXIT_FINDINGS;
     }
     let data = build(&checked.model, &checked.sources, args.provenance);
+    progress.stage("encoding");
     let bytes = data.encode();
     progress.stage("writing");
     if let Err(e) = write_atomically(&args.output, &bytes) {

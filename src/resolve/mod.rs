@@ -1282,6 +1282,11 @@ impl<'a> Builder<'a> {
             if !ok {
                 continue;
             }
+            let index = self.model.rules.len() as u32;
+            match scope {
+                Scope::Provider => self.model.provider_rules.push(index),
+                Scope::Org(o) => self.model.org_rules.entry(o).or_default().push(index),
+            }
             self.model.rules.push(Rule {
                 description: raw.description.clone(),
                 name: raw.name.as_ref().map(|n| n.value.clone()),

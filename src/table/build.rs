@@ -143,6 +143,18 @@ struct Strings {
 }
 
 impl Strings {
+    /// Appends a string known to be new among those it is compared with
+    /// (user ids are unique), skipping the index: a million lookups in the
+    /// index cost more than the few bytes a repeat would.
+    fn push_unindexed(&mut self, s: &str) -> u32 {
+        if self.off.is_empty() {
+            self.off.push(0);
+        }
+        self.blob.extend_from_slice(s.as_bytes());
+        self.off.push(self.blob.len() as u32);
+        (self.off.len() - 2) as u32
+    }
+
     fn id(&mut self, s: &str) -> u32 {
         if let Some(i) = self.index.get(s) {
             return *i;
@@ -264,8 +276,22 @@ fn canon(m: &Model) -> Canon {
         by_id(&mut kids);
         stack.extend(kids.iter().rev().map(|c| (*c, false)));
     }
-    let mut user_order: Vec<UserId> = (0..m.users.len() as u32).map(UserId).collect();
-    user_order.sort_by(|a, b| m.user(*a).id.cmp(&m.user(*b).id));
+    // A million ids: compare an 8-byte big-endian prefix first (its order is
+    // the strings' order where it differs), the strings only on a tie.
+    let prefix = |s: &str| {
+        let mut b = [0u8; 8];
+        let n = s.len().min(8);
+        b[..n].copy_from_slice(&s.as_bytes()[..n]);
+        u64::from_be_bytes(b)
+    };
+    let mut keyed: Vec<(u64, &str, UserId)> = m
+        .users
+        .iter()
+        .enumerate()
+        .map(|(i, u)| (prefix(&u.id), u.id.as_str(), UserId(i as u32)))
+        .collect();
+    keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)));
+    let user_order: Vec<UserId> = keyed.into_iter().map(|k| k.2).collect();
     let mut role_order: Vec<RoleId> = (0..m.roles.len() as u32).map(RoleId).collect();
     role_order.sort_by_cached_key(|r| m.role_qualified(*r));
     let mut role_new = vec![0u32; m.roles.len()];
@@ -325,7 +351,6 @@ pub fn build(m: &Model, sources: &SourceMap, provenance: bool) -> TableData {
         let (start, _) = sources.line_col(span);
         format!("{}:{}", sources.path(span.file), start.line)
     };
-
     // Orgs, in canonical preorder.
     for &o in &c.org_order {
         let org = m.org(o);
@@ -333,7 +358,6 @@ pub fn build(m: &Model, sources: &SourceMap, provenance: bool) -> TableData {
         d.org_parent.push(org.parent.map(pre).unwrap_or(NONE));
         d.org_end.push(c.org_end[o.index()]);
     }
-
     // Roles.
     let nroles = m.roles.len();
     d.role_count = nroles as u32;
@@ -364,7 +388,6 @@ pub fn build(m: &Model, sources: &SourceMap, provenance: bool) -> TableData {
         d.assignable_by.extend(by);
     }
     d.assignable_start.push(d.assignable_by.len() as u32);
-
     // Publication: one role set per org, top down (nearest entry wins).
     let mut entries_at: Vec<Vec<(RoleId, bool)>> = vec![Vec::new(); n_orgs];
     for (ri, entries) in m.publications.iter().enumerate() {
@@ -413,7 +436,6 @@ pub fn build(m: &Model, sources: &SourceMap, provenance: bool) -> TableData {
         org_sets[o.index()] = set;
     }
     drop(org_sets);
-
     // Identity types, and per identity the closure of every role.
     let mut identities: Vec<&str> = m.users.iter().map(|u| u.identity.as_str()).collect();
     identities.sort();
@@ -468,7 +490,6 @@ pub fn build(m: &Model, sources: &SourceMap, provenance: bool) -> TableData {
         }
     }
     d.perm_words = perm_pool.words;
-
     // Catalog, modules and policies by id.
     d.module_words = m.modules.len().div_ceil(64).max(1);
     let mut module_new = vec![0u32; m.modules.len()];
@@ -553,7 +574,6 @@ pub fn build(m: &Model, sources: &SourceMap, provenance: bool) -> TableData {
         );
     }
     d.org_grant_start.push((d.org_grants.len() / 3) as u32);
-
     // Users: their own assignments and the automatic rules that match them,
     // computed on every core (each user's grants are independent), then
     // written in canonical order.
@@ -565,7 +585,7 @@ pub fn build(m: &Model, sources: &SourceMap, provenance: bool) -> TableData {
             let (lo, hi) = reach(a.org, a.inherit);
             out.push(([lo, hi, item(a.grant, a.locked)], a.span));
         }
-        for rule in &m.rules {
+        for (_, rule) in m.candidate_rules(user.home) {
             if !m.rule_matches(rule, u) {
                 continue;
             }
@@ -624,7 +644,7 @@ pub fn build(m: &Model, sources: &SourceMap, provenance: bool) -> TableData {
         for end in ends {
             let Some(&u) = next_user.next() else { break };
             let user = m.user(u);
-            d.user_name.push(s.id(&user.id));
+            d.user_name.push(s.push_unindexed(&user.id));
             d.user_rec.push(pre(user.home));
             d.user_rec.push((d.user_grants.len() / 3) as u32);
             let ident = ident_index
