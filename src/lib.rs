@@ -35,6 +35,7 @@ pub mod eval;
 pub mod graph;
 pub mod load;
 pub mod model;
+mod par;
 pub mod query;
 pub mod resolve;
 pub mod revision;

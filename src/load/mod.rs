@@ -197,13 +197,37 @@ pub fn read_source(
     sources: &mut SourceMap,
     diagnostics: &mut Diagnostics,
 ) -> Result<Option<FileId>, LoadError> {
+    let bytes = read_bytes(path, limits)?;
+    Ok(add_read(path, bytes, limits, sources, diagnostics))
+}
+
+/// A file's bytes, or `Err(len)` when it is over the size limit (checked
+/// before reading it).
+type ReadBytes = Result<Vec<u8>, u64>;
+
+fn read_bytes(path: &Path, limits: &Limits) -> Result<ReadBytes, LoadError> {
     let meta = std::fs::metadata(path).map_err(|e| LoadError::Io(path.to_path_buf(), e))?;
     if meta.len() > limits.max_file_size {
-        too_large(path, meta.len(), limits, sources, diagnostics);
-        return Ok(None);
+        return Ok(Err(meta.len()));
     }
     let bytes = std::fs::read(path).map_err(|e| LoadError::Io(path.to_path_buf(), e))?;
-    Ok(add_source(path, bytes, limits, sources, diagnostics))
+    Ok(Ok(bytes))
+}
+
+fn add_read(
+    path: &Path,
+    read: ReadBytes,
+    limits: &Limits,
+    sources: &mut SourceMap,
+    diagnostics: &mut Diagnostics,
+) -> Option<FileId> {
+    match read {
+        Ok(bytes) => add_source(path, bytes, limits, sources, diagnostics),
+        Err(len) => {
+            too_large(path, len, limits, sources, diagnostics);
+            None
+        }
+    }
 }
 
 fn too_large(
@@ -315,9 +339,11 @@ pub fn load_set(paths: &[PathBuf], limits: &Limits) -> Result<LoadedSet, LoadErr
         test_paths,
         ..LoadedSet::default()
     };
+    // Read on every core (thousands of small files), add in path order.
+    let read = crate::par::map(&policy_paths, |p| read_bytes(p, limits));
     let mut ids = Vec::with_capacity(policy_paths.len());
-    for path in &policy_paths {
-        if let Some(id) = read_source(path, limits, &mut set.sources, &mut set.diagnostics)? {
+    for (path, bytes) in policy_paths.iter().zip(read) {
+        if let Some(id) = add_read(path, bytes?, limits, &mut set.sources, &mut set.diagnostics) {
             ids.push(id);
         }
     }
@@ -328,36 +354,12 @@ pub fn load_set(paths: &[PathBuf], limits: &Limits) -> Result<LoadedSet, LoadErr
 /// Parses the given files on every core, then merges in path order so that
 /// the result does not depend on scheduling.
 fn parse_all(ids: &[FileId], limits: &Limits, set: &mut LoadedSet) {
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .min(ids.len().max(1));
-    let chunk = ids.len().div_ceil(threads).max(1);
     let sources = &set.sources;
-    let results: Vec<(Option<PolicyFile>, Diagnostics)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = ids
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|id| {
-                            let mut diags = Diagnostics::default();
-                            let file = parse_tree(*id, sources, limits, &mut diags)
-                                .and_then(|root| read_policy_file(*id, &root, &mut diags));
-                            (file, diags)
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| match h.join() {
-                Ok(r) => r,
-                // A parser panic is a bug: surface it rather than drop files.
-                Err(e) => std::panic::resume_unwind(e),
-            })
-            .collect()
+    let results = crate::par::map(ids, |id| {
+        let mut diags = Diagnostics::default();
+        let file = parse_tree(*id, sources, limits, &mut diags)
+            .and_then(|root| read_policy_file(*id, &root, &mut diags));
+        (file, diags)
     });
     for (file, diags) in results {
         set.diagnostics.extend(diags);
