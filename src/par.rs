@@ -14,22 +14,30 @@ pub fn workers(items: usize) -> usize {
         .max(1)
 }
 
-/// `items.iter().map(f).collect()`, on every core, in input order.
+/// `items.iter().map(f).collect()`, on every core, in input order. Workers
+/// take runs of items (about 32 per worker in all) from a shared counter,
+/// and each result is moved once, into the returned vector.
 pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let threads = workers(items.len());
     if threads == 1 {
         return items.iter().map(f).collect();
     }
+    let run = items.len().div_ceil(threads * 32).max(1);
     let next = AtomicUsize::new(0);
-    let parts: Vec<Vec<(usize, R)>> = std::thread::scope(|scope| {
+    let mut runs: Vec<(usize, Vec<R>)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|_| {
                 scope.spawn(|| {
                     let mut done = Vec::new();
                     loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(item) = items.get(i) else { break };
-                        done.push((i, f(item)));
+                        let start = next.fetch_add(run, Ordering::Relaxed);
+                        let Some(part) = items.get(start..(start + run).min(items.len())) else {
+                            break;
+                        };
+                        if part.is_empty() {
+                            break;
+                        }
+                        done.push((start, part.iter().map(&f).collect::<Vec<R>>()));
                     }
                     done
                 })
@@ -37,18 +45,19 @@ pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> 
             .collect();
         handles
             .into_iter()
-            .map(|h| match h.join() {
+            .flat_map(|h| match h.join() {
                 Ok(r) => r,
                 // A panic in a worker is a bug: surface it, never drop items.
                 Err(e) => std::panic::resume_unwind(e),
             })
             .collect()
     });
-    let mut slots: Vec<Option<R>> = std::iter::repeat_with(|| None).take(items.len()).collect();
-    for (i, r) in parts.into_iter().flatten() {
-        slots[i] = Some(r);
+    runs.sort_unstable_by_key(|(start, _)| *start);
+    let mut out = Vec::with_capacity(items.len());
+    for (_, part) in runs {
+        out.extend(part);
     }
-    slots.into_iter().flatten().collect()
+    out
 }
 
 #[cfg(test)]

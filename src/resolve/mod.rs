@@ -529,7 +529,14 @@ impl<'a> Builder<'a> {
             .collect();
         self.model.users.reserve(items.len());
         self.model.user_index.reserve(items.len());
-        for (item, scope) in items {
+        // A million users at the L tier: their home lookups and copies run on
+        // every core; the index (duplicates) and findings stay sequential.
+        let model = &self.model;
+        let prepared = crate::par::map(&items, |(item, scope)| {
+            let home = model.org_index.get(&item.body.org.value).copied()?;
+            Some(new_user(item, home, *scope))
+        });
+        for ((item, scope), prepared) in items.into_iter().zip(prepared) {
             let first = match self.model.user_index.get(&item.id.value) {
                 Some(u) => Some(self.model.users[u.index()].span),
                 None => dropped.get(&item.id.value).copied(),
@@ -539,11 +546,18 @@ impl<'a> Builder<'a> {
                 self.diags.push(d);
                 continue;
             }
-            let Some(home) = self.org_ref(&item.body.org) else {
-                dropped.insert(item.id.value.clone(), item.id.span);
-                self.broken_users.insert(item.id.value.clone());
-                continue;
+            let user = match prepared {
+                Some(user) => user,
+                None => {
+                    let Some(home) = self.org_ref(&item.body.org) else {
+                        dropped.insert(item.id.value.clone(), item.id.span);
+                        self.broken_users.insert(item.id.value.clone());
+                        continue;
+                    };
+                    new_user(item, home, scope)
+                }
             };
+            let home = user.home;
             if !self.model.in_scope(home, scope) {
                 self.outside(
                     item.body.org.span,
@@ -556,26 +570,7 @@ impl<'a> Builder<'a> {
             }
             let id = UserId(self.model.users.len() as u32);
             self.model.user_index.insert(item.id.value.clone(), id);
-            self.model.users.push(User {
-                description: item.body.description.clone(),
-                id: item.id.value.clone(),
-                home,
-                identity: item
-                    .body
-                    .kind
-                    .as_ref()
-                    .map(|k| k.value.clone())
-                    .unwrap_or_else(|| "employee".into()),
-                owner: item.body.owner,
-                attributes: item
-                    .body
-                    .attributes
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect(),
-                span: item.id.span,
-                scope,
-            });
+            self.model.users.push(user);
         }
         self.model.user_assignments = vec![Vec::new(); self.model.users.len()];
         self.model.org_assignments = vec![Vec::new(); self.model.orgs.len()];
@@ -989,157 +984,42 @@ impl<'a> Builder<'a> {
             .files()
             .flat_map(|(f, s)| f.assignments.iter().map(move |a| (a, s)))
             .collect();
-        for (a, scope) in items {
+        // Two million of them at the L tier: the name lookups of the ones
+        // that resolve without a finding run on every core first; the rest
+        // (and every diagnostic) go through the one sequential path below.
+        let model = &self.model;
+        let fast = crate::par::map(&items, |(a, scope)| resolve_assignment(model, a, *scope));
+        self.model.assignments.reserve(items.len());
+        for ((a, scope), fast) in items.into_iter().zip(fast) {
             self.order += 1;
             let order = self.order;
-            let raw = &a.value;
-            match (&raw.role, &raw.policy) {
-                (Some(_), Some(p)) => {
-                    self.diags.push(
-                        Diagnostic::new(
-                            Code::E002,
-                            p.span,
-                            "an assignment names exactly one of `role` or `policy`",
-                        )
-                        .with_help("split it into two assignments"),
-                    );
-                    continue;
-                }
-                (None, None) => {
-                    self.diags.push(Diagnostic::new(
-                        Code::E002,
-                        Span {
-                            end: a.span.start + 1,
-                            ..a.span
-                        },
-                        "an assignment needs `role` or `policy`",
-                    ));
-                    continue;
-                }
-                _ => {}
-            }
-            if raw.user.is_none() && raw.org.is_none() {
-                self.diags.push(Diagnostic::new(
-                    Code::E002,
-                    Span {
-                        end: a.span.start + 1,
-                        ..a.span
-                    },
-                    "an assignment needs `user` or `org`",
-                ));
-                continue;
-            }
-            if let Some(by) = &raw.by {
-                if raw.user.is_none() || raw.role.is_none() {
-                    self.diags.push(
-                        Diagnostic::new(
-                            Code::E002,
-                            by.span,
-                            "`by` needs an assignment of a `role` to a `user`",
-                        )
-                        .with_help("delegated assignment applies to user role assignments only"),
-                    );
-                    continue;
-                }
-            }
-            if let Some(p) = &raw.policy {
-                if scope != Scope::Provider {
-                    self.diags.push(
-                        Diagnostic::new(
-                            Code::E010,
-                            p.span,
-                            "a tenant file may not assign access policies",
-                        )
-                        .with_help("only the provider assigns access policies"),
-                    );
-                    continue;
-                }
-            }
-            let locked = self.tenant_locked(&raw.locked, scope, "assignments");
-            let user = match &raw.user {
-                Some(u) => match self.user_ref(u) {
-                    Some(u) => Some(u),
+            let resolved = match fast {
+                Some(r) => r,
+                None => match self.assignment_with_findings(a, scope) {
+                    Some(r) => r,
                     None => continue,
                 },
-                None => None,
             };
-            let org = match (&raw.org, user) {
-                (Some(o), _) => match self.org_ref(o) {
-                    Some(o) => o,
-                    None => continue,
-                },
-                (None, Some(u)) => self.model.user(u).home,
-                (None, None) => continue,
-            };
-            let org_span = raw
-                .org
-                .as_ref()
-                .map(|o| o.span)
-                .or(raw.user.as_ref().map(|u| u.span))
-                .unwrap_or(a.span);
-            let (grant, grant_span) = if let Some(r) = &raw.role {
-                match self.role_ref(r, scope) {
-                    Some(id) => (Grant::Role(id), r.span),
-                    None => continue,
-                }
-            } else if let Some(p) = &raw.policy {
-                match self.model.policy_index.get(&p.value) {
-                    Some(id) => (Grant::Policy(*id), p.span),
-                    None => {
-                        let cands = self.model.policy_index.keys().map(String::as_str).collect();
-                        let d = self.unknown("policy", p, cands);
-                        self.diags.push(d);
-                        continue;
-                    }
-                }
-            } else {
-                continue;
-            };
-            let by = match &raw.by {
-                Some(b) if b.value == "self" => Some((Assigner::SelfService, b.span)),
-                Some(b) => match self.user_ref(b) {
-                    Some(admin) => Some((Assigner::Admin(admin), b.span)),
-                    None => continue,
-                },
-                None => None,
-            };
-            if let Scope::Org(_) = scope {
-                if !self.model.in_scope(org, scope) {
-                    self.outside(
-                        org_span,
-                        scope,
-                        format!("assignment at org `{}`", self.model.org(org).id),
-                    );
-                    continue;
-                }
-                if let Some(u) = user {
-                    if !self.model.in_scope(self.model.user(u).home, scope) {
-                        let span = raw.user.as_ref().map(|u| u.span).unwrap_or(a.span);
-                        self.outside(
-                            span,
-                            scope,
-                            format!("assignment to user `{}`", self.model.user(u).id),
-                        );
-                        continue;
-                    }
-                }
-                if let Grant::Role(r) = grant {
-                    if self.model.role(r).locked {
-                        self.locked_role_use(r, grant_span, "assigned");
-                    }
-                }
-            }
+            let ResolvedAssignment {
+                user,
+                org,
+                grant,
+                grant_span,
+                by,
+                org_span,
+                locked,
+            } = resolved;
             let id = AssignmentId(self.model.assignments.len() as u32);
             match user {
                 Some(u) => self.model.user_assignments[u.index()].push(id),
                 None => self.model.org_assignments[org.index()].push(id),
             }
             self.model.assignments.push(Assignment {
-                description: raw.description.clone(),
+                description: a.value.description.clone(),
                 grant,
                 target: user.map(Target::User).unwrap_or(Target::Org),
                 org,
-                inherit: raw.inherit.unwrap_or(true),
+                inherit: a.value.inherit.unwrap_or(true),
                 by,
                 locked,
                 span: a.span,
@@ -1149,6 +1029,149 @@ impl<'a> Builder<'a> {
                 order,
             });
         }
+    }
+
+    /// The sequential path for one assignment: every finding on it is
+    /// reported here. `None` drops it.
+    fn assignment_with_findings(
+        &mut self,
+        a: &'a Located<crate::load::raw::RawAssignment>,
+        scope: Scope,
+    ) -> Option<ResolvedAssignment> {
+        let raw = &a.value;
+        match (&raw.role, &raw.policy) {
+            (Some(_), Some(p)) => {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::E002,
+                        p.span,
+                        "an assignment names exactly one of `role` or `policy`",
+                    )
+                    .with_help("split it into two assignments"),
+                );
+                return None;
+            }
+            (None, None) => {
+                self.diags.push(Diagnostic::new(
+                    Code::E002,
+                    Span {
+                        end: a.span.start + 1,
+                        ..a.span
+                    },
+                    "an assignment needs `role` or `policy`",
+                ));
+                return None;
+            }
+            _ => {}
+        }
+        if raw.user.is_none() && raw.org.is_none() {
+            self.diags.push(Diagnostic::new(
+                Code::E002,
+                Span {
+                    end: a.span.start + 1,
+                    ..a.span
+                },
+                "an assignment needs `user` or `org`",
+            ));
+            return None;
+        }
+        if let Some(by) = &raw.by {
+            if raw.user.is_none() || raw.role.is_none() {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::E002,
+                        by.span,
+                        "`by` needs an assignment of a `role` to a `user`",
+                    )
+                    .with_help("delegated assignment applies to user role assignments only"),
+                );
+                return None;
+            }
+        }
+        if let Some(p) = &raw.policy {
+            if scope != Scope::Provider {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::E010,
+                        p.span,
+                        "a tenant file may not assign access policies",
+                    )
+                    .with_help("only the provider assigns access policies"),
+                );
+                return None;
+            }
+        }
+        let locked = self.tenant_locked(&raw.locked, scope, "assignments");
+        let user = match &raw.user {
+            Some(u) => Some(self.user_ref(u)?),
+            None => None,
+        };
+        let org = match (&raw.org, user) {
+            (Some(o), _) => self.org_ref(o)?,
+            (None, Some(u)) => self.model.user(u).home,
+            (None, None) => return None,
+        };
+        let org_span = raw
+            .org
+            .as_ref()
+            .map(|o| o.span)
+            .or(raw.user.as_ref().map(|u| u.span))
+            .unwrap_or(a.span);
+        let (grant, grant_span) = if let Some(r) = &raw.role {
+            (Grant::Role(self.role_ref(r, scope)?), r.span)
+        } else if let Some(p) = &raw.policy {
+            match self.model.policy_index.get(&p.value) {
+                Some(id) => (Grant::Policy(*id), p.span),
+                None => {
+                    let cands = self.model.policy_index.keys().map(String::as_str).collect();
+                    let d = self.unknown("policy", p, cands);
+                    self.diags.push(d);
+                    return None;
+                }
+            }
+        } else {
+            return None;
+        };
+        let by = match &raw.by {
+            Some(b) if b.value == "self" => Some((Assigner::SelfService, b.span)),
+            Some(b) => Some((Assigner::Admin(self.user_ref(b)?), b.span)),
+            None => None,
+        };
+        if let Scope::Org(_) = scope {
+            if !self.model.in_scope(org, scope) {
+                self.outside(
+                    org_span,
+                    scope,
+                    format!("assignment at org `{}`", self.model.org(org).id),
+                );
+                return None;
+            }
+            if let Some(u) = user {
+                if !self.model.in_scope(self.model.user(u).home, scope) {
+                    let span = raw.user.as_ref().map(|u| u.span).unwrap_or(a.span);
+                    self.outside(
+                        span,
+                        scope,
+                        format!("assignment to user `{}`", self.model.user(u).id),
+                    );
+                    return None;
+                }
+            }
+            if let Grant::Role(r) = grant {
+                if self.model.role(r).locked {
+                    self.locked_role_use(r, grant_span, "assigned");
+                }
+            }
+        }
+        Some(ResolvedAssignment {
+            user,
+            org,
+            grant,
+            grant_span,
+            by,
+            org_span,
+            locked,
+        })
     }
 
     // ---------------------------------------------------------- exclusions
@@ -1297,5 +1320,105 @@ impl<'a> Builder<'a> {
                 span: r.span,
             });
         }
+    }
+}
+
+/// An assignment with its names resolved.
+struct ResolvedAssignment {
+    user: Option<UserId>,
+    org: OrgId,
+    grant: Grant,
+    grant_span: Span,
+    by: Option<(Assigner, Span)>,
+    org_span: Span,
+    locked: bool,
+}
+
+/// Resolves an assignment that has nothing to report, or answers `None` so
+/// that [`Builder::assignment_with_findings`] reports what is wrong. The two
+/// must agree on every assignment this one accepts.
+fn resolve_assignment(
+    m: &Model,
+    a: &Located<crate::load::raw::RawAssignment>,
+    scope: Scope,
+) -> Option<ResolvedAssignment> {
+    let raw = &a.value;
+    if raw.role.is_some() == raw.policy.is_some() || (raw.user.is_none() && raw.org.is_none()) {
+        return None;
+    }
+    if raw.by.is_some() && (raw.user.is_none() || raw.role.is_none()) {
+        return None;
+    }
+    let provider = scope == Scope::Provider;
+    if raw.policy.is_some() && !provider {
+        return None;
+    }
+    let locked = match &raw.locked {
+        Some(l) if l.value => provider.then_some(true)?,
+        _ => false,
+    };
+    let user = match &raw.user {
+        Some(u) => Some(*m.user_index.get(&u.value)?),
+        None => None,
+    };
+    let org = match (&raw.org, user) {
+        (Some(o), _) => *m.org_index.get(&o.value)?,
+        (None, Some(u)) => m.user(u).home,
+        (None, None) => return None,
+    };
+    let org_span = raw
+        .org
+        .as_ref()
+        .map(|o| o.span)
+        .or(raw.user.as_ref().map(|u| u.span))
+        .unwrap_or(a.span);
+    let (grant, grant_span) = match (&raw.role, &raw.policy) {
+        (Some(r), _) => (Grant::Role(m.resolve_role(&r.value, scope)?), r.span),
+        (None, Some(p)) => (Grant::Policy(*m.policy_index.get(&p.value)?), p.span),
+        (None, None) => return None,
+    };
+    let by = match &raw.by {
+        Some(b) if b.value == "self" => Some((Assigner::SelfService, b.span)),
+        Some(b) => Some((Assigner::Admin(*m.user_index.get(&b.value)?), b.span)),
+        None => None,
+    };
+    if !provider {
+        let home_ok = user.is_none_or(|u| m.in_scope(m.user(u).home, scope));
+        let locked_role = matches!(grant, Grant::Role(r) if m.role(r).locked);
+        if !m.in_scope(org, scope) || !home_ok || locked_role {
+            return None;
+        }
+    }
+    Some(ResolvedAssignment {
+        user,
+        org,
+        grant,
+        grant_span,
+        by,
+        org_span,
+        locked,
+    })
+}
+
+fn new_user(item: &Item<crate::load::raw::RawUser>, home: OrgId, scope: Scope) -> User {
+    User {
+        description: item.body.description.clone(),
+        id: item.id.value.clone(),
+        home,
+        identity: item
+            .body
+            .kind
+            .as_ref()
+            .map(|k| k.value.clone())
+            .unwrap_or_else(|| "employee".into()),
+        owner: item.body.owner,
+        attributes: item
+            .body
+            .attributes
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        span: item.id.span,
+        scope,
     }
 }
