@@ -435,7 +435,7 @@ fn compile_writes_atomically_and_queries_answer_from_the_table() {
     let first = std::fs::read(&table).expect("table written");
     let dump: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&json).expect("json")).expect("valid json");
-    assert_eq!(dump["format_version"], 1);
+    assert_eq!(dump["format_version"], 2);
     // Same input, same bytes.
     let again = dir.path().join("again.tbl");
     trellis()

@@ -24,21 +24,26 @@ pub struct TableData {
     pub org_sorted: Vec<u32>,
     pub org_parent: Vec<u32>,
     /// Per org, stride 4: publication set, start and end of the org grants
-    /// that reach members homed here (from every ancestor, flattened), unused.
+    /// that reach members homed here (from every ancestor, flattened; the
+    /// end is the list's terminator), unused.
     pub org_rec: Vec<u32>,
+    /// Lists of grant triples, each ended by a `[NONE; 3]` terminator so that
+    /// a user record needs only the start; orgs with the same list share it.
     pub member_grants: Vec<u32>,
     pub org_end: Vec<u32>,
     pub org_grant_start: Vec<u32>,
     pub org_grants: Vec<u32>,
     pub org_grant_source: Vec<u32>,
     // users
-    pub user_name: Vec<u32>,
-    /// Users by name; empty when users are already numbered by name (always,
-    /// for tables this version writes).
-    pub user_sorted: Vec<u32>,
-    /// Per user, stride 2: home org and start of its grants; a last pair
-    /// closes the final range.
+    /// The string id of the first user's name: users' names are stored one
+    /// after another in user order, so user `u`'s is `user_name_first + u`.
+    pub user_name_first: u32,
+    /// Per user, stride 2: start of its own grants, and start of the member
+    /// grants of its home org; a last pair closes the final range. Both
+    /// lists of a decision are found from this one record.
     pub user_rec: Vec<u32>,
+    /// Per user, the home org.
+    pub user_home: Vec<u32>,
     /// Per user, the identity type, in `ident_width` little-endian bytes.
     pub user_ident: Vec<u8>,
     pub ident_width: usize,
@@ -90,11 +95,7 @@ impl TableData {
 
     #[inline]
     pub fn user_home(&self, u: u32) -> Option<u32> {
-        if (u as usize) < self.user_count() {
-            self.user_rec.get(u as usize * 2).copied()
-        } else {
-            None
-        }
+        self.user_home.get(u as usize).copied()
     }
     #[inline]
     pub fn user_identity(&self, u: u32) -> Option<u32> {
@@ -107,24 +108,34 @@ impl TableData {
     pub fn user_grant_range(&self, u: u32) -> Option<(usize, usize)> {
         let i = u as usize * 2;
         Some((
-            *self.user_rec.get(i + 1)? as usize,
-            *self.user_rec.get(i + 3)? as usize,
+            *self.user_rec.get(i)? as usize,
+            *self.user_rec.get(i + 2)? as usize,
         ))
+    }
+    /// Where the member grants of the user's home org start (in grants); the
+    /// list runs to its terminator.
+    #[inline]
+    pub fn user_member_start(&self, u: u32) -> Option<usize> {
+        if (u as usize) < self.user_count() {
+            self.user_rec.get(u as usize * 2 + 1).map(|s| *s as usize)
+        } else {
+            None
+        }
     }
     #[inline]
     pub fn org_pubset(&self, o: u32) -> Option<u32> {
         self.org_rec.get(o as usize * 4).copied()
     }
-    #[inline]
-    pub fn member_grant_range(&self, o: u32) -> Option<(usize, usize)> {
-        let i = o as usize * 4;
-        Some((
-            *self.org_rec.get(i + 1)? as usize,
-            *self.org_rec.get(i + 2)? as usize,
-        ))
-    }
     pub fn user_count(&self) -> usize {
         (self.user_rec.len() / 2).saturating_sub(1)
+    }
+
+    /// User `u`'s id (empty for an unknown handle).
+    pub fn user_name(&self, u: u32) -> &str {
+        if (u as usize) >= self.user_count() {
+            return "";
+        }
+        std::str::from_utf8(self.string(self.user_name_first.saturating_add(u))).unwrap_or("")
     }
 
     pub fn str_of(&self, names: &[u32], i: u32) -> &str {
@@ -638,15 +649,53 @@ pub fn build(m: &Model, sources: &SourceMap, provenance: bool) -> TableData {
             })
             .collect()
     });
+    // Per org: its publication set and the org grants (of it and every
+    // ancestor) that reach users homed there, flattened so that a decision
+    // needs no walk up the tree, and shared between orgs with the same list
+    // (an org without grants of its own has its parent's).
+    let mut lists: HashMap<Vec<u32>, (u32, u32)> = HashMap::default();
+    let mut member_start = Vec::with_capacity(n_orgs);
+    for (i, &o) in c.org_order.iter().enumerate() {
+        let mut list = Vec::new();
+        for a in m.ancestors(o) {
+            let p = pre(a) as usize;
+            let (s0, s1) = (
+                d.org_grant_start[p] as usize,
+                d.org_grant_start[p + 1] as usize,
+            );
+            list.extend_from_slice(&d.org_grants[s0 * 3..s1 * 3]);
+        }
+        // Sorted by `lo`, so that a decision stops scanning past `x`.
+        let mut triples: Vec<[u32; 3]> = list.as_chunks::<3>().0.to_vec();
+        triples.sort_unstable();
+        let list: Vec<u32> = triples.concat();
+        let (start, end) = *lists.entry(list).or_insert_with_key(|list| {
+            let start = (d.member_grants.len() / 3) as u32;
+            d.member_grants.extend_from_slice(list);
+            let end = (d.member_grants.len() / 3) as u32;
+            d.member_grants.extend([NONE; 3]);
+            (start, end)
+        });
+        member_start.push(start);
+        d.org_rec.extend([pubsets[i], start, end, 0]);
+    }
+
+    // User names one after another, in user order (see `user_name_first`).
+    for (i, &u) in c.user_order.iter().enumerate() {
+        let name = s.push_unindexed(&m.user(u).id);
+        if i == 0 {
+            d.user_name_first = name;
+        }
+    }
     let mut next_user = c.user_order.iter();
     for (ends, grants) in parts {
         let mut from = 0usize;
         for end in ends {
             let Some(&u) = next_user.next() else { break };
             let user = m.user(u);
-            d.user_name.push(s.push_unindexed(&user.id));
-            d.user_rec.push(pre(user.home));
+            d.user_home.push(pre(user.home));
             d.user_rec.push((d.user_grants.len() / 3) as u32);
+            d.user_rec.push(member_start[pre(user.home) as usize]);
             let ident = ident_index
                 .get(user.identity.as_str())
                 .copied()
@@ -662,25 +711,8 @@ pub fn build(m: &Model, sources: &SourceMap, provenance: bool) -> TableData {
             from = end as usize;
         }
     }
-    d.user_rec.push(NONE);
     d.user_rec.push((d.user_grants.len() / 3) as u32);
-    // Per org: its publication set and the org grants (of it and every
-    // ancestor) that reach users homed there, flattened so that a decision
-    // needs no walk up the tree.
-    for (i, &o) in c.org_order.iter().enumerate() {
-        let start = (d.member_grants.len() / 3) as u32;
-        for a in m.ancestors(o) {
-            let p = pre(a) as usize;
-            let (s0, s1) = (
-                d.org_grant_start[p] as usize,
-                d.org_grant_start[p + 1] as usize,
-            );
-            let part: Vec<u32> = d.org_grants[s0 * 3..s1 * 3].to_vec();
-            d.member_grants.extend(part);
-        }
-        d.org_rec
-            .extend([pubsets[i], start, (d.member_grants.len() / 3) as u32, 0]);
-    }
+    d.user_rec.push(0);
 
     d.role_pool = role_pool.data;
     d.perm_pool = perm_pool.data;
@@ -693,8 +725,7 @@ pub fn build(m: &Model, sources: &SourceMap, provenance: bool) -> TableData {
         index: HashMap::default(),
     };
     d.org_sorted = sorted_by_name(&d.org_name, &strings);
-    // Users are numbered by id already: their sorted index is the identity.
-    d.user_sorted = Vec::new();
+    // Users are numbered by id already: no separate index by name.
     d.role_name_sorted = sorted_by_name(&d.role_name, &strings);
     d.role_qualified_sorted = sorted_by_name(&d.role_qualified, &strings);
     d.module_sorted = sorted_by_name(&d.module_name, &strings);

@@ -10,7 +10,8 @@
 use super::build::TableData;
 
 pub const MAGIC: &[u8; 8] = b"TRELLIS\0";
-pub const VERSION: u32 = 1;
+/// 2: member-grant lists found from the user record, user names by position.
+pub const VERSION: u32 = 2;
 const HEADER: usize = 40;
 
 /// Why a table could not be loaded.
@@ -129,9 +130,9 @@ macro_rules! fields {
         $m!(u32s, org_grant_start);
         $m!(u32s, org_grants);
         $m!(u32s, org_grant_source);
-        $m!(u32s, user_name);
-        $m!(u32s, user_sorted);
+        $m!(scalar, user_name_first);
         $m!(u32s, user_rec);
+        $m!(u32s, user_home);
         $m!(bytes, user_ident);
         $m!(scalar, ident_width);
         $m!(u32s, user_grants);
@@ -323,13 +324,43 @@ fn monotonic(v: &[u32], limit: usize) -> bool {
 /// Every product below has a factor read from the file: all are checked.
 fn validate(d: &TableData) -> Result<(), TableError> {
     let orgs = d.org_name.len();
-    let users = d.user_name.len();
+    let users = d.user_home.len();
+    let strings = d.str_off.len().saturating_sub(1);
     let roles = d.role_count as usize;
     let identities = d.identity_name.len().max(1);
     let grants = d.user_grants.len() / 3;
     let members = d.member_grants.len() / 3;
-    let user_starts: Vec<u32> = d.user_rec.iter().skip(1).step_by(2).copied().collect();
-    let checks: [(&'static str, bool); 14] = [
+    let user_starts: Vec<u32> = d.user_rec.iter().step_by(2).copied().collect();
+    // Every member-grant list ends with a terminator before the array does.
+    let terminator = |at: u32| {
+        d.member_grants
+            .get(at as usize * 3..at as usize * 3 + 3)
+            .is_some_and(|g| g.iter().all(|v| *v == super::NONE))
+    };
+    // Grant lists are sorted by `lo`: decisions stop scanning past `x`.
+    let lo_sorted = |list: &[u32]| {
+        list.as_chunks::<3>()
+            .0
+            .windows(2)
+            .all(|w| w[0][0] == super::NONE || w[0][0] <= w[1][0])
+    };
+    let user_lists_sorted = d
+        .user_rec
+        .chunks_exact(2)
+        .zip(d.user_rec.chunks_exact(2).skip(1))
+        .all(|(a, b)| {
+            d.user_grants
+                .get(a[0] as usize * 3..b[0] as usize * 3)
+                .is_some_and(lo_sorted)
+        });
+    let checks: [(&'static str, bool); 16] = [
+        (
+            "member grants",
+            d.member_grants.len().is_multiple_of(3)
+                && (members == 0 || terminator(members as u32 - 1))
+                && lo_sorted(&d.member_grants),
+        ),
+        ("user grant order", user_lists_sorted),
         ("string offsets", monotonic(&d.str_off, d.str_blob.len())),
         (
             "org arrays",
@@ -352,7 +383,7 @@ fn validate(d: &TableData) -> Result<(), TableError> {
             d.org_rec.len() == orgs * 4
                 && d.org_rec
                     .chunks_exact(4)
-                    .all(|r| r[1] <= r[2] && r[2] as usize <= members),
+                    .all(|r| r[1] <= r[2] && terminator(r[2])),
         ),
         (
             "org grant offsets",
@@ -360,16 +391,19 @@ fn validate(d: &TableData) -> Result<(), TableError> {
                 && monotonic(&d.org_grant_start, d.org_grants.len() / 3),
         ),
         (
-            "user index",
-            d.user_sorted.is_empty() || d.user_sorted.len() == users,
+            "user names",
+            (d.user_name_first as usize)
+                .checked_add(users)
+                .is_some_and(|e| e <= strings),
         ),
         (
             "user records",
             d.user_rec.len() == (users + 1) * 2
+                && d.user_home.iter().all(|h| (*h as usize) < orgs)
                 && d.user_rec
                     .chunks_exact(2)
                     .take(users)
-                    .all(|r| (r[0] as usize) < orgs)
+                    .all(|r| (r[1] as usize) < members)
                 && monotonic(&user_starts, grants),
         ),
         (

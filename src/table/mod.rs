@@ -117,8 +117,18 @@ impl Table {
     }
 
     pub fn user(&self, id: &str) -> Option<User> {
-        self.find(&self.d.user_name, &self.d.user_sorted, id)
-            .map(User)
+        // Users are numbered in name order: a binary search on the handles.
+        let key = id.as_bytes();
+        let (mut lo, mut hi) = (0usize, self.user_count());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            match self.d.user_name(mid as u32).as_bytes().cmp(key) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return Some(User(mid as u32)),
+            }
+        }
+        None
     }
     pub fn org(&self, id: &str) -> Option<Org> {
         self.find(&self.d.org_name, &self.d.org_sorted, id).map(Org)
@@ -155,7 +165,7 @@ impl Table {
     }
 
     pub fn user_name(&self, u: User) -> &str {
-        self.d.str_of(&self.d.user_name, u.0)
+        self.d.user_name(u.0)
     }
     pub fn org_name(&self, o: Org) -> &str {
         self.d.str_of(&self.d.org_name, o.0)
@@ -202,19 +212,19 @@ impl Table {
             }
         }
         // Org grants of the home org and its ancestors, flattened per org.
-        let Some(home) = self.d.user_home(u.0) else {
-            return;
-        };
-        let Some((a, b)) = self.d.member_grant_range(home) else {
+        let Some(start) = self.d.user_member_start(u.0) else {
             return;
         };
         for g in self
             .d
             .member_grants
-            .get(a * 3..b * 3)
+            .get(start * 3..)
             .unwrap_or(&[])
             .chunks_exact(3)
         {
+            if g[0] == NONE {
+                return;
+            }
             if g[0] <= x && x < g[1] && f(g[2]) {
                 return;
             }
@@ -222,39 +232,77 @@ impl Table {
     }
 
     /// The decision (SPEC §5). Unknown handles answer `false`.
+    ///
+    /// One user record gives both grant lists (the user's own and its home
+    /// org's member grants); everything else a decision reads (the rows of
+    /// the identity's closures, the publication set of `x`, the policy
+    /// bitsets) is a few kilobytes that stay in cache. The loop is one
+    /// unsigned compare per grant that does not reach `x`.
     #[inline]
     pub fn allow(&self, u: User, p: Perm, x: Org) -> bool {
         let d = &self.d;
-        let (Some(ident), Some(pubset), Some(&module)) = (
+        let (ui, x, p) = (u.0 as usize, x.0, p.0);
+        let (Some(rec), Some(ident), Some(&pubset), Some(&module)) = (
+            d.user_rec.get(ui * 2..ui * 2 + 3),
             d.user_identity(u.0),
-            d.org_pubset(x.0),
-            d.perm_module.get(p.0 as usize),
+            d.org_rec.get(x as usize * 4),
+            d.perm_module.get(p as usize),
         ) else {
             return false;
         };
-        let gated = d.module_gated.get(module as usize).copied().unwrap_or(0) != 0;
+        let (own_start, member_start, own_end) =
+            (rec[0] as usize, rec[1] as usize, rec[2] as usize);
+        let own = d.user_grants.get(own_start * 3..own_end * 3).unwrap_or(&[]);
+        let members = d.member_grants.get(member_start * 3..).unwrap_or(&[]);
         let nroles = d.role_count as usize;
+        let closures = d
+            .closure_perms
+            .get(ident as usize * nroles..(ident as usize + 1) * nroles)
+            .unwrap_or(&[]);
+        let published = d
+            .pub_pool
+            .get(pubset as usize * d.role_words..(pubset as usize + 1) * d.role_words)
+            .unwrap_or(&[]);
+        let (perm_word, perm_bit) = (p as usize >> 6, 1u64 << (p & 63));
+        let (module_word, module_bit) = (module as usize >> 6, 1u64 << (module & 63));
         let mut role_ok = false;
-        let mut policy_ok = !gated;
-        self.for_each_grant(u, x, |item| {
-            let id = item & ITEM_MASK;
+        let mut policy_ok = d.module_gated.get(module as usize).is_none_or(|g| *g == 0);
+        // Returns true once both halves of the decision hold.
+        let mut visit = |g: &[u32; 3]| {
+            let item = g[2];
+            let id = (item & ITEM_MASK) as usize;
             if item & POLICY_BIT != 0 {
-                if !policy_ok && Self::bit(&d.policy_modules, d.module_words, id, module) {
-                    policy_ok = true;
-                }
-            } else if !role_ok && Self::bit(&d.pub_pool, d.role_words, pubset, id) {
-                let set = d
-                    .closure_perms
-                    .get(ident as usize * nroles + id as usize)
-                    .copied()
-                    .unwrap_or(NONE);
-                if set != NONE && Self::bit(&d.perm_pool, d.perm_words, set, p.0) {
-                    role_ok = true;
-                }
+                policy_ok = policy_ok
+                    || d.policy_modules
+                        .get(id * d.module_words + module_word)
+                        .is_some_and(|w| w & module_bit != 0);
+            } else if !role_ok
+                && published
+                    .get(id >> 6)
+                    .is_some_and(|w| w & (1 << (id & 63)) != 0)
+            {
+                role_ok = closures.get(id).is_some_and(|&set| {
+                    set != NONE
+                        && d.perm_pool
+                            .get(set as usize * d.perm_words + perm_word)
+                            .is_some_and(|w| w & perm_bit != 0)
+                });
             }
             role_ok && policy_ok
-        });
-        role_ok && policy_ok
+        };
+        // Both lists are sorted by `lo` (and a member list ends with a `NONE`
+        // terminator): the scan stops at the first grant starting after `x`.
+        for list in [own, members] {
+            for g in list.as_chunks::<3>().0 {
+                if g[0] > x {
+                    break;
+                }
+                if x < g[1] && visit(g) {
+                    return true;
+                }
+            }
+        }
+        false
     }
 
     /// The effective roles of `u` at `x`, sorted by display name.
