@@ -100,6 +100,10 @@ impl TableData {
     #[inline]
     pub fn user_identity(&self, u: u32) -> Option<u32> {
         let w = self.ident_width;
+        if w == 1 {
+            // The common case: fewer than 256 identity types.
+            return self.user_ident.get(u as usize).map(|b| *b as u32);
+        }
         let b = self.user_ident.get(u as usize * w..u as usize * w + w)?;
         Some(b.iter().rev().fold(0u32, |acc, x| (acc << 8) | *x as u32))
     }
