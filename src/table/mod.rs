@@ -255,14 +255,9 @@ impl Table {
         let own = d.user_grants.get(own_start * 3..own_end * 3).unwrap_or(&[]);
         let members = d.member_grants.get(member_start * 3..).unwrap_or(&[]);
         let nroles = d.role_count as usize;
-        let closures = d
-            .closure_perms
-            .get(ident as usize * nroles..(ident as usize + 1) * nroles)
-            .unwrap_or(&[]);
-        let published = d
-            .pub_pool
-            .get(pubset as usize * d.role_words..(pubset as usize + 1) * d.role_words)
-            .unwrap_or(&[]);
+        // Offsets of the identity's closure row and of x's publication set.
+        let closure_row = ident as usize * nroles;
+        let pub_row = pubset as usize * d.role_words;
         let (perm_word, perm_bit) = (p as usize >> 6, 1u64 << (p & 63));
         let (module_word, module_bit) = (module as usize >> 6, 1u64 << (module & 63));
         let mut role_ok = false;
@@ -277,11 +272,12 @@ impl Table {
                         .get(id * d.module_words + module_word)
                         .is_some_and(|w| w & module_bit != 0);
             } else if !role_ok
-                && published
-                    .get(id >> 6)
+                && id < nroles
+                && d.pub_pool
+                    .get(pub_row + (id >> 6))
                     .is_some_and(|w| w & (1 << (id & 63)) != 0)
             {
-                role_ok = closures.get(id).is_some_and(|&set| {
+                role_ok = d.closure_perms.get(closure_row + id).is_some_and(|&set| {
                     set != NONE
                         && d.perm_pool
                             .get(set as usize * d.perm_words + perm_word)
