@@ -121,8 +121,25 @@ pub fn run(args: CompileArgs) -> u8 {
     };
     progress.stage(&format!("resolving {} files", set.files.len()));
     let model = trellis::resolve::resolve(&set.files, &mut set.diagnostics);
-    progress.stage("checking");
-    trellis::check::check(&model, &mut set.diagnostics);
+    // The semantic checks and the table build only read the model: when
+    // resolving found no error (so the model is whole), build while checking
+    // and drop the table if the checks find one.
+    let data = if set.diagnostics.has_errors() {
+        progress.stage("checking");
+        trellis::check::check(&model, &mut set.diagnostics);
+        None
+    } else {
+        progress.stage("checking and compiling");
+        let diagnostics = &mut set.diagnostics;
+        std::thread::scope(|scope| {
+            let checking = scope.spawn(|| trellis::check::check(&model, diagnostics));
+            let data = build(&model, &set.sources, args.provenance);
+            if let Err(e) = checking.join() {
+                std::panic::resume_unwind(e);
+            }
+            Some(data)
+        })
+    };
     set.diagnostics.sort(&set.sources);
     let checked = trellis::Checked {
         sources: set.sources,
@@ -130,7 +147,6 @@ pub fn run(args: CompileArgs) -> u8 {
         diagnostics: set.diagnostics,
         test_paths: set.test_paths,
     };
-    progress.stage("compiling");
     if checked.diagnostics.has_errors() {
         progress.done();
         super::out(&render::render(
@@ -145,7 +161,7 @@ pub fn run(args: CompileArgs) -> u8 {
         ));
         return EXIT_FINDINGS;
     }
-    let data = build(&checked.model, &checked.sources, args.provenance);
+    let data = data.unwrap_or_else(|| build(&checked.model, &checked.sources, args.provenance));
     progress.stage("encoding");
     let bytes = data.encode();
     progress.stage("writing");

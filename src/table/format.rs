@@ -170,9 +170,27 @@ macro_rules! fields {
     };
 }
 
-/// Serialises a table: byte-identical for identical data.
+/// Serialises a table: byte-identical for identical data. The payload is
+/// written once, into a buffer sized in advance, behind the header.
 pub fn encode(d: &TableData) -> Vec<u8> {
-    let mut w = Writer(Vec::new());
+    let mut size = HEADER;
+    macro_rules! measure {
+        (scalar, $f:ident) => {
+            size += 8
+        };
+        (bytes, $f:ident) => {
+            size += 8 + d.$f.len()
+        };
+        (u32s, $f:ident) => {
+            size += 8 + 4 * d.$f.len()
+        };
+        (u64s, $f:ident) => {
+            size += 8 + 8 * d.$f.len()
+        };
+    }
+    fields!(measure);
+    let mut w = Writer(Vec::with_capacity(size));
+    w.0.resize(HEADER, 0);
     macro_rules! put {
         (scalar, $f:ident) => {
             w.scalar(d.$f as u64)
@@ -182,15 +200,17 @@ pub fn encode(d: &TableData) -> Vec<u8> {
         };
     }
     fields!(put);
-    let payload = w.0;
-    let mut out = Vec::with_capacity(HEADER + payload.len());
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&VERSION.to_le_bytes());
-    out.extend_from_slice(&0u32.to_le_bytes());
-    out.extend_from_slice(&d.input_hash.to_le_bytes());
-    out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-    out.extend_from_slice(&checksum(&payload).to_le_bytes());
-    out.extend_from_slice(&payload);
+    let mut out = w.0;
+    let payload_len = (out.len() - HEADER) as u64;
+    let sum = checksum(&out[HEADER..]);
+    let mut header = Vec::with_capacity(HEADER);
+    header.extend_from_slice(MAGIC);
+    header.extend_from_slice(&VERSION.to_le_bytes());
+    header.extend_from_slice(&0u32.to_le_bytes());
+    header.extend_from_slice(&d.input_hash.to_le_bytes());
+    header.extend_from_slice(&payload_len.to_le_bytes());
+    header.extend_from_slice(&sum.to_le_bytes());
+    out[..HEADER].copy_from_slice(&header);
     out
 }
 
