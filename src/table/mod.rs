@@ -238,7 +238,7 @@ impl Table {
     /// the identity's closures, the publication set of `x`, the policy
     /// bitsets) is a few kilobytes that stay in cache. The loop is one
     /// unsigned compare per grant that does not reach `x`.
-    #[inline]
+    #[inline(always)]
     pub fn allow(&self, u: User, p: Perm, x: Org) -> bool {
         let d = &self.d;
         let (ui, x, p) = (u.0 as usize, x.0, p.0);
