@@ -163,7 +163,7 @@ impl<'a> Builder<'a> {
 
     fn tenant_locked(
         &mut self,
-        locked: &Option<crate::load::de::Spanned<bool>>,
+        locked: Option<&crate::load::de::Spanned<bool>>,
         scope: Scope,
         what: &str,
     ) -> bool {
@@ -783,7 +783,7 @@ impl<'a> Builder<'a> {
                 self.diags.push(d);
                 continue;
             }
-            let locked = self.tenant_locked(&item.body.locked, scope, "roles");
+            let locked = self.tenant_locked(item.body.locked.as_ref(), scope, "roles");
             let id = RoleId(self.model.roles.len() as u32);
             self.model.role_index.insert(key, id);
             self.model
@@ -910,7 +910,7 @@ impl<'a> Builder<'a> {
             .flat_map(|(f, s)| f.publications.iter().map(move |p| (p, s)))
             .collect();
         for (p, scope) in items {
-            let locked = self.tenant_locked(&p.value.locked, scope, "publications");
+            let locked = self.tenant_locked(p.value.locked.as_ref(), scope, "publications");
             let role = self.role_ref(&p.value.role, scope);
             let org = self.org_ref(&p.value.org);
             let (Some(role), Some(org)) = (role, org) else {
@@ -1015,7 +1015,7 @@ impl<'a> Builder<'a> {
                 None => self.model.org_assignments[org.index()].push(id),
             }
             self.model.assignments.push(Assignment {
-                description: a.value.description.clone(),
+                description: a.value.description.as_deref().cloned(),
                 grant,
                 target: user.map(Target::User).unwrap_or(Target::Org),
                 org,
@@ -1101,7 +1101,7 @@ impl<'a> Builder<'a> {
                 return None;
             }
         }
-        let locked = self.tenant_locked(&raw.locked, scope, "assignments");
+        let locked = self.tenant_locked(raw.locked.as_deref(), scope, "assignments");
         let user = match &raw.user {
             Some(u) => Some(self.user_ref(u)?),
             None => None,
@@ -1236,7 +1236,7 @@ impl<'a> Builder<'a> {
             let locked = match (&raw.locked, scope) {
                 (Some(l), Scope::Provider) => l.value,
                 (None, Scope::Provider) => true,
-                (l, _) => self.tenant_locked(l, scope, "automatic rules"),
+                (l, _) => self.tenant_locked(l.as_ref(), scope, "automatic rules"),
             };
             let w = raw.when.clone().unwrap_or_default();
             let mut when = Condition {
