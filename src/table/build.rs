@@ -366,6 +366,7 @@ pub fn build(m: &Model, sources: &SourceMap, provenance: bool) -> TableData {
         let (start, _) = sources.line_col(span);
         format!("{}:{}", sources.path(span.file), start.line)
     };
+
     // Orgs, in canonical preorder.
     for &o in &c.org_order {
         let org = m.org(o);
@@ -373,6 +374,7 @@ pub fn build(m: &Model, sources: &SourceMap, provenance: bool) -> TableData {
         d.org_parent.push(org.parent.map(pre).unwrap_or(NONE));
         d.org_end.push(c.org_end[o.index()]);
     }
+
     // Roles.
     let nroles = m.roles.len();
     d.role_count = nroles as u32;
@@ -403,6 +405,7 @@ pub fn build(m: &Model, sources: &SourceMap, provenance: bool) -> TableData {
         d.assignable_by.extend(by);
     }
     d.assignable_start.push(d.assignable_by.len() as u32);
+
     // Publication: one role set per org, top down (nearest entry wins).
     let mut entries_at: Vec<Vec<(RoleId, bool)>> = vec![Vec::new(); n_orgs];
     for (ri, entries) in m.publications.iter().enumerate() {
@@ -451,6 +454,7 @@ pub fn build(m: &Model, sources: &SourceMap, provenance: bool) -> TableData {
         org_sets[o.index()] = set;
     }
     drop(org_sets);
+
     // Identity types, and per identity the closure of every role.
     let mut identities: Vec<&str> = m.users.iter().map(|u| u.identity.as_str()).collect();
     identities.sort();
@@ -505,6 +509,7 @@ pub fn build(m: &Model, sources: &SourceMap, provenance: bool) -> TableData {
         }
     }
     d.perm_words = perm_pool.words;
+
     // Catalog, modules and policies by id.
     d.module_words = m.modules.len().div_ceil(64).max(1);
     let mut module_new = vec![0u32; m.modules.len()];
@@ -589,6 +594,7 @@ pub fn build(m: &Model, sources: &SourceMap, provenance: bool) -> TableData {
         );
     }
     d.org_grant_start.push((d.org_grants.len() / 3) as u32);
+
     // Users: their own assignments and the automatic rules that match them,
     // computed on every core (each user's grants are independent), then
     // written in canonical order.
