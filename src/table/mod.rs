@@ -236,8 +236,9 @@ impl Table {
     /// One user record gives both grant lists (the user's own and its home
     /// org's member grants); everything else a decision reads (the rows of
     /// the identity's closures, the publication set of `x`, the policy
-    /// bitsets) is a few kilobytes that stay in cache. The loop is one
-    /// unsigned compare per grant that does not reach `x`.
+    /// bitsets) is a few kilobytes that stay in cache. Both lists are sorted
+    /// by where a grant starts to apply, so the scan ends at the first grant
+    /// that starts after `x`.
     #[inline(always)]
     pub fn allow(&self, u: User, p: Perm, x: Org) -> bool {
         let d = &self.d;
