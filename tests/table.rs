@@ -155,8 +155,14 @@ fn random_set(seed: u64, dir: &std::path::Path) {
 /// every decision, role set, publication and `can_assign`.
 #[test]
 fn random_sets_table_equals_resolver() {
+    // `TRELLIS_RANDOM_SETS=5000 cargo test --release --test table` for a
+    // longer run; 150 seeds by default keep `cargo test` quick.
+    let seeds: u64 = std::env::var("TRELLIS_RANDOM_SETS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(150);
     let mut valid = 0;
-    for seed in 1..=150u64 {
+    for seed in 1..=seeds {
         let tmp = tempfile::tempdir().unwrap();
         random_set(seed, tmp.path());
         let dir = tmp.path().to_path_buf();
