@@ -363,3 +363,110 @@ fn table_is_independent_of_file_names_and_order() {
         assert_eq!(a, b, "{set}: table depends on file names or order");
     }
 }
+
+/// Each structural check of format 2 rejects a table that breaks its
+/// invariant (the bytes are resealed, so only the check can catch it).
+#[test]
+fn structural_checks_reject_each_broken_invariant() {
+    use trellis::table::format::reseal;
+    use trellis::table::TableData;
+    const NONE: u32 = u32::MAX;
+    // Org grants at two levels above `ann`, and two grants of her own.
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("provider.yaml"),
+        r#"scope: provider
+kinds:
+  company: { parents: [] }
+  unit: { parents: [company, unit] }
+modules:
+  docs: { actions: [read, write] }
+roles:
+  viewer: { grants: ["docs:read"] }
+  editor: { grants: ["docs:write"] }
+orgs:
+  root: { kind: company }
+  mid: { kind: unit, parent: root }
+  leaf: { kind: unit, parent: mid }
+users:
+  ann: { org: leaf }
+assignments:
+  - { role: viewer, org: root }
+  - { role: editor, org: mid }
+  - { role: viewer, user: ann, org: leaf }
+  - { role: editor, user: ann, org: root }
+"#,
+    )
+    .unwrap();
+    let dir = tmp.path().to_path_buf();
+    let c = trellis::check_paths(std::slice::from_ref(&dir), &Default::default()).unwrap();
+    assert!(!c.diagnostics.has_errors());
+    let good = build(&c.model, &c.sources, false);
+    let load = |d: &TableData| {
+        let mut bytes = d.encode();
+        reseal(&mut bytes);
+        Table::from_bytes(&bytes).map(|_| ())
+    };
+    assert_eq!(load(&good), Ok(()));
+    let corrupt = |what: &'static str| Err(TableError::Corrupt(what));
+
+    // A member list without its terminator runs into the next list or off
+    // the end.
+    let mut d = good.clone();
+    let n = d.member_grants.len();
+    d.member_grants[n - 3..].copy_from_slice(&[0, 1, 0]);
+    assert_eq!(load(&d), corrupt("member grants"));
+
+    // Member lists must be sorted by `lo` for the scan to stop early.
+    let mut d = good.clone();
+    let triples: Vec<[u32; 3]> = d
+        .member_grants
+        .chunks_exact(3)
+        .map(|g| [g[0], g[1], g[2]])
+        .collect();
+    let at = triples
+        .windows(2)
+        .position(|w| w[0][0] != NONE && w[1][0] != NONE && w[0][0] < w[1][0])
+        .expect("a member list with two grants at different orgs");
+    d.member_grants.swap(at * 3, at * 3 + 3);
+    d.member_grants.swap(at * 3 + 1, at * 3 + 4);
+    d.member_grants.swap(at * 3 + 2, at * 3 + 5);
+    assert_eq!(load(&d), corrupt("member grants"));
+
+    // The same for a user's own grants.
+    let mut d = good.clone();
+    let users = d.user_home.len();
+    let at = (0..users)
+        .find_map(|u| {
+            let (a, b) = (d.user_rec[u * 2] as usize, d.user_rec[u * 2 + 2] as usize);
+            (a..b.saturating_sub(1)).find(|k| d.user_grants[k * 3] < d.user_grants[k * 3 + 3])
+        })
+        .expect("a user with two grants at different orgs");
+    for i in 0..3 {
+        d.user_grants.swap(at * 3 + i, at * 3 + 3 + i);
+    }
+    assert_eq!(load(&d), corrupt("user grant order"));
+
+    // A member-list start past the array.
+    let mut d = good.clone();
+    d.user_rec[1] = (d.member_grants.len() / 3) as u32;
+    assert_eq!(load(&d), corrupt("user records"));
+
+    // A home org that does not exist.
+    let mut d = good.clone();
+    d.user_home[0] = d.org_end.len() as u32;
+    assert_eq!(load(&d), corrupt("user records"));
+
+    // User names past the string table.
+    let mut d = good.clone();
+    d.user_name_first = u32::MAX - 1;
+    assert_eq!(load(&d), corrupt("user names"));
+
+    // An org whose member list does not end at a terminator.
+    let mut d = good.clone();
+    let o = (0..d.org_end.len())
+        .find(|o| d.org_rec[o * 4 + 1] < d.org_rec[o * 4 + 2])
+        .expect("an org with member grants");
+    d.org_rec[o * 4 + 2] = d.org_rec[o * 4 + 1];
+    assert_eq!(load(&d), corrupt("org records"));
+}
