@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use super::items::{items, Items};
+use super::items::{items_of_both, Items};
 use crate::eval::Origin;
 use crate::model::*;
 
@@ -281,8 +281,7 @@ fn changed_roles(base: &Model, head: &Model, bi: &Items, hi: &Items) -> BTreeSet
 }
 
 pub fn diff(base: &Model, head: &Model) -> AccessDiff {
-    let bi = items(base);
-    let hi = items(head);
+    let (bi, hi) = items_of_both(base, head);
     let changed = changed_roles(base, head, &bi, &hi);
     let everything = changed.contains("*");
     let head_ctx = SigCtx::new(head, &changed);

@@ -2,15 +2,17 @@
 //! subtree and touch no locked item, unless the actor is the provider
 //! (SPEC §8, §11).
 
-use super::items::{inside, items, ItemInfo};
+use super::items::{inside, items_of_both, ItemInfo};
 use crate::diag::{Code, Diagnostic};
 use crate::model::Model;
 
 /// `actor` is `None` for the provider.
 pub fn check(base: &Model, head: &Model, actor: Option<&str>) -> Vec<Diagnostic> {
-    let before = items(base);
-    let after = items(head);
-    let who = actor.unwrap_or("provider");
+    // The provider may change anything: nothing to compare.
+    let Some(who) = actor else {
+        return Vec::new();
+    };
+    let (before, after) = items_of_both(base, head);
     let mut out = Vec::new();
     let report = |verb: &str, key: &str, info: &ItemInfo, outside: bool, locked: bool| {
         let reason = match (outside, locked) {
@@ -38,9 +40,6 @@ pub fn check(base: &Model, head: &Model, actor: Option<&str>) -> Vec<Diagnostic>
             )
         })
     };
-    if actor.is_none() {
-        return out;
-    }
     for (key, b) in &before {
         match after.get(key) {
             None => {

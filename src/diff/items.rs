@@ -16,8 +16,9 @@ pub enum Place {
     /// Only the provider may write it (catalog, top-level orgs, role types,
     /// policy assignments, provider-scope rules and exclusions).
     ProviderOnly,
-    /// Inside an actor's subtree when every one of these orgs is.
-    Orgs(Vec<String>),
+    /// Inside an actor's subtree when every one of these orgs (of the model
+    /// the item was read from) is.
+    Orgs(Vec<OrgId>),
 }
 
 #[derive(Debug, Clone)]
@@ -53,11 +54,23 @@ fn perms(m: &Model, set: &BitSet) -> String {
         .join(",")
 }
 
-fn scope_place(m: &Model, scope: Scope) -> Place {
+fn scope_place(scope: Scope) -> Place {
     match scope {
         Scope::Provider => Place::ProviderOnly,
-        Scope::Org(o) => Place::Orgs(vec![m.org(o).id.clone()]),
+        Scope::Org(o) => Place::Orgs(vec![o]),
     }
+}
+
+/// The items of two revisions, keyed on both cores at once.
+pub fn items_of_both(base: &Model, head: &Model) -> (Items, Items) {
+    std::thread::scope(|scope| {
+        let before = scope.spawn(|| items(base));
+        let after = items(head);
+        match before.join() {
+            Ok(before) => (before, after),
+            Err(e) => std::panic::resume_unwind(e),
+        }
+    })
 }
 
 pub fn items(m: &Model) -> Items {
@@ -133,7 +146,7 @@ pub fn items(m: &Model) -> Items {
                 ),
                 span: o.span,
                 locked: false,
-                place: match parent {
+                place: match o.parent {
                     Some(p) => Place::Orgs(vec![p]),
                     None => Place::ProviderOnly,
                 },
@@ -153,7 +166,7 @@ pub fn items(m: &Model) -> Items {
                 ),
                 span: u.span,
                 locked: false,
-                place: Place::Orgs(vec![home]),
+                place: Place::Orgs(vec![u.home]),
                 written_by: u.scope,
             },
         );
@@ -182,20 +195,19 @@ pub fn items(m: &Model) -> Items {
             ),
             span: r.span,
             locked: r.locked,
-            place: scope_place(m, r.owner),
+            place: scope_place(r.owner),
             written_by: r.owner,
         });
     }
     for a in &m.assignments {
-        let (target, mut orgs) = match a.target {
+        let (target, orgs) = match a.target {
             Target::User(u) => (
                 format!("user:{}", m.user(u).id),
-                vec![m.org(m.user(u).home).id.clone()],
+                vec![m.user(u).home, a.org],
             ),
-            Target::Org => ("members".to_owned(), Vec::new()),
+            Target::Org => ("members".to_owned(), vec![a.org]),
         };
-        let org = m.org(a.org).id.clone();
-        orgs.push(org.clone());
+        let org = &m.org(a.org).id;
         let by = a.by.map(|(b, _)| match b {
             Assigner::Admin(x) => m.user(x).id.clone(),
             Assigner::SelfService => "self".into(),
@@ -220,7 +232,7 @@ pub fn items(m: &Model) -> Items {
     }
     for (ri, entries) in m.publications.iter().enumerate() {
         for (o, e) in entries {
-            let org = m.org(*o).id.clone();
+            let org = &m.org(*o).id;
             put(
                 format!("{} @ {org}", m.role_qualified(RoleId(ri as u32))),
                 ItemInfo {
@@ -228,7 +240,7 @@ pub fn items(m: &Model) -> Items {
                     fingerprint: format!("publish={} locked={}", e.publish, e.locked),
                     span: e.span,
                     locked: e.locked,
-                    place: Place::Orgs(vec![org]),
+                    place: Place::Orgs(vec![*o]),
                     written_by: e.scope,
                 },
             );
@@ -253,7 +265,7 @@ pub fn items(m: &Model) -> Items {
                 ),
                 span: e.span,
                 locked: false,
-                place: scope_place(m, e.scope),
+                place: scope_place(e.scope),
                 written_by: e.scope,
             },
         );
@@ -309,7 +321,7 @@ pub fn items(m: &Model) -> Items {
             ),
             span: rule.span,
             locked: rule.locked,
-            place: scope_place(m, rule.scope),
+            place: scope_place(rule.scope),
             written_by: rule.scope,
         });
     }
@@ -330,8 +342,6 @@ pub fn inside(m: &Model, item: &ItemInfo, actor: Option<&str>) -> bool {
     file_ok
         && match &item.place {
             Place::ProviderOnly => false,
-            Place::Orgs(orgs) => orgs
-                .iter()
-                .all(|o| m.org_index.get(o).is_some_and(|x| m.in_subtree(*x, *a))),
+            Place::Orgs(orgs) => orgs.iter().all(|o| m.in_subtree(*o, *a)),
         }
 }

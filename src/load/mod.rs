@@ -296,18 +296,13 @@ pub fn load_files(
     };
     let mut inputs = inputs;
     inputs.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut ids = Vec::with_capacity(inputs.len());
     for (path, bytes) in inputs {
-        let Some(id) = add_source(&path, bytes, limits, &mut set.sources, &mut set.diagnostics)
-        else {
-            continue;
-        };
-        let Some(root) = parse_tree(id, &set.sources, limits, &mut set.diagnostics) else {
-            continue;
-        };
-        if let Some(file) = read_policy_file(id, &root, &mut set.diagnostics) {
-            set.files.push(file);
+        if let Some(id) = add_source(&path, bytes, limits, &mut set.sources, &mut set.diagnostics) {
+            ids.push(id);
         }
     }
+    parse_all(&ids, limits, &mut set);
     set
 }
 
