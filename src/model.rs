@@ -336,12 +336,14 @@ pub struct Model {
     pub user_assignments: Vec<Vec<AssignmentId>>,
     pub org_assignments: Vec<Vec<AssignmentId>>,
 
-    /// Indices into `rules` of the provider's rules, and of each org's
-    /// rules (by the org that scopes them): a rule can only match users
-    /// homed in its scope, so a user's candidates are the provider's rules
-    /// and those scoped at its home's ancestors.
-    pub provider_rules: Vec<u32>,
+    /// Indices into `rules`, filed under the most selective condition that
+    /// every user they match must meet: an org whose subtree holds the
+    /// user's home (`when.org`, else a tenant rule's scope), else the kind
+    /// of the home org (`when.org_kind`), else nothing (`any_rules`). A
+    /// user's candidates are then a few lists, not every rule.
+    pub any_rules: Vec<u32>,
     pub org_rules: HashMap<OrgId, Vec<u32>>,
+    pub kind_rules: HashMap<String, Vec<u32>>,
 
     /// How long each stage took (cumulative), for benchmarks.
     pub timings: Vec<(&'static str, std::time::Duration)>,
@@ -366,11 +368,19 @@ impl Model {
 
     /// The rules that can match a user homed at `home`, in declaration order.
     pub fn candidate_rules(&self, home: OrgId) -> impl Iterator<Item = (usize, &Rule)> + '_ {
-        let mut ids: Vec<u32> = self.provider_rules.clone();
+        let mut ids: Vec<u32> = self.any_rules.clone();
         for anc in self.ancestors(home) {
             if let Some(rs) = self.org_rules.get(&anc) {
                 ids.extend_from_slice(rs);
             }
+        }
+        if let Some(rs) = self
+            .org(home)
+            .kind_label
+            .as_ref()
+            .and_then(|k| self.kind_rules.get(k))
+        {
+            ids.extend_from_slice(rs);
         }
         ids.sort_unstable();
         ids.into_iter()

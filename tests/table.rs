@@ -137,6 +137,18 @@ fn random_set(seed: u64, dir: &std::path::Path) {
         rnd(2) == 0,
         rnd(2) == 0
     ));
+    // Rules filed under an org kind and under an org (the candidate index).
+    p.push_str(&format!(
+        "  - {{ name: by-kind, when: {{ org_kind: {} }}, grant: [{{ roles: [r{}], at: [self], inherit: {} }}] }}\n",
+        if rnd(2) == 0 { "unit" } else { "co" },
+        rnd(n_roles),
+        rnd(2) == 0
+    ));
+    p.push_str(&format!(
+        "  - {{ name: by-org, when: {{ org: o{} }}, grant: [{{ roles: [r{}], at: [self] }}] }}\n",
+        rnd(n_orgs),
+        rnd(n_roles)
+    ));
     std::fs::write(dir.join("provider.yaml"), p).unwrap();
     // A tenant file with a custom role cloned from a role type.
     let t = rnd(n_orgs);
@@ -173,6 +185,21 @@ fn random_sets_table_equals_resolver() {
         }
         valid += 1;
         compare(&checked, &format!("seed {seed}"));
+        // The rule index never hides a rule that matches (the table and the
+        // resolver both use it, so check it against every rule).
+        let m = &checked.model;
+        for (ui, user) in m.users.iter().enumerate() {
+            let candidates: Vec<usize> = m.candidate_rules(user.home).map(|(i, _)| i).collect();
+            for (ri, rule) in m.rules.iter().enumerate() {
+                if m.rule_matches(rule, UserId(ui as u32)) {
+                    assert!(
+                        candidates.contains(&ri),
+                        "seed {seed}: rule {ri} matches user {} but is not a candidate",
+                        user.id
+                    );
+                }
+            }
+        }
     }
     eprintln!("{valid} valid random sets compared");
     assert!(valid >= 30, "only {valid} random sets were valid");

@@ -1306,9 +1306,17 @@ impl<'a> Builder<'a> {
                 continue;
             }
             let index = self.model.rules.len() as u32;
-            match scope {
-                Scope::Provider => self.model.provider_rules.push(index),
-                Scope::Org(o) => self.model.org_rules.entry(o).or_default().push(index),
+            let anchor = when.org.or(match scope {
+                Scope::Org(o) => Some(o),
+                Scope::Provider => None,
+            });
+            match (anchor, &when.org_kind) {
+                (Some(o), _) => self.model.org_rules.entry(o).or_default().push(index),
+                (None, Some(kind)) => {
+                    let rules = self.model.kind_rules.entry(kind.clone()).or_default();
+                    rules.push(index);
+                }
+                (None, None) => self.model.any_rules.push(index),
             }
             self.model.rules.push(Rule {
                 description: raw.description.clone(),
