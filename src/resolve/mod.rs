@@ -1052,27 +1052,15 @@ impl<'a> Builder<'a> {
                 return None;
             }
             (None, None) => {
-                self.diags.push(Diagnostic::new(
-                    Code::E002,
-                    Span {
-                        end: a.span.start + 1,
-                        ..a.span
-                    },
-                    "an assignment needs `role` or `policy`",
-                ));
+                self.diags
+                    .push(missing_key(a, "an assignment needs `role` or `policy`"));
                 return None;
             }
             _ => {}
         }
         if raw.user.is_none() && raw.org.is_none() {
-            self.diags.push(Diagnostic::new(
-                Code::E002,
-                Span {
-                    end: a.span.start + 1,
-                    ..a.span
-                },
-                "an assignment needs `user` or `org`",
-            ));
+            self.diags
+                .push(missing_key(a, "an assignment needs `user` or `org`"));
             return None;
         }
         if let Some(by) = &raw.by {
@@ -1329,6 +1317,15 @@ impl<'a> Builder<'a> {
             });
         }
     }
+}
+
+/// E002 at the first character of an assignment that lacks a key.
+fn missing_key(a: &Located<crate::load::raw::RawAssignment>, message: &str) -> Diagnostic {
+    let at = Span {
+        end: a.span.start + 1,
+        ..a.span
+    };
+    Diagnostic::new(Code::E002, at, message)
 }
 
 /// An assignment with its names resolved.
