@@ -201,29 +201,43 @@ pub fn read_source(
     Ok(add_read(path, bytes, limits, sources, diagnostics))
 }
 
-/// A file's bytes, or `Err(len)` when it is over the size limit (checked
-/// before reading it).
-type ReadBytes = Result<Vec<u8>, u64>;
+/// A file as read: its text ready for the source map (UTF-8 checked, lines
+/// indexed, which is worth doing on every core for thousands of files), bytes
+/// that are not UTF-8, or its length when it is over the size limit
+/// (checked before reading it).
+enum ReadFile {
+    Text(SourceFile),
+    NotUtf8(Vec<u8>),
+    TooLarge(u64),
+}
 
-fn read_bytes(path: &Path, limits: &Limits) -> Result<ReadBytes, LoadError> {
+fn read_bytes(path: &Path, limits: &Limits) -> Result<ReadFile, LoadError> {
     let meta = std::fs::metadata(path).map_err(|e| LoadError::Io(path.to_path_buf(), e))?;
     if meta.len() > limits.max_file_size {
-        return Ok(Err(meta.len()));
+        return Ok(ReadFile::TooLarge(meta.len()));
     }
     let bytes = std::fs::read(path).map_err(|e| LoadError::Io(path.to_path_buf(), e))?;
-    Ok(Ok(bytes))
+    if bytes.len() as u64 > limits.max_file_size {
+        return Ok(ReadFile::TooLarge(bytes.len() as u64));
+    }
+    Ok(match String::from_utf8(bytes) {
+        Ok(text) => ReadFile::Text(SourceFile::new(path.to_path_buf(), text)),
+        Err(e) => ReadFile::NotUtf8(e.into_bytes()),
+    })
 }
 
 fn add_read(
     path: &Path,
-    read: ReadBytes,
+    read: ReadFile,
     limits: &Limits,
     sources: &mut SourceMap,
     diagnostics: &mut Diagnostics,
 ) -> Option<FileId> {
     match read {
-        Ok(bytes) => add_source(path, bytes, limits, sources, diagnostics),
-        Err(len) => {
+        ReadFile::Text(file) => Some(sources.add(file)),
+        // The same diagnostic as for contents from a git revision.
+        ReadFile::NotUtf8(bytes) => add_source(path, bytes, limits, sources, diagnostics),
+        ReadFile::TooLarge(len) => {
             too_large(path, len, limits, sources, diagnostics);
             None
         }
