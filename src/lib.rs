@@ -69,7 +69,7 @@ pub fn check_files(
     sources: SourceMap,
 ) -> Checked {
     let mut set = load::load_files(inputs, limits, sources);
-    let model = resolve::resolve(&set.files, &mut set.diagnostics);
+    let model = resolve::resolve(std::mem::take(&mut set.files), &mut set.diagnostics);
     check::check(&model, &mut set.diagnostics);
     set.diagnostics.sort(&set.sources);
     Checked {
@@ -85,7 +85,7 @@ pub fn check_paths(paths: &[PathBuf], limits: &Limits) -> Result<Checked, LoadEr
     let t = std::time::Instant::now();
     let mut set = load::load_set(paths, limits)?;
     let loaded = t.elapsed();
-    let mut model = resolve::resolve(&set.files, &mut set.diagnostics);
+    let mut model = resolve::resolve(std::mem::take(&mut set.files), &mut set.diagnostics);
     let resolved = t.elapsed();
     check::check(&model, &mut set.diagnostics);
     set.diagnostics.sort(&set.sources);

@@ -120,7 +120,7 @@ pub fn run(args: CompileArgs) -> u8 {
         }
     };
     progress.stage(&format!("resolving {} files", set.files.len()));
-    let model = trellis::resolve::resolve(&set.files, &mut set.diagnostics);
+    let model = trellis::resolve::resolve(std::mem::take(&mut set.files), &mut set.diagnostics);
     // The semantic checks and the table build only read the model: when
     // resolving found no error (so the model is whole), build while checking
     // and drop the table if the checks find one.

@@ -23,6 +23,12 @@ struct FileCtx {
 
 pub struct Builder<'a> {
     files: &'a [PolicyFile],
+    /// The users and assignments of each file, taken out of `files` so that
+    /// each section is freed as soon as it is resolved (a million users and
+    /// two million assignments at the L tier: their memory is reused by the
+    /// model instead of fresh pages).
+    raw_users: Vec<Vec<Item<crate::load::raw::RawUser>>>,
+    raw_assignments: Vec<Vec<Located<crate::load::raw::RawAssignment>>>,
     ctx: Vec<Option<FileCtx>>,
     pub model: Model,
     pub diags: &'a mut Diagnostics,
@@ -39,9 +45,19 @@ pub struct Builder<'a> {
 }
 
 /// Resolves a loaded set. Diagnostics are appended to `diags`.
-pub fn resolve(files: &[PolicyFile], diags: &mut Diagnostics) -> Model {
+pub fn resolve(mut files: Vec<PolicyFile>, diags: &mut Diagnostics) -> Model {
+    let raw_users = files
+        .iter_mut()
+        .map(|f| std::mem::take(&mut f.users))
+        .collect();
+    let raw_assignments = files
+        .iter_mut()
+        .map(|f| std::mem::take(&mut f.assignments))
+        .collect();
     let mut b = Builder {
-        files,
+        files: &files,
+        raw_users,
+        raw_assignments,
         ctx: Vec::new(),
         model: Model::default(),
         diags,
@@ -523,9 +539,12 @@ impl<'a> Builder<'a> {
         // Users kept are found through `user_index`; only the few dropped
         // ones (unknown home org) need a map of their own for E003.
         let mut dropped: HashMap<String, Span> = HashMap::default();
-        let items: Vec<(&Item<crate::load::raw::RawUser>, Scope)> = self
-            .files()
-            .flat_map(|(f, s)| f.users.iter().map(move |u| (u, s)))
+        let raw = std::mem::take(&mut self.raw_users);
+        let items: Vec<(&Item<crate::load::raw::RawUser>, Scope)> = raw
+            .iter()
+            .zip(&self.ctx)
+            .filter_map(|(users, c)| c.as_ref().map(|c| (users, c.scope)))
+            .flat_map(|(users, s)| users.iter().map(move |u| (u, s)))
             .collect();
         self.model.users.reserve(items.len());
         self.model.user_index.reserve(items.len());
@@ -980,9 +999,12 @@ impl<'a> Builder<'a> {
     // --------------------------------------------------------- assignments
 
     fn assignments(&mut self) {
-        let items: Vec<_> = self
-            .files()
-            .flat_map(|(f, s)| f.assignments.iter().map(move |a| (a, s)))
+        let raw = std::mem::take(&mut self.raw_assignments);
+        let items: Vec<_> = raw
+            .iter()
+            .zip(&self.ctx)
+            .filter_map(|(list, c)| c.as_ref().map(|c| (list, c.scope)))
+            .flat_map(|(list, s)| list.iter().map(move |a| (a, s)))
             .collect();
         // Two million of them at the L tier: the name lookups of the ones
         // that resolve without a finding run on every core first; the rest
@@ -1035,7 +1057,7 @@ impl<'a> Builder<'a> {
     /// reported here. `None` drops it.
     fn assignment_with_findings(
         &mut self,
-        a: &'a Located<crate::load::raw::RawAssignment>,
+        a: &Located<crate::load::raw::RawAssignment>,
         scope: Scope,
     ) -> Option<ResolvedAssignment> {
         let raw = &a.value;
