@@ -18,6 +18,16 @@ pub fn workers(items: usize) -> usize {
         .max(1)
 }
 
+/// `0..len` cut into one contiguous range per worker, for work that keeps
+/// state (a cache) from one item to the next: `map(&ranges(n), ...)`.
+pub fn ranges(len: usize) -> Vec<std::ops::Range<usize>> {
+    let chunk = len.div_ceil(workers(len)).max(1);
+    (0..len)
+        .step_by(chunk)
+        .map(|start| start..(start + chunk).min(len))
+        .collect()
+}
+
 /// `items.iter().map(f)`, computed on every core, handed back in input
 /// order. Workers take runs of items (about 32 per worker in all) from a
 /// shared counter; the results stay in their runs, so each is moved only
@@ -74,5 +84,13 @@ mod tests {
         let items: Vec<u32> = (0..10_000).collect();
         let out: Vec<u32> = super::map(&items, |x| x * 2).collect();
         assert_eq!(out, items.iter().map(|x| x * 2).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn ranges_cover_every_index_once_in_order() {
+        for len in [0, 1, 2, 3, 1000, 1001] {
+            let all: Vec<usize> = super::ranges(len).into_iter().flatten().collect();
+            assert_eq!(all, (0..len).collect::<Vec<_>>(), "len {len}");
+        }
     }
 }

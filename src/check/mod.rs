@@ -25,24 +25,10 @@ const RULES: &[Rule] = &[
 /// Runs every rule; the rules only read the model, so they run side by side
 /// (diagnostics are sorted afterwards, so the order they finish in is moot).
 pub fn check(model: &Model, diags: &mut Diagnostics) {
-    let found: Vec<Diagnostics> = std::thread::scope(|scope| {
-        let handles: Vec<_> = RULES
-            .iter()
-            .map(|rule| {
-                scope.spawn(move || {
-                    let mut d = Diagnostics::default();
-                    rule(model, &mut d);
-                    d
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| match h.join() {
-                Ok(d) => d,
-                Err(e) => std::panic::resume_unwind(e),
-            })
-            .collect()
+    let found = crate::par::map(RULES, |rule| {
+        let mut d = Diagnostics::default();
+        rule(model, &mut d);
+        d
     });
     for d in found {
         diags.extend(d);

@@ -30,34 +30,15 @@ impl<'m> Closures<'m> {
 }
 
 pub fn check(m: &Model, diags: &mut Diagnostics) {
-    // Assignments are independent of one another here: split them between
-    // the cores, then keep the findings in assignment order.
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
-    let chunk = m.assignments.len().div_ceil(threads).max(1);
-    let found: Vec<Diagnostics> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..m.assignments.len())
-            .step_by(chunk)
-            .map(|from| {
-                scope.spawn(move || {
-                    let mut d = Diagnostics::default();
-                    let mut memo = Closures::default();
-                    let to = (from + chunk).min(m.assignments.len());
-                    for ai in from..to {
-                        check_one(m, ai, &mut memo, &mut d);
-                    }
-                    d
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| match h.join() {
-                Ok(d) => d,
-                Err(e) => std::panic::resume_unwind(e),
-            })
-            .collect()
+    // Assignments are independent of one another here: one range of them
+    // per core, each with its own cache, findings kept in assignment order.
+    let found = crate::par::map(&crate::par::ranges(m.assignments.len()), |range| {
+        let mut d = Diagnostics::default();
+        let mut memo = Closures::default();
+        for ai in range.clone() {
+            check_one(m, ai, &mut memo, &mut d);
+        }
+        d
     });
     for d in found {
         diags.extend(d);

@@ -116,16 +116,6 @@ impl TableData {
             *self.user_rec.get(i + 2)? as usize,
         ))
     }
-    /// Where the member grants of the user's home org start (in grants); the
-    /// list runs to its terminator.
-    #[inline]
-    pub fn user_member_start(&self, u: u32) -> Option<usize> {
-        if (u as usize) < self.user_count() {
-            self.user_rec.get(u as usize * 2 + 1).map(|s| *s as usize)
-        } else {
-            None
-        }
-    }
     #[inline]
     pub fn org_pubset(&self, o: u32) -> Option<u32> {
         self.org_rec.get(o as usize * 4).copied()
@@ -630,34 +620,15 @@ pub fn build(m: &Model, sources: &SourceMap, provenance: bool) -> TableData {
         }
         out.truncate(kept);
     };
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
-    let chunk = c.user_order.len().div_ceil(threads).max(1);
-    let parts: Vec<(Vec<u32>, SourcedGrants)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = c
-            .user_order
-            .chunks(chunk)
-            .map(|users| {
-                let f = &user_grants_of;
-                scope.spawn(move || {
-                    let mut grants = Vec::new();
-                    let mut ends = Vec::with_capacity(users.len());
-                    for &u in users {
-                        f(u, &mut grants);
-                        ends.push(grants.len() as u32);
-                    }
-                    (ends, grants)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| match h.join() {
-                Ok(r) => r,
-                Err(e) => std::panic::resume_unwind(e),
-            })
-            .collect()
+    let parts = crate::par::map(&crate::par::ranges(c.user_order.len()), |range| {
+        let users = &c.user_order[range.clone()];
+        let mut grants = Vec::new();
+        let mut ends = Vec::with_capacity(users.len());
+        for &u in users {
+            user_grants_of(u, &mut grants);
+            ends.push(grants.len() as u32);
+        }
+        (ends, grants)
     });
     // Per org: its publication set and the org grants (of it and every
     // ancestor) that reach users homed there, flattened so that a decision
