@@ -201,32 +201,39 @@ impl Table {
             .is_some_and(|w| w & (1u64 << (i & 63)) != 0)
     }
 
-    /// Visits every grant reaching `u` at `x`: the user's own, then the org
-    /// grants of each ancestor of the user's home.
-    #[inline]
+    /// The user's own grants and its home org's member list, as `(lo, hi,
+    /// item)` triples sorted by `lo` (the member list runs to its `NONE`
+    /// terminator, which sorts last). Empty for an unknown user.
+    #[inline(always)]
+    fn grant_lists(&self, u: User) -> [&[u32]; 2] {
+        let d = &self.d;
+        let ui = u.0 as usize;
+        let Some(rec) = d.user_rec.get(ui * 2..ui * 2 + 3) else {
+            return [&[], &[]];
+        };
+        let (own_start, member_start, own_end) =
+            (rec[0] as usize, rec[1] as usize, rec[2] as usize);
+        [
+            d.user_grants.get(own_start * 3..own_end * 3).unwrap_or(&[]),
+            d.member_grants.get(member_start * 3..).unwrap_or(&[]),
+        ]
+    }
+
+    /// Calls `f` with the item of every grant reaching `u` at `x` (the
+    /// user's own, then those of its home org and every ancestor) until `f`
+    /// returns true. Both lists are sorted by `lo`: the scan of each stops
+    /// at the first grant that starts after `x`.
+    #[inline(always)]
     fn for_each_grant(&self, u: User, x: Org, mut f: impl FnMut(u32) -> bool) {
         let x = x.0;
-        for g in self.grants_of_user(u).chunks_exact(3) {
-            if g[0] <= x && x < g[1] && f(g[2]) {
-                return;
-            }
-        }
-        // Org grants of the home org and its ancestors, flattened per org.
-        let Some(start) = self.d.user_member_start(u.0) else {
-            return;
-        };
-        for g in self
-            .d
-            .member_grants
-            .get(start * 3..)
-            .unwrap_or(&[])
-            .chunks_exact(3)
-        {
-            if g[0] == NONE {
-                return;
-            }
-            if g[0] <= x && x < g[1] && f(g[2]) {
-                return;
+        for list in self.grant_lists(u) {
+            for g in list.as_chunks::<3>().0 {
+                if g[0] > x {
+                    break;
+                }
+                if x < g[1] && f(g[2]) {
+                    return;
+                }
             }
         }
     }
@@ -242,30 +249,22 @@ impl Table {
     #[inline(always)]
     pub fn allow(&self, u: User, p: Perm, x: Org) -> bool {
         let d = &self.d;
-        let (ui, x, p) = (u.0 as usize, x.0, p.0);
-        let (Some(rec), Some(ident), Some(&pubset), Some(&module)) = (
-            d.user_rec.get(ui * 2..ui * 2 + 3),
+        let (Some(ident), Some(&pubset), Some(&module)) = (
             d.user_identity(u.0),
-            d.org_rec.get(x as usize * 4),
-            d.perm_module.get(p as usize),
+            d.org_rec.get(x.0 as usize * 4),
+            d.perm_module.get(p.0 as usize),
         ) else {
             return false;
         };
-        let (own_start, member_start, own_end) =
-            (rec[0] as usize, rec[1] as usize, rec[2] as usize);
-        let own = d.user_grants.get(own_start * 3..own_end * 3).unwrap_or(&[]);
-        let members = d.member_grants.get(member_start * 3..).unwrap_or(&[]);
         let nroles = d.role_count as usize;
         // Offsets of the identity's closure row and of x's publication set.
         let closure_row = ident as usize * nroles;
         let pub_row = pubset as usize * d.role_words;
-        let (perm_word, perm_bit) = (p as usize >> 6, 1u64 << (p & 63));
+        let (perm_word, perm_bit) = (p.0 as usize >> 6, 1u64 << (p.0 & 63));
         let (module_word, module_bit) = (module as usize >> 6, 1u64 << (module & 63));
         let mut role_ok = false;
         let mut policy_ok = d.module_gated.get(module as usize).is_none_or(|g| *g == 0);
-        // Returns true once both halves of the decision hold.
-        let mut visit = |g: &[u32; 3]| {
-            let item = g[2];
+        self.for_each_grant(u, x, |item| {
             let id = (item & ITEM_MASK) as usize;
             if item & POLICY_BIT != 0 {
                 policy_ok = policy_ok
@@ -286,20 +285,8 @@ impl Table {
                 });
             }
             role_ok && policy_ok
-        };
-        // Both lists are sorted by `lo` (and a member list ends with a `NONE`
-        // terminator): the scan stops at the first grant starting after `x`.
-        for list in [own, members] {
-            for g in list.as_chunks::<3>().0 {
-                if g[0] > x {
-                    break;
-                }
-                if x < g[1] && visit(g) {
-                    return true;
-                }
-            }
-        }
-        false
+        });
+        role_ok && policy_ok
     }
 
     /// The effective roles of `u` at `x`, sorted by display name.
