@@ -1121,12 +1121,7 @@ impl<'a> Builder<'a> {
             (None, Some(u)) => self.model.user(u).home,
             (None, None) => return None,
         };
-        let org_span = raw
-            .org
-            .as_ref()
-            .map(|o| o.span)
-            .or(raw.user.as_ref().map(|u| u.span))
-            .unwrap_or(a.span);
+        let org_span = org_span(a);
         let (grant, grant_span) = if let Some(r) = &raw.role {
             (Grant::Role(self.role_ref(r, scope)?), r.span)
         } else if let Some(p) = &raw.policy {
@@ -1341,6 +1336,17 @@ impl<'a> Builder<'a> {
     }
 }
 
+/// Where an assignment names its org: `org`, else the user (whose home it
+/// is), else the assignment itself.
+fn org_span(a: &Located<crate::load::raw::RawAssignment>) -> Span {
+    let raw = &a.value;
+    raw.org
+        .as_ref()
+        .map(|o| o.span)
+        .or(raw.user.as_ref().map(|u| u.span))
+        .unwrap_or(a.span)
+}
+
 /// E002 at the first character of an assignment that lacks a key.
 fn missing_key(a: &Located<crate::load::raw::RawAssignment>, message: &str) -> Diagnostic {
     let at = Span {
@@ -1393,12 +1399,7 @@ fn resolve_assignment(
         (None, Some(u)) => m.user(u).home,
         (None, None) => return None,
     };
-    let org_span = raw
-        .org
-        .as_ref()
-        .map(|o| o.span)
-        .or(raw.user.as_ref().map(|u| u.span))
-        .unwrap_or(a.span);
+    let org_span = org_span(a);
     let (grant, grant_span) = match (&raw.role, &raw.policy) {
         (Some(r), _) => (Grant::Role(m.resolve_role(&r.value, scope)?), r.span),
         (None, Some(p)) => (Grant::Policy(*m.policy_index.get(&p.value)?), p.span),
