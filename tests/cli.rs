@@ -456,6 +456,14 @@ fn compile_writes_atomically_and_queries_answer_from_the_table() {
         .output()
         .expect("runs");
     assert_eq!(out.status.code(), Some(1));
+    // E007 is found by the semantic checks, which run beside the table
+    // build: the build is dropped, the finding printed (SPEC §11: exit 1).
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("E007"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no table written"));
     assert_eq!(first, std::fs::read(&table).expect("still there"));
     // The table answers like the sources.
     let t = table.to_string_lossy().into_owned();
