@@ -161,6 +161,9 @@ pub fn run(args: CompileArgs) -> u8 {
         ));
         return EXIT_FINDINGS;
     }
+    // Built beside the checks unless resolving found errors, and then the
+    // checks found them too and we returned above: building here is only a
+    // fallback.
     let data = data.unwrap_or_else(|| build(&checked.model, &checked.sources, args.provenance));
     progress.stage("encoding");
     let bytes = data.encode();

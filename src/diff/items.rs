@@ -63,14 +63,12 @@ fn scope_place(scope: Scope) -> Place {
 
 /// The items of two revisions, keyed on both cores at once.
 pub fn items_of_both(base: &Model, head: &Model) -> (Items, Items) {
-    std::thread::scope(|scope| {
-        let before = scope.spawn(|| items(base));
-        let after = items(head);
-        match before.join() {
-            Ok(before) => (before, after),
-            Err(e) => std::panic::resume_unwind(e),
-        }
-    })
+    let mut both = crate::par::map(&[base, head], |m| items(m));
+    match (both.next(), both.next()) {
+        (Some(before), Some(after)) => (before, after),
+        // `map` returns one result per input.
+        _ => (items(base), items(head)),
+    }
 }
 
 pub fn items(m: &Model) -> Items {
