@@ -1098,6 +1098,10 @@ impl<'a> Builder<'a> {
                 return None;
             }
         }
+        // Before the policy check: a tenant's locked policy assignment is
+        // two findings (SPEC §14.3: one per policy assignment, one per
+        // `locked: true`).
+        let locked = self.tenant_locked(raw.locked.as_deref(), scope, "assignments");
         if let Some(p) = &raw.policy {
             if scope != Scope::Provider {
                 self.diags.push(
@@ -1111,7 +1115,6 @@ impl<'a> Builder<'a> {
                 return None;
             }
         }
-        let locked = self.tenant_locked(raw.locked.as_deref(), scope, "assignments");
         let user = match &raw.user {
             Some(u) => Some(self.user_ref(u)?),
             None => None,
