@@ -99,16 +99,7 @@ impl Table {
         let key = name.as_bytes();
         let text = |i: u32| self.d.string(names.get(i as usize).copied().unwrap_or(0));
         if sorted.is_empty() {
-            let (mut lo, mut hi) = (0usize, names.len());
-            while lo < hi {
-                let mid = lo + (hi - lo) / 2;
-                match text(mid as u32).cmp(key) {
-                    std::cmp::Ordering::Less => lo = mid + 1,
-                    std::cmp::Ordering::Greater => hi = mid,
-                    std::cmp::Ordering::Equal => return Some(mid as u32),
-                }
-            }
-            return None;
+            return search_in_order(names.len(), text, key);
         }
         sorted
             .binary_search_by(|&i| text(i).cmp(key))
@@ -118,17 +109,12 @@ impl Table {
 
     pub fn user(&self, id: &str) -> Option<User> {
         // Users are numbered in name order: a binary search on the handles.
-        let key = id.as_bytes();
-        let (mut lo, mut hi) = (0usize, self.user_count());
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            match self.d.user_name(mid as u32).as_bytes().cmp(key) {
-                std::cmp::Ordering::Less => lo = mid + 1,
-                std::cmp::Ordering::Greater => hi = mid,
-                std::cmp::Ordering::Equal => return Some(User(mid as u32)),
-            }
-        }
-        None
+        search_in_order(
+            self.user_count(),
+            |u| self.d.user_name(u).as_bytes(),
+            id.as_bytes(),
+        )
+        .map(User)
     }
     pub fn org(&self, id: &str) -> Option<Org> {
         self.find(&self.d.org_name, &self.d.org_sorted, id).map(Org)
@@ -629,4 +615,18 @@ impl Table {
             "roles": roles,
         })
     }
+}
+
+/// The index in `0..len` whose `text` is `key`, when `text` is in order.
+fn search_in_order<'t>(len: usize, text: impl Fn(u32) -> &'t [u8], key: &[u8]) -> Option<u32> {
+    let (mut lo, mut hi) = (0usize, len);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        match text(mid as u32).cmp(key) {
+            std::cmp::Ordering::Less => lo = mid + 1,
+            std::cmp::Ordering::Greater => hi = mid,
+            std::cmp::Ordering::Equal => return Some(mid as u32),
+        }
+    }
+    None
 }
