@@ -84,7 +84,7 @@ impl Model {
                 .all(|(k, v)| user.attributes.iter().any(|(uk, uv)| uk == k && uv == v))
     }
 
-    fn place_matches(&self, place: &Place, home: OrgId, y: OrgId) -> bool {
+    pub(crate) fn place_matches(&self, place: &Place, home: OrgId, y: OrgId) -> bool {
         match place {
             Place::Home => y == home,
             Place::Descendants(kinds) => {

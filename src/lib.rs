@@ -63,12 +63,16 @@ pub struct Checked {
 
 /// Loads, resolves and checks a policy set given as file contents (for
 /// instance read from a git revision), adding to `sources`.
+///
+/// `links` are the symbolic links named like policy files: they are not
+/// followed, and each is reported (E001).
 pub fn check_files(
     inputs: Vec<(PathBuf, Vec<u8>)>,
+    links: &[PathBuf],
     limits: &Limits,
     sources: SourceMap,
 ) -> Checked {
-    let mut set = load::load_files(inputs, limits, sources);
+    let mut set = load::load_files(inputs, links, limits, sources);
     let model = resolve::resolve(std::mem::take(&mut set.files), &mut set.diagnostics);
     check::check(&model, &mut set.diagnostics);
     set.diagnostics.sort(&set.sources);
@@ -110,20 +114,9 @@ pub fn check_source(
     limits: &Limits,
     sources: SourceMap,
 ) -> Result<Checked, LoadError> {
-    let inputs = match src {
-        revision::SetSource::Files(files) => files,
-        revision::SetSource::Dir(dir) => {
-            let (paths, _) = load::discover(std::slice::from_ref(&dir))?;
-            if paths.is_empty() {
-                return Err(LoadError::NoPolicyFiles(vec![dir]));
-            }
-            let mut files = Vec::with_capacity(paths.len());
-            for p in paths {
-                let bytes = std::fs::read(&p).map_err(|e| LoadError::Io(p.clone(), e))?;
-                files.push((p, bytes));
-            }
-            files
-        }
+    let (inputs, links) = match src {
+        revision::SetSource::Files { files, links } => (files, links),
+        revision::SetSource::Dir(dir) => load::read_dir_inputs(&dir)?,
     };
-    Ok(check_files(inputs, limits, sources))
+    Ok(check_files(inputs, &links, limits, sources))
 }

@@ -448,6 +448,16 @@ impl Model {
         self.perm_id(m, a)
     }
 
+    /// May a file of `scope` name `role` (SPEC §14.11)? Only roles owned by
+    /// the provider, by the scope itself or by one of its ancestors: no
+    /// tenant's access may depend on a sibling's or a sub-tenant's files.
+    pub fn role_visible(&self, role: RoleId, scope: Scope) -> bool {
+        match (scope, self.role(role).owner) {
+            (Scope::Provider, _) | (_, Scope::Provider) => true,
+            (Scope::Org(s), Scope::Org(owner)) => self.in_subtree(s, owner),
+        }
+    }
+
     /// Resolves a role name as written in a file (or test case) of `scope`.
     pub fn resolve_role(&self, name: &str, scope: Scope) -> Option<RoleId> {
         if let Some((owner, bare)) = name.split_once("::") {

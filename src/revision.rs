@@ -11,8 +11,13 @@ use crate::load::is_test_file;
 #[derive(Debug)]
 pub enum SetSource {
     Dir(PathBuf),
-    /// Files read from a revision, with the paths they have in the work tree.
-    Files(Vec<(PathBuf, Vec<u8>)>),
+    /// Files read from a revision, with the paths they have in the work
+    /// tree, and the symbolic links named like policy files (not followed,
+    /// as on disk: each is an E001).
+    Files {
+        files: Vec<(PathBuf, Vec<u8>)>,
+        links: Vec<PathBuf>,
+    },
 }
 
 fn git(dir: &Path, args: &[&str]) -> Result<Vec<u8>, String> {
@@ -40,11 +45,39 @@ fn is_policy_path(rel: &str) -> bool {
 
 /// `spec` is a directory, or a revision (`origin/main`, `HEAD~1`, a commit id)
 /// of the git repository that holds `path`; the set is `path` at that revision.
+///
+/// A name that is both an existing directory and a revision is refused: a
+/// pull request could otherwise plant a directory named like the base
+/// branch and be compared with itself. `./NAME`, `../NAME` and absolute
+/// paths are always directories; a full ref (`refs/heads/main`) or a
+/// commit id names the revision.
 pub fn resolve(spec: &str, path: &Path) -> Result<SetSource, String> {
     let as_dir = Path::new(spec);
+    let explicit_dir = spec == "."
+        || spec == ".."
+        || spec.starts_with("./")
+        || spec.starts_with("../")
+        || as_dir.is_absolute();
+    if explicit_dir {
+        return if as_dir.is_dir() {
+            Ok(SetSource::Dir(as_dir.to_path_buf()))
+        } else {
+            Err(format!("`{spec}` is not a directory"))
+        };
+    }
     if as_dir.is_dir() {
+        if revision_exists(spec, path) {
+            return Err(format!(
+                "`{spec}` is both a directory and a git revision: write `./{spec}` for the directory, or a full ref (such as `refs/heads/{spec}` or `refs/remotes/{spec}`) or a commit id for the revision"
+            ));
+        }
         return Ok(SetSource::Dir(as_dir.to_path_buf()));
     }
+    read_revision(spec, path)
+}
+
+/// The directory of `path` (itself, or the folder of a file).
+fn dir_of(path: &Path) -> PathBuf {
     let dir = if path.is_dir() {
         path.to_path_buf()
     } else {
@@ -52,11 +85,21 @@ pub fn resolve(spec: &str, path: &Path) -> Result<SetSource, String> {
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("."))
     };
-    let dir = if dir.as_os_str().is_empty() {
+    if dir.as_os_str().is_empty() {
         PathBuf::from(".")
     } else {
         dir
-    };
+    }
+}
+
+/// Does `spec` name a commit of the repository that holds `path`?
+fn revision_exists(spec: &str, path: &Path) -> bool {
+    let arg = format!("{spec}^{{commit}}");
+    git(&dir_of(path), &["rev-parse", "--verify", "--quiet", &arg]).is_ok_and(|out| !out.is_empty())
+}
+
+fn read_revision(spec: &str, path: &Path) -> Result<SetSource, String> {
+    let dir = dir_of(path);
     let top = git(&dir, &["rev-parse", "--show-toplevel"]).map_err(|_| {
         format!(
             "`{spec}` is neither a directory nor a revision: `{}` is not in a git repository",
@@ -95,33 +138,48 @@ pub fn resolve(spec: &str, path: &Path) -> Result<SetSource, String> {
             "ls-tree",
             "-r",
             "-z",
-            "--name-only",
             &commit,
             "--",
             if prefix.is_empty() { "." } else { &prefix },
         ],
     )?;
-    let names: Vec<String> = listing
-        .split(|b| *b == 0)
-        .filter(|s| !s.is_empty())
-        .map(|s| String::from_utf8_lossy(s).into_owned())
-        .filter(|n| is_policy_path(n.strip_prefix(&prefix).unwrap_or(n)))
-        .collect();
+    // Entries read `MODE TYPE OBJECT\tPATH`. Submodules (type `commit`) are
+    // nested repositories, not part of the set; symbolic links (mode
+    // 120000) are not followed — as when reading a directory.
+    let mut names = Vec::new();
+    let mut link_names = Vec::new();
+    for entry in listing.split(|b| *b == 0).filter(|s| !s.is_empty()) {
+        let entry = String::from_utf8_lossy(entry);
+        let Some((meta, name)) = entry.split_once('\t') else {
+            return Err(format!("unexpected `git ls-tree` output: {entry}"));
+        };
+        let rel = name.strip_prefix(&prefix).unwrap_or(name);
+        if !is_policy_path(rel) {
+            continue;
+        }
+        let mut fields = meta.split(' ');
+        match (fields.next(), fields.next()) {
+            (Some("120000"), _) => link_names.push(name.to_owned()),
+            (_, Some("blob")) => names.push(name.to_owned()),
+            _ => {}
+        }
+    }
+    let shown = |name: &str| {
+        let rel = name.strip_prefix(&prefix).unwrap_or(name);
+        if dir == Path::new(".") {
+            PathBuf::from(rel)
+        } else {
+            dir.join(rel)
+        }
+    };
     let contents = cat_files(&top, &commit, &names)?;
     let files = names
-        .into_iter()
+        .iter()
         .zip(contents)
-        .map(|(name, bytes)| {
-            let rel = name.strip_prefix(&prefix).unwrap_or(&name).to_owned();
-            let shown = if dir == Path::new(".") {
-                PathBuf::from(&rel)
-            } else {
-                dir.join(&rel)
-            };
-            (shown, bytes)
-        })
+        .map(|(name, bytes)| (shown(name), bytes))
         .collect();
-    Ok(SetSource::Files(files))
+    let links = link_names.iter().map(|n| shown(n)).collect();
+    Ok(SetSource::Files { files, links })
 }
 
 /// Reads many blobs in one `git cat-file --batch` process.

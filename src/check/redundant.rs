@@ -30,13 +30,20 @@ impl<'m> Closures<'m> {
 }
 
 pub fn check(m: &Model, diags: &mut Diagnostics) {
+    // Users in preorder of their home org: the members of a subtree are a
+    // contiguous run, found by binary search.
+    let mut by_home: Vec<(u32, UserId)> = (0..m.users.len())
+        .map(|u| (m.pre[m.users[u].home.index()], UserId(u as u32)))
+        .collect();
+    by_home.sort_unstable();
+    let by_home = &by_home;
     // Assignments are independent of one another here: one range of them
     // per core, each with its own cache, findings kept in assignment order.
     let found = crate::par::map(&crate::par::ranges(m.assignments.len()), |range| {
         let mut d = Diagnostics::default();
         let mut memo = Closures::default();
         for ai in range.clone() {
-            check_one(m, ai, &mut memo, &mut d);
+            check_one(m, by_home, ai, &mut memo, &mut d);
         }
         d
     });
@@ -45,12 +52,22 @@ pub fn check(m: &Model, diags: &mut Diagnostics) {
     }
 }
 
-fn check_one<'m>(m: &'m Model, ai: usize, memo: &mut Closures<'m>, diags: &mut Diagnostics) {
+fn check_one<'m>(
+    m: &'m Model,
+    by_home: &[(u32, UserId)],
+    ai: usize,
+    memo: &mut Closures<'m>,
+    diags: &mut Diagnostics,
+) {
     let a = &m.assignments[ai];
     if let Grant::Role(r) = a.grant {
         if !m.role(r).active {
             return;
         }
+    }
+    // What gives nothing is implied by anything, vacuously: not W104.
+    if gives_nothing(m, by_home, a) {
+        return;
     }
     let home = match a.target {
         Target::User(u) => m.user(u).home,
@@ -91,6 +108,53 @@ fn check_one<'m>(m: &'m Model, ai: usize, memo: &mut Closures<'m>, diags: &mut D
             .with_help("remove the redundant assignment"),
         );
     }
+}
+
+/// Does `a` give its role (or policy) to no user at any org: no member of
+/// its org that the role allows, or the role published nowhere it reaches?
+fn gives_nothing(m: &Model, by_home: &[(u32, UserId)], a: &Assignment) -> bool {
+    let role = match a.grant {
+        Grant::Role(r) => Some(r),
+        Grant::Policy(_) => None,
+    };
+    let allowed = |u: UserId| role.is_none_or(|r| m.role(r).allows_identity(&m.user(u).identity));
+    let someone = match a.target {
+        Target::User(u) => allowed(u),
+        Target::Org => {
+            let (lo, hi) = (m.pre[a.org.index()], m.end[a.org.index()]);
+            let start = by_home.partition_point(|(p, _)| *p < lo);
+            by_home[start..]
+                .iter()
+                .take_while(|(p, _)| *p < hi)
+                .any(|(_, u)| allowed(*u))
+        }
+    };
+    let Some(r) = role else {
+        return !someone;
+    };
+    !someone || !publication_points(m, a, &[r]).any(|x| m.published(r, x))
+}
+
+/// The orgs where publication of `roles` can change inside what `a`
+/// reaches: its org, and (when inherited) every publication entry and
+/// custom-role owner below it. Publication is constant between them.
+fn publication_points<'m>(
+    m: &'m Model,
+    a: &'m Assignment,
+    roles: &'m [RoleId],
+) -> impl Iterator<Item = OrgId> + 'm {
+    let below = roles.iter().filter(move |_| a.inherit).flat_map(move |r| {
+        let entries = m.publications[r.index()]
+            .keys()
+            .copied()
+            .filter(move |o| m.in_subtree(*o, a.org));
+        let owner = match m.role(*r).owner {
+            Scope::Org(o) if m.in_subtree(o, a.org) => Some(o),
+            _ => None,
+        };
+        entries.chain(owner)
+    });
+    std::iter::once(a.org).chain(below)
 }
 
 /// Does `b` alone give `a`'s role (or policy) to every user `a` reaches, at
@@ -140,25 +204,7 @@ fn covers<'m>(m: &'m Model, memo: &mut Closures<'m>, b: &Assignment, a: &Assignm
             }
             // Where a's role counts, b's role must be published too. Both are
             // constant between publication boundaries, so test only those.
-            let mut points = vec![a.org];
-            if a.inherit {
-                for r in [ra, rb] {
-                    points.extend(
-                        m.publications[r.index()]
-                            .keys()
-                            .copied()
-                            .filter(|o| m.in_subtree(*o, a.org)),
-                    );
-                    if let Scope::Org(o) = m.role(r).owner {
-                        if m.in_subtree(o, a.org) {
-                            points.push(o);
-                        }
-                    }
-                }
-            }
-            points
-                .into_iter()
-                .all(|x| !m.published(ra, x) || m.published(rb, x))
+            publication_points(m, a, &[ra, rb]).all(|x| !m.published(ra, x) || m.published(rb, x))
         }
         _ => false,
     }

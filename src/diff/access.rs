@@ -1,14 +1,21 @@
-//! What a change does to access (SPEC §11 `trellis diff`), computed from the
-//! two resolved models: per user, the orgs where their effective roles,
-//! permissions or policies differ — at the orgs where access can change (the
-//! anchors of grants and publication boundaries) and below them, so that an
-//! assignment high in the tree is one entry "at X and its N descendants".
+//! What a change does to access (SPEC §11 `trellis diff`), computed exactly
+//! from the two resolved models: per user, every org where their effective
+//! roles, permissions (gating applied) or policies differ.
+//!
+//! A user's access is constant down the org tree except at a few *probes*:
+//! the anchors of the grants that reach them, publication boundaries inside
+//! inherited grants, rule targets — in either revision — and every org that
+//! was added, removed or moved. Each org therefore lies in one region: a
+//! probe itself ("at"), or the descendants of a probe under no deeper probe
+//! ("below"), and a region holds the same orgs, with the same access each,
+//! in both revisions. Comparing the two revisions at every probe and below
+//! every probe is comparing them at every org, without visiting users × orgs.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use super::items::{items_of_both, Items};
+use super::items::{compare, items_of_both, ItemDelta};
 use crate::eval::Origin;
 use crate::model::*;
 
@@ -48,9 +55,13 @@ pub struct OrgChange {
     /// `org`: at the org only; `below`: at its descendants that have no
     /// entry of their own; `subtree`: both.
     pub reach: &'static str,
-    /// How many orgs the entry covers (in HEAD's tree). Descendants with an
-    /// entry of their own are not counted: their entry is complete for them.
+    /// How many orgs the entry covers. Descendants with an entry of their
+    /// own are not counted: their entry is complete for them.
     pub orgs: usize,
+    /// For `below` and `subtree`: the roots of the subtrees of `org` that
+    /// the entry does not cover (probes of their own, whatever their entry).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub except: Vec<String>,
     pub roles_gained: Vec<String>,
     pub roles_lost: Vec<String>,
     pub permissions_gained: Vec<String>,
@@ -83,16 +94,18 @@ impl AccessDiff {
     }
 }
 
-/// What a user holds at one probe: roles (qualified names), permissions, policies.
-#[derive(Default, PartialEq, Eq, Clone)]
+/// What a user holds at one org: roles (qualified names), the permissions
+/// they may use there (a gated module's only with an access policy that
+/// lists it), and access policies.
+#[derive(Default, PartialEq, Eq, Clone, Debug)]
 struct Access {
     roles: BTreeSet<String>,
     perms: BTreeSet<String>,
     policies: BTreeSet<String>,
 }
 
-/// Access of `u` at `x` (`below: false`) or flowing into `x`'s descendants
-/// that are not themselves probes (`below: true`).
+/// Access of `u` at `x` (`below: false`) or in `x`'s descendants that are
+/// not probes themselves (`below: true`: only what is inherited past `x`).
 fn access(m: &Model, u: UserId, x: OrgId, below: bool) -> Access {
     let user = m.user(u);
     let hits = m.hits(u, x);
@@ -111,6 +124,19 @@ fn access(m: &Model, u: UserId, x: OrgId, below: bool) -> Access {
         .copied()
         .collect();
     let held = m.closure(&user.identity, m.base_roles(u, x, &kept));
+    let policies: BTreeSet<PolicyId> = kept
+        .iter()
+        .filter_map(|h| match h.grant {
+            Grant::Policy(p) => Some(p),
+            Grant::Role(_) => None,
+        })
+        .collect();
+    let open_module = |md: ModuleId| {
+        !m.modules[md.index()].gated
+            || policies
+                .iter()
+                .any(|p| m.policies[p.index()].modules.contains(&md))
+    };
     let mut perms = BitSet::new(m.perms.len());
     for r in &held {
         perms.union_with(&m.role(*r).perms);
@@ -119,88 +145,14 @@ fn access(m: &Model, u: UserId, x: OrgId, below: bool) -> Access {
         roles: held.iter().map(|r| m.role_qualified(*r)).collect(),
         perms: perms
             .iter()
+            .filter(|p| open_module(m.perms[*p].0))
             .map(|p| m.perm_name(PermId(p as u32)))
             .collect(),
-        policies: kept
+        policies: policies
             .iter()
-            .filter_map(|h| match h.grant {
-                Grant::Policy(p) => Some(m.policies[p.index()].id.clone()),
-                Grant::Role(_) => None,
-            })
+            .map(|p| m.policies[p.index()].id.clone())
             .collect(),
     }
-}
-
-/// Per model, what `signature` needs precomputed once: qualified role
-/// names, and which roles bring (through `includes`) a role that changed.
-struct SigCtx {
-    names: Vec<String>,
-    touched: Vec<bool>,
-}
-
-impl SigCtx {
-    fn new(m: &Model, changed_roles: &BTreeSet<String>) -> SigCtx {
-        let names: Vec<String> = (0..m.roles.len())
-            .map(|r| m.role_qualified(RoleId(r as u32)))
-            .collect();
-        let touched = (0..m.roles.len())
-            .map(|r| {
-                m.closure_any(RoleId(r as u32))
-                    .iter()
-                    .any(|x| changed_roles.contains(&names[x.index()]))
-            })
-            .collect();
-        SigCtx { names, touched }
-    }
-}
-
-/// A cheap signature of what reaches a user (a hash of its grants, by
-/// name), and whether any of them brings a changed role: users whose
-/// signature is the same in both revisions and touch nothing changed are
-/// skipped.
-fn signature(m: &Model, u: UserId, ctx: &SigCtx) -> (u64, bool) {
-    use std::hash::{Hash, Hasher};
-    let user = m.user(u);
-    let mut parts: Vec<u64> = Vec::new();
-    let mut touched = false;
-    let part = |f: &dyn Fn(&mut rustc_hash::FxHasher)| {
-        let mut h = rustc_hash::FxHasher::default();
-        f(&mut h);
-        h.finish()
-    };
-    parts.push(part(&|h| {
-        (&m.org(user.home).id, &user.identity, user.owner).hash(h)
-    }));
-    let ids = m.user_assignments[u.index()].iter().chain(
-        m.ancestors(user.home)
-            .flat_map(|a| m.org_assignments[a.index()].iter()),
-    );
-    for id in ids {
-        let a = &m.assignments[id.index()];
-        let name: &str = match a.grant {
-            Grant::Role(r) => {
-                touched |= ctx.touched[r.index()];
-                &ctx.names[r.index()]
-            }
-            Grant::Policy(p) => &m.policies[p.index()].id,
-        };
-        parts.push(part(&|h| (name, &m.org(a.org).id, a.inherit).hash(h)));
-    }
-    for rule in &m.rules {
-        if m.rule_matches(rule, u) {
-            for g in &rule.grants {
-                for (r, _) in &g.roles {
-                    touched |= ctx.touched[r.index()];
-                    let at = format!("{:?}", g.at);
-                    parts.push(part(&|h| {
-                        ("rule", &ctx.names[r.index()], &at, g.inherit).hash(h)
-                    }));
-                }
-            }
-        }
-    }
-    parts.sort_unstable();
-    (part(&|h| parts.hash(h)), touched)
 }
 
 /// Gained and lost roles, permissions and policies between two accesses.
@@ -228,12 +180,17 @@ impl Delta {
         self.sets.iter().all(BTreeSet::is_empty)
     }
 
-    fn entry(&self, org: &str, reach: &'static str, orgs: usize) -> OrgChange {
+    fn entry(&self, org: &str, reach: &'static str, orgs: usize, except: &[String]) -> OrgChange {
         let v = |i: usize| self.sets[i].iter().cloned().collect();
         OrgChange {
             org: org.to_owned(),
             reach,
             orgs,
+            except: if reach == "org" {
+                Vec::new()
+            } else {
+                except.to_vec()
+            },
             roles_gained: v(0),
             roles_lost: v(1),
             permissions_gained: v(2),
@@ -244,168 +201,377 @@ impl Delta {
     }
 }
 
-/// Roles whose meaning or publication differs between the two models.
-fn changed_roles(base: &Model, head: &Model, bi: &Items, hi: &Items) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    for (key, h) in hi {
-        let differs = bi.get(key).is_none_or(|b| b.fingerprint != h.fingerprint);
-        if differs {
-            if let Some(role) = key.strip_prefix("role ") {
-                out.insert(role.to_owned());
+/// What a role means for the users that hold it, by names: two revisions
+/// agree on a role exactly when these agree.
+#[derive(PartialEq, Eq)]
+struct RoleMeaning {
+    active: bool,
+    cyclic: bool,
+    published: bool,
+    identity_types: Option<Vec<String>>,
+    includes: Vec<String>,
+    perms: Vec<String>,
+}
+
+fn role_meanings(m: &Model) -> HashMap<String, RoleMeaning> {
+    (0..m.roles.len())
+        .map(|i| {
+            let r = &m.roles[i];
+            let mut types = r.identity_types.clone();
+            if let Some(t) = types.as_mut() {
+                t.sort();
+                t.dedup();
             }
-            if let Some(rest) = key.strip_prefix("publication ") {
-                out.insert(rest.split(" @ ").next().unwrap_or("").to_owned());
-            }
-        }
-    }
-    for key in bi.keys() {
-        if !hi.contains_key(key) {
-            if let Some(role) = key.strip_prefix("role ") {
-                out.insert(role.to_owned());
-            }
-            if let Some(rest) = key.strip_prefix("publication ") {
-                out.insert(rest.split(" @ ").next().unwrap_or("").to_owned());
-            }
-        }
-    }
-    // Moving an org moves publication boundaries and grant reach.
-    for o in &head.orgs {
-        let moved = base.org_index.get(&o.id).is_some_and(|b| {
-            base.org(*b).parent.map(|p| &base.org(p).id) != o.parent.map(|p| &head.org(p).id)
-        });
-        if moved {
-            out.insert("*".into());
+            let mut includes: Vec<String> = r
+                .includes
+                .iter()
+                .map(|(x, _)| m.role_qualified(*x))
+                .collect();
+            includes.sort();
+            includes.dedup();
+            let meaning = RoleMeaning {
+                active: r.active,
+                cyclic: r.cyclic,
+                published: r.published,
+                identity_types: types,
+                includes,
+                perms: r
+                    .perms
+                    .iter()
+                    .map(|p| m.perm_name(PermId(p as u32)))
+                    .collect(),
+            };
+            (m.role_qualified(RoleId(i as u32)), meaning)
+        })
+        .collect()
+}
+
+/// Role name -> org name -> `publish`.
+type Entries = HashMap<String, BTreeMap<String, bool>>;
+
+/// Publication entries of every role, by names.
+fn publication_entries(m: &Model) -> Entries {
+    let mut out = Entries::default();
+    for (ri, entries) in m.publications.iter().enumerate() {
+        let map = out.entry(m.role_qualified(RoleId(ri as u32))).or_default();
+        for (o, e) in entries {
+            map.insert(m.org(*o).id.clone(), e.publish);
         }
     }
     out
 }
 
-pub fn diff(base: &Model, head: &Model) -> AccessDiff {
-    let (bi, hi) = items_of_both(base, head);
-    let changed = changed_roles(base, head, &bi, &hi);
-    let everything = changed.contains("*");
-    let head_ctx = SigCtx::new(head, &changed);
-    let base_ctx = SigCtx::new(base, &changed);
-    let mut d = AccessDiff::default();
-    for (ui, user) in head.users.iter().enumerate() {
-        let hu = UserId(ui as u32);
-        let bu = base.user_index.get(&user.id).copied();
-        if bu.is_none() {
-            d.users_added.push(user.id.clone());
-        }
-        if let Some(bu) = bu {
-            let (hs, ht) = signature(head, hu, &head_ctx);
-            let (bs, bt) = signature(base, bu, &base_ctx);
-            if hs == bs && !ht && !bt && !everything {
-                continue;
-            }
-        }
-        // Probe orgs: where access can change in either revision.
-        let mut probes: BTreeSet<String> = BTreeSet::new();
-        for o in head.candidate_orgs(hu) {
-            probes.insert(head.org(o).id.clone());
-        }
-        for o in bu.map(|bu| base.candidate_orgs(bu)).unwrap_or_default() {
-            probes.insert(base.org(o).id.clone());
-        }
-        let mut probes: Vec<(u32, OrgId, Option<OrgId>)> = probes
+/// One revision, with what the skip test needs precomputed: for each role,
+/// whether holding it may mean something else in the other revision (it,
+/// or a role of its `includes` closure, changed; or its publication did).
+struct Side<'m> {
+    m: &'m Model,
+    touched: Vec<bool>,
+}
+
+impl<'m> Side<'m> {
+    fn new(
+        m: &'m Model,
+        meanings: (&HashMap<String, RoleMeaning>, &HashMap<String, RoleMeaning>),
+        pubs: (&Entries, &Entries),
+    ) -> Side<'m> {
+        let names: Vec<String> = (0..m.roles.len())
+            .map(|r| m.role_qualified(RoleId(r as u32)))
+            .collect();
+        let changed: Vec<bool> = names
             .iter()
-            .filter_map(|name| {
-                let h = head.org_index.get(name)?;
-                Some((head.pre[h.index()], *h, base.org_index.get(name).copied()))
+            .map(|n| meanings.0.get(n) != meanings.1.get(n))
+            .collect();
+        let touched = (0..m.roles.len())
+            .map(|r| {
+                // The closure by definition, through every role whatever its status.
+                let mut seen = vec![false; m.roles.len()];
+                let mut stack = vec![r];
+                let mut hit = pubs.0.get(&names[r]) != pubs.1.get(&names[r]);
+                while let Some(x) = stack.pop() {
+                    if std::mem::replace(&mut seen[x], true) {
+                        continue;
+                    }
+                    hit |= changed[x];
+                    stack.extend(m.roles[x].includes.iter().map(|(i, _)| i.index()));
+                }
+                hit
             })
             .collect();
-        probes.sort();
-        let mut changes = Vec::new();
-        // Each org belongs to one region: a probe itself ("at"), or the
-        // descendants of a probe that lie under no deeper probe ("below").
-        let orgs: Vec<OrgId> = probes.iter().map(|p| p.1).collect();
-        for (i, &(_, h, b)) in probes.iter().enumerate() {
-            let at = |below: bool| {
-                let after = access(head, hu, h, below);
-                let before = match (b, bu) {
-                    (Some(b), Some(bu)) => access(base, bu, b, below),
-                    _ => Access::default(),
-                };
-                Delta::between(&before, &after)
-            };
-            let mut covered = 0usize;
-            let mut next_free = 0u32;
-            for &c in &orgs[i + 1..] {
-                if !head.in_subtree(c, h) {
-                    break;
-                }
-                if head.pre[c.index()] >= next_free {
-                    covered += (head.end[c.index()] - head.pre[c.index()]) as usize;
-                    next_free = head.end[c.index()];
-                }
-            }
-            let below_count = (head.end[h.index()] - head.pre[h.index()]) as usize - 1 - covered;
-            let d_at = at(false);
-            let d_below = if below_count > 0 {
-                at(true)
-            } else {
-                Delta::default()
-            };
-            let org = head.org(h).id.clone();
-            if !d_at.is_empty() && d_at == d_below {
-                changes.push(d_at.entry(&org, "subtree", below_count + 1));
-            } else {
-                if !d_at.is_empty() {
-                    changes.push(d_at.entry(&org, "org", 1));
-                }
-                if !d_below.is_empty() {
-                    changes.push(d_below.entry(&org, "below", below_count));
-                }
-            }
-        }
-        changes.retain(|c| {
-            !(c.roles_gained.is_empty()
-                && c.roles_lost.is_empty()
-                && c.permissions_gained.is_empty()
-                && c.permissions_lost.is_empty()
-                && c.policies_gained.is_empty()
-                && c.policies_lost.is_empty())
-        });
-        if !changes.is_empty() {
-            d.users.push(UserChange {
-                user: user.id.clone(),
-                changes,
-            });
-        }
+        Side { m, touched }
     }
-    for (ui, user) in base.users.iter().enumerate() {
-        if head.user_index.contains_key(&user.id) {
-            continue;
+
+    /// A hash of everything that reaches `u` (by names), whether any of it
+    /// is a touched role, and the orgs its access is anchored at (its home
+    /// stands for every rule target, which lie in its subtree).
+    fn grants(&self, u: UserId) -> (u64, bool, Vec<OrgId>) {
+        use std::hash::{Hash, Hasher};
+        let m = self.m;
+        let user = m.user(u);
+        let part = |f: &dyn Fn(&mut rustc_hash::FxHasher)| {
+            let mut h = rustc_hash::FxHasher::default();
+            f(&mut h);
+            h.finish()
+        };
+        let mut parts = vec![part(&|h| {
+            (
+                &m.org(user.home).id,
+                &user.identity,
+                user.owner,
+                &user.attributes,
+            )
+                .hash(h)
+        })];
+        let mut touched = false;
+        let mut anchors = vec![user.home];
+        let ids = m.user_assignments[u.index()].iter().chain(
+            m.ancestors(user.home)
+                .flat_map(|a| m.org_assignments[a.index()].iter()),
+        );
+        for id in ids {
+            let a = &m.assignments[id.index()];
+            let name = match a.grant {
+                Grant::Role(r) => {
+                    touched |= self.touched[r.index()];
+                    m.role_qualified(r)
+                }
+                Grant::Policy(p) => format!("policy:{}", m.policies[p.index()].id),
+            };
+            let target = matches!(a.target, Target::User(_));
+            parts.push(part(&|h| {
+                (&name, target, &m.org(a.org).id, a.inherit).hash(h)
+            }));
+            anchors.push(a.org);
         }
-        d.users_removed.push(user.id.clone());
-        // What the removed user loses, at the orgs that still exist.
-        let bu = UserId(ui as u32);
-        let mut changes = Vec::new();
-        for o in base.candidate_orgs(bu) {
-            let before = access(base, bu, o, false);
-            if before == Access::default() {
+        for (_, rule) in m.candidate_rules(user.home) {
+            if !m.rule_matches(rule, u) {
                 continue;
             }
-            changes.push(OrgChange {
-                org: base.org(o).id.clone(),
-                reach: "org",
-                orgs: 1,
-                roles_gained: Vec::new(),
-                roles_lost: before.roles.into_iter().collect(),
-                permissions_gained: Vec::new(),
-                permissions_lost: before.perms.into_iter().collect(),
-                policies_gained: Vec::new(),
-                policies_lost: before.policies.into_iter().collect(),
-            });
+            for g in &rule.grants {
+                let at: Vec<String> =
+                    g.at.iter()
+                        .map(|p| match p {
+                            Place::Home => "self".to_owned(),
+                            Place::Descendants(None) => "any".to_owned(),
+                            Place::Descendants(Some(ks)) => ks
+                                .iter()
+                                .map(|k| m.kinds[k.index()].id.as_str())
+                                .collect::<Vec<_>>()
+                                .join(","),
+                            Place::DescendantLabels(ls) => ls.join(","),
+                        })
+                        .collect();
+                for (r, _) in &g.roles {
+                    touched |= self.touched[r.index()];
+                    let name = m.role_qualified(*r);
+                    parts.push(part(&|h| ("rule", &name, &at, g.inherit).hash(h)));
+                }
+            }
         }
-        if !changes.is_empty() {
-            d.users.push(UserChange {
-                user: user.id.clone(),
-                changes,
-            });
+        parts.sort_unstable();
+        (part(&|h| parts.hash(h)), touched, anchors)
+    }
+
+    /// Does a changed org sit inside or above one of `anchors`?
+    fn near(&self, anchors: &[OrgId], tree: &[String]) -> bool {
+        let m = self.m;
+        tree.iter().filter_map(|t| m.org_index.get(t)).any(|t| {
+            anchors
+                .iter()
+                .any(|a| m.in_subtree(*t, *a) || m.in_subtree(*a, *t))
+        })
+    }
+}
+
+/// Orgs added, removed, moved to another parent, or of another kind: the
+/// shape of the tree around them differs between the revisions.
+fn tree_changes(base: &Model, head: &Model) -> Vec<String> {
+    let shape = |m: &Model, o: &Org| (o.parent.map(|p| m.org(p).id.clone()), o.kind_label.clone());
+    let mut out: BTreeSet<String> = BTreeSet::new();
+    for o in &head.orgs {
+        match base.org_index.get(&o.id) {
+            Some(b) if shape(base, base.org(*b)) == shape(head, o) => {}
+            _ => {
+                out.insert(o.id.clone());
+            }
         }
     }
+    for o in &base.orgs {
+        if !head.org_index.contains_key(&o.id) {
+            out.insert(o.id.clone());
+        }
+    }
+    out.into_iter().collect()
+}
+
+/// The exact changes of one user (present in either revision or both).
+fn user_changes(
+    base: Option<(&Model, UserId)>,
+    head: Option<(&Model, UserId)>,
+    tree: &[String],
+) -> Vec<OrgChange> {
+    // Probes, by name: candidate orgs of either revision, and every org
+    // whose place in the tree changed (so that regions match).
+    let mut names: BTreeSet<&str> = tree.iter().map(String::as_str).collect();
+    for (m, u) in base.iter().chain(head.iter()) {
+        names.extend(
+            m.candidate_orgs(*u)
+                .into_iter()
+                .map(|o| m.org(o).id.as_str()),
+        );
+    }
+    // Each probe placed in HEAD's tree when it is there, else in the base's.
+    let mut placed: Vec<(bool, u32, &str)> = Vec::new();
+    for n in &names {
+        let in_head = head.and_then(|(m, _)| m.org_index.get(*n).map(|o| m.pre[o.index()]));
+        let in_base = base.and_then(|(m, _)| m.org_index.get(*n).map(|o| m.pre[o.index()]));
+        match (in_head, in_base) {
+            (Some(p), _) => placed.push((true, p, n)),
+            (None, Some(p)) => placed.push((false, p, n)),
+            // An org of neither revision's tree (a removed org, for a user
+            // of one revision only) holds nothing here.
+            (None, None) => {}
+        }
+    }
+    placed.sort();
+    let at = |side: Option<(&Model, UserId)>, name: &str, below: bool| match side {
+        Some((m, u)) => m
+            .org_index
+            .get(name)
+            .map(|o| access(m, u, *o, below))
+            .unwrap_or_default(),
+        None => Access::default(),
+    };
+    let tree_of = |in_head: bool| -> Option<&Model> {
+        if in_head {
+            head.map(|(m, _)| m)
+        } else {
+            base.map(|(m, _)| m)
+        }
+    };
+    let mut changes = Vec::new();
+    for (i, &(in_head, _, name)) in placed.iter().enumerate() {
+        let Some(m) = tree_of(in_head) else { continue };
+        let Some(&o) = m.org_index.get(name) else {
+            continue;
+        };
+        // The region below `o`: its subtree less the subtrees of the
+        // nearest probes inside it.
+        let mut except = Vec::new();
+        let mut covered = 0usize;
+        let mut next_free = 0u32;
+        for &(h2, _, n2) in &placed[i + 1..] {
+            if h2 != in_head {
+                break;
+            }
+            let Some(&c) = m.org_index.get(n2) else {
+                continue;
+            };
+            if !m.in_subtree(c, o) {
+                break;
+            }
+            if m.pre[c.index()] >= next_free {
+                covered += (m.end[c.index()] - m.pre[c.index()]) as usize;
+                next_free = m.end[c.index()];
+                except.push(n2.to_owned());
+            }
+        }
+        let below_count = (m.end[o.index()] - m.pre[o.index()]) as usize - 1 - covered;
+        let d_at = Delta::between(&at(base, name, false), &at(head, name, false));
+        let d_below = if below_count > 0 {
+            Delta::between(&at(base, name, true), &at(head, name, true))
+        } else {
+            Delta::default()
+        };
+        if !d_at.is_empty() && d_at == d_below {
+            changes.push(d_at.entry(name, "subtree", below_count + 1, &except));
+        } else {
+            if !d_at.is_empty() {
+                changes.push(d_at.entry(name, "org", 1, &except));
+            }
+            if !d_below.is_empty() {
+                changes.push(d_below.entry(name, "below", below_count, &except));
+            }
+        }
+    }
+    changes
+}
+
+pub fn diff(base: &Model, head: &Model) -> AccessDiff {
+    let tree = tree_changes(base, head);
+    let (bm, hm) = (role_meanings(base), role_meanings(head));
+    let (bp, hp) = (publication_entries(base), publication_entries(head));
+    let bs = Side::new(base, (&bm, &hm), (&bp, &hp));
+    let hs = Side::new(head, (&hm, &bm), (&hp, &bp));
+    // A catalog change (gating, a policy's modules, a module's actions)
+    // can change any user's permissions: nobody is skipped then.
+    let catalog = |m: &Model| -> BTreeMap<String, String> {
+        let mut out: BTreeMap<String, String> = m
+            .modules
+            .iter()
+            .map(|md| {
+                (
+                    format!("module {}", md.id),
+                    format!("{:?} {}", md.actions, md.gated),
+                )
+            })
+            .collect();
+        out.extend(m.policies.iter().map(|p| {
+            let modules: Vec<&str> = p
+                .modules
+                .iter()
+                .map(|x| m.modules[x.index()].id.as_str())
+                .collect();
+            (format!("policy {}", p.id), modules.join(","))
+        }));
+        out
+    };
+    let catalog_changed = catalog(base) != catalog(head);
+    let mut d = AccessDiff::default();
+    let mut users: Vec<(Option<UserId>, Option<UserId>)> = head
+        .users
+        .iter()
+        .enumerate()
+        .map(|(i, u)| (base.user_index.get(&u.id).copied(), Some(UserId(i as u32))))
+        .collect();
+    users.extend(
+        base.users
+            .iter()
+            .enumerate()
+            .filter(|(_, u)| !head.user_index.contains_key(&u.id))
+            .map(|(i, _)| (Some(UserId(i as u32)), None)),
+    );
+    let found = crate::par::map(&crate::par::ranges(users.len()), |range| {
+        let mut out = Vec::new();
+        for &(b, h) in &users[range.clone()] {
+            if let (Some(b), Some(h), false) = (b, h, catalog_changed) {
+                let (b_sig, b_touched, b_anchors) = bs.grants(b);
+                let (h_sig, h_touched, h_anchors) = hs.grants(h);
+                let unchanged = b_sig == h_sig
+                    && !b_touched
+                    && !h_touched
+                    && !bs.near(&b_anchors, &tree)
+                    && !hs.near(&h_anchors, &tree);
+                if unchanged {
+                    continue;
+                }
+            }
+            let changes = user_changes(b.map(|b| (base, b)), h.map(|h| (head, h)), &tree);
+            if !changes.is_empty() {
+                let name = match (h, b) {
+                    (Some(h), _) => head.user(h).id.clone(),
+                    (None, Some(b)) => base.user(b).id.clone(),
+                    (None, None) => continue,
+                };
+                out.push(UserChange {
+                    user: name,
+                    changes,
+                });
+            }
+        }
+        out
+    });
+    d.users = found.flatten().collect();
     for o in &head.orgs {
         if !base.org_index.contains_key(&o.id) {
             d.orgs_added.push(o.id.clone());
@@ -414,6 +580,16 @@ pub fn diff(base: &Model, head: &Model) -> AccessDiff {
     for o in &base.orgs {
         if !head.org_index.contains_key(&o.id) {
             d.orgs_removed.push(o.id.clone());
+        }
+    }
+    for u in &head.users {
+        if !base.user_index.contains_key(&u.id) {
+            d.users_added.push(u.id.clone());
+        }
+    }
+    for u in &base.users {
+        if !head.user_index.contains_key(&u.id) {
+            d.users_removed.push(u.id.clone());
         }
     }
     // Publication entries and defaults.
@@ -455,28 +631,20 @@ pub fn diff(base: &Model, head: &Model) -> AccessDiff {
             });
         }
     }
-    for (key, h) in &hi {
-        match bi.get(key) {
-            None if h.locked => d.locked.push(ItemChange {
-                item: key.clone(),
-                change: "added",
-            }),
-            Some(b) if (b.locked || h.locked) && b.fingerprint != h.fingerprint => {
-                d.locked.push(ItemChange {
-                    item: key.clone(),
-                    change: "changed",
-                })
-            }
-            _ => {}
-        }
-    }
-    for (key, b) in &bi {
-        if b.locked && !hi.contains_key(key) {
-            d.locked.push(ItemChange {
-                item: key.clone(),
-                change: "removed",
-            });
-        }
+    // Locked items, every copy counted (a removed copy is a change even
+    // when another copy of the item remains).
+    let (bi, hi) = items_of_both(base, head);
+    for (key, delta) in compare(&bi, &hi) {
+        let change = match delta {
+            ItemDelta::Added(h) if h.locked => "added",
+            ItemDelta::Removed(b) if b.locked => "removed",
+            ItemDelta::Changed(b, h) if b.locked || h.locked => "changed",
+            _ => continue,
+        };
+        d.locked.push(ItemChange {
+            item: key.to_string(),
+            change,
+        });
     }
     // Output order never depends on declaration order or map iteration.
     d.users.sort_by(|a, b| a.user.cmp(&b.user));

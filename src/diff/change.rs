@@ -2,7 +2,7 @@
 //! subtree and touch no locked item, unless the actor is the provider
 //! (SPEC §8, §11).
 
-use super::items::{inside, items_of_both, ItemInfo};
+use super::items::{compare, inside, items_of_both, ItemDelta, ItemInfo, ItemKey};
 use crate::diag::{Code, Diagnostic};
 use crate::model::Model;
 
@@ -14,7 +14,7 @@ pub fn check(base: &Model, head: &Model, actor: Option<&str>) -> Vec<Diagnostic>
     };
     let (before, after) = items_of_both(base, head);
     let mut out = Vec::new();
-    let report = |verb: &str, key: &str, info: &ItemInfo, outside: bool, locked: bool| {
+    let report = |verb: &str, key: &ItemKey, info: &ItemInfo, outside: bool, locked: bool| {
         let reason = match (outside, locked) {
             (true, true) => {
                 format!("it lies outside `{who}`'s subtree (or its file does) and is locked by the provider")
@@ -40,9 +40,9 @@ pub fn check(base: &Model, head: &Model, actor: Option<&str>) -> Vec<Diagnostic>
             )
         })
     };
-    for (key, b) in &before {
-        match after.get(key) {
-            None => {
+    for (key, delta) in compare(&before, &after) {
+        match delta {
+            ItemDelta::Removed(b) => {
                 let outside = !inside(base, b, actor);
                 if outside || b.locked {
                     out.push(
@@ -51,7 +51,7 @@ pub fn check(base: &Model, head: &Model, actor: Option<&str>) -> Vec<Diagnostic>
                     );
                 }
             }
-            Some(h) if h.fingerprint != b.fingerprint => {
+            ItemDelta::Changed(b, h) => {
                 let outside = !inside(base, b, actor) || !inside(head, h, actor);
                 let locked = b.locked || h.locked;
                 if outside || locked {
@@ -61,14 +61,11 @@ pub fn check(base: &Model, head: &Model, actor: Option<&str>) -> Vec<Diagnostic>
                     );
                 }
             }
-            Some(_) => {}
-        }
-    }
-    for (key, h) in &after {
-        if !before.contains_key(key) {
-            let outside = !inside(head, h, actor);
-            if outside || h.locked {
-                out.push(report("add", key, h, outside, h.locked));
+            ItemDelta::Added(h) => {
+                let outside = !inside(head, h, actor);
+                if outside || h.locked {
+                    out.push(report("add", key, h, outside, h.locked));
+                }
             }
         }
     }

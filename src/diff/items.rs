@@ -1,9 +1,12 @@
 //! Every declared item of a resolved set under a stable key, with a
 //! fingerprint of its meaning (names, never dense ids or file positions), so
 //! that two revisions compare item by item and moving an item between files
-//! is not a change.
-
-use std::collections::BTreeMap;
+//! of one scope is not a change.
+//!
+//! Items are multisets (SPEC §14.13): the key is what the item is about and
+//! the scope of the file that writes it, and several copies may share one
+//! key (a locked provider assignment that a tenant file also writes).
+//! Removing or changing one copy is a change even when another remains.
 
 use crate::model::HashMap;
 
@@ -33,18 +36,85 @@ pub struct ItemInfo {
     pub written_by: Scope,
 }
 
-/// Key -> item. Keys read as `kind key`, e.g. `assignment viewer -> user:bob @ acme`.
-pub type Items = HashMap<String, ItemInfo>;
+/// What an item is about, and who writes it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ItemKey {
+    pub kind: &'static str,
+    /// E.g. `viewer -> user:bob @ acme` for an assignment.
+    pub key: String,
+    /// The scope of the file that writes it (`provider` or an org id).
+    pub scope: String,
+}
 
-fn grant_name(m: &Model, g: Grant) -> String {
-    match g {
-        Grant::Role(r) => m.role_qualified(g_role(r)),
-        Grant::Policy(p) => format!("policy:{}", m.policies[p.index()].id),
+impl std::fmt::Display for ItemKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.kind, self.key)
     }
 }
 
-fn g_role(r: RoleId) -> RoleId {
-    r
+/// Key -> every copy of the item, in path order.
+pub type Items = HashMap<ItemKey, Vec<ItemInfo>>;
+
+/// One difference between two revisions' items.
+#[derive(Debug, Clone, Copy)]
+pub enum ItemDelta<'a> {
+    Added(&'a ItemInfo),
+    Removed(&'a ItemInfo),
+    /// A copy whose meaning changed: before, after.
+    Changed(&'a ItemInfo, &'a ItemInfo),
+}
+
+/// The differences between two revisions, compared as multisets: copies
+/// with the same fingerprint cancel out; of the rest, copies are paired in
+/// path order as changes, and what is left over is added or removed.
+/// Sorted by key, so the result never depends on map order.
+pub fn compare<'a>(before: &'a Items, after: &'a Items) -> Vec<(&'a ItemKey, ItemDelta<'a>)> {
+    let mut out = Vec::new();
+    for (key, b) in before {
+        let h: &[ItemInfo] = after.get(key).map_or(&[], Vec::as_slice);
+        let mut used = vec![false; h.len()];
+        let mut removed = Vec::new();
+        for bi in b {
+            match (0..h.len()).find(|&i| !used[i] && h[i].fingerprint == bi.fingerprint) {
+                Some(i) => used[i] = true,
+                None => removed.push(bi),
+            }
+        }
+        let mut added = h.iter().zip(&used).filter(|(_, u)| !**u).map(|(x, _)| x);
+        for bi in removed {
+            out.push((
+                key,
+                match added.next() {
+                    Some(hi) => ItemDelta::Changed(bi, hi),
+                    None => ItemDelta::Removed(bi),
+                },
+            ));
+        }
+        out.extend(added.map(|hi| (key, ItemDelta::Added(hi))));
+    }
+    for (key, h) in after {
+        if !before.contains_key(key) {
+            out.extend(h.iter().map(|hi| (key, ItemDelta::Added(hi))));
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(b.0).then_with(|| a.1.span().cmp(&b.1.span())));
+    out
+}
+
+impl ItemDelta<'_> {
+    /// The copy as it is now, or as it was for a removal.
+    pub fn span(&self) -> Span {
+        match self {
+            ItemDelta::Added(i) | ItemDelta::Removed(i) | ItemDelta::Changed(_, i) => i.span,
+        }
+    }
+}
+
+fn grant_name(m: &Model, g: Grant) -> String {
+    match g {
+        Grant::Role(r) => m.role_qualified(r),
+        Grant::Policy(p) => format!("policy:{}", m.policies[p.index()].id),
+    }
 }
 
 fn perms(m: &Model, set: &BitSet) -> String {
@@ -73,12 +143,15 @@ pub fn items_of_both(base: &Model, head: &Model) -> (Items, Items) {
 
 pub fn items(m: &Model) -> Items {
     let mut out = Items::default();
-    let mut put = |key: String, mut info: ItemInfo| {
+    let mut put = |key: String, info: ItemInfo| {
         // Where an item is written is part of what it is: moving it to a
         // file of another scope is a change.
-        info.fingerprint
-            .push_str(&format!(" scope={}", m.scope_name(info.written_by)));
-        out.insert(format!("{} {key}", info.kind), info);
+        let key = ItemKey {
+            kind: info.kind,
+            key,
+            scope: m.scope_name(info.written_by).to_owned(),
+        };
+        out.entry(key).or_default().push(info);
     };
     for md in &m.modules {
         put(
@@ -244,14 +317,19 @@ pub fn items(m: &Model) -> Items {
             );
         }
     }
-    let mut unnamed: BTreeMap<(String, &str), usize> = BTreeMap::new();
     for e in &m.exclusions {
         let scope = m.scope_name(e.scope).to_owned();
         let mut roles: Vec<String> = e.roles.iter().map(|r| m.role_qualified(*r)).collect();
         roles.sort();
+        // An unnamed exclusion is known by its content (SPEC §14.13).
         let key = match &e.name {
             Some(n) => format!("{scope}/{n}"),
-            None => format!("{scope}/[{}]", roles.join(",")),
+            None => format!(
+                "{scope}/[{}] max={} per={:?}",
+                roles.join(","),
+                e.max,
+                e.per
+            ),
         };
         put(
             key,
@@ -270,14 +348,6 @@ pub fn items(m: &Model) -> Items {
     }
     for rule in &m.rules {
         let scope = m.scope_name(rule.scope).to_owned();
-        let key = match &rule.name {
-            Some(n) => format!("{scope}/{n}"),
-            None => {
-                let n = unnamed.entry((scope.clone(), "rule")).or_insert(0);
-                *n += 1;
-                format!("{scope}/#{n}")
-            }
-        };
         let grants: Vec<String> = rule
             .grants
             .iter()
@@ -305,23 +375,34 @@ pub fn items(m: &Model) -> Items {
             })
             .collect();
         let w = &rule.when;
-        put(key, ItemInfo {
-            kind: "rule",
-            fingerprint: format!(
-                "when=owner:{:?},type:{:?},kind:{:?},org:{:?},attrs:{:?} grants={grants:?} locked={} desc={:?}",
-                w.owner,
-                w.identity,
-                w.org_kind,
-                w.org.map(|o| m.org(o).id.clone()),
-                w.attributes,
-                rule.locked,
-                rule.description
-            ),
-            span: rule.span,
-            locked: rule.locked,
-            place: scope_place(rule.scope),
-            written_by: rule.scope,
-        });
+        let content = format!(
+            "when=owner:{:?},type:{:?},kind:{:?},org:{:?},attrs:{:?} grants={grants:?}",
+            w.owner,
+            w.identity,
+            w.org_kind,
+            w.org.map(|o| m.org(o).id.clone()),
+            w.attributes,
+        );
+        // An unnamed rule is known by its content, not its position (SPEC
+        // §14.13): reordering rules is no change.
+        let key = match &rule.name {
+            Some(n) => format!("{scope}/{n}"),
+            None => format!("{scope}/(unnamed) {content}"),
+        };
+        put(
+            key,
+            ItemInfo {
+                kind: "rule",
+                fingerprint: format!(
+                    "{content} locked={} desc={:?}",
+                    rule.locked, rule.description
+                ),
+                span: rule.span,
+                locked: rule.locked,
+                place: scope_place(rule.scope),
+                written_by: rule.scope,
+            },
+        );
     }
     out
 }

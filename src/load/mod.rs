@@ -131,7 +131,7 @@ pub fn discover(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<PathBuf>), LoadE
             _ => LoadError::Io(path.clone(), e),
         })?;
         if meta.is_dir() {
-            walk(path, 0, &mut policies, &mut tests)?;
+            walk(path, &mut policies, &mut tests)?;
         } else {
             let name = path
                 .file_name()
@@ -151,42 +151,83 @@ pub fn discover(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<PathBuf>), LoadE
     Ok((policies, tests))
 }
 
+/// Walks a directory tree without recursion (nothing is skipped for its
+/// depth). Symbolic links are not followed: one named like a policy file is
+/// kept so that reading it reports E001, a linked directory is not entered.
+/// A directory below the root that holds a `.git` entry is another
+/// repository (a nested one, or a submodule) and not part of the set.
 fn walk(
-    dir: &Path,
-    depth: usize,
+    root: &Path,
     policies: &mut Vec<PathBuf>,
     tests: &mut Vec<PathBuf>,
 ) -> Result<(), LoadError> {
-    if depth > 64 {
-        return Ok(());
-    }
-    let entries = std::fs::read_dir(dir).map_err(|e| LoadError::Io(dir.to_path_buf(), e))?;
-    let mut children: Vec<PathBuf> = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| LoadError::Io(dir.to_path_buf(), e))?;
-        children.push(entry.path());
-    }
-    children.sort();
-    for child in children {
-        let name = child
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        if name.starts_with('.') {
-            continue;
-        }
-        let Ok(meta) = std::fs::metadata(&child) else {
-            continue;
-        };
-        if meta.is_dir() {
-            walk(&child, depth + 1, policies, tests)?;
-        } else if is_test_file(&name) {
-            tests.push(child);
-        } else if is_policy_ext(&name) {
-            policies.push(child);
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let entries = std::fs::read_dir(&dir).map_err(|e| LoadError::Io(dir.clone(), e))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| LoadError::Io(dir.clone(), e))?;
+            let child = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') {
+                continue;
+            }
+            let kind = entry
+                .file_type()
+                .map_err(|e| LoadError::Io(child.clone(), e))?;
+            if kind.is_symlink() {
+                if is_policy_ext(&name) && !is_test_file(&name) {
+                    policies.push(child);
+                }
+            } else if kind.is_dir() {
+                if std::fs::symlink_metadata(child.join(".git")).is_err() {
+                    stack.push(child);
+                }
+            } else if is_test_file(&name) {
+                tests.push(child);
+            } else if is_policy_ext(&name) {
+                policies.push(child);
+            }
         }
     }
     Ok(())
+}
+
+/// Policy files as read: each path with its contents.
+pub type Inputs = Vec<(PathBuf, Vec<u8>)>;
+
+/// The policy files under `dir` with their contents, and the symbolic
+/// links named like policy files (each an E001 when loaded).
+pub fn read_dir_inputs(dir: &Path) -> Result<(Inputs, Vec<PathBuf>), LoadError> {
+    let (paths, _) = discover(std::slice::from_ref(&dir.to_path_buf()))?;
+    if paths.is_empty() {
+        return Err(LoadError::NoPolicyFiles(vec![dir.to_path_buf()]));
+    }
+    let mut files = Vec::with_capacity(paths.len());
+    let mut links = Vec::new();
+    for p in paths {
+        let meta = std::fs::symlink_metadata(&p).map_err(|e| LoadError::Io(p.clone(), e))?;
+        if meta.file_type().is_symlink() {
+            links.push(p);
+        } else {
+            let bytes = std::fs::read(&p).map_err(|e| LoadError::Io(p.clone(), e))?;
+            files.push((p, bytes));
+        }
+    }
+    Ok((files, links))
+}
+
+/// E001 for a symbolic link named like a policy file: links are not
+/// followed, so that a directory and a git revision of it read the same set.
+fn symlink_not_followed(path: &Path, sources: &mut SourceMap, diagnostics: &mut Diagnostics) {
+    let id = sources.add(SourceFile::new(path.to_path_buf(), String::new()));
+    diagnostics.push(
+        Diagnostic::new(
+            Code::E001,
+            Span::file_start(id),
+            "symbolic link not followed: policy files must be regular files",
+        )
+        .with_help("replace the link with the file it points to, or give it a name that is not a policy file's"),
+    );
 }
 
 /// Reads one file into the source map. Returns `None` (with a diagnostic)
@@ -207,12 +248,16 @@ pub fn read_source(
 /// (checked before reading it).
 enum ReadFile {
     Text(SourceFile),
+    Symlink,
     NotUtf8(Vec<u8>),
     TooLarge(u64),
 }
 
 fn read_bytes(path: &Path, limits: &Limits) -> Result<ReadFile, LoadError> {
-    let meta = std::fs::metadata(path).map_err(|e| LoadError::Io(path.to_path_buf(), e))?;
+    let meta = std::fs::symlink_metadata(path).map_err(|e| LoadError::Io(path.to_path_buf(), e))?;
+    if meta.file_type().is_symlink() {
+        return Ok(ReadFile::Symlink);
+    }
     if meta.len() > limits.max_file_size {
         return Ok(ReadFile::TooLarge(meta.len()));
     }
@@ -235,6 +280,10 @@ fn add_read(
 ) -> Option<FileId> {
     match read {
         ReadFile::Text(file) => Some(sources.add(file)),
+        ReadFile::Symlink => {
+            symlink_not_followed(path, sources, diagnostics);
+            None
+        }
         // The same diagnostic as for contents from a git revision.
         ReadFile::NotUtf8(bytes) => add_source(path, bytes, limits, sources, diagnostics),
         ReadFile::TooLarge(len) => {
@@ -301,6 +350,7 @@ pub fn add_source(
 /// adding them to `sources` (which may already hold other files).
 pub fn load_files(
     inputs: Vec<(PathBuf, Vec<u8>)>,
+    links: &[PathBuf],
     limits: &Limits,
     sources: SourceMap,
 ) -> LoadedSet {
@@ -308,6 +358,11 @@ pub fn load_files(
         sources,
         ..LoadedSet::default()
     };
+    let mut links = links.to_vec();
+    links.sort();
+    for link in &links {
+        symlink_not_followed(link, &mut set.sources, &mut set.diagnostics);
+    }
     let mut inputs = inputs;
     inputs.sort_by(|a, b| a.0.cmp(&b.0));
     let mut ids = Vec::with_capacity(inputs.len());

@@ -146,7 +146,28 @@ impl<'a> Builder<'a> {
 
     fn role_ref(&mut self, name: &Located<String>, scope: Scope) -> Option<RoleId> {
         match self.model.resolve_role(&name.value, scope) {
-            Some(r) => Some(r),
+            Some(r) if self.model.role_visible(r, scope) => Some(r),
+            Some(r) => {
+                // Dropped as an unknown name would be: it adds nothing.
+                let owner = self.model.scope_name(self.model.role(r).owner).to_owned();
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::E010,
+                        name.span,
+                        format!(
+                            "role `{}` is owned by `{owner}`, which is not `{}` nor one of its ancestors",
+                            self.model.role_qualified(r),
+                            self.model.scope_name(scope)
+                        ),
+                    )
+                    .with_label("a tenant file may only name roles of the provider, its own scope or its ancestors")
+                    .with_help(format!(
+                        "define the role in `{}`'s own files, or ask the provider for a role type",
+                        self.model.scope_name(scope)
+                    )),
+                );
+                None
+            }
             None => {
                 let bare = name.value.rsplit("::").next().unwrap_or(&name.value);
                 if !self.broken_roles.contains(bare) {
@@ -1404,7 +1425,13 @@ fn resolve_assignment(
     };
     let org_span = org_span(a);
     let (grant, grant_span) = match (&raw.role, &raw.policy) {
-        (Some(r), _) => (Grant::Role(m.resolve_role(&r.value, scope)?), r.span),
+        (Some(r), _) => (
+            Grant::Role(
+                m.resolve_role(&r.value, scope)
+                    .filter(|id| m.role_visible(*id, scope))?,
+            ),
+            r.span,
+        ),
         (None, Some(p)) => (Grant::Policy(*m.policy_index.get(&p.value)?), p.span),
         (None, None) => return None,
     };
