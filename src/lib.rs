@@ -57,7 +57,7 @@ pub struct Checked {
     pub sources: SourceMap,
     pub model: Model,
     pub diagnostics: Diagnostics,
-    /// Test files found beside the policies (SPEC §10).
+    /// Test files found beside the policies (manual: *Test files*).
     pub test_paths: Vec<PathBuf>,
 }
 

@@ -41,7 +41,7 @@ enum Command {
     Query(query::QueryArgs),
     /// Access changes between two revisions of a policy set.
     Diff(diff::DiffArgs),
-    /// Run the test files of a policy set (SPEC §10).
+    /// Run the test files of a policy set.
     Test(test::TestArgs),
     /// What a customer org sees: its subtree, roles, users, grants; locks read-only.
     Show(show::ShowArgs),

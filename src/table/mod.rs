@@ -1,4 +1,5 @@
-//! Stage 4: the compiled decision table (SPEC §13).
+//! Stage 4: the compiled decision table (manual: *The decision table and the
+//! library*).
 //!
 //! `build` turns a checked [`Model`](crate::model::Model) into [`TableData`]
 //! (plain arrays of `u32`), `format` writes and reads it (magic, version,
@@ -21,7 +22,7 @@ use std::path::Path;
 
 /// A grant item: a role, or (with this bit) an access policy.
 pub const POLICY_BIT: u32 = 1 << 31;
-/// Set on a grant that comes from a locked item (SPEC §8).
+/// Set on a grant that comes from a locked item (manual: *Provider locks*).
 pub const LOCKED_BIT: u32 = 1 << 30;
 const ITEM_MASK: u32 = !(POLICY_BIT | LOCKED_BIT);
 pub const NONE: u32 = u32::MAX;
@@ -224,7 +225,8 @@ impl Table {
         }
     }
 
-    /// The decision (SPEC §5). Unknown handles answer `false`.
+    /// The decision (manual: *Effective roles and the decision*). Unknown
+    /// handles answer `false`.
     ///
     /// One user record gives both grant lists (the user's own and its home
     /// org's member grants); everything else a decision reads (the rows of
@@ -338,7 +340,7 @@ impl Table {
             .collect()
     }
 
-    /// Is `r` published at `x` (SPEC §5)?
+    /// Is `r` published at `x` (manual: *Publication*)?
     pub fn published(&self, r: Role, x: Org) -> bool {
         let d = &self.d;
         d.org_pubset(x.0)
@@ -370,7 +372,7 @@ impl Table {
             .is_some_and(|f| f & build::FLAG_LOCKED != 0)
     }
 
-    /// May `admin` give `r` to `u` at `x` (SPEC §7, §14.6)?
+    /// May `admin` give `r` to `u` at `x` (manual: *Delegated administration*)?
     pub fn can_assign(&self, admin: User, r: Role, u: User, x: Org) -> bool {
         let d = &self.d;
         let flags = d.role_flags.get(r.0 as usize).copied().unwrap_or(0);
