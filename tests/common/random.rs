@@ -508,6 +508,8 @@ struct GRule {
     when: GCond,
     grants: Vec<GGrant>,
     locked: Option<bool>,
+    /// Names a role the file may not see (SPEC §14.11).
+    sibling: bool,
 }
 
 struct G {
@@ -1207,6 +1209,7 @@ impl G {
             when,
             grants,
             locked,
+            sibling: false,
         }
     }
 
@@ -1443,7 +1446,22 @@ impl G {
         };
         let sub = self.subtree(s);
         let org = self.rng.pick(&sub).unwrap_or(s);
-        if self.rng.chance(0.5) {
+        let form = self.rng.below(20);
+        if form >= 15 {
+            self.rules.push(GRule {
+                scope: Some(s),
+                name: None,
+                when: GCond::default(),
+                grants: vec![GGrant {
+                    roles: vec![role],
+                    at: vec![GPlace::Home],
+                    inherit: Some(true),
+                    description: false,
+                }],
+                locked: None,
+                sibling: true,
+            });
+        } else if form >= 7 {
             self.asgs.push(GAsg {
                 scope: Some(s),
                 what: What::Role(role),
@@ -1732,7 +1750,13 @@ impl G {
                 let roles: Vec<String> = g
                     .roles
                     .iter()
-                    .map(|&r| self.ref_name(r, rule.scope))
+                    .map(|&r| {
+                        if rule.sibling {
+                            self.qualified(r)
+                        } else {
+                            self.ref_name(r, rule.scope)
+                        }
+                    })
                     .collect();
                 let at: Vec<V> =
                     g.at.iter()
@@ -1760,9 +1784,18 @@ impl G {
                 .with("grant", V::L(grants))
                 .opt("locked", rule.locked.map(V::B))
                 .v();
+            let mut marks = Vec::new();
+            if rule.sibling {
+                marks.push(Mark::Sibling(sibling_refs.len()));
+                sibling_refs.push(SiblingRef {
+                    file: String::new(),
+                    line: 0,
+                    role: self.qualified(rule.grants[0].roles[0]),
+                });
+            }
             match tenant_of(&self.tenants, rule.scope) {
-                Some(t) => tenant_docs[t].push(2, v, Vec::new()),
-                None => provider.push(2, v, Vec::new()),
+                Some(t) => tenant_docs[t].push(2, v, marks),
+                None => provider.push(2, v, marks),
             }
         }
 
