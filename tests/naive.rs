@@ -10,6 +10,18 @@
 //!   counterfactual finds (plus those that name a locked role, §8).
 //! * `invisible_roles_are_e010`: a tenant file naming a sibling's or a
 //!   sub-tenant's role as `owner::name` is E010 there (SPEC §14.11).
+//! * `counterfactual_on_hand_made_examples` / `e011_on_hand_made_examples`:
+//!   a small set whose tenant entries carry the verdict of §14.10 read by
+//!   hand (`# E011` / `# ok`); the naive reading, then trellis, must agree.
+//!
+//! How the counterfactual is computed: the test resolves the publication
+//! entries the generator wrote itself (names by §4 and §14.11, the first of
+//! two entries for one role and org stands, a tenant entry of a locked role
+//! is E011 by §8 and counts for nothing), checks that the resolver kept the
+//! same entries, and then evaluates publication per org with explicit entry
+//! lists (`Naive::published_by`): the provider's entries alone, and those
+//! plus the one tenant entry judged. The locked items and users come from
+//! the model's plain fields.
 //!
 //! `TRELLIS_NAIVE_SETS=N` sets the number of seeds (default 500);
 //! `TRELLIS_NAIVE_SEED=S` runs seed S alone. To look at a set:
@@ -649,4 +661,184 @@ fn invisible_roles_are_e010() {
             "only {sets} sets name an invisible role"
         );
     }
+}
+
+// ------------------------------------------------- §14.10 by hand-made examples
+
+/// A small set whose tenant publication entries each carry `# E011` or
+/// `# ok`: what SPEC §14.10 says of them, read by hand.
+const LOCK_EXAMPLES: [(&str, &str); 4] = [
+    (
+        "provider.yaml",
+        r#"scope: provider
+modules:
+  docs: { actions: [read, write, delete] }
+orgs:
+  acme: {}
+  east: { parent: acme }
+  east-lab: { parent: east }
+  east-b: { parent: east }
+  west: { parent: acme }
+  west-lab: { parent: west }
+  west-b: { parent: west }
+  south: {}
+  south-a: { parent: south }
+  south-b: { parent: south-a }
+users:
+  ann: { org: east }
+  bob: { org: south-a, owner: true }
+roles:
+  viewer: { grants: ["docs:read"] }
+  editor: { grants: ["docs:write"] }
+  audit: { grants: ["docs:delete"] }
+  hidden: { grants: ["docs:read"], published: false }
+  ghost: { grants: ["docs:read"], status: disabled }
+publications:
+  - { role: viewer, org: east, publish: false, locked: true }
+  - { role: editor, org: west, locked: true }
+  - { role: audit, org: south, publish: false, locked: true }
+assignments:
+  - { role: audit, user: ann, org: acme, locked: true }
+automatic:
+  - name: owners
+    when: { owner: true }
+    grant: [{ roles: [editor, hidden, ghost], at: [self, { descendants: any }] }]
+"#,
+    ),
+    (
+        "acme.yaml",
+        r#"scope: acme
+publications:
+  - { role: viewer, org: east-lab }                  # E011: published again where the locked non-publication at east decides
+  - { role: viewer, org: east-b, publish: false }    # ok: repeats what the lock decides
+  - { role: viewer, org: west, publish: false }      # ok: no locked item about viewer there
+  - { role: editor, org: west-lab, publish: false }  # E011: unpublished where the locked publication at west decides
+  - { role: editor, org: west-b }                    # ok: repeats the locked publication
+  - { role: audit, org: east-lab, publish: false }   # E011: cuts ann's locked assignment (acme, inherited)
+  - { role: audit, org: acme }                       # ok: a publication cuts nothing (ann's assignment stays)
+"#,
+    ),
+    (
+        "south.yaml",
+        r#"scope: south
+publications:
+  - { role: audit, org: south-a, publish: false }    # ok: repeats the locked non-publication at south
+  - { role: audit, org: south-b }                    # E011: against the provider's entries alone, the lock at south decides south-b
+  - { role: editor, org: south-b, publish: false }   # E011: the locked rule gives editor to bob at south-b
+  - { role: hidden, org: south-a, publish: false }   # ok: hidden is published nowhere, the rule gives it nowhere
+  - { role: ghost, org: south-a, publish: false }    # ok: a disabled role is not given (not held, §4)
+"#,
+    ),
+    (
+        "south-a.yaml",
+        r#"scope: south-a
+publications:
+  - { role: editor, org: south-a, publish: false }   # E011: the locked rule gives editor to bob at south-a
+"#,
+    ),
+];
+
+/// The hand-made examples: (file, line) -> E011 expected.
+fn lock_examples() -> (
+    tempfile::TempDir,
+    trellis::Checked,
+    BTreeMap<(String, usize), bool>,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut expected = BTreeMap::new();
+    for (name, text) in LOCK_EXAMPLES {
+        std::fs::write(dir.path().join(name), text).unwrap();
+        for (i, line) in text.lines().enumerate() {
+            if let Some((_, verdict)) = line.split_once("  # ") {
+                expected.insert((name.to_owned(), i + 1), verdict.starts_with("E011"));
+            }
+        }
+    }
+    let checked = trellis::check_paths(&[dir.path().to_path_buf()], &Default::default()).unwrap();
+    (dir, checked, expected)
+}
+
+/// The naive reading of §14.10 gives the verdicts written by hand.
+#[test]
+fn counterfactual_on_hand_made_examples() {
+    let (dir, checked, expected) = lock_examples();
+    let m = &checked.model;
+    let naive = Naive::new(m);
+    let all = naive.model_entries();
+    let provider: Entries = all
+        .iter()
+        .filter(|(_, e)| e.provider)
+        .map(|(k, e)| (*k, e.clone()))
+        .collect();
+    let mut judged = BTreeMap::new();
+    for (ri, per_org) in m.publications.iter().enumerate() {
+        for (org, e) in per_org {
+            if e.scope == Scope::Provider {
+                continue;
+            }
+            let file = checked.sources.get(e.span.file).unwrap();
+            let rel = file.path.strip_prefix(dir.path()).unwrap();
+            let key = (
+                rel.to_string_lossy().into_owned(),
+                checked.sources.line_col(e.span).0.line,
+            );
+            let mut with = provider.clone();
+            let r = RoleId(ri as u32);
+            with.insert((r, *org), all[&(r, *org)].clone());
+            judged.insert(
+                key,
+                naive.lost_lock_effect(&provider, &with, true).is_some(),
+            );
+        }
+    }
+    assert_eq!(judged, expected);
+}
+
+/// trellis reports E011 at exactly the entries marked `# E011`.
+#[test]
+fn e011_on_hand_made_examples() {
+    let (dir, checked, expected) = lock_examples();
+    let mut reported: BTreeMap<(String, usize), usize> = BTreeMap::new();
+    for d in checked.diagnostics.iter().filter(|d| d.code == Code::E011) {
+        let file = checked.sources.get(d.primary.span.file).unwrap();
+        let rel = file.path.strip_prefix(dir.path()).unwrap();
+        *reported
+            .entry((
+                rel.to_string_lossy().into_owned(),
+                checked.sources.line_col(d.primary.span).0.line,
+            ))
+            .or_default() += 1;
+    }
+    let mut wrong = Vec::new();
+    for ((file, line), want) in &expected {
+        let got = reported.remove(&(file.clone(), *line)).unwrap_or(0);
+        if got != usize::from(*want) {
+            let text = LOCK_EXAMPLES
+                .iter()
+                .find(|(n, _)| n == file)
+                .and_then(|(_, t)| t.lines().nth(line - 1))
+                .unwrap_or("");
+            wrong.push(format!(
+                "{file}:{line}: expected {} E011, reported {got}: {}",
+                usize::from(*want),
+                text.trim()
+            ));
+        }
+    }
+    for ((file, line), n) in reported {
+        wrong.push(format!(
+            "{file}:{line}: {n} E011 not at a publication entry"
+        ));
+    }
+    let others: Vec<String> = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.code != Code::E011)
+        .map(|d| d.code.as_str().to_owned())
+        .collect();
+    assert!(
+        wrong.is_empty(),
+        "E011 on the hand-made examples of SPEC §14.10:\n{}\n(other diagnostics: {others:?})",
+        wrong.join("\n")
+    );
 }
