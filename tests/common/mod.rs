@@ -1,4 +1,12 @@
-//! Helpers shared by the integration tests.
+//! Helpers shared by the integration tests: `mod common;` in a test file,
+//! then the conformance sample's sets, `common::random` (a seeded
+//! policy-set generator) and `common::naive` (an evaluator written from the
+//! language's definition, to compare the compiled table against).
+
+#![allow(dead_code, reason = "each test file uses a part of the helpers")]
+
+pub mod naive;
+pub mod random;
 
 use std::path::{Path, PathBuf};
 
