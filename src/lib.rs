@@ -35,7 +35,6 @@ pub mod eval;
 pub mod graph;
 pub mod load;
 pub mod model;
-mod par;
 pub mod query;
 pub mod resolve;
 pub mod revision;

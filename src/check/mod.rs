@@ -25,11 +25,15 @@ const RULES: &[Rule] = &[
 /// Runs every rule; the rules only read the model, so they run side by side
 /// (diagnostics are sorted afterwards, so the order they finish in is moot).
 pub fn check(model: &Model, diags: &mut Diagnostics) {
-    let found = crate::par::map(RULES, |rule| {
-        let mut d = Diagnostics::default();
-        rule(model, &mut d);
-        d
-    });
+    use rayon::prelude::*;
+    let found: Vec<Diagnostics> = RULES
+        .par_iter()
+        .map(|rule| {
+            let mut d = Diagnostics::default();
+            rule(model, &mut d);
+            d
+        })
+        .collect();
     for d in found {
         diags.extend(d);
     }

@@ -37,16 +37,17 @@ pub fn check(m: &Model, diags: &mut Diagnostics) {
         .collect();
     by_home.sort_unstable();
     let by_home = &by_home;
-    // Assignments are independent of one another here: one range of them
-    // per core, each with its own cache, findings kept in assignment order.
-    let found = crate::par::map(&crate::par::ranges(m.assignments.len()), |range| {
-        let mut d = Diagnostics::default();
-        let mut memo = Closures::default();
-        for ai in range.clone() {
-            check_one(m, by_home, ai, &mut memo, &mut d);
-        }
-        d
-    });
+    // Assignments are independent of one another here: each worker keeps
+    // its own cache, findings come back in assignment order.
+    use rayon::prelude::*;
+    let found: Vec<Diagnostics> = (0..m.assignments.len())
+        .into_par_iter()
+        .map_init(Closures::default, |memo, ai| {
+            let mut d = Diagnostics::default();
+            check_one(m, by_home, ai, memo, &mut d);
+            d
+        })
+        .collect();
     for d in found {
         diags.extend(d);
     }

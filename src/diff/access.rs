@@ -13,6 +13,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::items::{compare, items_of_both, ItemDelta};
@@ -541,37 +542,28 @@ pub fn diff(base: &Model, head: &Model) -> AccessDiff {
             .filter(|(_, u)| !head.user_index.contains_key(&u.id))
             .map(|(i, _)| (Some(UserId(i as u32)), None)),
     );
-    let found = crate::par::map(&crate::par::ranges(users.len()), |range| {
-        let mut out = Vec::new();
-        for &(b, h) in &users[range.clone()] {
-            if let (Some(b), Some(h), false) = (b, h, catalog_changed) {
-                let (b_sig, b_touched, b_anchors) = bs.grants(b);
-                let (h_sig, h_touched, h_anchors) = hs.grants(h);
-                let unchanged = b_sig == h_sig
-                    && !b_touched
-                    && !h_touched
-                    && !bs.near(&b_anchors, &tree)
-                    && !hs.near(&h_anchors, &tree);
-                if unchanged {
-                    continue;
-                }
-            }
-            let changes = user_changes(b.map(|b| (base, b)), h.map(|h| (head, h)), &tree);
-            if !changes.is_empty() {
-                let name = match (h, b) {
-                    (Some(h), _) => head.user(h).id.clone(),
-                    (None, Some(b)) => base.user(b).id.clone(),
-                    (None, None) => continue,
-                };
-                out.push(UserChange {
-                    user: name,
-                    changes,
-                });
+    let one = |&(b, h): &(Option<UserId>, Option<UserId>)| -> Option<UserChange> {
+        if let (Some(b), Some(h), false) = (b, h, catalog_changed) {
+            let (b_sig, b_touched, b_anchors) = bs.grants(b);
+            let (h_sig, h_touched, h_anchors) = hs.grants(h);
+            let unchanged = b_sig == h_sig
+                && !b_touched
+                && !h_touched
+                && !bs.near(&b_anchors, &tree)
+                && !hs.near(&h_anchors, &tree);
+            if unchanged {
+                return None;
             }
         }
-        out
-    });
-    d.users = found.flatten().collect();
+        let changes = user_changes(b.map(|b| (base, b)), h.map(|h| (head, h)), &tree);
+        let user = match (h, b) {
+            (Some(h), _) => head.user(h).id.clone(),
+            (None, Some(b)) => base.user(b).id.clone(),
+            (None, None) => return None,
+        };
+        (!changes.is_empty()).then_some(UserChange { user, changes })
+    };
+    d.users = users.par_iter().filter_map(one).collect();
     for o in &head.orgs {
         if !base.org_index.contains_key(&o.id) {
             d.orgs_added.push(o.id.clone());

@@ -133,12 +133,7 @@ fn scope_place(scope: Scope) -> Place {
 
 /// The items of two revisions, keyed on both cores at once.
 pub fn items_of_both(base: &Model, head: &Model) -> (Items, Items) {
-    let mut both = crate::par::map(&[base, head], |m| items(m));
-    match (both.next(), both.next()) {
-        (Some(before), Some(after)) => (before, after),
-        // `map` returns one result per input.
-        _ => (items(base), items(head)),
-    }
+    rayon::join(|| items(base), || items(head))
 }
 
 pub fn items(m: &Model) -> Items {

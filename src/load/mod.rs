@@ -10,6 +10,8 @@ mod yaml;
 
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
+
 use self::de::{from_node, from_node_all, Spanned};
 use self::node::{Node, Value};
 use self::raw::*;
@@ -404,7 +406,10 @@ pub fn load_set(paths: &[PathBuf], limits: &Limits) -> Result<LoadedSet, LoadErr
         ..LoadedSet::default()
     };
     // Read on every core (thousands of small files), add in path order.
-    let read = crate::par::map(&policy_paths, |p| read_bytes(p, limits));
+    let read: Vec<_> = policy_paths
+        .par_iter()
+        .map(|p| read_bytes(p, limits))
+        .collect();
     let mut ids = Vec::with_capacity(policy_paths.len());
     for (path, bytes) in policy_paths.iter().zip(read) {
         if let Some(id) = add_read(path, bytes?, limits, &mut set.sources, &mut set.diagnostics) {
@@ -419,12 +424,15 @@ pub fn load_set(paths: &[PathBuf], limits: &Limits) -> Result<LoadedSet, LoadErr
 /// the result does not depend on scheduling.
 fn parse_all(ids: &[FileId], limits: &Limits, set: &mut LoadedSet) {
     let sources = &set.sources;
-    let results = crate::par::map(ids, |id| {
-        let mut diags = Diagnostics::default();
-        let file = parse_tree(*id, sources, limits, &mut diags)
-            .and_then(|root| read_policy_file(*id, &root, &mut diags));
-        (file, diags)
-    });
+    let results: Vec<_> = ids
+        .par_iter()
+        .map(|id| {
+            let mut diags = Diagnostics::default();
+            let file = parse_tree(*id, sources, limits, &mut diags)
+                .and_then(|root| read_policy_file(*id, &root, &mut diags));
+            (file, diags)
+        })
+        .collect();
     for (file, diags) in results {
         set.diagnostics.extend(diags);
         if let Some(f) = file {

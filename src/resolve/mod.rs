@@ -6,6 +6,7 @@
 mod graph;
 mod names;
 
+use rayon::prelude::*;
 use std::collections::HashSet;
 
 use crate::model::HashMap;
@@ -572,10 +573,13 @@ impl<'a> Builder<'a> {
         // A million users at the L tier: their home lookups and copies run on
         // every core; the index (duplicates) and findings stay sequential.
         let model = &self.model;
-        let prepared = crate::par::map(&items, |(item, scope)| {
-            let home = model.org_index.get(&item.body.org.value).copied()?;
-            Some(new_user(item, home, *scope))
-        });
+        let prepared: Vec<Option<User>> = items
+            .par_iter()
+            .map(|(item, scope)| {
+                let home = model.org_index.get(&item.body.org.value).copied()?;
+                Some(new_user(item, home, *scope))
+            })
+            .collect();
         for ((item, scope), prepared) in items.into_iter().zip(prepared) {
             let first = match self.model.user_index.get(&item.id.value) {
                 Some(u) => Some(self.model.users[u.index()].span),
@@ -1031,7 +1035,10 @@ impl<'a> Builder<'a> {
         // that resolve without a finding run on every core first; the rest
         // (and every diagnostic) go through the one sequential path below.
         let model = &self.model;
-        let fast = crate::par::map(&items, |(a, scope)| resolve_assignment(model, a, *scope));
+        let fast: Vec<Option<ResolvedAssignment>> = items
+            .par_iter()
+            .map(|(a, scope)| resolve_assignment(model, a, *scope))
+            .collect();
         self.model.assignments.reserve(items.len());
         for ((a, scope), fast) in items.into_iter().zip(fast) {
             self.order += 1;

@@ -1,6 +1,7 @@
 //! Compiles a checked model into the table's arrays.
 
 use crate::model::HashMap;
+use rayon::prelude::*;
 
 use super::{LOCKED_BIT, NONE, POLICY_BIT};
 use crate::model::*;
@@ -620,16 +621,25 @@ pub fn build(m: &Model, sources: &SourceMap, provenance: bool) -> TableData {
         }
         out.truncate(kept);
     };
-    let parts = crate::par::map(&crate::par::ranges(c.user_order.len()), |range| {
-        let users = &c.user_order[range.clone()];
-        let mut grants = Vec::new();
-        let mut ends = Vec::with_capacity(users.len());
-        for &u in users {
-            user_grants_of(u, &mut grants);
-            ends.push(grants.len() as u32);
-        }
-        (ends, grants)
-    });
+    // Runs of users, each filling one contiguous grant list.
+    let run = c
+        .user_order
+        .len()
+        .div_ceil(4 * rayon::current_num_threads())
+        .max(1);
+    let parts: Vec<_> = c
+        .user_order
+        .par_chunks(run)
+        .map(|users| {
+            let mut grants = Vec::new();
+            let mut ends = Vec::with_capacity(users.len());
+            for &u in users {
+                user_grants_of(u, &mut grants);
+                ends.push(grants.len() as u32);
+            }
+            (ends, grants)
+        })
+        .collect();
     // Per org: its publication set and the org grants (of it and every
     // ancestor) that reach users homed there, flattened so that a decision
     // needs no walk up the tree, and shared between orgs with the same list
