@@ -43,8 +43,8 @@ impl Rng {
     fn chance(&mut self, percent: u64) -> bool {
         self.next() % 100 < percent
     }
-    fn pick<'a, T>(&mut self, v: &'a [T]) -> &'a T {
-        &v[self.below(v.len())]
+    fn pick<T: Copy>(&mut self, v: &[T]) -> T {
+        v[self.below(v.len())]
     }
 }
 
@@ -112,7 +112,7 @@ impl Set {
             orgs.push(Org {
                 id: format!("o{i}"),
                 parent,
-                kind: *r.pick(&KINDS),
+                kind: r.pick(&KINDS),
             });
         }
         let users = (0..2 + r.below(5))
@@ -189,10 +189,10 @@ impl Set {
     fn add_rule(&mut self, r: &mut Rng) {
         self.rules.push(Rule {
             owner: r.chance(50),
-            kind: r.chance(40).then(|| *r.pick(&KINDS)),
+            kind: r.chance(40).then(|| r.pick(&KINDS)),
             role: r.below(self.roles.len()),
             at: r.below(3) as u8,
-            at_kind: *r.pick(&KINDS),
+            at_kind: r.pick(&KINDS),
             inherit: r.chance(50),
         });
     }
@@ -223,14 +223,14 @@ impl Set {
             }
             1 => {
                 let o = r.below(self.orgs.len());
-                self.orgs[o].kind = *r.pick(&KINDS);
+                self.orgs[o].kind = r.pick(&KINDS);
             }
             2 => {
                 let parent = Some(r.below(self.orgs.len()));
                 self.orgs.push(Org {
                     id: format!("o{}", self.orgs.len()),
                     parent,
-                    kind: *r.pick(&KINDS),
+                    kind: r.pick(&KINDS),
                 });
             }
             3 => {
@@ -248,7 +248,7 @@ impl Set {
             }
             5 => {
                 let x = r.below(self.roles.len());
-                let p = *r.pick(&PERMS);
+                let p = r.pick(&PERMS);
                 if !self.roles[x].grants.remove(p) {
                     self.roles[x].grants.insert(p);
                 }
