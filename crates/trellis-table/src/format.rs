@@ -7,7 +7,7 @@
 //! The checksum of the payload catches truncation and bit flips
 //! before anything is decoded; decoding then checks every length and offset.
 
-use super::build::TableData;
+use crate::data::TableData;
 
 pub const MAGIC: &[u8; 8] = b"TRELLIS\0";
 /// 2: member-grant lists found from the user record, user names by position.
@@ -79,6 +79,7 @@ fn checksum(bytes: &[u8]) -> u64 {
 /// Rewrites the header's magic, version, payload length and checksum so
 /// that `bytes` passes the integrity check: lets the table fuzz target reach
 /// the structural checks behind it. Not for anything else.
+#[doc(hidden)]
 pub fn reseal(bytes: &mut Vec<u8>) {
     if bytes.len() < HEADER {
         bytes.resize(HEADER, 0);
