@@ -223,8 +223,71 @@ impl Model {
             .collect()
     }
 
-    /// The decision (SPEC §5).
+    /// The decision (SPEC §5): a question about the whole module at `x`.
+    /// For a resource module, only grant paths unrestricted on its
+    /// dimension count (SPEC §15).
     pub fn allow(&self, u: UserId, perm: PermId, x: OrgId) -> bool {
+        self.allow_on(u, perm, x, None)
+    }
+
+    /// The decision about resource `q` (SPEC §15), or about the whole
+    /// module when `q` is `None`. `x` is the org asked about: a resource of
+    /// an org is only asked about at that org.
+    pub fn allow_on(&self, u: UserId, perm: PermId, x: OrgId, q: Option<ResId>) -> bool {
+        let (module, _) = self.perms[perm.index()];
+        let dim = self.modules[module.index()].dimension;
+        if let Some(q) = q {
+            let res = &self.resources[q.index()];
+            if dim != Some(res.dim) || res.org.is_some_and(|o| o != x) {
+                return false;
+            }
+        }
+        let Some(dim) = dim else {
+            return self.allow_unrestricted(u, perm, x);
+        };
+        let hits = self.hits(u, x);
+        let identity = &self.user(u).identity;
+        let by_path = hits.iter().any(|h| {
+            let Grant::Role(r) = h.grant else {
+                return false;
+            };
+            let role = self.role(r);
+            if !(role.active && role.allows_identity(identity) && self.published(r, x)) {
+                return false;
+            }
+            let item = self.origin_resources(h.origin).on(dim);
+            self.closure(identity, [r]).iter().any(|held| {
+                let held = self.role(*held);
+                held.perms.contains(perm.index()) && path_allows(item, held.resources.on(dim), q)
+            })
+        });
+        by_path && self.policy_opens(&hits, module)
+    }
+
+    /// What a grant item restricts: an assignment's or a rule grant's `resources`.
+    pub fn origin_resources(&self, origin: Origin) -> &Restriction {
+        static NONE: Restriction = Restriction(Vec::new());
+        match origin {
+            Origin::Assignment(a) => &self.assignments[a.index()].resources,
+            Origin::Rule(r, g) => self.rules[r.index()]
+                .grants
+                .get(g as usize)
+                .map_or(&NONE, |g| &g.resources),
+        }
+    }
+
+    /// Is `module` usable given these hits: not gated, or an access policy
+    /// among them lists it?
+    fn policy_opens(&self, hits: &[Hit], module: ModuleId) -> bool {
+        !self.modules[module.index()].gated
+            || hits.iter().any(|h| match h.grant {
+                Grant::Policy(p) => self.policies[p.index()].modules.contains(&module),
+                Grant::Role(_) => false,
+            })
+    }
+
+    /// The decision of SPEC §5, where no restriction applies.
+    fn allow_unrestricted(&self, u: UserId, perm: PermId, x: OrgId) -> bool {
         let hits = self.hits(u, x);
         let roles = self.closure(&self.user(u).identity, self.base_roles(u, x, &hits));
         if !roles
@@ -234,13 +297,7 @@ impl Model {
             return false;
         }
         let (module, _) = self.perms[perm.index()];
-        if !self.modules[module.index()].gated {
-            return true;
-        }
-        hits.iter().any(|h| match h.grant {
-            Grant::Policy(p) => self.policies[p.index()].modules.contains(&module),
-            Grant::Role(_) => false,
-        })
+        self.policy_opens(&hits, module)
     }
 
     /// May `admin` give `role` to `user` at `x` (SPEC §7, §14.6)?
@@ -255,6 +312,19 @@ impl Model {
         role: RoleId,
         user: UserId,
         x: OrgId,
+    ) -> Result<(), String> {
+        self.can_assign_with(admin, role, user, x, &Restriction::default())
+    }
+
+    /// May `admin` give `role` to `user` at `x` with assignment resources
+    /// `given` (SPEC §7, §14.6, §15)? The first condition that fails.
+    pub fn can_assign_with(
+        &self,
+        admin: UserId,
+        role: RoleId,
+        user: UserId,
+        x: OrgId,
+        given: &Restriction,
     ) -> Result<(), String> {
         let r = self.role(role);
         let name = self.role_display(role);
@@ -277,6 +347,17 @@ impl Model {
                 target.identity, target.id
             ));
         }
+        let missing: Vec<String> = crate::resolve::required_dimensions(self, role)
+            .into_iter()
+            .filter(|d| !given.names(*d))
+            .map(|d| format!("`{}`", self.dimensions[d.index()].id))
+            .collect();
+        if !missing.is_empty() {
+            return Err(format!(
+                "giving `{name}` must name its resources on {}",
+                missing.join(", ")
+            ));
+        }
         if admin == user && r.self_service {
             return Ok(());
         }
@@ -287,11 +368,23 @@ impl Model {
         }
         let at_x = self.roles_at(admin, x);
         let at_home = self.roles_at(admin, target.home);
-        if r.assignable_by
+        let held: Vec<RoleId> = r
+            .assignable_by
             .iter()
-            .any(|q| at_x.contains(q) && at_home.contains(q))
+            .copied()
+            .filter(|q| at_x.contains(q) && at_home.contains(q))
+            .collect();
+        if held
+            .iter()
+            .any(|s| self.reach_within_scope(admin, *s, role, user, x, given))
         {
             return Ok(());
+        }
+        if !held.is_empty() {
+            return Err(format!(
+                "`{}` may assign `{name}` only on the resources it manages, and this assignment reaches others",
+                self.user(admin).id
+            ));
         }
         let needed: Vec<String> = r
             .assignable_by
@@ -384,5 +477,113 @@ impl Model {
         out.sort();
         out.dedup();
         out
+    }
+
+    /// Does giving `role` to `user` with resources `given` reach, on every
+    /// dimension, only resources within `admin`'s scope through assigner
+    /// role `s`, both at `x` and at `user`'s home org (SPEC §15)?
+    fn reach_within_scope(
+        &self,
+        admin: UserId,
+        s: RoleId,
+        role: RoleId,
+        user: UserId,
+        x: OrgId,
+        given: &Restriction,
+    ) -> bool {
+        if self.dimensions.is_empty() {
+            return true;
+        }
+        let target = self.user(user);
+        let reach_roles = self.closure(&target.identity, [role]);
+        (0..self.dimensions.len()).all(|d| {
+            let d = DimId(d as u32);
+            let reach = reach_roles
+                .iter()
+                .map(|r| {
+                    Resources::of(given.on(d)).meet(Resources::of(self.role(*r).resources.on(d)))
+                })
+                .fold(Resources::none(), Resources::join);
+            [x, target.home]
+                .iter()
+                .all(|y| reach.within(&self.assigner_scope(admin, s, *y, d)))
+        })
+    }
+
+    /// What `admin` manages on dimension `d` at `y` through role `s`: the
+    /// union, over the grants through which it holds `s` there, of what the
+    /// grant and `s` itself list.
+    fn assigner_scope(&self, admin: UserId, s: RoleId, y: OrgId, d: DimId) -> Resources {
+        let identity = &self.user(admin).identity;
+        let own = Resources::of(self.role(s).resources.on(d));
+        self.hits(admin, y)
+            .iter()
+            .filter_map(|h| match h.grant {
+                Grant::Role(r) => Some((h, r)),
+                Grant::Policy(_) => None,
+            })
+            .filter(|(_, r)| {
+                let role = self.role(*r);
+                role.active && role.allows_identity(identity) && self.published(*r, y)
+            })
+            .filter(|(_, r)| self.closure(identity, [*r]).contains(&s))
+            .map(|(h, _)| Resources::of(self.origin_resources(h.origin).on(d)).meet(own.clone()))
+            .fold(Resources::none(), Resources::join)
+    }
+}
+
+/// Does a grant path restricted by `item` (its assignment or rule grant)
+/// and `role` (the held role's own restriction) allow resource `q`, or,
+/// with no resource, is it unrestricted (SPEC §15)?
+fn path_allows(item: Option<&[ResId]>, role: Option<&[ResId]>, q: Option<ResId>) -> bool {
+    match q {
+        None => item.is_none() && role.is_none(),
+        Some(q) => item.is_none_or(|v| v.contains(&q)) && role.is_none_or(|v| v.contains(&q)),
+    }
+}
+
+/// A set of resources of one dimension: every one (including those
+/// declared later), or these.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Resources {
+    Every,
+    These(BTreeSet<ResId>),
+}
+
+impl Resources {
+    fn of(list: Option<&[ResId]>) -> Resources {
+        match list {
+            None => Resources::Every,
+            Some(v) => Resources::These(v.iter().copied().collect()),
+        }
+    }
+    fn none() -> Resources {
+        Resources::These(BTreeSet::new())
+    }
+    fn meet(self, other: Resources) -> Resources {
+        match (self, other) {
+            (Resources::Every, x) | (x, Resources::Every) => x,
+            (Resources::These(a), Resources::These(b)) => {
+                Resources::These(a.intersection(&b).copied().collect())
+            }
+        }
+    }
+    fn join(self, other: Resources) -> Resources {
+        match (self, other) {
+            (Resources::Every, _) | (_, Resources::Every) => Resources::Every,
+            (Resources::These(mut a), Resources::These(b)) => {
+                a.extend(b);
+                Resources::These(a)
+            }
+        }
+    }
+    /// An unrestricted reach lies only in an unrestricted scope; an empty
+    /// one lies in every scope.
+    fn within(&self, scope: &Resources) -> bool {
+        match (self, scope) {
+            (_, Resources::Every) => true,
+            (Resources::Every, Resources::These(_)) => false,
+            (Resources::These(a), Resources::These(b)) => a.is_subset(b),
+        }
     }
 }

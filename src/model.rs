@@ -27,9 +27,62 @@ dense_id!(
     PermId,
     AssignmentId,
     RuleId,
-    ExclusionId,
-    KindId
+    KindId,
+    DimId,
+    ResId
 );
+
+/// A group of resources (SPEC §15): cloud accounts, inventory, applications.
+#[derive(Debug, Clone)]
+pub struct Dimension {
+    pub description: Option<String>,
+    pub id: String,
+    pub span: Span,
+}
+
+/// A resource a role can be tied to.
+#[derive(Debug, Clone)]
+pub struct Resource {
+    pub description: Option<String>,
+    pub id: String,
+    pub dim: DimId,
+    /// The org it belongs to; `None`: available at every org.
+    pub org: Option<OrgId>,
+    pub span: Span,
+    /// The scope of the file that declared it.
+    pub scope: Scope,
+}
+
+/// What a role, an assignment or a rule grant item is restricted to: per
+/// dimension it names, the resources allowed there (sorted; possibly none).
+/// A dimension it does not name is unrestricted.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Restriction(pub Vec<(DimId, Vec<ResId>)>);
+
+impl Restriction {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    /// The resources allowed on `d`, or `None` when `d` is not named.
+    pub fn on(&self, d: DimId) -> Option<&[ResId]> {
+        self.0
+            .iter()
+            .find(|(x, _)| *x == d)
+            .map(|(_, v)| v.as_slice())
+    }
+    pub fn names(&self, d: DimId) -> bool {
+        self.on(d).is_some()
+    }
+    /// Does every resource this allows on `d` pass `other` too (absent
+    /// meaning every resource)?
+    pub fn within(&self, other: &Restriction, d: DimId) -> bool {
+        match (self.on(d), other.on(d)) {
+            (_, None) => true,
+            (None, Some(_)) => false,
+            (Some(a), Some(b)) => a.iter().all(|r| b.contains(r)),
+        }
+    }
+}
 
 /// Who administers a file, and who owns a role.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -87,6 +140,8 @@ pub struct Module {
     pub gated: bool,
     /// Id of the module's first permission; its actions follow densely.
     pub first_perm: u32,
+    /// Its permissions are resource permissions of this dimension.
+    pub dimension: Option<DimId>,
     pub span: Span,
 }
 
@@ -188,6 +243,12 @@ pub struct Role {
     pub perms: BitSet,
     /// Part of an `includes`/`from` cycle: its links were not followed.
     pub cyclic: bool,
+    /// Restricts the role's own permissions (its grants and cloned part).
+    pub resources: Restriction,
+    /// Dimensions every assignment of it must name.
+    pub dimensions: Vec<DimId>,
+    /// May one user hold it several times (one per resource)?
+    pub multiple: bool,
 }
 
 impl Role {
@@ -233,6 +294,8 @@ pub struct Assignment {
     pub scope: Scope,
     /// Path order then position: the order W104 uses to pick "the later one".
     pub order: u32,
+    /// Restricts everything the assignment gives.
+    pub resources: Restriction,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -249,6 +312,8 @@ pub struct RuleGrant {
     pub at: Vec<Place>,
     pub inherit: bool,
     pub span: Span,
+    /// Restricts everything the grant gives.
+    pub resources: Restriction,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -314,6 +379,10 @@ pub struct Model {
     pub assignments: Vec<Assignment>,
     pub rules: Vec<Rule>,
     pub exclusions: Vec<Exclusion>,
+    pub dimensions: Vec<Dimension>,
+    pub resources: Vec<Resource>,
+    pub dimension_index: HashMap<String, DimId>,
+    pub resource_index: HashMap<String, ResId>,
     /// Per role: org -> the publication entry there.
     pub publications: Vec<HashMap<OrgId, PublicationEntry>>,
 

@@ -11,8 +11,13 @@ use crate::source::{SourceMap, Span};
 #[derive(Clone, Debug, serde::Deserialize)]
 pub struct Question {
     pub user: String,
+    /// May be left out for a resource that belongs to an org (its org).
+    #[serde(default)]
     pub org: String,
     pub permission: String,
+    /// Ask about this resource (SPEC §15).
+    #[serde(default)]
+    pub resource: Option<String>,
 }
 
 /// A decision and, when asked for, why.
@@ -22,6 +27,8 @@ pub struct Answer {
     pub user: String,
     pub org: String,
     pub permission: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub explanation: Vec<String>,
 }
@@ -34,21 +41,41 @@ fn at(sources: &SourceMap, span: Span) -> String {
 /// Decides one question; `explain` fills in the derivation.
 pub fn decide(m: &Model, sources: &SourceMap, q: &Question, explain: bool) -> Answer {
     let mut lines = Vec::new();
+    // A resource of an org is asked about at that org unless told otherwise.
+    let resource = q
+        .resource
+        .as_ref()
+        .map(|r| (r, m.resource_index.get(r).copied()));
+    let org_name = match resource {
+        Some((_, Some(r))) if q.org.is_empty() => m.resources[r.index()]
+            .org
+            .map(|o| m.org(o).id.clone())
+            .unwrap_or_default(),
+        _ => q.org.clone(),
+    };
     let answer = |allow: bool, lines: Vec<String>| Answer {
         decision: if allow { "allow" } else { "deny" },
         user: q.user.clone(),
-        org: q.org.clone(),
+        org: org_name.clone(),
         permission: q.permission.clone(),
+        resource: q.resource.clone(),
         explanation: if explain { lines } else { Vec::new() },
     };
     let user = m.user_index.get(&q.user).copied();
-    let org = m.org_index.get(&q.org).copied();
+    let org = m.org_index.get(&org_name).copied();
     let perm = m.parse_permission(&q.permission);
     if user.is_none() {
         lines.push(format!("  unknown user `{}`", q.user));
     }
     if org.is_none() {
-        lines.push(format!("  unknown org `{}`", q.org));
+        if org_name.is_empty() {
+            lines.push("  no org given (the resource belongs to no org)".to_owned());
+        } else {
+            lines.push(format!("  unknown org `{org_name}`"));
+        }
+    }
+    if let Some((name, None)) = resource {
+        lines.push(format!("  unknown resource `{name}`"));
     }
     if perm.is_none() {
         lines.push(format!("  unknown permission `{}`", q.permission));
@@ -56,6 +83,17 @@ pub fn decide(m: &Model, sources: &SourceMap, q: &Question, explain: bool) -> An
     let (Some(u), Some(x), Some(p)) = (user, org, perm) else {
         return answer(false, lines);
     };
+    if let Some((_, q)) = resource {
+        let Some(q) = q else {
+            return answer(false, lines);
+        };
+        let allow = m.allow_on(u, p, x, Some(q));
+        if explain {
+            lines = explain_decision(m, sources, u, p, x, allow);
+            lines.extend(explain_resource(m, u, p, x, q));
+        }
+        return answer(allow, lines);
+    }
     if !explain {
         return answer(m.allow(u, p, x), lines);
     }
@@ -342,4 +380,73 @@ pub fn roles(m: &Model, user: &str, org: &str) -> Result<Vec<String>, String> {
     names.sort();
     names.dedup();
     Ok(names)
+}
+
+/// Why a question about resource `q` is answered as it is (SPEC §15): the
+/// resource's dimension and org, and for each grant path that gives the
+/// permission, the restriction that lets it through or stops it.
+fn explain_resource(m: &Model, u: UserId, p: PermId, x: OrgId, q: ResId) -> Vec<String> {
+    let res = &m.resources[q.index()];
+    let dim = &m.dimensions[res.dim.index()];
+    let mut out = vec![format!(
+        "  resource `{}` (dimension `{}`, {})",
+        res.id,
+        dim.id,
+        match res.org {
+            Some(o) => format!("of org `{}`", m.org(o).id),
+            None => "of no org".to_owned(),
+        }
+    )];
+    let (module, _) = m.perms[p.index()];
+    let module = &m.modules[module.index()];
+    if module.dimension != Some(res.dim) {
+        out.push(format!(
+            "  `{}` is not a module of dimension `{}`: deny",
+            module.id, dim.id
+        ));
+        return out;
+    }
+    if let Some(o) = res.org.filter(|o| *o != x) {
+        out.push(format!(
+            "  the resource belongs to `{}`, not `{}`: deny",
+            m.org(o).id,
+            m.org(x).id
+        ));
+        return out;
+    }
+    let identity = &m.user(u).identity;
+    let list = |v: Option<&[ResId]>| match v {
+        None => "every resource".to_owned(),
+        Some([]) => "no resource".to_owned(),
+        Some(v) => v
+            .iter()
+            .map(|r| format!("`{}`", m.resources[r.index()].id))
+            .collect::<Vec<_>>()
+            .join(", "),
+    };
+    for h in m.hits(u, x) {
+        let Grant::Role(r) = h.grant else { continue };
+        let role = m.role(r);
+        if !(role.active && role.allows_identity(identity) && m.published(r, x)) {
+            continue;
+        }
+        let item = m.origin_resources(h.origin).on(res.dim);
+        for held in m.closure(identity, [r]) {
+            let held_role = m.role(held);
+            if !held_role.perms.contains(p.index()) {
+                continue;
+            }
+            let own = held_role.resources.on(res.dim);
+            let passes = item.is_none_or(|v| v.contains(&q)) && own.is_none_or(|v| v.contains(&q));
+            out.push(format!(
+                "  `{}` through `{}`: the grant allows {}, the role {}: {}",
+                m.role_display(held),
+                m.role_display(r),
+                list(item),
+                list(own),
+                if passes { "allows it" } else { "stops it" }
+            ));
+        }
+    }
+    out
 }

@@ -149,6 +149,35 @@ fn role_of(m: &Model, name: &str, scope: Scope) -> Result<RoleId, Vec<String>> {
     })
 }
 
+/// A `resources` map of a `can_assign` case; an unknown dimension or
+/// resource makes the case malformed.
+fn restriction_of(
+    m: &Model,
+    raw: &std::collections::BTreeMap<String, Vec<String>>,
+) -> Result<crate::model::Restriction, Vec<String>> {
+    let mut out = Vec::new();
+    for (dim, ids) in raw {
+        let Some(&d) = m.dimension_index.get(dim) else {
+            return Err(vec![format!("unknown dimension `{dim}` in `resources`")]);
+        };
+        let mut v = Vec::new();
+        for id in ids {
+            match m.resource_index.get(id) {
+                Some(&r) if m.resources[r.index()].dim == d => v.push(r),
+                Some(_) => {
+                    return Err(vec![format!("resource `{id}` is not of dimension `{dim}`")])
+                }
+                None => return Err(vec![format!("unknown resource `{id}` in `resources`")]),
+            }
+        }
+        v.sort();
+        v.dedup();
+        out.push((d, v));
+    }
+    out.sort_by_key(|(d, _)| *d);
+    Ok(crate::model::Restriction(out))
+}
+
 fn list(names: impl IntoIterator<Item = String>) -> String {
     let v: Vec<String> = names.into_iter().collect();
     format!("[{}]", v.join(", "))
@@ -171,7 +200,8 @@ fn run_case(m: &Model, c: &RawCase) -> Result<(), Vec<String>> {
             None => m.user(user).home,
         };
         let role = role_of(m, &ca.role.value, Scope::Org(org))?;
-        let got = m.can_assign_why(admin, role, user, org);
+        let given = restriction_of(m, &ca.resources)?;
+        let got = m.can_assign_with(admin, role, user, org, &given);
         if got.is_ok() != expect {
             let why = match &got {
                 Ok(()) => String::new(),
@@ -192,9 +222,30 @@ fn run_case(m: &Model, c: &RawCase) -> Result<(), Vec<String>> {
             Err(failures)
         };
     }
-    let Some(org_name) = &c.org else {
-        return Err(vec!["a case needs `org` (or `can_assign`)".into()]);
+    // A question about a resource (its org by default); an unknown one
+    // answers deny.
+    let resource = c
+        .resource
+        .as_ref()
+        .map(|r| (r, m.resource_index.get(&r.value).copied()));
+    let default_org = match resource {
+        Some((_, Some(q))) => m.resources[q.index()].org.map(|o| m.org(o).id.clone()),
+        _ => None,
     };
+    let org_name = match (&c.org, default_org) {
+        (Some(o), _) => o.clone(),
+        (None, Some(o)) => crate::source::Located::new(
+            o,
+            c.resource
+                .as_ref()
+                .map_or_else(Default::default, |r| r.span),
+        ),
+        (None, None) if resource.is_some_and(|(_, q)| q.is_some()) => {
+            return Err(vec!["a case about a resource of no org needs `org`".into()]);
+        }
+        (None, None) => return Err(vec!["a case needs `org` (or `can_assign`)".into()]),
+    };
+    let org_name = &org_name;
     let org = org_of(m, &org_name.value)?;
     let scope = Scope::Org(org);
     let wants_user = c.allow.is_some() || c.deny.is_some() || c.roles.is_some();
@@ -215,9 +266,15 @@ fn run_case(m: &Model, c: &RawCase) -> Result<(), Vec<String>> {
                     failures.push(format!("malformed permission `{}`", p.value));
                     continue;
                 }
-                let got = m
-                    .parse_permission(&p.value)
-                    .is_some_and(|pid| m.allow(user, pid, org));
+                let got = match resource {
+                    None => m
+                        .parse_permission(&p.value)
+                        .is_some_and(|pid| m.allow(user, pid, org)),
+                    Some((_, None)) => false,
+                    Some((_, Some(q))) => m
+                        .parse_permission(&p.value)
+                        .is_some_and(|pid| m.allow_on(user, pid, org, Some(q))),
+                };
                 if got != want {
                     failures.push(format!(
                         "`{}` at `{}`: expected {} `{}`, got {}",

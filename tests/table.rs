@@ -293,7 +293,10 @@ fn table_answers_equal_the_resolver() {
     for dir in clean_sets() {
         let checked =
             trellis::check_paths(std::slice::from_ref(&dir), &Default::default()).unwrap();
-        if !checked.diagnostics.has_errors() {
+        // Sets with resources are not compiled yet (`table::unsupported`).
+        if !checked.diagnostics.has_errors()
+            && trellis::table::unsupported(&checked.model).is_none()
+        {
             compared += compare(&checked, &dir.display().to_string());
         }
     }

@@ -95,7 +95,7 @@ pub fn check(m: &Model, diags: &mut Diagnostics) {
                             Assigner::Admin(x) => x,
                             Assigner::SelfService => u,
                         };
-                        if let Err(why) = m.can_assign_why(admin, role, u, a.org) {
+                        if let Err(why) = m.can_assign_with(admin, role, u, a.org, &a.resources) {
                             diags.push(
                                 Diagnostic::new(
                                     Code::E013,

@@ -5,6 +5,7 @@
 mod assignments;
 mod exclusions;
 mod locks;
+mod multiple;
 mod redundant;
 mod unused;
 
@@ -17,6 +18,7 @@ type Rule = fn(&Model, &mut Diagnostics);
 const RULES: &[Rule] = &[
     assignments::check,
     locks::check,
+    multiple::check,
     exclusions::check,
     unused::check,
     redundant::check,

@@ -171,6 +171,15 @@ fn covers<'m>(m: &'m Model, memo: &mut Closures<'m>, b: &Assignment, a: &Assignm
     if !users_ok {
         return false;
     }
+    // Resources: b's must contain a's on every dimension (absent meaning
+    // every resource).
+    let named = a.resources.0.iter().chain(&b.resources.0).map(|(d, _)| *d);
+    if !named
+        .into_iter()
+        .all(|d| a.resources.within(&b.resources, d))
+    {
+        return false;
+    }
     // Orgs: a's reach inside b's reach.
     let a_is_leaf = m.children[a.org.index()].is_empty();
     let reach_ok = (a.org == b.org || (b.inherit && m.in_subtree(a.org, b.org)))

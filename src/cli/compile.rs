@@ -161,6 +161,11 @@ pub fn run(args: CompileArgs) -> u8 {
         ));
         return EXIT_FINDINGS;
     }
+    if let Some(why) = trellis::table::unsupported(&checked.model) {
+        progress.done();
+        super::err(&format!("error: {why}; no table written\n"));
+        return EXIT_USAGE;
+    }
     // Built beside the checks unless resolving found errors, and then the
     // checks found them too and we returned above: building here is only a
     // fallback.

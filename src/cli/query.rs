@@ -24,6 +24,10 @@ pub struct QueryArgs {
     /// `module:action`.
     #[arg(long)]
     permission: Option<String>,
+    /// Ask about this resource; `--org` may then be left out unless the
+    /// resource belongs to no org.
+    #[arg(long)]
+    resource: Option<String>,
     /// Print the derivation of the decision.
     #[arg(long)]
     explain: bool,
@@ -102,6 +106,15 @@ fn table_answer(t: &Table, q: &Question, explain: bool) -> Answer {
     let (u, x, p) = (t.user(&q.user), t.org(&q.org), t.permission(&q.permission));
     let mut lines = Vec::new();
     let allow = match (u, x, p) {
+        // Tables hold no resources yet (sets with dimensions are not
+        // compiled): every resource is unknown to them.
+        _ if q.resource.is_some() => {
+            lines.push(format!(
+                "  unknown resource `{}`",
+                q.resource.as_deref().unwrap_or_default()
+            ));
+            false
+        }
         (Some(u), Some(x), Some(p)) => {
             if explain {
                 lines = t.explain(u, p, x);
@@ -126,6 +139,7 @@ fn table_answer(t: &Table, q: &Question, explain: bool) -> Answer {
         user: q.user.clone(),
         org: q.org.clone(),
         permission: q.permission.clone(),
+        resource: q.resource.clone(),
         explanation: if explain { lines } else { Vec::new() },
     }
 }
@@ -161,7 +175,26 @@ pub fn run(args: QueryArgs) -> u8 {
     if let Some(batch) = &args.batch {
         return run_batch(&engine, batch, args.format);
     }
-    let (Some(user), Some(org)) = (args.user.clone(), args.org.clone()) else {
+    // A resource of an org answers for its org: `--org` may be left out.
+    let resource_org = match (&engine, &args.resource) {
+        (Engine::Sources(c), Some(r)) => c.model.resource_index.get(r).map(|q| {
+            c.model.resources[q.index()]
+                .org
+                .map(|o| c.model.org(o).id.clone())
+        }),
+        _ => None,
+    };
+    let org = match (args.org.clone(), resource_org) {
+        (Some(o), _) => Some(o),
+        (None, Some(Some(o))) => Some(o),
+        (None, Some(None)) => {
+            super::err("error: the resource belongs to no org: give --org\n");
+            return EXIT_USAGE;
+        }
+        (None, None) if args.resource.is_some() && !args.roles => Some(String::new()),
+        (None, None) => None,
+    };
+    let (Some(user), Some(org)) = (args.user.clone(), org) else {
         super::err("error: give --user and --org (and --permission), or --batch FILE\n");
         return EXIT_USAGE;
     };
@@ -195,6 +228,7 @@ pub fn run(args: QueryArgs) -> u8 {
                 user,
                 org,
                 permission,
+                resource: args.resource.clone(),
             },
             args.explain,
         ),

@@ -20,6 +20,7 @@ pub enum Code {
     E013,
     E014,
     E015,
+    E016,
     W101,
     W102,
     W103,
@@ -27,7 +28,7 @@ pub enum Code {
 }
 
 impl Code {
-    pub const ALL: [Code; 19] = [
+    pub const ALL: [Code; 20] = [
         Code::E001,
         Code::E002,
         Code::E003,
@@ -43,6 +44,7 @@ impl Code {
         Code::E013,
         Code::E014,
         Code::E015,
+        Code::E016,
         Code::W101,
         Code::W102,
         Code::W103,
@@ -66,6 +68,7 @@ impl Code {
             Code::E013 => "E013",
             Code::E014 => "E014",
             Code::E015 => "E015",
+            Code::E016 => "E016",
             Code::W101 => "W101",
             Code::W102 => "W102",
             Code::W103 => "W103",
@@ -103,6 +106,7 @@ impl Code {
             Code::E013 => "assigner lacks the right to assign the role to that target",
             Code::E014 => "self-service not allowed",
             Code::E015 => "org kind not allowed under its parent's kind",
+            Code::E016 => "role assigned several times to one user where `multiple` is false",
             Code::W101 => "role shadows a role visible from an ancestor",
             Code::W102 => "assignment of a disabled role",
             Code::W103 => "custom role never assigned, included nor cloned",
@@ -128,6 +132,7 @@ impl Code {
             Code::E013 => include_str!("explain/E013.md"),
             Code::E014 => include_str!("explain/E014.md"),
             Code::E015 => include_str!("explain/E015.md"),
+            Code::E016 => include_str!("explain/E016.md"),
             Code::W101 => include_str!("explain/W101.md"),
             Code::W102 => include_str!("explain/W102.md"),
             Code::W103 => include_str!("explain/W103.md"),

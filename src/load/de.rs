@@ -553,9 +553,7 @@ impl<'de> MapAccess<'de> for Map<'de, '_> {
         match self.iter.next() {
             Some(entry) => {
                 self.value = Some(&entry.value);
-                let key: de::value::StrDeserializer<'de, DeError> =
-                    entry.key.value.as_str().into_deserializer();
-                seed.deserialize(key)
+                seed.deserialize(KeyDe(&entry.key))
                     .map(Some)
                     .map_err(|e| e.at(entry.key.span))
             }
@@ -568,6 +566,69 @@ impl<'de> MapAccess<'de> for Map<'de, '_> {
                 .deserialize(NodeDe(node, self.sink))
                 .map_err(|e| e.at(node.span)),
             None => Err(de::Error::custom("value without a key")),
+        }
+    }
+}
+
+/// A map key: a string that can also be read as a [`Spanned`] string, so
+/// that a diagnostic about a key (an unknown dimension in a restriction,
+/// say) points at the key itself.
+struct KeyDe<'a>(&'a Spanned<String>);
+
+impl<'de> de::Deserializer<'de> for KeyDe<'de> {
+    type Error = DeError;
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        visitor.visit_borrowed_str(&self.0.value)
+    }
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        _: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        if name == SPANNED {
+            visitor.visit_map(KeySpanned {
+                key: self.0,
+                step: 0,
+            })
+        } else {
+            self.deserialize_any(visitor)
+        }
+    }
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf option unit unit_struct newtype_struct seq tuple
+        tuple_struct map enum identifier ignored_any
+    }
+}
+
+/// Feeds the [`Spanned`] visitor a key's location, then the key.
+struct KeySpanned<'a> {
+    key: &'a Spanned<String>,
+    step: u8,
+}
+
+impl<'de> MapAccess<'de> for KeySpanned<'de> {
+    type Error = DeError;
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, DeError> {
+        let Some(key) = SPANNED_FIELDS.get(self.step as usize) else {
+            return Ok(None);
+        };
+        seed.deserialize(de::value::BorrowedStrDeserializer::new(key))
+            .map(Some)
+    }
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
+        let step = self.step;
+        self.step += 1;
+        let span = self.key.span;
+        match step {
+            0 => seed.deserialize(span.file.0.into_deserializer()),
+            1 => seed.deserialize(span.start.into_deserializer()),
+            2 => seed.deserialize(span.end.into_deserializer()),
+            _ => seed.deserialize(de::value::BorrowedStrDeserializer::new(&self.key.value)),
         }
     }
 }

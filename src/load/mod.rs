@@ -89,6 +89,8 @@ pub struct PolicyFile {
     pub publications: Vec<Spanned<RawPublication>>,
     pub exclusions: Vec<Spanned<RawExclusion>>,
     pub automatic: Vec<Spanned<RawRule>>,
+    pub dimensions: Vec<Item<RawDimension>>,
+    pub resources: Vec<Item<RawResource>>,
 }
 
 impl Default for Located<String> {
@@ -551,6 +553,8 @@ pub fn read_policy_file(file: FileId, root: &Node, diags: &mut Diagnostics) -> O
             "publications" => out.publications = list_section(&entry.value, key, diags),
             "exclusions" => out.exclusions = list_section(&entry.value, key, diags),
             "automatic" => out.automatic = list_section(&entry.value, key, diags),
+            "dimensions" => out.dimensions = map_section(&entry.value, key, "dimension", diags),
+            "resources" => out.resources = map_section(&entry.value, key, "resource", diags),
             _ => {}
         }
     }

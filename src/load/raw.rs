@@ -31,6 +31,10 @@ pub struct RawFile {
     pub publications: Option<Vec<RawPublication>>,
     pub exclusions: Option<Vec<RawExclusion>>,
     pub automatic: Option<Vec<RawRule>>,
+    /// Groups of resources (provider only).
+    pub dimensions: Option<BTreeMap<String, RawDimension>>,
+    /// Resources that roles, assignments and rule grants can be tied to.
+    pub resources: Option<BTreeMap<String, RawResource>>,
 }
 
 /// The top-level keys of a policy file, in the order the schema lists them.
@@ -47,7 +51,50 @@ pub const FILE_KEYS: &[&str] = &[
     "publications",
     "exclusions",
     "automatic",
+    "dimensions",
+    "resources",
 ];
+
+#[derive(Deserialize, JsonSchema, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawDimension {
+    pub description: Option<String>,
+}
+
+#[derive(Deserialize, JsonSchema, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawResource {
+    /// The dimension the resource belongs to (required).
+    pub dimension: Option<Str>,
+    /// The org the resource belongs to; without it, it is available at every org.
+    pub org: Option<Str>,
+    pub description: Option<String>,
+}
+
+/// A restriction: dimension -> the resources allowed on it, each key and
+/// id with its place in the file.
+#[derive(Debug, Clone, Default)]
+pub struct RawResources(pub Vec<(Str, Spanned<Vec<Str>>)>);
+
+impl<'de> Deserialize<'de> for RawResources {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawResources;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a map of dimension to a list of resource ids")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawResources, A::Error> {
+                let mut out = Vec::new();
+                while let Some(entry) = map.next_entry::<Str, Spanned<Vec<Str>>>()? {
+                    out.push(entry);
+                }
+                Ok(RawResources(out))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
 
 #[derive(Deserialize, JsonSchema, Debug, Clone)]
 #[serde(deny_unknown_fields)]
@@ -55,6 +102,8 @@ pub struct RawModule {
     pub actions: Vec<Str>,
     #[serde(default)]
     pub gated: bool,
+    /// Its permissions are resource permissions of this dimension.
+    pub dimension: Option<Str>,
     pub description: Option<String>,
 }
 
@@ -130,6 +179,14 @@ pub struct RawRole {
     /// Patterns removed from the cloned part.
     #[serde(default)]
     pub remove: Vec<Str>,
+    /// Restricts the role's own permissions to these resources.
+    #[schemars(with = "Option<BTreeMap<String, Vec<String>>>")]
+    pub resources: Option<Spanned<RawResources>>,
+    /// Dimensions every assignment of the role must name in its `resources`.
+    #[serde(default)]
+    pub dimensions: Vec<Str>,
+    /// May one user hold the role several times (one per resource)?
+    pub multiple: Option<Spanned<bool>>,
 }
 
 #[derive(Deserialize, JsonSchema, Debug, Clone)]
@@ -146,6 +203,9 @@ pub struct RawAssignment {
     pub by: Option<Box<Str>>,
     pub locked: Option<Box<Spanned<bool>>>,
     pub description: Option<Box<String>>,
+    /// Restricts everything the assignment gives to these resources.
+    #[schemars(with = "Option<BTreeMap<String, Vec<String>>>")]
+    pub resources: Option<Box<Spanned<RawResources>>>,
 }
 
 #[derive(Deserialize, JsonSchema, Debug, Clone)]
@@ -205,6 +265,9 @@ pub struct RawGrant {
     pub at: Vec<Spanned<RawAt>>,
     pub inherit: Option<bool>,
     pub description: Option<String>,
+    /// Restricts everything the grant gives to these resources.
+    #[schemars(with = "Option<BTreeMap<String, Vec<String>>>")]
+    pub resources: Option<Spanned<RawResources>>,
 }
 
 /// Where a rule grants: `self`, or `{ descendants: [kinds] | any }`.
@@ -332,6 +395,8 @@ pub struct RawCase {
     pub unpublished: Option<Vec<Str>>,
     pub can_assign: Option<RawCanAssign>,
     pub expect: Option<bool>,
+    /// `allow`/`deny` are asked about this resource (its org by default).
+    pub resource: Option<Str>,
 }
 
 #[derive(Deserialize, JsonSchema, Debug)]
@@ -341,6 +406,9 @@ pub struct RawCanAssign {
     pub role: Str,
     pub user: Str,
     pub org: Option<Str>,
+    /// The assignment's `resources`: dimension -> resource ids.
+    #[serde(default)]
+    pub resources: BTreeMap<String, Vec<String>>,
 }
 
 /// The JSON Schema of a policy file, as `trellis schema` prints it.

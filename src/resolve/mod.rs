@@ -5,6 +5,9 @@
 
 mod graph;
 mod names;
+mod resources;
+
+pub use resources::required_dimensions;
 
 use rayon::prelude::*;
 use std::collections::HashSet;
@@ -77,6 +80,8 @@ pub fn resolve(mut files: Vec<PolicyFile>, diags: &mut Diagnostics) -> Model {
     laps.push(("resolve orgs", t.elapsed()));
     b.users();
     laps.push(("resolve users", t.elapsed()));
+    b.dimensions();
+    b.resources();
     b.catalog();
     b.roles();
     b.publications();
@@ -85,6 +90,7 @@ pub fn resolve(mut files: Vec<PolicyFile>, diags: &mut Diagnostics) -> Model {
     laps.push(("resolve assignments", t.elapsed()));
     b.exclusions();
     b.rules();
+    b.dimension_requirements();
     laps.push(("resolve rules", t.elapsed()));
     // Stage durations (cumulative), for `TRELLIS_TIMINGS`; the CLI prints them.
     b.model.timings = laps;
@@ -401,7 +407,10 @@ impl<'a> Builder<'a> {
                 continue;
             }
             for s in &f.sections {
-                if matches!(s.value.as_str(), "modules" | "kinds" | "policies") {
+                if matches!(
+                    s.value.as_str(),
+                    "modules" | "kinds" | "policies" | "dimensions"
+                ) {
                     found.push((s.clone(), scope));
                 }
             }
@@ -662,6 +671,11 @@ impl<'a> Builder<'a> {
                 seen.insert(&a.value, a.span);
                 actions.push(a.value.clone());
             }
+            let dimension = item
+                .body
+                .dimension
+                .as_ref()
+                .and_then(|d| self.dimension_ref(d));
             let id = ModuleId(self.model.modules.len() as u32);
             for i in 0..actions.len() {
                 self.model.perms.push((id, i as u32));
@@ -674,6 +688,7 @@ impl<'a> Builder<'a> {
                 gated: item.body.gated,
                 span: item.id.span,
                 actions,
+                dimension,
             });
             perms = self.model.perms.len() as u32;
         }
@@ -861,6 +876,9 @@ impl<'a> Builder<'a> {
                 own: BitSet::new(nperms),
                 perms: BitSet::new(nperms),
                 cyclic: false,
+                resources: Restriction::default(),
+                dimensions: Vec::new(),
+                multiple: false,
             });
             kept.push(item);
         }
@@ -912,11 +930,38 @@ impl<'a> Builder<'a> {
                     .with_help("`remove` applies to the permissions cloned with `from`"),
                 );
             }
+            let resources = self.restriction(item.body.resources.as_ref(), scope);
+            let mut dimensions = Vec::new();
+            for d in &item.body.dimensions {
+                if let Some(d) = self.dimension_ref(d) {
+                    dimensions.push(d);
+                }
+            }
+            dimensions.sort();
+            dimensions.dedup();
+            let multiple = match &item.body.multiple {
+                Some(m) if item.body.dimensions.is_empty() => {
+                    self.diags.push(
+                        Diagnostic::new(
+                            Code::E002,
+                            m.span,
+                            format!("`multiple` on role `{}`, which has no `dimensions`", item.id.value),
+                        )
+                        .with_help("`multiple` says whether a dimensioned role may be held once per resource; add `dimensions` or remove it"),
+                    );
+                    false
+                }
+                Some(m) => m.value,
+                None => false,
+            };
             let r = &mut self.model.roles[rid.index()];
             r.own = own;
             r.includes = includes;
             r.from = from;
             r.assignable_by = assignable_by;
+            r.resources = resources;
+            r.dimensions = dimensions;
+            r.multiple = multiple;
         }
         graph::role_cycles_and_grants(self, &removes);
         names::shadowing(self);
@@ -1058,6 +1103,7 @@ impl<'a> Builder<'a> {
                 by,
                 org_span,
                 locked,
+                resources,
             } = resolved;
             let id = AssignmentId(self.model.assignments.len() as u32);
             match user {
@@ -1077,6 +1123,7 @@ impl<'a> Builder<'a> {
                 org_span,
                 scope,
                 order,
+                resources,
             });
         }
     }
@@ -1199,6 +1246,20 @@ impl<'a> Builder<'a> {
                 }
             }
         }
+        let resources = match (&raw.resources, grant) {
+            (Some(r), Grant::Policy(_)) => {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::E002,
+                        r.span,
+                        "`resources` on an access policy assignment",
+                    )
+                    .with_help("access policies carry no restriction; remove `resources`"),
+                );
+                Restriction::default()
+            }
+            (r, _) => self.restriction(r.as_deref(), scope),
+        };
         Some(ResolvedAssignment {
             user,
             org,
@@ -1207,6 +1268,7 @@ impl<'a> Builder<'a> {
             by,
             org_span,
             locked,
+            resources,
         })
     }
 
@@ -1331,11 +1393,13 @@ impl<'a> Builder<'a> {
                         }
                     }
                 }
+                let resources = self.restriction(g.value.resources.as_ref(), scope);
                 grants.push(RuleGrant {
                     roles,
                     at,
                     inherit: g.value.inherit.unwrap_or(false),
                     span: g.span,
+                    resources,
                 });
             }
             if !ok {
@@ -1396,6 +1460,7 @@ struct ResolvedAssignment {
     by: Option<(Assigner, Span)>,
     org_span: Span,
     locked: bool,
+    resources: Restriction,
 }
 
 /// Resolves an assignment that has nothing to report, or answers `None` so
@@ -1411,6 +1476,10 @@ fn resolve_assignment(
         return None;
     }
     if raw.by.is_some() && (raw.user.is_none() || raw.role.is_none()) {
+        return None;
+    }
+    // Restrictions are rare and may carry findings: the reporting path.
+    if raw.resources.is_some() {
         return None;
     }
     let provider = scope == Scope::Provider;
@@ -1462,6 +1531,7 @@ fn resolve_assignment(
         by,
         org_span,
         locked,
+        resources: Restriction::default(),
     })
 }
 

@@ -1,0 +1,288 @@
+//! Dimensions, resources and restrictions (SPEC §15): what roles,
+//! assignments and rule grant items can be tied to, resolved with every
+//! finding at its node. A set that declares no dimension has none of them,
+//! and everything here is a no-op for it.
+
+use super::Builder;
+use crate::diag::{Code, Diagnostic};
+use crate::load::de::Spanned;
+use crate::load::raw::RawResources;
+use crate::model::*;
+
+impl Builder<'_> {
+    /// `dimensions` of provider files (a tenant's is one E010, reported
+    /// with the other forbidden sections, and declares nothing).
+    pub(super) fn dimensions(&mut self) {
+        let items: Vec<_> = self
+            .files()
+            .filter(|(_, s)| *s == Scope::Provider)
+            .flat_map(|(f, _)| f.dimensions.iter())
+            .collect();
+        for item in items {
+            if let Some(first) = self.model.dimension_index.get(&item.id.value) {
+                let first = self.model.dimensions[first.index()].span;
+                let d = super::dup("dimension", &item.id.value, item.id.span, first);
+                self.diags.push(d);
+                continue;
+            }
+            let id = DimId(self.model.dimensions.len() as u32);
+            self.model.dimension_index.insert(item.id.value.clone(), id);
+            self.model.dimensions.push(Dimension {
+                description: item.body.description.clone(),
+                id: item.id.value.clone(),
+                span: item.id.span,
+            });
+        }
+    }
+
+    pub(super) fn dimension_ref(&mut self, name: &Spanned<String>) -> Option<DimId> {
+        match self.model.dimension_index.get(&name.value) {
+            Some(d) => Some(*d),
+            None => {
+                let cands = self
+                    .model
+                    .dimension_index
+                    .keys()
+                    .map(String::as_str)
+                    .collect();
+                let d = self.unknown("dimension", name, cands);
+                self.diags.push(d);
+                None
+            }
+        }
+    }
+
+    /// `resources` of every file: a resource with an unknown or missing
+    /// dimension or org is not declared; one against its file's scope is
+    /// reported and kept; of two with one id the first in path order stands.
+    pub(super) fn resources(&mut self) {
+        let items: Vec<_> = self
+            .files()
+            .flat_map(|(f, s)| f.resources.iter().map(move |r| (r, s)))
+            .collect();
+        for (item, scope) in items {
+            let body = &item.body;
+            let Some(dim_name) = &body.dimension else {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::E002,
+                        item.id.span,
+                        format!("resource `{}` has no `dimension`", item.id.value),
+                    )
+                    .with_help("every resource belongs to one dimension: add `dimension: <id>`"),
+                );
+                continue;
+            };
+            let dim = self.dimension_ref(dim_name);
+            let org = match &body.org {
+                Some(o) => self.org_ref(o).map(Some),
+                None => Some(None),
+            };
+            let (Some(dim), Some(org)) = (dim, org) else {
+                continue;
+            };
+            if let Some(first) = self.model.resource_index.get(&item.id.value) {
+                let first = self.model.resources[first.index()].span;
+                let d = super::dup("resource", &item.id.value, item.id.span, first);
+                self.diags.push(d);
+                continue;
+            }
+            if let Scope::Org(s) = scope {
+                match org {
+                    Some(o) if !self.model.in_subtree(o, s) => {
+                        let span = body.org.as_ref().map_or(item.id.span, |o| o.span);
+                        self.outside(span, scope, format!("resource of org `{}`", self.model.org(o).id));
+                    }
+                    None => self.diags.push(
+                        Diagnostic::new(
+                            Code::E010,
+                            item.id.span,
+                            format!(
+                                "resource `{}` belongs to no org: only the provider declares such a resource",
+                                item.id.value
+                            ),
+                        )
+                        .with_help("give it the `org` it belongs to, inside this file's subtree"),
+                    ),
+                    _ => {}
+                }
+            }
+            let id = ResId(self.model.resources.len() as u32);
+            self.model.resource_index.insert(item.id.value.clone(), id);
+            self.model.resources.push(Resource {
+                description: body.description.clone(),
+                id: item.id.value.clone(),
+                dim,
+                org,
+                span: item.id.span,
+                scope,
+            });
+        }
+    }
+
+    /// A `resources` restriction written in a file of `scope`. An unknown
+    /// dimension is ignored; an unknown resource, one of another dimension,
+    /// or (in a tenant file) one of an org outside its subtree is ignored
+    /// while its dimension stays named; an empty list names the dimension
+    /// with no resource.
+    pub(super) fn restriction(
+        &mut self,
+        raw: Option<&Spanned<RawResources>>,
+        scope: Scope,
+    ) -> Restriction {
+        let Some(raw) = raw else {
+            return Restriction::default();
+        };
+        let mut out: Vec<(DimId, Vec<ResId>)> = Vec::new();
+        for (key, list) in &raw.value.0 {
+            let Some(dim) = self.dimension_ref(key) else {
+                continue;
+            };
+            if list.value.is_empty() {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::E002,
+                        list.span,
+                        format!("empty list of `{}` resources", key.value),
+                    )
+                    .with_label("this allows no resource of the dimension")
+                    .with_help("list the resources, or leave the dimension out to allow every one"),
+                );
+            }
+            let mut ids = Vec::new();
+            for name in &list.value {
+                let Some(&r) = self.model.resource_index.get(&name.value) else {
+                    let cands = self
+                        .model
+                        .resource_index
+                        .keys()
+                        .map(String::as_str)
+                        .collect();
+                    let d = self.unknown("resource", name, cands);
+                    self.diags.push(d);
+                    continue;
+                };
+                let res = &self.model.resources[r.index()];
+                if res.dim != dim {
+                    let other = self.model.dimensions[res.dim.index()].id.clone();
+                    self.diags.push(
+                        Diagnostic::new(
+                            Code::E004,
+                            name.span,
+                            format!(
+                                "resource `{}` is of dimension `{other}`, not `{}`",
+                                name.value, key.value
+                            ),
+                        )
+                        .with_help(format!("list it under `{other}`")),
+                    );
+                    continue;
+                }
+                if let (Scope::Org(s), Some(o)) = (scope, res.org) {
+                    if !self.model.in_subtree(o, s) {
+                        let what = format!(
+                            "resource `{}` of org `{}`",
+                            name.value,
+                            self.model.org(o).id
+                        );
+                        self.outside(name.span, scope, what);
+                        continue;
+                    }
+                }
+                ids.push(r);
+            }
+            ids.sort();
+            ids.dedup();
+            match out.iter_mut().find(|(d, _)| *d == dim) {
+                // Two keys naming one dimension (TOML and YAML refuse
+                // duplicate keys, so only through a mistake elsewhere).
+                Some((_, v)) => {
+                    v.extend(ids);
+                    v.sort();
+                    v.dedup();
+                }
+                None => out.push((dim, ids)),
+            }
+        }
+        out.sort_by_key(|(d, _)| *d);
+        Restriction(out)
+    }
+
+    /// Every assignment and rule grant item whose role is a dimensioned
+    /// role, or includes one, must name those dimensions: one E002 per item
+    /// that misses any. The closure here follows the roles' definitions,
+    /// whatever their status or identity types.
+    pub(super) fn dimension_requirements(&mut self) {
+        if self.model.dimensions.is_empty() {
+            return;
+        }
+        let m = &self.model;
+        let required: Vec<Vec<DimId>> = (0..m.roles.len())
+            .map(|r| required_dimensions(m, RoleId(r as u32)))
+            .collect();
+        let mut found = Vec::new();
+        for a in &m.assignments {
+            if let Grant::Role(r) = a.grant {
+                let missing: Vec<DimId> = required[r.index()]
+                    .iter()
+                    .copied()
+                    .filter(|d| !a.resources.names(*d))
+                    .collect();
+                if !missing.is_empty() {
+                    found.push((a.span, r, missing));
+                }
+            }
+        }
+        for rule in &m.rules {
+            for g in &rule.grants {
+                let mut missing: Vec<DimId> = g
+                    .roles
+                    .iter()
+                    .flat_map(|(r, _)| required[r.index()].iter().copied())
+                    .filter(|d| !g.resources.names(*d))
+                    .collect();
+                missing.sort();
+                missing.dedup();
+                if let (false, Some((r, _))) = (missing.is_empty(), g.roles.first()) {
+                    found.push((g.span, *r, missing));
+                }
+            }
+        }
+        for (span, role, missing) in found {
+            let names: Vec<String> = missing
+                .iter()
+                .map(|d| format!("`{}`", self.model.dimensions[d.index()].id))
+                .collect();
+            let role_name = self.model.role_display(role);
+            self.diags.push(
+                Diagnostic::new(
+                    Code::E002,
+                    span,
+                    format!("missing `resources` on {}", names.join(", ")),
+                )
+                .with_label(format!("gives `{role_name}`, which (or a role it includes) lists these `dimensions`"))
+                .with_help("name the resources this grant is for, e.g. `resources: { <dimension>: [<resource>] }`"),
+            );
+        }
+    }
+}
+
+/// The dimensions that giving `r` requires: those `r` or any role of its
+/// `includes` closure lists, by definition (status and identity types do
+/// not matter here).
+pub fn required_dimensions(m: &Model, r: RoleId) -> Vec<DimId> {
+    let mut seen = vec![false; m.roles.len()];
+    let mut stack = vec![r];
+    let mut out = Vec::new();
+    while let Some(x) = stack.pop() {
+        if std::mem::replace(&mut seen[x.index()], true) {
+            continue;
+        }
+        let role = m.role(x);
+        out.extend(role.dimensions.iter().copied());
+        stack.extend(role.includes.iter().map(|(i, _)| *i));
+    }
+    out.sort();
+    out.dedup();
+    out
+}
