@@ -245,7 +245,22 @@ impl Model {
         let Some(dim) = dim else {
             return self.allow_unrestricted(u, perm, x);
         };
-        let hits = self.hits(u, x);
+        self.allow_by_paths(u, perm, x, dim, q, &self.hits(u, x))
+    }
+
+    /// The decision about a resource module of dimension `dim` from the
+    /// grants `hits` that reach `u` at `x`: some grant path gives `perm`
+    /// with a restriction that lets `q` through (or, with no resource, none).
+    pub fn allow_by_paths(
+        &self,
+        u: UserId,
+        perm: PermId,
+        x: OrgId,
+        dim: DimId,
+        q: Option<ResId>,
+        hits: &[Hit],
+    ) -> bool {
+        let (module, _) = self.perms[perm.index()];
         let identity = &self.user(u).identity;
         let by_path = hits.iter().any(|h| {
             let Grant::Role(r) = h.grant else {
@@ -261,7 +276,7 @@ impl Model {
                 held.perms.contains(perm.index()) && path_allows(item, held.resources.on(dim), q)
             })
         });
-        by_path && self.policy_opens(&hits, module)
+        by_path && self.policy_opens(hits, module)
     }
 
     /// What a grant item restricts: an assignment's or a rule grant's `resources`.

@@ -69,6 +69,12 @@ pub struct OrgChange {
     pub permissions_lost: Vec<String>,
     pub policies_gained: Vec<String>,
     pub policies_lost: Vec<String>,
+    /// Permissions on resources, as `module:action@resource` (sets that
+    /// declare dimensions only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub resource_permissions_gained: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub resource_permissions_lost: Vec<String>,
 }
 
 #[derive(Debug, Serialize, PartialEq, Eq)]
@@ -103,6 +109,8 @@ struct Access {
     roles: BTreeSet<String>,
     perms: BTreeSet<String>,
     policies: BTreeSet<String>,
+    /// `module:action@resource` for every resource question it allows.
+    resource_perms: BTreeSet<String>,
 }
 
 /// Access of `u` at `x` (`below: false`) or in `x`'s descendants that are
@@ -142,11 +150,39 @@ fn access(m: &Model, u: UserId, x: OrgId, below: bool) -> Access {
     for r in &held {
         perms.union_with(&m.role(*r).perms);
     }
+    // Resource questions: a resource of an org is asked about at that org
+    // (every such org is a probe); one of no org anywhere.
+    let mut resource_perms = BTreeSet::new();
+    for (qi, res) in m.resources.iter().enumerate() {
+        let asked_here = match res.org {
+            Some(o) => !below && o == x,
+            None => true,
+        };
+        if !asked_here {
+            continue;
+        }
+        for md in m.modules.iter().filter(|md| md.dimension == Some(res.dim)) {
+            for a in 0..md.actions.len() as u32 {
+                let p = PermId(md.first_perm + a);
+                if m.allow_by_paths(u, p, x, res.dim, Some(ResId(qi as u32)), &kept) {
+                    resource_perms.insert(format!("{}@{}", m.perm_name(p), res.id));
+                }
+            }
+        }
+    }
     Access {
+        resource_perms,
         roles: held.iter().map(|r| m.role_qualified(*r)).collect(),
+        // The whole-module question: a resource module's permission counts
+        // only through unrestricted paths.
         perms: perms
             .iter()
             .filter(|p| open_module(m.perms[*p].0))
+            .filter(|p| {
+                let md = &m.modules[m.perms[*p].0.index()];
+                md.dimension
+                    .is_none_or(|d| m.allow_by_paths(u, PermId(*p as u32), x, d, None, &kept))
+            })
             .map(|p| m.perm_name(PermId(p as u32)))
             .collect(),
         policies: policies
@@ -159,7 +195,7 @@ fn access(m: &Model, u: UserId, x: OrgId, below: bool) -> Access {
 /// Gained and lost roles, permissions and policies between two accesses.
 #[derive(Default, Clone, PartialEq, Eq)]
 struct Delta {
-    sets: [BTreeSet<String>; 6],
+    sets: [BTreeSet<String>; 8],
 }
 
 impl Delta {
@@ -173,6 +209,8 @@ impl Delta {
                 d(&before.perms, &after.perms),
                 d(&after.policies, &before.policies),
                 d(&before.policies, &after.policies),
+                d(&after.resource_perms, &before.resource_perms),
+                d(&before.resource_perms, &after.resource_perms),
             ],
         }
     }
@@ -198,6 +236,8 @@ impl Delta {
             permissions_lost: v(3),
             policies_gained: v(4),
             policies_lost: v(5),
+            resource_permissions_gained: v(6),
+            resource_permissions_lost: v(7),
         }
     }
 }
@@ -420,6 +460,12 @@ fn user_changes(
                 .into_iter()
                 .map(|o| m.org(o).id.as_str()),
         );
+        // A resource of an org is asked about there alone.
+        names.extend(
+            m.resources
+                .iter()
+                .filter_map(|r| r.org.map(|o| m.org(o).id.as_str())),
+        );
     }
     // Each probe placed in HEAD's tree when it is there, else in the base's.
     let mut placed: Vec<(bool, u32, &str)> = Vec::new();
@@ -527,7 +573,11 @@ pub fn diff(base: &Model, head: &Model) -> AccessDiff {
         }));
         out
     };
-    let catalog_changed = catalog(base) != catalog(head);
+    // Restrictions are not part of the skip test's signature: with
+    // resources in either revision, every user is compared.
+    let catalog_changed = catalog(base) != catalog(head)
+        || !base.dimensions.is_empty()
+        || !head.dimensions.is_empty();
     let mut d = AccessDiff::default();
     let mut users: Vec<(Option<UserId>, Option<UserId>)> = head
         .users

@@ -124,6 +124,20 @@ fn perms(m: &Model, set: &BitSet) -> String {
         .join(",")
 }
 
+/// A restriction by names: `dimension:[resource,...]` per named dimension.
+fn restriction(m: &Model, r: &Restriction) -> String {
+    r.0.iter()
+        .map(|(d, ids)| {
+            let ids: Vec<&str> = ids
+                .iter()
+                .map(|x| m.resources[x.index()].id.as_str())
+                .collect();
+            format!("{}:[{}]", m.dimensions[d.index()].id, ids.join(","))
+        })
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
 fn scope_place(scope: Scope) -> Place {
     match scope {
         Scope::Provider => Place::ProviderOnly,
@@ -154,13 +168,51 @@ pub fn items(m: &Model) -> Items {
             ItemInfo {
                 kind: "module",
                 fingerprint: format!(
-                    "{:?} gated={} desc={:?}",
-                    md.actions, md.gated, md.description
+                    "{:?} gated={} dimension={:?} desc={:?}",
+                    md.actions,
+                    md.gated,
+                    md.dimension.map(|d| &m.dimensions[d.index()].id),
+                    md.description
                 ),
                 span: md.span,
                 locked: false,
                 place: Place::ProviderOnly,
                 written_by: Scope::Provider,
+            },
+        );
+    }
+    for d in &m.dimensions {
+        put(
+            d.id.clone(),
+            ItemInfo {
+                kind: "dimension",
+                fingerprint: format!("desc={:?}", d.description),
+                span: d.span,
+                locked: false,
+                place: Place::ProviderOnly,
+                written_by: Scope::Provider,
+            },
+        );
+    }
+    for r in &m.resources {
+        put(
+            r.id.clone(),
+            ItemInfo {
+                kind: "resource",
+                fingerprint: format!(
+                    "dimension={} org={:?} desc={:?}",
+                    m.dimensions[r.dim.index()].id,
+                    r.org.map(|o| &m.org(o).id),
+                    r.description
+                ),
+                span: r.span,
+                locked: false,
+                // A resource of no org is the provider's to declare.
+                place: match r.org {
+                    Some(o) => Place::Orgs(vec![o]),
+                    None => Place::ProviderOnly,
+                },
+                written_by: r.scope,
             },
         );
     }
@@ -245,7 +297,7 @@ pub fn items(m: &Model) -> Items {
         put(m.role_qualified(id), ItemInfo {
             kind: "role",
             fingerprint: format!(
-                "active={} locked={} published={} self={} approval={:?} types={:?} includes={:?} from={:?} by={:?} own=[{}] perms=[{}] desc={:?}",
+                "active={} locked={} published={} self={} approval={:?} types={:?} includes={:?} from={:?} by={:?} own=[{}] perms=[{}] resources=[{}] dimensions={:?} multiple={} desc={:?}",
                 r.active,
                 r.locked,
                 r.published,
@@ -257,6 +309,9 @@ pub fn items(m: &Model) -> Items {
                 names(&mut r.assignable_by.iter().copied()),
                 perms(m, &r.own),
                 perms(m, &r.perms),
+                restriction(m, &r.resources),
+                r.dimensions.iter().map(|d| &m.dimensions[d.index()].id).collect::<Vec<_>>(),
+                r.multiple,
                 r.description
             ),
             span: r.span,
@@ -283,8 +338,11 @@ pub fn items(m: &Model) -> Items {
             ItemInfo {
                 kind: "assignment",
                 fingerprint: format!(
-                    "inherit={} by={by:?} locked={} desc={:?}",
-                    a.inherit, a.locked, a.description
+                    "inherit={} by={by:?} locked={} resources=[{}] desc={:?}",
+                    a.inherit,
+                    a.locked,
+                    restriction(m, &a.resources),
+                    a.description
                 ),
                 span: a.span,
                 locked: a.locked,
@@ -366,7 +424,11 @@ pub fn items(m: &Model) -> Items {
                         crate::model::Place::DescendantLabels(ls) => format!("descendants:{ls:?}"),
                     })
                     .collect();
-                format!("{roles:?}@{at:?} inherit={}", g.inherit)
+                format!(
+                    "{roles:?}@{at:?} inherit={} resources=[{}]",
+                    g.inherit,
+                    restriction(m, &g.resources)
+                )
             })
             .collect();
         let w = &rule.when;

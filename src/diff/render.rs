@@ -57,6 +57,18 @@ fn delta(c: &OrgChange) -> (String, String) {
     if !c.policies_lost.is_empty() {
         lost.push(format!("policies {}", list(&c.policies_lost)));
     }
+    if !c.resource_permissions_gained.is_empty() {
+        gained.push(format!(
+            "on resources {}",
+            list(&c.resource_permissions_gained)
+        ));
+    }
+    if !c.resource_permissions_lost.is_empty() {
+        lost.push(format!(
+            "on resources {}",
+            list(&c.resource_permissions_lost)
+        ));
+    }
     (gained.join("; "), lost.join("; "))
 }
 
