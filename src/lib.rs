@@ -38,6 +38,7 @@ pub mod model;
 pub mod query;
 pub mod resolve;
 pub mod revision;
+pub mod role_list;
 pub mod show;
 pub mod source;
 pub mod table;

@@ -6,6 +6,7 @@ mod diff;
 mod explain;
 mod graph;
 mod query;
+mod roles;
 mod schema;
 mod show;
 mod test;
@@ -45,6 +46,8 @@ enum Command {
     Test(test::TestArgs),
     /// What a customer org sees: its subtree, roles, users, grants; locks read-only.
     Show(show::ShowArgs),
+    /// The roles of an org as its console lists them, with a search.
+    Roles(roles::RolesArgs),
     /// The org tree and role hierarchy as a Mermaid or DOT picture.
     Graph(graph::GraphArgs),
     /// Print the JSON Schema of policy files.
@@ -78,6 +81,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::Diff(a) => diff::run(a),
         Command::Test(a) => test::run(a),
         Command::Show(a) => show::run(a),
+        Command::Roles(a) => roles::run(a),
         Command::Graph(a) => graph::run(a),
         Command::Schema => schema::run(),
         Command::Explain(a) => explain::run(a),

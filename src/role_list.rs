@@ -1,0 +1,161 @@
+//! The role list of a tenant's console (SPEC §15 `trellis roles`): every
+//! role published at an org, as a console lists it — name, owner, the role
+//! type it was cloned from, status, restrictions and dimensions, locked,
+//! whether an admin could assign it there, and how many users hold it
+//! somewhere in the org's subtree — with a search over names and
+//! descriptions that ignores case.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::model::*;
+
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct RoleRow {
+    /// As `--roles` names roles: bare, or `owner::name` when shared.
+    pub name: String,
+    pub owner: String,
+    /// The role it copies its permissions from (`from`), if any.
+    pub cloned_from: Option<String>,
+    /// `active` or `disabled`.
+    pub status: &'static str,
+    pub locked: bool,
+    /// Active, not locked and published here: an admin could assign it.
+    pub assignable: bool,
+    /// Dimension -> resources the role's own permissions are tied to.
+    pub restrictions: BTreeMap<String, Vec<String>>,
+    /// Dimensions every assignment of it must name.
+    pub dimensions: Vec<String>,
+    pub multiple: bool,
+    /// Users that hold it at some org of the subtree.
+    pub users: usize,
+    pub description: Option<String>,
+}
+
+/// The roles published at `x`, sorted by name; only those whose name or
+/// description contains `search` (ignoring case) when given.
+pub fn role_list(m: &Model, x: OrgId, search: Option<&str>) -> Vec<RoleRow> {
+    let needle = search.map(str::to_lowercase);
+    let matches = |r: &Role| {
+        needle.as_ref().is_none_or(|n| {
+            r.name.to_lowercase().contains(n)
+                || r.description
+                    .as_ref()
+                    .is_some_and(|d| d.to_lowercase().contains(n))
+        })
+    };
+    let roles: Vec<RoleId> = (0..m.roles.len() as u32)
+        .map(RoleId)
+        .filter(|r| m.published(*r, x) && matches(m.role(*r)))
+        .collect();
+    let holders = holders_in_subtree(m, x);
+    let mut rows: Vec<RoleRow> = roles
+        .into_iter()
+        .map(|id| {
+            let r = m.role(id);
+            RoleRow {
+                name: m.role_display(id),
+                owner: m.scope_name(r.owner).to_owned(),
+                cloned_from: r.from.map(|(f, _)| m.role_display(f)),
+                status: if r.active { "active" } else { "disabled" },
+                locked: r.locked,
+                assignable: r.active && !r.locked,
+                restrictions: r
+                    .resources
+                    .0
+                    .iter()
+                    .map(|(d, ids)| {
+                        (
+                            m.dimensions[d.index()].id.clone(),
+                            ids.iter()
+                                .map(|q| m.resources[q.index()].id.clone())
+                                .collect(),
+                        )
+                    })
+                    .collect(),
+                dimensions: r
+                    .dimensions
+                    .iter()
+                    .map(|d| m.dimensions[d.index()].id.clone())
+                    .collect(),
+                multiple: r.multiple,
+                users: holders.get(&id).map_or(0, BTreeSet::len),
+                description: r.description.clone(),
+            }
+        })
+        .collect();
+    rows.sort_by(|a, b| a.name.cmp(&b.name));
+    rows
+}
+
+/// Role -> the users that hold it at some org of `x`'s subtree. A user's
+/// roles change only at its candidate orgs, and what holds below one holds
+/// at it, so those orgs inside the subtree (and `x`) are enough.
+fn holders_in_subtree(m: &Model, x: OrgId) -> BTreeMap<RoleId, BTreeSet<UserId>> {
+    let mut out: BTreeMap<RoleId, BTreeSet<UserId>> = BTreeMap::new();
+    for (ui, user) in m.users.iter().enumerate() {
+        let u = UserId(ui as u32);
+        // Only users homed in the subtree or above it, or linked into it
+        // by a user assignment, can hold anything there.
+        let near = |o: OrgId| m.in_subtree(o, x) || m.in_subtree(x, o);
+        let relevant = near(user.home)
+            || m.user_assignments[ui]
+                .iter()
+                .any(|a| near(m.assignments[a.index()].org));
+        if !relevant {
+            continue;
+        }
+        let mut probes: Vec<OrgId> = m
+            .candidate_orgs(u)
+            .into_iter()
+            .filter(|o| m.in_subtree(*o, x))
+            .collect();
+        probes.push(x);
+        for o in probes {
+            for r in m.roles_at(u, o) {
+                out.entry(r).or_default().insert(u);
+            }
+        }
+    }
+    out
+}
+
+/// The list as a console shows it, one role a line.
+pub fn human(org: &str, rows: &[RoleRow]) -> String {
+    use std::fmt::Write as _;
+    let mut s = format!("roles published at `{org}`: {}\n", rows.len());
+    for r in rows {
+        let mut notes = vec![format!("owner {}", r.owner)];
+        if let Some(f) = &r.cloned_from {
+            notes.push(format!("cloned from {f}"));
+        }
+        notes.push(r.status.to_owned());
+        if r.locked {
+            notes.push("locked by the provider".to_owned());
+        } else if !r.assignable {
+            notes.push("not assignable".to_owned());
+        }
+        for (d, ids) in &r.restrictions {
+            notes.push(format!("{d}: {}", ids.join(", ")));
+        }
+        if !r.dimensions.is_empty() {
+            notes.push(format!(
+                "one assignment per {}{}",
+                r.dimensions.join(" and "),
+                if r.multiple { ", several allowed" } else { "" }
+            ));
+        }
+        notes.push(format!(
+            "{} user{}",
+            r.users,
+            if r.users == 1 { "" } else { "s" }
+        ));
+        let _ = write!(s, "  {}  ({})", r.name, notes.join("; "));
+        if let Some(d) = &r.description {
+            let _ = write!(s, "  — {d}");
+        }
+        s.push('\n');
+    }
+    s
+}
