@@ -16,6 +16,35 @@ pub struct View {
     pub assignments: Vec<AssignmentView>,
     pub publications: Vec<PublicationView>,
     pub rules: Vec<RuleView>,
+    /// Resources of the subtree's orgs, and those of no org (SPEC §15).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<ResourceView>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ResourceView {
+    pub id: String,
+    pub dimension: String,
+    /// `None`: available at every org.
+    pub org: Option<String>,
+    /// Roles whose own permissions are tied to it.
+    pub roles: Vec<String>,
+    /// Assignments (`role -> whom @ org`) restricted to it.
+    pub assignments: Vec<String>,
+    pub read_only: bool,
+}
+
+/// A restriction by names, `dimension: a, b`, dimensions separated by `; `.
+fn restriction_text(m: &Model, r: &Restriction) -> Vec<String> {
+    r.0.iter()
+        .map(|(d, ids)| {
+            let ids: Vec<&str> = ids
+                .iter()
+                .map(|q| m.resources[q.index()].id.as_str())
+                .collect();
+            format!("{}: {}", m.dimensions[d.index()].id, ids.join(", "))
+        })
+        .collect()
 }
 
 #[derive(Debug, Serialize)]
@@ -37,6 +66,9 @@ pub struct RoleView {
     pub read_only: bool,
     /// Locked by the provider (SPEC §8).
     pub locked: bool,
+    /// What its own permissions are tied to (SPEC §15).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -61,6 +93,9 @@ pub struct AssignmentView {
     pub source: String,
     pub read_only: bool,
     pub locked: bool,
+    /// What everything it gives is tied to (SPEC §15).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -121,6 +156,7 @@ pub fn view(m: &Model, sources: &SourceMap, x: OrgId) -> View {
             includes: r.includes.iter().map(|(i, _)| m.role_display(*i)).collect(),
             read_only: r.locked || r.owner == Scope::Provider,
             locked: r.locked,
+            resources: restriction_text(m, &r.resources),
         });
     }
     roles.sort_by(|a, b| a.name.cmp(&b.name));
@@ -184,6 +220,7 @@ pub fn view(m: &Model, sources: &SourceMap, x: OrgId) -> View {
             source: at(sources, a.span),
             read_only: a.locked || !m.in_scope(a.org, Scope::Org(x)) || a.scope == Scope::Provider,
             locked: a.locked,
+            resources: restriction_text(m, &a.resources),
         });
     }
     let mut publications = Vec::new();
@@ -229,6 +266,46 @@ pub fn view(m: &Model, sources: &SourceMap, x: OrgId) -> View {
             locked: rule.locked,
         });
     }
+    let mut resources = Vec::new();
+    for (qi, res) in m.resources.iter().enumerate() {
+        if res.org.is_some_and(|o| !m.in_subtree(o, x)) {
+            continue;
+        }
+        let q = ResId(qi as u32);
+        let tied = |r: &Restriction| r.on(res.dim).is_some_and(|v| v.contains(&q));
+        let mut role_names: Vec<String> = (0..m.roles.len())
+            .filter(|r| tied(&m.roles[*r].resources))
+            .map(|r| m.role_display(RoleId(r as u32)))
+            .collect();
+        role_names.sort();
+        let mut given: Vec<String> = m
+            .assignments
+            .iter()
+            .filter(|a| m.in_subtree(a.org, x) || (a.inherit && m.in_subtree(x, a.org)))
+            .filter(|a| tied(&a.resources))
+            .map(|a| {
+                let grant = match a.grant {
+                    Grant::Role(r) => m.role_display(r),
+                    Grant::Policy(p) => format!("policy {}", m.policies[p.index()].id),
+                };
+                let to = match a.target {
+                    Target::User(u) => m.user(u).id.clone(),
+                    Target::Org => format!("every member of {}", m.org(a.org).id),
+                };
+                format!("{grant} -> {to} @ {}", m.org(a.org).id)
+            })
+            .collect();
+        given.sort();
+        resources.push(ResourceView {
+            id: res.id.clone(),
+            dimension: m.dimensions[res.dim.index()].id.clone(),
+            org: res.org.map(|o| m.org(o).id.clone()),
+            roles: role_names,
+            assignments: given,
+            read_only: res.scope == Scope::Provider
+                || !matches!(res.scope, Scope::Org(s) if m.in_subtree(s, x)),
+        });
+    }
     users.sort_by(|a, b| a.id.cmp(&b.id));
     // Stable whatever the files are named: by place, then what, then whom.
     assignments.sort_by(|a, b| {
@@ -244,6 +321,7 @@ pub fn view(m: &Model, sources: &SourceMap, x: OrgId) -> View {
         assignments,
         publications,
         rules,
+        resources,
     }
 }
 
@@ -278,10 +356,15 @@ pub fn human(v: &View) -> String {
         };
         let _ = writeln!(
             out,
-            "  {} [{}]{inc}{status}: {}{}",
+            "  {} [{}]{inc}{status}: {}{}{}",
             r.name,
             r.owner,
             r.permissions.join(", "),
+            if r.resources.is_empty() {
+                String::new()
+            } else {
+                format!(" (on {})", r.resources.join("; "))
+            },
             ro(r.read_only, r.locked)
         );
     }
@@ -306,11 +389,16 @@ pub fn human(v: &View) -> String {
     for a in &v.assignments {
         let _ = writeln!(
             out,
-            "  {} -> {} at {}{} (by {}, {}){}",
+            "  {} -> {} at {}{}{} (by {}, {}){}",
             a.grant,
             a.to,
             a.org,
             if a.inherit { " and below" } else { " only" },
+            if a.resources.is_empty() {
+                String::new()
+            } else {
+                format!(" for {}", a.resources.join("; "))
+            },
             a.written_by,
             a.source,
             ro(a.read_only, a.locked)
@@ -332,6 +420,33 @@ pub fn human(v: &View) -> String {
                 p.written_by,
                 p.source,
                 ro(p.read_only, p.locked)
+            );
+        }
+    }
+    if !v.resources.is_empty() {
+        let _ = writeln!(out, "\nresources:");
+        for r in &v.resources {
+            let mut what = Vec::new();
+            if !r.roles.is_empty() {
+                what.push(format!("roles {}", r.roles.join(", ")));
+            }
+            if !r.assignments.is_empty() {
+                what.push(format!("assignments {}", r.assignments.join("; ")));
+            }
+            let _ = writeln!(
+                out,
+                "  {} ({}, {}){}{}",
+                r.id,
+                r.dimension,
+                r.org
+                    .as_deref()
+                    .map_or("every org".to_owned(), |o| format!("of {o}")),
+                if what.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", what.join("; "))
+                },
+                ro(r.read_only, false)
             );
         }
     }

@@ -130,3 +130,31 @@ fn the_search_matches_names_and_descriptions_whatever_the_case() {
     let (_, code) = run(&["--org", "nowhere"]);
     assert_eq!(code, 2);
 }
+
+#[test]
+fn show_lists_the_tenants_resources_and_what_is_tied_to_them() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("provider.yaml"), PROVIDER).unwrap();
+    std::fs::write(dir.path().join("acme.yaml"), ACME).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_trellis"))
+        .args(["show", "--org", "acme", "--format", "json"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let crm = &v["resources"][0];
+    assert_eq!(crm["id"], "crm");
+    assert_eq!(crm["org"], serde_json::Value::Null);
+    assert_eq!(crm["roles"], serde_json::json!(["crm-user"]));
+    assert_eq!(
+        crm["assignments"],
+        serde_json::json!(["app-manager -> ann @ acme"])
+    );
+    let role = v["roles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "crm-user")
+        .unwrap();
+    assert_eq!(role["resources"], serde_json::json!(["application: crm"]));
+}
