@@ -598,3 +598,129 @@ fn a_test_file_given_alone_runs_against_its_directory() {
     assert_eq!(code, 0, "{out}");
     assert!(out.ends_with("5 passed, 0 failed\n"), "{out}");
 }
+
+/// Runs `check --format F` on `dir`, returning stdout, stderr and the exit code.
+fn check_format(dir: &Path, format: &str) -> (String, String, i32) {
+    let out = trellis()
+        .args(["check", "--format", format])
+        .arg(dir)
+        .output()
+        .expect("runs");
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code().unwrap_or(-1),
+    )
+}
+
+/// A line of ~70,000 characters (more than a `format!` width may be) with an
+/// error at its end: the human format prints a located diagnostic, clipped,
+/// at the exact line and column, never a panic.
+#[test]
+fn human_format_survives_a_very_long_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let orgs: Vec<String> = (0..7000).map(|i| format!("o{i}: {{}}")).collect();
+    // Non-ASCII before the error on the same line: columns count characters.
+    let line = format!(
+        "orgs: {{ {}, bad: {{ name: \"é\", colour: 1 }} }}",
+        orgs.join(", ")
+    );
+    let column = line.chars().count() - "colour: 1 } }".chars().count() + 1;
+    assert!(line.len() > 70_000);
+    std::fs::write(
+        dir.path().join("p.yaml"),
+        format!("scope: provider\n{line}\n"),
+    )
+    .expect("write");
+    let (short, _, code) = check_format(dir.path(), "short");
+    assert_eq!(code, 1, "{short}");
+    let located = format!("p.yaml:2:{column}");
+    assert!(
+        short.contains(&format!("{located}: error[E002]: unknown key `colour`")),
+        "{short}"
+    );
+    let (human, err, code) = check_format(dir.path(), "human");
+    assert_eq!(code, 1, "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(human.contains(&format!("{located}]")), "{human}");
+    assert!(
+        human.contains("bad: { name: \"é\", colour: 1 } }"),
+        "{human}"
+    );
+    // Clipped: no output line anywhere near the source line's length.
+    assert!(
+        human.lines().all(|l| l.len() < 1000),
+        "a line was not clipped"
+    );
+    assert!(err.contains("checked 1 file: 1 error"), "{err}");
+}
+
+/// Columns count characters in every format: a leading byte order mark is
+/// no character, a non-ASCII character is one (README, output formats).
+#[test]
+fn columns_agree_across_formats_after_a_bom_and_non_ascii_text() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // `colour` at character 19 of line 1, after the mark.
+    std::fs::write(
+        dir.path().join("a.yaml"),
+        "\u{feff}{scope: provider, colour: 1}\n",
+    )
+    .expect("write");
+    // `colour` at character 20 of line 3, after `éé` (4 bytes, 2 characters).
+    std::fs::write(
+        dir.path().join("b.yaml"),
+        "scope: provider\norgs:\n  a: { name: \"éé\", colour: 1 }\n",
+    )
+    .expect("write");
+    // A TOML syntax error after a mark and non-ASCII text: character 11.
+    std::fs::write(
+        dir.path().join("c.toml"),
+        "\u{feff}scope = \"provider\"\n[orgs.a]\nname = \"é\"; x = 1\n",
+    )
+    .expect("write");
+    let expected = [
+        ("a.yaml", 1, 19, 25),
+        ("b.yaml", 3, 20, 26),
+        ("c.toml", 3, 11, 11),
+    ];
+    let (short, _, _) = check_format(dir.path(), "short");
+    let (human, _, _) = check_format(dir.path(), "human");
+    let (json, _, _) = check_format(dir.path(), "json");
+    let (sarif, _, _) = check_format(dir.path(), "sarif");
+    let (github, _, _) = check_format(dir.path(), "github");
+    let json: serde_json::Value = serde_json::from_str(&json).expect("json");
+    let sarif: serde_json::Value = serde_json::from_str(&sarif).expect("sarif");
+    let results = sarif["runs"][0]["results"].as_array().expect("results");
+    assert_eq!(results.len(), 3, "{sarif}");
+    for (i, (file, line, col, end_col)) in expected.into_iter().enumerate() {
+        assert!(
+            short.contains(&format!("{file}:{line}:{col}: error")),
+            "{file}\n{short}"
+        );
+        assert!(
+            human.contains(&format!("{file}:{line}:{col}]")),
+            "{file}\n{human}"
+        );
+        let d = &json["diagnostics"][i];
+        assert!(d["file"].as_str().expect("file").ends_with(file));
+        assert_eq!(
+            (d["line"].as_u64(), d["column"].as_u64()),
+            (Some(line), Some(col)),
+            "{file}"
+        );
+        assert_eq!(d["end"]["column"].as_u64(), Some(end_col), "{file}");
+        let region = &results[i]["locations"][0]["physicalLocation"]["region"];
+        assert_eq!(region["startLine"].as_u64(), Some(line), "{file}");
+        assert_eq!(region["startColumn"].as_u64(), Some(col), "{file}");
+        let gh = github
+            .lines()
+            .find(|l| l.contains(file))
+            .expect("github line");
+        assert!(
+            gh.contains(&format!(
+                ",line={line},col={col},endLine={line},endColumn={end_col},"
+            )),
+            "{gh}"
+        );
+    }
+}

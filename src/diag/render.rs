@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 
 use serde_json::{json, Value};
 
+use super::snippet::Snippet;
 use super::{Code, Diagnostic, Diagnostics, Label, Severity};
 use crate::source::{SourceMap, Span};
 
@@ -235,7 +236,7 @@ struct MietteDiag {
     message: String,
     code: String,
     severity: miette::Severity,
-    source: miette::NamedSource<String>,
+    source: Snippet,
     labels: Vec<miette::LabeledSpan>,
     help: Option<String>,
     related: Vec<MietteDiag>,
@@ -282,44 +283,56 @@ impl miette::Diagnostic for MietteDiag {
     }
 }
 
+/// Lines of context around each label in the human format.
+const CONTEXT_LINES: usize = 1;
+
+/// The snippet of `file` showing `labels`, and the labels placed in it.
+fn snippet(sources: &SourceMap, labels: &[(&Label, bool)]) -> (Snippet, Vec<miette::LabeledSpan>) {
+    let Some(file) = labels.first().and_then(|(l, _)| sources.get(l.span.file)) else {
+        return (Snippet::empty(), Vec::new());
+    };
+    let points: Vec<usize> = labels
+        .iter()
+        .flat_map(|(l, _)| [l.span.start as usize, l.span.end as usize])
+        .collect();
+    let snippet = Snippet::new(file, &points, CONTEXT_LINES);
+    let spans = labels
+        .iter()
+        .map(|&(l, primary)| {
+            let start = snippet.shown(l.span.start as usize, false);
+            let end = snippet.shown(l.span.end as usize, true).max(start);
+            let span = (start, end - start);
+            if primary {
+                miette::LabeledSpan::new_primary_with_span(l.message.clone(), span)
+            } else {
+                miette::LabeledSpan::new_with_span(l.message.clone(), span)
+            }
+        })
+        .collect();
+    (snippet, spans)
+}
+
 fn to_miette(d: &Diagnostic, sources: &SourceMap) -> MietteDiag {
     let file = d.primary.span.file;
-    let source = sources
-        .get(file)
-        .map(|f| miette::NamedSource::new(f.display_path(), f.text.clone()))
-        .unwrap_or_else(|| miette::NamedSource::new("", String::new()));
-    let labeled = |l: &Label, primary: bool| {
-        let len = (l.span.end - l.span.start) as usize;
-        let mut s = miette::LabeledSpan::new(l.message.clone(), l.span.start as usize, len);
-        if primary {
-            s = miette::LabeledSpan::new_primary_with_span(
-                l.message.clone(),
-                (l.span.start as usize, len),
-            );
-        }
-        s
-    };
-    let mut labels = vec![labeled(&d.primary, true)];
+    let mut here = vec![(&d.primary, true)];
     let mut related = Vec::new();
     for l in &d.secondary {
         if l.span.file == file {
-            labels.push(labeled(l, false));
+            here.push((l, false));
         } else {
-            let src = sources
-                .get(l.span.file)
-                .map(|f| miette::NamedSource::new(f.display_path(), f.text.clone()))
-                .unwrap_or_else(|| miette::NamedSource::new("", String::new()));
+            let (source, labels) = snippet(sources, &[(l, true)]);
             related.push(MietteDiag {
                 message: l.message.clone().unwrap_or_else(|| "related".into()),
                 code: String::new(),
                 severity: miette::Severity::Advice,
-                source: src,
-                labels: vec![labeled(l, true)],
+                source,
+                labels,
                 help: None,
                 related: Vec::new(),
             });
         }
     }
+    let (source, labels) = snippet(sources, &here);
     let mut help = d.help.clone();
     for n in &d.notes {
         help = Some(match help {
@@ -347,7 +360,8 @@ pub fn human(diags: &Diagnostics, sources: &SourceMap, color: bool) -> String {
     } else {
         miette::GraphicalTheme::unicode_nocolor()
     };
-    let handler = miette::GraphicalReportHandler::new_themed(theme).with_context_lines(1);
+    let handler =
+        miette::GraphicalReportHandler::new_themed(theme).with_context_lines(CONTEXT_LINES);
     let mut out = String::new();
     for d in diags.iter() {
         let md = to_miette(d, sources);
