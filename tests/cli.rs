@@ -724,3 +724,119 @@ fn columns_agree_across_formats_after_a_bom_and_non_ascii_text() {
         );
     }
 }
+
+/// A cycle or a chain of 90,000 orgs (each org's parent the next) or roles
+/// (each includes the next): every walk over the org tree and the role graph
+/// is iterative, so each is a located E005/E006 or a clean check (SPEC §12),
+/// never a stack overflow.
+#[test]
+fn deep_org_trees_and_role_graphs_do_not_overflow_the_stack() {
+    const N: usize = 90_000;
+    let root = tempfile::tempdir().expect("tempdir");
+    let set = |name: &str, text: String| {
+        let dir = root.path().join(name);
+        std::fs::create_dir(&dir).expect("mkdir");
+        std::fs::write(dir.join("provider.yaml"), text).expect("write");
+        dir
+    };
+    let orgs = |cycle: bool| {
+        let mut t = String::from("scope: provider\norgs:\n");
+        for i in 0..N {
+            match (i + 1 < N, cycle) {
+                (true, _) => t.push_str(&format!("  o{i}: {{ parent: o{} }}\n", i + 1)),
+                (false, true) => t.push_str(&format!("  o{i}: {{ parent: o0 }}\n")),
+                (false, false) => t.push_str(&format!("  o{i}: {{}}\n")),
+            }
+        }
+        t
+    };
+    let roles = |cycle: bool| {
+        let mut t = String::from(
+            "scope: provider\nmodules: { m: { actions: [read] } }\norgs: { acme: {} }\n\
+             users: { u: { org: acme } }\nassignments:\n  - { role: r0, user: u, org: acme }\nroles:\n",
+        );
+        for i in 0..N {
+            let next = if i + 1 < N {
+                Some(i + 1)
+            } else {
+                cycle.then_some(0)
+            };
+            let includes = next
+                .map(|n| format!(", includes: [r{n}]"))
+                .unwrap_or_default();
+            t.push_str(&format!("  r{i}: {{ grants: [\"m:read\"]{includes} }}\n"));
+        }
+        t
+    };
+    let run = |args: &[&str], dir: &Path| {
+        let out = trellis().args(args).arg(dir).output().expect("runs");
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(!stderr.contains("overflow"), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        (stdout, stderr, out.status.code())
+    };
+    let org_cycle = set("org-cycle", orgs(true));
+    let (out, err, code) = run(&["check", "--format", "short"], &org_cycle);
+    assert_eq!(code, Some(1), "{err}");
+    let first = out.lines().next().unwrap_or("");
+    assert!(
+        first.contains("provider.yaml:3:17: error[E005]: org tree cycle: o0 -> o1 -> o2"),
+        "{first:.300}"
+    );
+    assert_eq!(out.lines().count(), 1, "one E005 for the one cycle");
+    // The human format shows 16 of the 89,999 secondary labels, not all.
+    let (human, err, code) = run(&["check", "--format", "human"], &org_cycle);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(human.contains("E005"), "{human:.300}");
+    assert!(
+        human.contains("89983 more labels are not shown here"),
+        "{:.300}",
+        &human[human.len().saturating_sub(600)..]
+    );
+
+    let role_cycle = set("role-cycle", roles(true));
+    let (out, err, code) = run(&["check", "--format", "short"], &role_cycle);
+    assert_eq!(code, Some(1), "{err}");
+    let first = out.lines().next().unwrap_or("");
+    assert!(
+        first.contains("provider.yaml:8:40: error[E006]: role cycle: r0 -> r1 -> r2"),
+        "{first:.300}"
+    );
+    assert_eq!(out.lines().count(), 1, "one E006 for the one cycle");
+
+    let org_chain = set("org-chain", orgs(false));
+    let (out, err, code) = run(&["check", "--format", "short"], &org_chain);
+    assert_eq!(code, Some(0), "{out:.300}\n{err}");
+    // The table is laid out over the same tree (preorder, member grants).
+    let table = root.path().join("chain.tbl");
+    let out = trellis()
+        .args(["compile", "-o"])
+        .arg(&table)
+        .arg(&org_chain)
+        .output()
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let role_chain = set("role-chain", roles(false));
+    let (out, err, code) = run(&["check", "--format", "short"], &role_chain);
+    assert_eq!(code, Some(0), "{out:.300}\n{err}");
+    let (out, err, code) = run(
+        &[
+            "query",
+            "--user",
+            "u",
+            "--org",
+            "acme",
+            "--permission",
+            "m:read",
+        ],
+        &role_chain,
+    );
+    assert_eq!((out.as_str(), code), ("allow\n", Some(0)), "{err}");
+}

@@ -285,6 +285,9 @@ impl miette::Diagnostic for MietteDiag {
 
 /// Lines of context around each label in the human format.
 const CONTEXT_LINES: usize = 1;
+/// Secondary labels the human format shows at most (a cycle of 90,000 orgs
+/// has 90,000); the others are counted in a note. Every other format lists all.
+const MAX_SECONDARY: usize = 16;
 
 /// The snippet of `file` showing `labels`, and the labels placed in it.
 fn snippet(sources: &SourceMap, labels: &[(&Label, bool)]) -> (Snippet, Vec<miette::LabeledSpan>) {
@@ -316,7 +319,7 @@ fn to_miette(d: &Diagnostic, sources: &SourceMap) -> MietteDiag {
     let file = d.primary.span.file;
     let mut here = vec![(&d.primary, true)];
     let mut related = Vec::new();
-    for l in &d.secondary {
+    for l in d.secondary.iter().take(MAX_SECONDARY) {
         if l.span.file == file {
             here.push((l, false));
         } else {
@@ -334,7 +337,11 @@ fn to_miette(d: &Diagnostic, sources: &SourceMap) -> MietteDiag {
     }
     let (source, labels) = snippet(sources, &here);
     let mut help = d.help.clone();
-    for n in &d.notes {
+    let hidden = d.secondary.len().saturating_sub(MAX_SECONDARY);
+    let more = (hidden > 0).then(|| {
+        format!("{hidden} more labels are not shown here; `--format json` lists them all")
+    });
+    for n in d.notes.iter().chain(&more) {
         help = Some(match help {
             Some(h) => format!("{h}\nnote: {n}"),
             None => format!("note: {n}"),
