@@ -840,3 +840,95 @@ fn deep_org_trees_and_role_graphs_do_not_overflow_the_stack() {
     );
     assert_eq!((out.as_str(), code), ("allow\n", Some(0)), "{err}");
 }
+
+/// SPEC §14.14: `compile -o T --json J` writes both files or neither; a
+/// failed run leaves every earlier file intact, whichever of the two fails.
+#[test]
+fn compile_writes_table_and_json_or_neither() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path();
+    let set = "policies-examples/quickstart";
+    let compile = |table: &Path, json: &Path| {
+        let out = trellis()
+            .args(["compile", set, "-o"])
+            .arg(table)
+            .arg("--json")
+            .arg(json)
+            .output()
+            .expect("runs");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    // Targets that cannot be written: a missing directory, a path under a
+    // regular file (neither depends on permissions, which root ignores).
+    std::fs::write(p.join("plain-file"), "x").expect("write");
+    let unwritable = [
+        p.join("missing").join("out"),
+        p.join("plain-file").join("out"),
+    ];
+    let listing = |p: &Path| {
+        let mut names: Vec<String> = std::fs::read_dir(p)
+            .expect("read_dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let before = listing(p);
+
+    for bad in &unwritable {
+        // J fails: no table appears, no temporary file is left.
+        let (code, err) = compile(&p.join("t.tbl"), bad);
+        assert_eq!(code, Some(2), "{err}");
+        assert!(err.contains("cannot write"), "{err}");
+        assert_eq!(listing(p), before, "{err}");
+        // T fails: no JSON appears.
+        let (code, err) = compile(bad, &p.join("t.json"));
+        assert_eq!(code, Some(2), "{err}");
+        assert_eq!(listing(p), before, "{err}");
+    }
+
+    // Earlier files stay byte-identical when the other output fails.
+    let table = p.join("t.tbl");
+    let json = p.join("t.json");
+    std::fs::write(&table, b"earlier table").expect("write");
+    std::fs::write(&json, b"earlier json").expect("write");
+    for bad in &unwritable {
+        let (code, err) = compile(&table, bad);
+        assert_eq!(code, Some(2), "{err}");
+        assert_eq!(std::fs::read(&table).expect("table"), b"earlier table");
+        let (code, err) = compile(bad, &json);
+        assert_eq!(code, Some(2), "{err}");
+        assert_eq!(std::fs::read(&json).expect("json"), b"earlier json");
+    }
+    // A directory as the JSON target fails before anything is replaced.
+    std::fs::create_dir(p.join("a-dir")).expect("mkdir");
+    let (code, err) = compile(&table, &p.join("a-dir"));
+    assert_eq!(code, Some(2), "{err}");
+    assert_eq!(std::fs::read(&table).expect("table"), b"earlier table");
+    let mut expected = before.clone();
+    expected.extend(["a-dir".to_owned(), "t.json".to_owned(), "t.tbl".to_owned()]);
+    expected.sort();
+    assert_eq!(
+        listing(p),
+        expected,
+        "temporary or backup files left behind"
+    );
+
+    // And when both can be written, both are replaced.
+    let (code, err) = compile(&table, &json);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(std::fs::read(&table)
+        .expect("table")
+        .starts_with(b"TRELLIS\0"));
+    let dump: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&json).expect("json")).expect("valid json");
+    assert_eq!(dump["format_version"], 2);
+    assert_eq!(
+        listing(p),
+        expected,
+        "temporary or backup files left behind"
+    );
+}
