@@ -932,3 +932,87 @@ fn compile_writes_table_and_json_or_neither() {
         "temporary or backup files left behind"
     );
 }
+
+/// TOML errors in and under long dotted table headers are reported where
+/// they are (SPEC §12: the exact node), never at 1:1. Every part of a header
+/// or dotted key is a level of nesting (E001 past 64, as in YAML).
+#[test]
+fn toml_errors_in_long_dotted_headers_are_located() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path();
+    let dotted = |from: usize, n: usize| {
+        (from..from + n)
+            .map(|i| format!("k{i}"))
+            .collect::<Vec<_>>()
+            .join(".")
+    };
+    // Line:column (1-based, characters) of the first `needle` in `text`.
+    let at = |text: &str, needle: &str| {
+        let i = text.find(needle).expect("needle");
+        let line = text[..i].matches('\n').count() + 1;
+        let col = text[..i].rsplit('\n').next().unwrap_or("").chars().count() + 1;
+        format!("{line}:{col}")
+    };
+    let mut expected = Vec::new();
+    // A header of 100 parts (the parser's own limit is 80) with an error inside.
+    let text = format!("scope = \"provider\"\n[{}]\nx = 1 2\n", dotted(0, 100));
+    expected.push(format!(
+        "a.toml:{}: error[E001]: nesting deeper than 64 levels",
+        at(&text, "k64")
+    ));
+    std::fs::write(p.join("a.toml"), &text).expect("write");
+    // A dotted key of 90 parts under a header.
+    let text = format!("scope = \"provider\"\n[orgs.acme]\n{} = 1\n", dotted(0, 90));
+    expected.push(format!(
+        "b.toml:{}: error[E001]: nesting deeper than 64 levels",
+        at(&text, "k62")
+    ));
+    std::fs::write(p.join("b.toml"), &text).expect("write");
+    // A bad key in a long (allowed) dotted header: the bad part itself.
+    let text = format!(
+        "scope = \"provider\"\n[orgs.acme.{}]\nq = 1\n",
+        dotted(0, 40)
+    );
+    expected.push(format!(
+        "c.toml:{}: error[E002]: unknown key `k0`",
+        at(&text, "k0")
+    ));
+    std::fs::write(p.join("c.toml"), &text).expect("write");
+    // A syntax error inside a long dotted header, after non-ASCII in a quoted part.
+    let text = format!("scope = \"provider\"\n[orgs.\"é\".{}.k!]\n", dotted(0, 20));
+    expected.push(format!(
+        "d.toml:{}: error[E001]: invalid TOML",
+        at(&text, "!")
+    ));
+    std::fs::write(p.join("d.toml"), &text).expect("write");
+    // A syntax error in the body of a long dotted header.
+    let text = format!(
+        "scope = \"provider\"\n[orgs.{}]\nname = \"x\" y\n",
+        dotted(0, 50)
+    );
+    expected.push(format!(
+        "e.toml:{}: error[E001]: invalid TOML",
+        at(&text, "y\n")
+    ));
+    std::fs::write(p.join("e.toml"), &text).expect("write");
+
+    let (short, err, code) = check_format(p, "short");
+    assert_eq!(code, 1, "{err}");
+    for e in &expected {
+        assert!(
+            short.lines().any(|l| l.contains(e.as_str())),
+            "missing {e} in\n{short}"
+        );
+    }
+    assert!(!short.contains(":1:1:"), "{short}");
+    assert_eq!(short.lines().count(), expected.len(), "{short}");
+    let (human, err, _) = check_format(p, "human");
+    assert!(!err.contains("panicked"), "{err}");
+    for e in &expected {
+        let place = e.split(": ").next().unwrap_or("");
+        assert!(
+            human.contains(&format!("{place}]")),
+            "missing {place} in\n{human}"
+        );
+    }
+}
