@@ -1016,3 +1016,71 @@ fn toml_errors_in_long_dotted_headers_are_located() {
         );
     }
 }
+
+/// SARIF `artifactLocation.uri` is a URI reference (SARIF 2.1.0 §3.4.3, RFC
+/// 3986): spaces, `#`, `%` and non-ASCII characters in a path are
+/// percent-encoded (UTF-8, upper-case hex); an absolute path is a file URI.
+#[test]
+fn sarif_uris_are_percent_encoded() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let set = dir.path().join("my policies");
+    std::fs::create_dir(&set).expect("mkdir");
+    std::fs::write(set.join("zürich #1%.yaml"), "scope: provider\ncolour: 1\n").expect("write");
+    std::fs::write(
+        set.join("other.yaml"),
+        "scope: provider\norgs: { a: { parent: a } }\n",
+    )
+    .expect("write");
+    let uris = |out: &[u8]| {
+        let v: serde_json::Value = serde_json::from_slice(out).expect("sarif");
+        let mut uris: Vec<String> = v["runs"][0]["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .map(|r| {
+                r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                    .as_str()
+                    .expect("uri")
+                    .to_owned()
+            })
+            .collect();
+        uris.sort();
+        uris
+    };
+    let out = trellis()
+        .current_dir(dir.path())
+        .args(["check", "--format", "sarif", "my policies"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        uris(&out.stdout),
+        [
+            "my%20policies/other.yaml",
+            "my%20policies/z%C3%BCrich%20%231%25.yaml"
+        ]
+    );
+    // The other formats keep the plain path.
+    let out = trellis()
+        .current_dir(dir.path())
+        .args(["check", "--format", "short", "my policies"])
+        .output()
+        .expect("runs");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("my policies/zürich #1%.yaml:2:1:"));
+    // An absolute path: `file:///` and the same encoding.
+    let out = trellis()
+        .args(["check", "--format", "sarif"])
+        .arg(&set)
+        .output()
+        .expect("runs");
+    let got = uris(&out.stdout);
+    assert!(
+        got.iter()
+            .all(|u| u.starts_with("file:///") && !u.contains(' ')),
+        "{got:?}"
+    );
+    assert!(
+        got[1].ends_with("/my%20policies/z%C3%BCrich%20%231%25.yaml"),
+        "{got:?}"
+    );
+}

@@ -125,9 +125,39 @@ fn region(sources: &SourceMap, span: Span) -> Value {
     })
 }
 
+/// A path as a SARIF `artifactLocation.uri` (SARIF 2.1.0 §3.4.3: a valid
+/// URI reference, RFC 3986): every byte but unreserved characters and `/`
+/// percent-encoded (UTF-8, upper-case hex), so spaces, `#`, `%`, `?` and
+/// non-ASCII are safe. A relative path stays a relative reference; an
+/// absolute one becomes a `file://` URI (`/x` -> `file:///x`, `C:/x` ->
+/// `file:///C:/x`).
+pub fn sarif_uri(path: &str) -> String {
+    let b = path.as_bytes();
+    let drive = b.len() >= 3 && b[0].is_ascii_alphabetic() && b[1] == b':' && b[2] == b'/';
+    let mut out = String::with_capacity(path.len() + 8);
+    let rest = if let Some(abs) = path.strip_prefix('/') {
+        out.push_str("file:///");
+        abs
+    } else if drive {
+        out.push_str("file:///");
+        out.push_str(&path[..2]);
+        &path[2..]
+    } else {
+        path
+    };
+    for b in rest.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
 fn physical(sources: &SourceMap, span: Span) -> Value {
     json!({
-        "artifactLocation": { "uri": sources.path(span.file) },
+        "artifactLocation": { "uri": sarif_uri(&sources.path(span.file)) },
         "region": region(sources, span),
     })
 }
@@ -376,4 +406,21 @@ pub fn human(diags: &Diagnostics, sources: &SourceMap, color: bool) -> String {
         out.push('\n');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sarif_uri;
+
+    #[test]
+    fn sarif_uris_are_rfc_3986_references() {
+        assert_eq!(sarif_uri("a/b-c_d.e~f.yaml"), "a/b-c_d.e~f.yaml");
+        assert_eq!(
+            sarif_uri("my dir/é #1%?.yaml"),
+            "my%20dir/%C3%A9%20%231%25%3F.yaml"
+        );
+        assert_eq!(sarif_uri("a:b.yaml"), "a%3Ab.yaml");
+        assert_eq!(sarif_uri("/tmp/x y.toml"), "file:///tmp/x%20y.toml");
+        assert_eq!(sarif_uri("C:/p/x.yaml"), "file:///C:/p/x.yaml");
+    }
 }
