@@ -1084,3 +1084,55 @@ fn sarif_uris_are_percent_encoded() {
         "{got:?}"
     );
 }
+
+/// `check --base REV --actor X` counts the files of both revisions in its
+/// summary line, and says how many are the base's (docs/manual.md, check).
+#[test]
+fn change_check_summary_counts_both_revisions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (base, head) = (dir.path().join("base"), dir.path().join("head"));
+    for side in [&base, &head] {
+        std::fs::create_dir(side).expect("mkdir");
+        std::fs::write(
+            side.join("provider.yaml"),
+            "scope: provider\nmodules: { docs: { actions: [read] } }\n\
+             roles: { viewer: { grants: [\"docs:read\"] } }\norgs: { t1: {} }\n",
+        )
+        .expect("write");
+        std::fs::write(
+            side.join("t1.yaml"),
+            "scope: t1\nusers: { ann: { org: t1 } }\n",
+        )
+        .expect("write");
+    }
+    // The head adds a third file.
+    std::fs::write(
+        head.join("t1-assignments.yaml"),
+        "scope: t1\nassignments:\n  - { role: viewer, user: ann }\n",
+    )
+    .expect("write");
+    let summary = |args: &[&str]| {
+        let out = trellis()
+            .current_dir(dir.path())
+            .args(args)
+            .output()
+            .expect("runs");
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    for format in ["short", "human"] {
+        assert_eq!(
+            summary(&["check", "head", "--base", "base", "--actor", "t1", "--format", format]),
+            "checked 5 files (2 of them in the base `base`): 0 errors, 0 warnings\n"
+        );
+    }
+    assert_eq!(
+        summary(&["check", "head", "--format", "short"]),
+        "checked 3 files: 0 errors, 0 warnings\n"
+    );
+}
