@@ -42,7 +42,9 @@ impl<T> Located<T> {
     }
 }
 
-/// Line and column, both 1-based; columns count Unicode scalar values.
+/// Line and column, both 1-based; columns count Unicode scalar values. A
+/// byte order mark that starts a file is an encoding mark, not text: it is
+/// not counted (line 1 starts after it, as in editors and YAML parsers).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct LineCol {
     pub line: usize,
@@ -88,13 +90,55 @@ impl SourceFile {
         display_path(&self.path)
     }
 
-    pub fn line_col(&self, offset: u32) -> LineCol {
-        let offset = (offset as usize).min(self.text.len());
-        let line = match self.line_starts.binary_search(&offset) {
+    /// Byte length of the byte order mark the text starts with (0 or 3).
+    pub fn bom_len(&self) -> usize {
+        if self.text.starts_with(BOM) {
+            BOM.len_utf8()
+        } else {
+            0
+        }
+    }
+
+    /// Number of lines (a final line without a newline counts; an empty text has one).
+    pub fn line_count(&self) -> usize {
+        self.line_starts.len()
+    }
+
+    /// The 0-based line holding byte `offset`.
+    pub fn line_of(&self, offset: usize) -> usize {
+        match self.line_starts.binary_search(&offset) {
             Ok(i) => i,
             Err(i) => i.saturating_sub(1),
-        };
-        let start = self.line_starts.get(line).copied().unwrap_or(0);
+        }
+    }
+
+    /// Byte range of 0-based line `line`'s text: from after a byte order mark
+    /// (line 0) to before its newline.
+    pub fn line_text_range(&self, line: usize) -> std::ops::Range<usize> {
+        let mut start = self
+            .line_starts
+            .get(line)
+            .copied()
+            .unwrap_or(self.text.len());
+        if line == 0 {
+            start += self.bom_len();
+        }
+        let end = self
+            .line_starts
+            .get(line + 1)
+            .map(|next| next - 1)
+            .unwrap_or(self.text.len())
+            .max(start);
+        start..end
+    }
+
+    pub fn line_col(&self, offset: u32) -> LineCol {
+        let offset = (offset as usize).min(self.text.len());
+        let line = self.line_of(offset);
+        let mut start = self.line_starts.get(line).copied().unwrap_or(0);
+        if line == 0 && offset >= self.bom_len() {
+            start += self.bom_len();
+        }
         let column = self
             .text
             .get(start..offset)
@@ -106,12 +150,16 @@ impl SourceFile {
         }
     }
 
-    /// Byte offset of a 1-based line and a 0-based column counted in characters.
+    /// Byte offset of a 1-based line and a 0-based column counted in
+    /// characters (after the byte order mark on line 1, see [`LineCol`]).
     pub fn offset_of(&self, line: usize, char_col: usize) -> usize {
-        let start = match self.line_starts.get(line.saturating_sub(1)) {
+        let mut start = match self.line_starts.get(line.saturating_sub(1)) {
             Some(s) => *s,
             None => return self.text.len(),
         };
+        if line <= 1 {
+            start += self.bom_len();
+        }
         if self.ascii {
             let line_end = self
                 .line_starts
@@ -131,6 +179,8 @@ impl SourceFile {
         offset
     }
 }
+
+const BOM: char = '\u{feff}';
 
 pub fn display_path(path: &Path) -> String {
     let mut s = path.to_string_lossy().replace('\\', "/");
@@ -193,5 +243,18 @@ mod tests {
         // 'x' sits after "cé: " (é is two bytes)
         assert_eq!(f.line_col(8), LineCol { line: 2, column: 5 });
         assert_eq!(f.offset_of(2, 4), 8);
+    }
+
+    #[test]
+    fn a_leading_byte_order_mark_is_not_a_column() {
+        let f = SourceFile::new("a.yaml".into(), "\u{feff}ab: é\nc\n".into());
+        assert_eq!(f.line_col(0), LineCol { line: 1, column: 1 });
+        assert_eq!(f.line_col(3), LineCol { line: 1, column: 1 });
+        assert_eq!(f.line_col(7), LineCol { line: 1, column: 5 });
+        assert_eq!(f.offset_of(1, 0), 3);
+        assert_eq!(f.offset_of(1, 4), 7);
+        assert_eq!(f.offset_of(2, 0), 10);
+        assert_eq!(f.line_text_range(0), 3..9);
+        assert_eq!(f.line_text_range(1), 10..11);
     }
 }

@@ -211,3 +211,123 @@ fn diff_output_does_not_depend_on_file_names() {
     let got = trellis::diff::render::json(&trellis::diff::diff(&b.model, &h.model));
     assert_eq!(got, want);
 }
+
+/// `diff --markdown-cap N`: the comment is at most N bytes, the truncation
+/// pointer included, and it is cut only when the whole does not fit; a cut
+/// comment is the full one up to a whole line, its open section closed.
+#[test]
+fn markdown_cap_is_exact_and_cuts_only_what_does_not_fit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let provider = |users: usize, extra: &str| {
+        let mut t = String::from(
+            "scope: provider\nmodules: { docs: { actions: [read, write] } }\n\
+             roles:\n  viewer: { grants: [\"docs:read\"] }\n  editor: { grants: [\"docs:write\"], includes: [viewer] }\n\
+             orgs:\n  t1: {}\n  t2: {}\nusers:\n",
+        );
+        for i in 0..users {
+            t.push_str(&format!("  user-with-a-long-name-{i:03}: {{ org: t1 }}\n"));
+        }
+        t.push_str(extra);
+        t
+    };
+    let base = tmp.path().join("base");
+    let head = tmp.path().join("head");
+    std::fs::create_dir_all(&base).unwrap();
+    std::fs::create_dir_all(&head).unwrap();
+    std::fs::write(base.join("provider.yaml"), provider(60, "")).unwrap();
+    let mut assignments = String::from("assignments:\n");
+    for i in 0..60 {
+        let role = if i % 2 == 0 { "viewer" } else { "editor" };
+        assignments.push_str(&format!(
+            "  - {{ role: {role}, user: user-with-a-long-name-{i:03}, org: t1 }}\n"
+        ));
+    }
+    assignments.push_str("publications:\n  - { role: editor, org: t2, publish: false }\n");
+    std::fs::write(head.join("provider.yaml"), provider(70, &assignments)).unwrap();
+    let (b, h) = load(tmp.path());
+    assert!(!h.diagnostics.has_errors(), "{:?}", h.diagnostics);
+    let d = trellis::diff::diff(&b.model, &h.model);
+    let full = trellis::diff::render::markdown(&d, usize::MAX);
+    assert!(full.len() > 5_000, "{}", full.len());
+    assert_eq!(full.matches("<details>").count(), 3, "{full}");
+    let pointer = "\n_Truncated: run `trellis diff BASE HEAD --format json` for the full diff._\n";
+    let mut last_kept = 0;
+    for cap in (0..full.len() + 64)
+        .step_by(7)
+        .chain([full.len() - 1, full.len()])
+    {
+        let out = trellis::diff::render::markdown(&d, cap);
+        assert!(out.len() <= cap, "cap {cap}: {} bytes", out.len());
+        if full.len() <= cap {
+            assert_eq!(out, full, "cap {cap}: cut though it fits");
+            continue;
+        }
+        if cap < pointer.len() {
+            continue; // too small for the pointer: a shorter one, or nothing
+        }
+        let kept = out
+            .strip_suffix(pointer)
+            .unwrap_or_else(|| panic!("cap {cap}: no pointer\n{out}"));
+        // The full comment's text, then `</details>` if a section was cut.
+        let kept = match kept.strip_suffix("\n</details>\n\n") {
+            Some(cut) if !full.starts_with(kept) => cut,
+            _ => kept,
+        };
+        assert!(
+            full.starts_with(kept),
+            "cap {cap}: not a prefix of the full comment\n{out}"
+        );
+        assert!(
+            kept.is_empty() || kept.ends_with('\n'),
+            "cap {cap}: cut inside a line"
+        );
+        assert_eq!(
+            out.matches("<details>").count(),
+            out.matches("</details>").count(),
+            "cap {cap}"
+        );
+        // Cut as late as fits: the next line of the full comment would not
+        // (a section's title line only comes with its first row).
+        let mut rest = full[kept.len()..].split_inclusive('\n');
+        let mut next_line = rest.next().unwrap_or("").to_owned();
+        if next_line.starts_with("<details>") {
+            next_line.extend(rest.take(2));
+        }
+        assert!(
+            out.len() + next_line.len() > cap.saturating_sub(16),
+            "cap {cap}: {} bytes kept, the line `{}` would fit too",
+            kept.len(),
+            next_line.trim_end()
+        );
+        assert!(
+            kept.len() >= last_kept,
+            "cap {cap}: a larger cap keeps less"
+        );
+        last_kept = kept.len();
+    }
+    // The command applies the cap the same way.
+    for cap in [500usize, 2_000, full.len() - 1, full.len()] {
+        let out = Command::new(env!("CARGO_BIN_EXE_trellis"))
+            .args([
+                "diff",
+                "--format",
+                "markdown",
+                "--markdown-cap",
+                &cap.to_string(),
+            ])
+            .arg(&base)
+            .arg(&head)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            out.stdout,
+            trellis::diff::render::markdown(&d, cap).into_bytes()
+        );
+        assert!(out.stdout.len() <= cap);
+    }
+}

@@ -598,3 +598,541 @@ fn a_test_file_given_alone_runs_against_its_directory() {
     assert_eq!(code, 0, "{out}");
     assert!(out.ends_with("5 passed, 0 failed\n"), "{out}");
 }
+
+/// Runs `check --format F` on `dir`, returning stdout, stderr and the exit code.
+fn check_format(dir: &Path, format: &str) -> (String, String, i32) {
+    let out = trellis()
+        .args(["check", "--format", format])
+        .arg(dir)
+        .output()
+        .expect("runs");
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code().unwrap_or(-1),
+    )
+}
+
+/// A line of ~70,000 characters (more than a `format!` width may be) with an
+/// error at its end: the human format prints a located diagnostic, clipped,
+/// at the exact line and column, never a panic.
+#[test]
+fn human_format_survives_a_very_long_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let orgs: Vec<String> = (0..7000).map(|i| format!("o{i}: {{}}")).collect();
+    // Non-ASCII before the error on the same line: columns count characters.
+    let line = format!(
+        "orgs: {{ {}, bad: {{ name: \"é\", colour: 1 }} }}",
+        orgs.join(", ")
+    );
+    let column = line.chars().count() - "colour: 1 } }".chars().count() + 1;
+    assert!(line.len() > 70_000);
+    std::fs::write(
+        dir.path().join("p.yaml"),
+        format!("scope: provider\n{line}\n"),
+    )
+    .expect("write");
+    let (short, _, code) = check_format(dir.path(), "short");
+    assert_eq!(code, 1, "{short}");
+    let located = format!("p.yaml:2:{column}");
+    assert!(
+        short.contains(&format!("{located}: error[E002]: unknown key `colour`")),
+        "{short}"
+    );
+    let (human, err, code) = check_format(dir.path(), "human");
+    assert_eq!(code, 1, "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(human.contains(&format!("{located}]")), "{human}");
+    assert!(
+        human.contains("bad: { name: \"é\", colour: 1 } }"),
+        "{human}"
+    );
+    // Clipped: no output line anywhere near the source line's length.
+    assert!(
+        human.lines().all(|l| l.len() < 1000),
+        "a line was not clipped"
+    );
+    assert!(err.contains("checked 1 file: 1 error"), "{err}");
+}
+
+/// Columns count characters in every format: a leading byte order mark is
+/// no character, a non-ASCII character is one (README, output formats).
+#[test]
+fn columns_agree_across_formats_after_a_bom_and_non_ascii_text() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // `colour` at character 19 of line 1, after the mark.
+    std::fs::write(
+        dir.path().join("a.yaml"),
+        "\u{feff}{scope: provider, colour: 1}\n",
+    )
+    .expect("write");
+    // `colour` at character 20 of line 3, after `éé` (4 bytes, 2 characters).
+    std::fs::write(
+        dir.path().join("b.yaml"),
+        "scope: provider\norgs:\n  a: { name: \"éé\", colour: 1 }\n",
+    )
+    .expect("write");
+    // A TOML syntax error after a mark and non-ASCII text: character 11.
+    std::fs::write(
+        dir.path().join("c.toml"),
+        "\u{feff}scope = \"provider\"\n[orgs.a]\nname = \"é\"; x = 1\n",
+    )
+    .expect("write");
+    let expected = [
+        ("a.yaml", 1, 19, 25),
+        ("b.yaml", 3, 20, 26),
+        ("c.toml", 3, 11, 11),
+    ];
+    let (short, _, _) = check_format(dir.path(), "short");
+    let (human, _, _) = check_format(dir.path(), "human");
+    let (json, _, _) = check_format(dir.path(), "json");
+    let (sarif, _, _) = check_format(dir.path(), "sarif");
+    let (github, _, _) = check_format(dir.path(), "github");
+    let json: serde_json::Value = serde_json::from_str(&json).expect("json");
+    let sarif: serde_json::Value = serde_json::from_str(&sarif).expect("sarif");
+    let results = sarif["runs"][0]["results"].as_array().expect("results");
+    assert_eq!(results.len(), 3, "{sarif}");
+    for (i, (file, line, col, end_col)) in expected.into_iter().enumerate() {
+        assert!(
+            short.contains(&format!("{file}:{line}:{col}: error")),
+            "{file}\n{short}"
+        );
+        assert!(
+            human.contains(&format!("{file}:{line}:{col}]")),
+            "{file}\n{human}"
+        );
+        let d = &json["diagnostics"][i];
+        assert!(d["file"].as_str().expect("file").ends_with(file));
+        assert_eq!(
+            (d["line"].as_u64(), d["column"].as_u64()),
+            (Some(line), Some(col)),
+            "{file}"
+        );
+        assert_eq!(d["end"]["column"].as_u64(), Some(end_col), "{file}");
+        let region = &results[i]["locations"][0]["physicalLocation"]["region"];
+        assert_eq!(region["startLine"].as_u64(), Some(line), "{file}");
+        assert_eq!(region["startColumn"].as_u64(), Some(col), "{file}");
+        let gh = github
+            .lines()
+            .find(|l| l.contains(file))
+            .expect("github line");
+        assert!(
+            gh.contains(&format!(
+                ",line={line},col={col},endLine={line},endColumn={end_col},"
+            )),
+            "{gh}"
+        );
+    }
+}
+
+/// A cycle or a chain of 90,000 orgs (each org's parent the next) or roles
+/// (each includes the next): every walk over the org tree and the role graph
+/// is iterative, so each is a located E005/E006 or a clean check (SPEC §12),
+/// never a stack overflow.
+#[test]
+fn deep_org_trees_and_role_graphs_do_not_overflow_the_stack() {
+    const N: usize = 90_000;
+    let root = tempfile::tempdir().expect("tempdir");
+    let set = |name: &str, text: String| {
+        let dir = root.path().join(name);
+        std::fs::create_dir(&dir).expect("mkdir");
+        std::fs::write(dir.join("provider.yaml"), text).expect("write");
+        dir
+    };
+    let orgs = |cycle: bool| {
+        let mut t = String::from("scope: provider\norgs:\n");
+        for i in 0..N {
+            match (i + 1 < N, cycle) {
+                (true, _) => t.push_str(&format!("  o{i}: {{ parent: o{} }}\n", i + 1)),
+                (false, true) => t.push_str(&format!("  o{i}: {{ parent: o0 }}\n")),
+                (false, false) => t.push_str(&format!("  o{i}: {{}}\n")),
+            }
+        }
+        t
+    };
+    let roles = |cycle: bool| {
+        let mut t = String::from(
+            "scope: provider\nmodules: { m: { actions: [read] } }\norgs: { acme: {} }\n\
+             users: { u: { org: acme } }\nassignments:\n  - { role: r0, user: u, org: acme }\nroles:\n",
+        );
+        for i in 0..N {
+            let next = if i + 1 < N {
+                Some(i + 1)
+            } else {
+                cycle.then_some(0)
+            };
+            let includes = next
+                .map(|n| format!(", includes: [r{n}]"))
+                .unwrap_or_default();
+            t.push_str(&format!("  r{i}: {{ grants: [\"m:read\"]{includes} }}\n"));
+        }
+        t
+    };
+    let run = |args: &[&str], dir: &Path| {
+        let out = trellis().args(args).arg(dir).output().expect("runs");
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(!stderr.contains("overflow"), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        (stdout, stderr, out.status.code())
+    };
+    let org_cycle = set("org-cycle", orgs(true));
+    let (out, err, code) = run(&["check", "--format", "short"], &org_cycle);
+    assert_eq!(code, Some(1), "{err}");
+    let first = out.lines().next().unwrap_or("");
+    assert!(
+        first.contains("provider.yaml:3:17: error[E005]: org tree cycle: o0 -> o1 -> o2"),
+        "{first:.300}"
+    );
+    assert_eq!(out.lines().count(), 1, "one E005 for the one cycle");
+    // The human format shows 16 of the 89,999 secondary labels, not all.
+    let (human, err, code) = run(&["check", "--format", "human"], &org_cycle);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(human.contains("E005"), "{human:.300}");
+    assert!(
+        human.contains("89983 more labels are not shown here"),
+        "{:.300}",
+        &human[human.len().saturating_sub(600)..]
+    );
+
+    let role_cycle = set("role-cycle", roles(true));
+    let (out, err, code) = run(&["check", "--format", "short"], &role_cycle);
+    assert_eq!(code, Some(1), "{err}");
+    let first = out.lines().next().unwrap_or("");
+    assert!(
+        first.contains("provider.yaml:8:40: error[E006]: role cycle: r0 -> r1 -> r2"),
+        "{first:.300}"
+    );
+    assert_eq!(out.lines().count(), 1, "one E006 for the one cycle");
+
+    let org_chain = set("org-chain", orgs(false));
+    let (out, err, code) = run(&["check", "--format", "short"], &org_chain);
+    assert_eq!(code, Some(0), "{out:.300}\n{err}");
+    // The table is laid out over the same tree (preorder, member grants).
+    let table = root.path().join("chain.tbl");
+    let out = trellis()
+        .args(["compile", "-o"])
+        .arg(&table)
+        .arg(&org_chain)
+        .output()
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let role_chain = set("role-chain", roles(false));
+    let (out, err, code) = run(&["check", "--format", "short"], &role_chain);
+    assert_eq!(code, Some(0), "{out:.300}\n{err}");
+    let (out, err, code) = run(
+        &[
+            "query",
+            "--user",
+            "u",
+            "--org",
+            "acme",
+            "--permission",
+            "m:read",
+        ],
+        &role_chain,
+    );
+    assert_eq!((out.as_str(), code), ("allow\n", Some(0)), "{err}");
+}
+
+/// SPEC §14.14: `compile -o T --json J` writes both files or neither; a
+/// failed run leaves every earlier file intact, whichever of the two fails.
+#[test]
+fn compile_writes_table_and_json_or_neither() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path();
+    let set = "policies-examples/quickstart";
+    let compile = |table: &Path, json: &Path| {
+        let out = trellis()
+            .args(["compile", set, "-o"])
+            .arg(table)
+            .arg("--json")
+            .arg(json)
+            .output()
+            .expect("runs");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    // Targets that cannot be written: a missing directory, a path under a
+    // regular file (neither depends on permissions, which root ignores).
+    std::fs::write(p.join("plain-file"), "x").expect("write");
+    let unwritable = [
+        p.join("missing").join("out"),
+        p.join("plain-file").join("out"),
+    ];
+    let listing = |p: &Path| {
+        let mut names: Vec<String> = std::fs::read_dir(p)
+            .expect("read_dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let before = listing(p);
+
+    for bad in &unwritable {
+        // J fails: no table appears, no temporary file is left.
+        let (code, err) = compile(&p.join("t.tbl"), bad);
+        assert_eq!(code, Some(2), "{err}");
+        assert!(err.contains("cannot write"), "{err}");
+        assert_eq!(listing(p), before, "{err}");
+        // T fails: no JSON appears.
+        let (code, err) = compile(bad, &p.join("t.json"));
+        assert_eq!(code, Some(2), "{err}");
+        assert_eq!(listing(p), before, "{err}");
+    }
+
+    // Earlier files stay byte-identical when the other output fails.
+    let table = p.join("t.tbl");
+    let json = p.join("t.json");
+    std::fs::write(&table, b"earlier table").expect("write");
+    std::fs::write(&json, b"earlier json").expect("write");
+    for bad in &unwritable {
+        let (code, err) = compile(&table, bad);
+        assert_eq!(code, Some(2), "{err}");
+        assert_eq!(std::fs::read(&table).expect("table"), b"earlier table");
+        let (code, err) = compile(bad, &json);
+        assert_eq!(code, Some(2), "{err}");
+        assert_eq!(std::fs::read(&json).expect("json"), b"earlier json");
+    }
+    // A directory as the JSON target fails before anything is replaced.
+    std::fs::create_dir(p.join("a-dir")).expect("mkdir");
+    let (code, err) = compile(&table, &p.join("a-dir"));
+    assert_eq!(code, Some(2), "{err}");
+    assert_eq!(std::fs::read(&table).expect("table"), b"earlier table");
+    let mut expected = before.clone();
+    expected.extend(["a-dir".to_owned(), "t.json".to_owned(), "t.tbl".to_owned()]);
+    expected.sort();
+    assert_eq!(
+        listing(p),
+        expected,
+        "temporary or backup files left behind"
+    );
+
+    // And when both can be written, both are replaced.
+    let (code, err) = compile(&table, &json);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(std::fs::read(&table)
+        .expect("table")
+        .starts_with(b"TRELLIS\0"));
+    let dump: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&json).expect("json")).expect("valid json");
+    assert_eq!(dump["format_version"], 2);
+    assert_eq!(
+        listing(p),
+        expected,
+        "temporary or backup files left behind"
+    );
+}
+
+/// TOML errors in and under long dotted table headers are reported where
+/// they are (SPEC §12: the exact node), never at 1:1. Every part of a header
+/// or dotted key is a level of nesting (E001 past 64, as in YAML).
+#[test]
+fn toml_errors_in_long_dotted_headers_are_located() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path();
+    let dotted = |from: usize, n: usize| {
+        (from..from + n)
+            .map(|i| format!("k{i}"))
+            .collect::<Vec<_>>()
+            .join(".")
+    };
+    // Line:column (1-based, characters) of the first `needle` in `text`.
+    let at = |text: &str, needle: &str| {
+        let i = text.find(needle).expect("needle");
+        let line = text[..i].matches('\n').count() + 1;
+        let col = text[..i].rsplit('\n').next().unwrap_or("").chars().count() + 1;
+        format!("{line}:{col}")
+    };
+    let mut expected = Vec::new();
+    // A header of 100 parts (the parser's own limit is 80) with an error inside.
+    let text = format!("scope = \"provider\"\n[{}]\nx = 1 2\n", dotted(0, 100));
+    expected.push(format!(
+        "a.toml:{}: error[E001]: nesting deeper than 64 levels",
+        at(&text, "k64")
+    ));
+    std::fs::write(p.join("a.toml"), &text).expect("write");
+    // A dotted key of 90 parts under a header.
+    let text = format!("scope = \"provider\"\n[orgs.acme]\n{} = 1\n", dotted(0, 90));
+    expected.push(format!(
+        "b.toml:{}: error[E001]: nesting deeper than 64 levels",
+        at(&text, "k62")
+    ));
+    std::fs::write(p.join("b.toml"), &text).expect("write");
+    // A bad key in a long (allowed) dotted header: the bad part itself.
+    let text = format!(
+        "scope = \"provider\"\n[orgs.acme.{}]\nq = 1\n",
+        dotted(0, 40)
+    );
+    expected.push(format!(
+        "c.toml:{}: error[E002]: unknown key `k0`",
+        at(&text, "k0")
+    ));
+    std::fs::write(p.join("c.toml"), &text).expect("write");
+    // A syntax error inside a long dotted header, after non-ASCII in a quoted part.
+    let text = format!("scope = \"provider\"\n[orgs.\"é\".{}.k!]\n", dotted(0, 20));
+    expected.push(format!(
+        "d.toml:{}: error[E001]: invalid TOML",
+        at(&text, "!")
+    ));
+    std::fs::write(p.join("d.toml"), &text).expect("write");
+    // A syntax error in the body of a long dotted header.
+    let text = format!(
+        "scope = \"provider\"\n[orgs.{}]\nname = \"x\" y\n",
+        dotted(0, 50)
+    );
+    expected.push(format!(
+        "e.toml:{}: error[E001]: invalid TOML",
+        at(&text, "y\n")
+    ));
+    std::fs::write(p.join("e.toml"), &text).expect("write");
+
+    let (short, err, code) = check_format(p, "short");
+    assert_eq!(code, 1, "{err}");
+    for e in &expected {
+        assert!(
+            short.lines().any(|l| l.contains(e.as_str())),
+            "missing {e} in\n{short}"
+        );
+    }
+    assert!(!short.contains(":1:1:"), "{short}");
+    assert_eq!(short.lines().count(), expected.len(), "{short}");
+    let (human, err, _) = check_format(p, "human");
+    assert!(!err.contains("panicked"), "{err}");
+    for e in &expected {
+        let place = e.split(": ").next().unwrap_or("");
+        assert!(
+            human.contains(&format!("{place}]")),
+            "missing {place} in\n{human}"
+        );
+    }
+}
+
+/// SARIF `artifactLocation.uri` is a URI reference (SARIF 2.1.0 §3.4.3, RFC
+/// 3986): spaces, `#`, `%` and non-ASCII characters in a path are
+/// percent-encoded (UTF-8, upper-case hex); an absolute path is a file URI.
+#[test]
+fn sarif_uris_are_percent_encoded() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let set = dir.path().join("my policies");
+    std::fs::create_dir(&set).expect("mkdir");
+    std::fs::write(set.join("zürich #1%.yaml"), "scope: provider\ncolour: 1\n").expect("write");
+    std::fs::write(
+        set.join("other.yaml"),
+        "scope: provider\norgs: { a: { parent: a } }\n",
+    )
+    .expect("write");
+    let uris = |out: &[u8]| {
+        let v: serde_json::Value = serde_json::from_slice(out).expect("sarif");
+        let mut uris: Vec<String> = v["runs"][0]["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .map(|r| {
+                r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                    .as_str()
+                    .expect("uri")
+                    .to_owned()
+            })
+            .collect();
+        uris.sort();
+        uris
+    };
+    let out = trellis()
+        .current_dir(dir.path())
+        .args(["check", "--format", "sarif", "my policies"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        uris(&out.stdout),
+        [
+            "my%20policies/other.yaml",
+            "my%20policies/z%C3%BCrich%20%231%25.yaml"
+        ]
+    );
+    // The other formats keep the plain path.
+    let out = trellis()
+        .current_dir(dir.path())
+        .args(["check", "--format", "short", "my policies"])
+        .output()
+        .expect("runs");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("my policies/zürich #1%.yaml:2:1:"));
+    // An absolute path: `file:///` and the same encoding.
+    let out = trellis()
+        .args(["check", "--format", "sarif"])
+        .arg(&set)
+        .output()
+        .expect("runs");
+    let got = uris(&out.stdout);
+    assert!(
+        got.iter()
+            .all(|u| u.starts_with("file:///") && !u.contains(' ')),
+        "{got:?}"
+    );
+    assert!(
+        got[1].ends_with("/my%20policies/z%C3%BCrich%20%231%25.yaml"),
+        "{got:?}"
+    );
+}
+
+/// `check --base REV --actor X` counts the files of both revisions in its
+/// summary line, and says how many are the base's (docs/manual.md, check).
+#[test]
+fn change_check_summary_counts_both_revisions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (base, head) = (dir.path().join("base"), dir.path().join("head"));
+    for side in [&base, &head] {
+        std::fs::create_dir(side).expect("mkdir");
+        std::fs::write(
+            side.join("provider.yaml"),
+            "scope: provider\nmodules: { docs: { actions: [read] } }\n\
+             roles: { viewer: { grants: [\"docs:read\"] } }\norgs: { t1: {} }\n",
+        )
+        .expect("write");
+        std::fs::write(
+            side.join("t1.yaml"),
+            "scope: t1\nusers: { ann: { org: t1 } }\n",
+        )
+        .expect("write");
+    }
+    // The head adds a third file.
+    std::fs::write(
+        head.join("t1-assignments.yaml"),
+        "scope: t1\nassignments:\n  - { role: viewer, user: ann }\n",
+    )
+    .expect("write");
+    let summary = |args: &[&str]| {
+        let out = trellis()
+            .current_dir(dir.path())
+            .args(args)
+            .output()
+            .expect("runs");
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    for format in ["short", "human"] {
+        assert_eq!(
+            summary(&["check", "head", "--base", "base", "--actor", "t1", "--format", format]),
+            "checked 5 files (2 of them in the base `base`): 0 errors, 0 warnings\n"
+        );
+    }
+    assert_eq!(
+        summary(&["check", "head", "--format", "short"]),
+        "checked 3 files: 0 errors, 0 warnings\n"
+    );
+}

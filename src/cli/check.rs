@@ -45,6 +45,8 @@ pub fn run(args: CheckArgs) -> u8 {
         }
     };
     let head_files = checked.sources.len();
+    // With `--base`: how many of the files read are the base's.
+    let mut base_files = None;
     if let (Some(base), Some(actor)) = (&args.base, &args.actor) {
         let src = match trellis::revision::resolve(base, &paths[0]) {
             Ok(s) => s,
@@ -62,6 +64,7 @@ pub fn run(args: CheckArgs) -> u8 {
             }
         };
         checked.sources = base_checked.sources;
+        base_files = Some(checked.sources.len().saturating_sub(head_files));
         let actor = if actor == "provider" {
             None
         } else if checked.model.org_index.contains_key(actor)
@@ -99,9 +102,14 @@ pub fn run(args: CheckArgs) -> u8 {
         super::color_stdout(),
     ));
     if matches!(format, Format::Human | Format::Short) {
-        let files = head_files;
+        // Every file read counts, the base's too (docs/manual.md, check).
+        let files = checked.sources.len();
+        let of_base = match (base_files, &args.base) {
+            (Some(n), Some(base)) => format!(" ({n} of them in the base `{base}`)"),
+            _ => String::new(),
+        };
         super::err(&format!(
-            "checked {files} file{}: {}\n",
+            "checked {files} file{}{of_base}: {}\n",
             if files == 1 { "" } else { "s" },
             render::summary_line(diags)
         ));

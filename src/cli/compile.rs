@@ -27,9 +27,60 @@ pub struct CompileArgs {
     input: InputArgs,
 }
 
-/// Writes through a temporary file in the same directory, then renames, so
-/// that a failed run leaves the previous file intact.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// Writes every file or none (SPEC §14.14): each goes to a temporary file
+/// beside its target first; only when all are written are they renamed over
+/// their targets. If any step fails, the temporary files are removed and
+/// every target that was already replaced gets its previous content back
+/// (or is removed, if it did not exist), so a failed run leaves every earlier
+/// file as it was. The error names the file that could not be written.
+pub fn write_all_or_none(files: &[(&Path, &[u8])]) -> Result<(), (PathBuf, std::io::Error)> {
+    let mut staged: Vec<Staged> = Vec::with_capacity(files.len());
+    let result = stage_and_commit(files, &mut staged);
+    if result.is_err() {
+        for s in staged.iter().rev() {
+            s.roll_back();
+        }
+    } else {
+        for s in &staged {
+            if let Some(b) = &s.backup {
+                let _ = std::fs::remove_file(b);
+            }
+        }
+    }
+    result
+}
+
+/// One file on its way to its target.
+struct Staged {
+    target: PathBuf,
+    tmp: PathBuf,
+    /// A copy of the target's previous content, when it had one.
+    backup: Option<PathBuf>,
+    renamed: bool,
+}
+
+impl Staged {
+    fn roll_back(&self) {
+        if self.renamed {
+            match &self.backup {
+                Some(b) => {
+                    let _ = std::fs::rename(b, &self.target);
+                }
+                None => {
+                    let _ = std::fs::remove_file(&self.target);
+                }
+            }
+        } else {
+            let _ = std::fs::remove_file(&self.tmp);
+            if let Some(b) = &self.backup {
+                let _ = std::fs::remove_file(b);
+            }
+        }
+    }
+}
+
+/// A name beside `path` for a file of this run: `.NAME.KIND-PID`.
+fn beside(path: &Path, kind: &str) -> PathBuf {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -38,17 +89,49 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    dir.join(format!(".{name}.{kind}-{}", std::process::id()))
+}
+
+fn stage_and_commit(
+    files: &[(&Path, &[u8])],
+    staged: &mut Vec<Staged>,
+) -> Result<(), (PathBuf, std::io::Error)> {
+    // Write every temporary file (and keep the old content of every
+    // existing target) before touching any target.
+    for &(path, bytes) in files {
+        let at = |e| (path.to_path_buf(), e);
+        if staged.iter().any(|s| s.target == path) {
+            return Err(at(std::io::Error::other("given twice as an output")));
+        }
+        if path.is_dir() {
+            return Err(at(std::io::Error::other("it is a directory")));
+        }
+        let tmp = beside(path, "tmp");
+        let mut f = std::fs::File::create(&tmp).map_err(at)?;
+        staged.push(Staged {
+            target: path.to_path_buf(),
+            tmp,
+            backup: None,
+            renamed: false,
+        });
+        f.write_all(bytes).map_err(at)?;
+        f.sync_all().map_err(at)?;
+        if path.exists() {
+            let backup = beside(path, "old");
+            if let Some(s) = staged.last_mut() {
+                s.backup = Some(backup.clone());
+            }
+            // A second name for the old content, or failing that a copy.
+            if std::fs::hard_link(path, &backup).is_err() {
+                std::fs::copy(path, &backup).map_err(at)?;
+            }
+        }
     }
-    result
+    for s in staged.iter_mut() {
+        std::fs::rename(&s.tmp, &s.target).map_err(|e| (s.target.clone(), e))?;
+        s.renamed = true;
+    }
+    Ok(())
 }
 
 /// Stage-by-stage progress on stderr, only when it is a terminal; with
@@ -172,32 +255,34 @@ pub fn run(args: CompileArgs) -> u8 {
     let data = data.unwrap_or_else(|| build(&checked.model, &checked.sources, args.provenance));
     progress.stage("encoding");
     let bytes = data.encode();
-    progress.stage("writing");
-    if let Err(e) = write_atomically(&args.output, &bytes) {
-        progress.done();
-        super::err(&format!(
-            "error: cannot write `{}`: {e}\n",
-            args.output.display()
-        ));
-        return EXIT_USAGE;
-    }
-    if let Some(json_path) = &args.json {
-        let table = match Table::from_bytes(&bytes) {
-            Ok(t) => t,
+    // Everything to write is ready before the first file is touched.
+    let json = match &args.json {
+        None => None,
+        Some(path) => match Table::from_bytes(&bytes) {
+            Ok(table) => {
+                let mut text = serde_json::to_string_pretty(&table.to_json()).unwrap_or_default();
+                text.push('\n');
+                Some((path.as_path(), text))
+            }
             Err(e) => {
-                super::err(&format!("error: {e}\n"));
+                progress.done();
+                super::err(&format!("error: {e}; nothing written\n"));
                 return EXIT_USAGE;
             }
-        };
-        let mut text = serde_json::to_string_pretty(&table.to_json()).unwrap_or_default();
-        text.push('\n');
-        if let Err(e) = write_atomically(json_path, text.as_bytes()) {
-            super::err(&format!(
-                "error: cannot write `{}`: {e}\n",
-                json_path.display()
-            ));
-            return EXIT_USAGE;
-        }
+        },
+    };
+    progress.stage("writing");
+    let mut files: Vec<(&Path, &[u8])> = vec![(args.output.as_path(), &bytes)];
+    if let Some((path, text)) = &json {
+        files.push((path, text.as_bytes()));
+    }
+    if let Err((path, e)) = write_all_or_none(&files) {
+        progress.done();
+        super::err(&format!(
+            "error: cannot write `{}`: {e}; nothing written\n",
+            path.display()
+        ));
+        return EXIT_USAGE;
     }
     progress.done();
     let assignments = checked.model.assignments.len().max(1);

@@ -2,6 +2,7 @@
 
 mod codes;
 pub mod render;
+mod snippet;
 
 pub use codes::Code;
 

@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 
 use serde_json::{json, Value};
 
+use super::snippet::Snippet;
 use super::{Code, Diagnostic, Diagnostics, Label, Severity};
 use crate::source::{SourceMap, Span};
 
@@ -124,9 +125,39 @@ fn region(sources: &SourceMap, span: Span) -> Value {
     })
 }
 
+/// A path as a SARIF `artifactLocation.uri` (SARIF 2.1.0 §3.4.3: a valid
+/// URI reference, RFC 3986): every byte but unreserved characters and `/`
+/// percent-encoded (UTF-8, upper-case hex), so spaces, `#`, `%`, `?` and
+/// non-ASCII are safe. A relative path stays a relative reference; an
+/// absolute one becomes a `file://` URI (`/x` -> `file:///x`, `C:/x` ->
+/// `file:///C:/x`).
+pub fn sarif_uri(path: &str) -> String {
+    let b = path.as_bytes();
+    let drive = b.len() >= 3 && b[0].is_ascii_alphabetic() && b[1] == b':' && b[2] == b'/';
+    let mut out = String::with_capacity(path.len() + 8);
+    let rest = if let Some(abs) = path.strip_prefix('/') {
+        out.push_str("file:///");
+        abs
+    } else if drive {
+        out.push_str("file:///");
+        out.push_str(&path[..2]);
+        &path[2..]
+    } else {
+        path
+    };
+    for b in rest.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
 fn physical(sources: &SourceMap, span: Span) -> Value {
     json!({
-        "artifactLocation": { "uri": sources.path(span.file) },
+        "artifactLocation": { "uri": sarif_uri(&sources.path(span.file)) },
         "region": region(sources, span),
     })
 }
@@ -235,7 +266,7 @@ struct MietteDiag {
     message: String,
     code: String,
     severity: miette::Severity,
-    source: miette::NamedSource<String>,
+    source: Snippet,
     labels: Vec<miette::LabeledSpan>,
     help: Option<String>,
     related: Vec<MietteDiag>,
@@ -282,46 +313,65 @@ impl miette::Diagnostic for MietteDiag {
     }
 }
 
+/// Lines of context around each label in the human format.
+const CONTEXT_LINES: usize = 1;
+/// Secondary labels the human format shows at most (a cycle of 90,000 orgs
+/// has 90,000); the others are counted in a note. Every other format lists all.
+const MAX_SECONDARY: usize = 16;
+
+/// The snippet of `file` showing `labels`, and the labels placed in it.
+fn snippet(sources: &SourceMap, labels: &[(&Label, bool)]) -> (Snippet, Vec<miette::LabeledSpan>) {
+    let Some(file) = labels.first().and_then(|(l, _)| sources.get(l.span.file)) else {
+        return (Snippet::empty(), Vec::new());
+    };
+    let points: Vec<usize> = labels
+        .iter()
+        .flat_map(|(l, _)| [l.span.start as usize, l.span.end as usize])
+        .collect();
+    let snippet = Snippet::new(file, &points, CONTEXT_LINES);
+    let spans = labels
+        .iter()
+        .map(|&(l, primary)| {
+            let start = snippet.shown(l.span.start as usize, false);
+            let end = snippet.shown(l.span.end as usize, true).max(start);
+            let span = (start, end - start);
+            if primary {
+                miette::LabeledSpan::new_primary_with_span(l.message.clone(), span)
+            } else {
+                miette::LabeledSpan::new_with_span(l.message.clone(), span)
+            }
+        })
+        .collect();
+    (snippet, spans)
+}
+
 fn to_miette(d: &Diagnostic, sources: &SourceMap) -> MietteDiag {
     let file = d.primary.span.file;
-    let source = sources
-        .get(file)
-        .map(|f| miette::NamedSource::new(f.display_path(), f.text.clone()))
-        .unwrap_or_else(|| miette::NamedSource::new("", String::new()));
-    let labeled = |l: &Label, primary: bool| {
-        let len = (l.span.end - l.span.start) as usize;
-        let mut s = miette::LabeledSpan::new(l.message.clone(), l.span.start as usize, len);
-        if primary {
-            s = miette::LabeledSpan::new_primary_with_span(
-                l.message.clone(),
-                (l.span.start as usize, len),
-            );
-        }
-        s
-    };
-    let mut labels = vec![labeled(&d.primary, true)];
+    let mut here = vec![(&d.primary, true)];
     let mut related = Vec::new();
-    for l in &d.secondary {
+    for l in d.secondary.iter().take(MAX_SECONDARY) {
         if l.span.file == file {
-            labels.push(labeled(l, false));
+            here.push((l, false));
         } else {
-            let src = sources
-                .get(l.span.file)
-                .map(|f| miette::NamedSource::new(f.display_path(), f.text.clone()))
-                .unwrap_or_else(|| miette::NamedSource::new("", String::new()));
+            let (source, labels) = snippet(sources, &[(l, true)]);
             related.push(MietteDiag {
                 message: l.message.clone().unwrap_or_else(|| "related".into()),
                 code: String::new(),
                 severity: miette::Severity::Advice,
-                source: src,
-                labels: vec![labeled(l, true)],
+                source,
+                labels,
                 help: None,
                 related: Vec::new(),
             });
         }
     }
+    let (source, labels) = snippet(sources, &here);
     let mut help = d.help.clone();
-    for n in &d.notes {
+    let hidden = d.secondary.len().saturating_sub(MAX_SECONDARY);
+    let more = (hidden > 0).then(|| {
+        format!("{hidden} more labels are not shown here; `--format json` lists them all")
+    });
+    for n in d.notes.iter().chain(&more) {
         help = Some(match help {
             Some(h) => format!("{h}\nnote: {n}"),
             None => format!("note: {n}"),
@@ -347,7 +397,8 @@ pub fn human(diags: &Diagnostics, sources: &SourceMap, color: bool) -> String {
     } else {
         miette::GraphicalTheme::unicode_nocolor()
     };
-    let handler = miette::GraphicalReportHandler::new_themed(theme).with_context_lines(1);
+    let handler =
+        miette::GraphicalReportHandler::new_themed(theme).with_context_lines(CONTEXT_LINES);
     let mut out = String::new();
     for d in diags.iter() {
         let md = to_miette(d, sources);
@@ -355,4 +406,21 @@ pub fn human(diags: &Diagnostics, sources: &SourceMap, color: bool) -> String {
         out.push('\n');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sarif_uri;
+
+    #[test]
+    fn sarif_uris_are_rfc_3986_references() {
+        assert_eq!(sarif_uri("a/b-c_d.e~f.yaml"), "a/b-c_d.e~f.yaml");
+        assert_eq!(
+            sarif_uri("my dir/é #1%?.yaml"),
+            "my%20dir/%C3%A9%20%231%25%3F.yaml"
+        );
+        assert_eq!(sarif_uri("a:b.yaml"), "a%3Ab.yaml");
+        assert_eq!(sarif_uri("/tmp/x y.toml"), "file:///tmp/x%20y.toml");
+        assert_eq!(sarif_uri("C:/p/x.yaml"), "file:///C:/p/x.yaml");
+    }
 }

@@ -129,8 +129,94 @@ pub fn human(d: &AccessDiff) -> String {
     out
 }
 
-/// A pull-request comment: counts first, details folded, at most `cap` bytes.
+/// How a truncated markdown comment ends: the long form when it fits in the
+/// cap, else the short one, else nothing.
+const TRUNCATED: [&str; 2] = [
+    "\n_Truncated: run `trellis diff BASE HEAD --format json` for the full diff._\n",
+    "\n_Truncated._\n",
+];
+const DETAILS_END: &str = "\n</details>\n\n";
+
+/// One piece of the markdown comment, in order.
+enum Chunk {
+    /// Text outside a folded section.
+    Plain(String),
+    /// `<details>` with its title: starts a section.
+    Open(String),
+    /// One line of a section.
+    Row(String),
+    /// `</details>`: ends a section.
+    Close,
+}
+
+impl Chunk {
+    fn text(&self) -> &str {
+        match self {
+            Chunk::Plain(t) | Chunk::Open(t) | Chunk::Row(t) => t,
+            Chunk::Close => DETAILS_END,
+        }
+    }
+}
+
+/// A pull-request comment: counts first, details folded, at most `cap` bytes
+/// (the truncation pointer included). It is cut only when the whole comment
+/// does not fit, after the last whole line that does, closing the open
+/// section.
 pub fn markdown(d: &AccessDiff, cap: usize) -> String {
+    let chunks = markdown_chunks(d);
+    let full: String = chunks.iter().map(Chunk::text).collect();
+    if full.len() <= cap {
+        return full;
+    }
+    let tail = TRUNCATED
+        .iter()
+        .copied()
+        .find(|t| t.len() <= cap)
+        .unwrap_or("");
+    let mut out = String::new();
+    // Where the open section's `<details>` starts, if one is open.
+    let mut open: Option<usize> = None;
+    let mut rows_in_open = 0usize;
+    for chunk in &chunks {
+        let text = chunk.text();
+        let closes_after = match chunk {
+            Chunk::Open(_) => true,
+            Chunk::Row(_) => open.is_some(),
+            Chunk::Plain(_) | Chunk::Close => false,
+        };
+        let reserve = if closes_after { DETAILS_END.len() } else { 0 };
+        if out.len() + text.len() + reserve + tail.len() > cap {
+            break;
+        }
+        match chunk {
+            Chunk::Open(_) => {
+                open = Some(out.len());
+                rows_in_open = 0;
+            }
+            Chunk::Row(_) => rows_in_open += 1,
+            Chunk::Close => open = None,
+            Chunk::Plain(_) => {}
+        }
+        out.push_str(text);
+    }
+    match open {
+        // A section with no line of its own is left out rather than shown empty.
+        Some(start) if rows_in_open == 0 => out.truncate(start),
+        Some(_) => out.push_str(DETAILS_END),
+        None => {}
+    }
+    out.push_str(tail);
+    out
+}
+
+/// Text outside the sections, one chunk per line.
+fn lines(text: &str) -> Vec<Chunk> {
+    text.split_inclusive('\n')
+        .map(|l| Chunk::Plain(l.to_owned()))
+        .collect()
+}
+
+fn markdown_chunks(d: &AccessDiff) -> Vec<Chunk> {
     let mut out = String::from("### trellis: access changes\n\n");
     let s = &d.summary;
     let _ = writeln!(out, "| | count |\n|---|---|");
@@ -151,7 +237,7 @@ pub fn markdown(d: &AccessDiff, cap: usize) -> String {
         && d.orgs_removed.is_empty()
     {
         out.push_str("No access changes.\n");
-        return out;
+        return lines(&out);
     }
     let mut sections: Vec<(String, Vec<String>)> = Vec::new();
     if !d.locked.is_empty() {
@@ -218,29 +304,13 @@ pub fn markdown(d: &AccessDiff, cap: usize) -> String {
             members,
         ));
     }
-    let tail = "\n_Truncated: run `trellis diff BASE HEAD --format json` for the full diff._\n";
-    let mut truncated = false;
+    let mut chunks = lines(&out);
     for (title, rows) in sections {
-        if out.len() + title.len() + 64 > cap {
-            truncated = true;
-            break;
-        }
-        let _ = writeln!(out, "<details><summary>{title}</summary>\n");
-        for row in rows {
-            if out.len() + row.len() + tail.len() + 32 > cap {
-                truncated = true;
-                break;
-            }
-            out.push_str(&row);
-            out.push('\n');
-        }
-        out.push_str("\n</details>\n\n");
-        if truncated {
-            break;
-        }
+        chunks.push(Chunk::Open(format!(
+            "<details><summary>{title}</summary>\n\n"
+        )));
+        chunks.extend(rows.into_iter().map(|r| Chunk::Row(r + "\n")));
+        chunks.push(Chunk::Close);
     }
-    if truncated {
-        out.push_str(tail);
-    }
-    out
+    chunks
 }

@@ -2,8 +2,10 @@
 //! and reported, then laid out in preorder so a subtree is an interval) and
 //! the role graph over `includes` and `from` (cycles reported, grants
 //! computed dependencies first).
+//!
+//! Every walk here is iterative: a chain or a cycle of 100,000 orgs or roles
+//! must not need a deep call stack.
 
-use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 
 use super::Builder;
@@ -23,7 +25,7 @@ pub(super) fn break_org_cycles(b: &mut Builder<'_>) {
         }
     }
     let mut cycles: Vec<Vec<OrgId>> = Vec::new();
-    for scc in tarjan_scc(&g) {
+    for scc in strongly_connected(&g) {
         let is_cycle = scc.len() > 1
             || scc
                 .first()
@@ -127,8 +129,8 @@ pub(super) fn role_cycles_and_grants(b: &mut Builder<'_>, removes: &[BitSet]) {
             g.add_edge(NodeIndex::new(i), NodeIndex::new(f.index()), span);
         }
     }
-    // tarjan_scc yields components dependencies-first (reverse topological order).
-    let sccs = tarjan_scc(&g);
+    // Components come dependencies-first (reverse topological order).
+    let sccs = strongly_connected(&g);
     let mut cyclic = vec![false; n];
     let mut reports = Vec::new();
     for scc in &sccs {
@@ -198,6 +200,67 @@ pub(super) fn role_cycles_and_grants(b: &mut Builder<'_>, removes: &[BitSet]) {
             role.cyclic = cyclic[i];
         }
     }
+}
+
+/// The strongly connected components of `g`, dependencies first: a component
+/// comes after every component it reaches (reverse topological order). This
+/// is Tarjan's algorithm, as petgraph's `tarjan_scc`, but with an explicit
+/// stack of frames instead of recursion.
+fn strongly_connected<N, E>(g: &DiGraph<N, E>) -> Vec<Vec<NodeIndex>> {
+    const UNSEEN: u32 = u32::MAX;
+    let n = g.node_count();
+    let mut index = vec![UNSEEN; n];
+    let mut low = vec![0u32; n];
+    let mut on_stack = vec![false; n];
+    let mut stack: Vec<NodeIndex> = Vec::new();
+    let mut components = Vec::new();
+    let mut next = 0u32;
+    // The DFS path: each node with the successors it has still to visit.
+    let mut frames: Vec<(NodeIndex, petgraph::graph::Neighbors<'_, E>)> = Vec::new();
+    for root in g.node_indices() {
+        if index[root.index()] != UNSEEN {
+            continue;
+        }
+        let mut enter = Some(root);
+        loop {
+            if let Some(v) = enter.take() {
+                index[v.index()] = next;
+                low[v.index()] = next;
+                next += 1;
+                stack.push(v);
+                on_stack[v.index()] = true;
+                frames.push((v, g.neighbors(v)));
+            }
+            let Some((v, successors)) = frames.last_mut() else {
+                break;
+            };
+            let v = *v;
+            if let Some(w) = successors.next() {
+                if index[w.index()] == UNSEEN {
+                    enter = Some(w);
+                } else if on_stack[w.index()] {
+                    low[v.index()] = low[v.index()].min(index[w.index()]);
+                }
+                continue;
+            }
+            frames.pop();
+            if let Some((parent, _)) = frames.last() {
+                low[parent.index()] = low[parent.index()].min(low[v.index()]);
+            }
+            if low[v.index()] == index[v.index()] {
+                let mut component = Vec::new();
+                while let Some(w) = stack.pop() {
+                    on_stack[w.index()] = false;
+                    component.push(w);
+                    if w == v {
+                        break;
+                    }
+                }
+                components.push(component);
+            }
+        }
+    }
+    components
 }
 
 /// One cycle through a strongly connected group, starting at its first role.

@@ -511,30 +511,42 @@ pub fn build(m: &Model, sources: &SourceMap, provenance: bool) -> TableData {
     // Per org: its publication set and the org grants (of it and every
     // ancestor) that reach users homed there, flattened so that a decision
     // needs no walk up the tree, and shared between orgs with the same list
-    // (an org without grants of its own has its parent's).
+    // (an org without grants of its own has its parent's). Built in
+    // preorder from the parent's list, so a deep chain costs no walk up.
     let mut lists: HashMap<Vec<u32>, (u32, u32)> = HashMap::default();
     let mut member_start = Vec::with_capacity(n_orgs);
+    let mut member_range: Vec<(u32, u32)> = Vec::with_capacity(n_orgs);
     for (i, &o) in c.org_order.iter().enumerate() {
-        let mut list = Vec::new();
-        for a in m.ancestors(o) {
-            let p = pre(a) as usize;
-            let (s0, s1) = (
-                d.org_grant_start[p] as usize,
-                d.org_grant_start[p + 1] as usize,
-            );
-            list.extend_from_slice(&d.org_grants[s0 * 3..s1 * 3]);
-        }
-        // Sorted by `lo`, so that a decision stops scanning past `x`.
-        let mut triples: Vec<[u32; 3]> = list.as_chunks::<3>().0.to_vec();
-        triples.sort_unstable();
-        let list: Vec<u32> = triples.concat();
-        let (start, end) = *lists.entry(list).or_insert_with_key(|list| {
-            let start = (d.member_grants.len() / 3) as u32;
-            d.member_grants.extend_from_slice(list);
-            let end = (d.member_grants.len() / 3) as u32;
-            d.member_grants.extend([NONE; 3]);
-            (start, end)
-        });
+        let (s0, s1) = (
+            d.org_grant_start[i] as usize,
+            d.org_grant_start[i + 1] as usize,
+        );
+        let parent = m
+            .org(o)
+            .parent
+            .and_then(|p| member_range.get(pre(p) as usize).copied());
+        let (start, end) = match parent {
+            Some(range) if s0 == s1 => range,
+            _ => {
+                let mut list = Vec::new();
+                if let Some((p0, p1)) = parent {
+                    list.extend_from_slice(&d.member_grants[p0 as usize * 3..p1 as usize * 3]);
+                }
+                list.extend_from_slice(&d.org_grants[s0 * 3..s1 * 3]);
+                // Sorted by `lo`, so that a decision stops scanning past `x`.
+                let mut triples: Vec<[u32; 3]> = list.as_chunks::<3>().0.to_vec();
+                triples.sort_unstable();
+                let list: Vec<u32> = triples.concat();
+                *lists.entry(list).or_insert_with_key(|list| {
+                    let start = (d.member_grants.len() / 3) as u32;
+                    d.member_grants.extend_from_slice(list);
+                    let end = (d.member_grants.len() / 3) as u32;
+                    d.member_grants.extend([NONE; 3]);
+                    (start, end)
+                })
+            }
+        };
+        member_range.push((start, end));
         member_start.push(start);
         d.org_rec.extend([pubsets[i], start, end, 0]);
     }
