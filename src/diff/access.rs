@@ -323,22 +323,28 @@ impl<'m> Side<'m> {
             .iter()
             .map(|n| meanings.0.get(n) != meanings.1.get(n))
             .collect();
-        let touched = (0..m.roles.len())
-            .map(|r| {
-                // The closure by definition, through every role whatever its status.
-                let mut seen = vec![false; m.roles.len()];
-                let mut stack = vec![r];
-                let mut hit = pubs.0.get(&names[r]) != pubs.1.get(&names[r]);
-                while let Some(x) = stack.pop() {
-                    if std::mem::replace(&mut seen[x], true) {
-                        continue;
-                    }
-                    hit |= changed[x];
-                    stack.extend(m.roles[x].includes.iter().map(|(i, _)| i.index()));
+        // A role is touched when a role of its `includes` closure (by
+        // definition, whatever its status) changed: spread each change to
+        // the roles that include it, once, along reversed `includes` links.
+        let mut included_by: Vec<Vec<usize>> = vec![Vec::new(); m.roles.len()];
+        for (r, role) in m.roles.iter().enumerate() {
+            for (i, _) in &role.includes {
+                included_by[i.index()].push(r);
+            }
+        }
+        let mut touched = changed;
+        let mut stack: Vec<usize> = (0..m.roles.len()).filter(|r| touched[*r]).collect();
+        while let Some(x) = stack.pop() {
+            for &r in &included_by[x] {
+                if !std::mem::replace(&mut touched[r], true) {
+                    stack.push(r);
                 }
-                hit
-            })
-            .collect();
+            }
+        }
+        // Publication matters only for the role a grant names.
+        for (r, t) in touched.iter_mut().enumerate() {
+            *t |= pubs.0.get(&names[r]) != pubs.1.get(&names[r]);
+        }
         Side { m, touched }
     }
 
