@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use trellis::query::Question;
-use trellis::table::{build, Org, Perm, Table, User};
+use trellis::table::{Org, Perm, Table, User};
 
 fn main() {
     divan::main();
@@ -37,7 +37,7 @@ fn load(tier: &str) -> Option<Workload> {
         eprintln!("skipping tier {tier}: the set has errors");
         return None;
     }
-    let table = Table::from_bytes(&build(&checked.model, &checked.sources, false).encode()).ok()?;
+    let table = Table::from_bytes(&checked.compile(Default::default()).ok()?.encode()).ok()?;
     let text = std::fs::read_to_string(dir.join("queries.jsonl")).ok()?;
     let queries = text
         .lines()

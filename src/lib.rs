@@ -11,13 +11,13 @@
 //!
 //! ```
 //! use std::path::PathBuf;
-//! use trellis::table::{build, Table};
+//! use trellis::table::Table;
 //!
 //! let checked = trellis::check_paths(&[PathBuf::from("policies-examples/quickstart")], &Default::default())?;
 //! assert!(!checked.diagnostics.has_errors());
 //!
 //! // What `trellis compile` writes; services use `Table::open(path)`.
-//! let bytes = build(&checked.model, &checked.sources, false).encode();
+//! let bytes = checked.compile(Default::default())?.encode();
 //! let table = Table::from_bytes(&bytes)?;
 //!
 //! let (alice, atlantic) = (table.user("alice").unwrap(), table.org("atlantic").unwrap());
@@ -61,6 +61,119 @@ pub struct Checked {
     pub test_paths: Vec<PathBuf>,
 }
 
+/// How to compile a checked set into a decision table.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CompileOptions {
+    /// Keep the file and line of every grant, for `explain`.
+    pub provenance: bool,
+}
+
+/// Why a checked set was not compiled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CompileError {
+    /// The set has errors (this many): a table is never built from them.
+    Findings(usize),
+    /// The set uses what this table format cannot hold yet.
+    Unsupported(String),
+}
+
+impl std::fmt::Display for CompileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CompileError::Findings(n) => write!(f, "the set has {n} error(s)"),
+            CompileError::Unsupported(why) => f.write_str(why),
+        }
+    }
+}
+
+impl std::error::Error for CompileError {}
+
+impl Checked {
+    /// Compiles the checked set into a decision table (refused when it has
+    /// errors). `TableData::encode` gives the bytes `trellis compile` writes.
+    pub fn compile(&self, options: CompileOptions) -> Result<table::TableData, CompileError> {
+        self.refusal()?;
+        Ok(table::build(&self.model, &self.sources, options.provenance))
+    }
+
+    fn refusal(&self) -> Result<(), CompileError> {
+        let errors = self.diagnostics.count(diag::Severity::Error);
+        if errors > 0 {
+            return Err(CompileError::Findings(errors));
+        }
+        match table::unsupported(&self.model) {
+            Some(why) => Err(CompileError::Unsupported(why)),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The one way through the pipeline: load the set under `paths`, resolve
+/// it, check it, and (with `compile`) build its decision table. `stage` is
+/// told each stage as it starts (the CLI shows it as progress). When
+/// resolving found no error the table is built beside the checks, and
+/// dropped if they find one.
+pub fn run_paths(
+    paths: &[PathBuf],
+    limits: &Limits,
+    compile: Option<CompileOptions>,
+    stage: &(dyn Fn(&str) + Sync),
+) -> Result<(Checked, Option<Result<table::TableData, CompileError>>), LoadError> {
+    stage("reading and parsing");
+    let t = std::time::Instant::now();
+    let set = load::load_set(paths, limits)?;
+    Ok(run_loaded(set, t, compile, stage))
+}
+
+/// The stages after loading, for a set read from disk or given as contents.
+fn run_loaded(
+    mut set: load::LoadedSet,
+    t: std::time::Instant,
+    compile: Option<CompileOptions>,
+    stage: &(dyn Fn(&str) + Sync),
+) -> (Checked, Option<Result<table::TableData, CompileError>>) {
+    let loaded = t.elapsed();
+    stage(&format!("resolving {} files", set.files.len()));
+    let mut model = resolve::resolve(std::mem::take(&mut set.files), &mut set.diagnostics);
+    let resolved = t.elapsed();
+    let built = match compile {
+        Some(options) if !set.diagnostics.has_errors() => {
+            stage("checking and compiling");
+            let diagnostics = &mut set.diagnostics;
+            let (_, data) = rayon::join(
+                || check::check(&model, diagnostics),
+                || table::build(&model, &set.sources, options.provenance),
+            );
+            Some(data)
+        }
+        _ => {
+            stage("checking");
+            check::check(&model, &mut set.diagnostics);
+            None
+        }
+    };
+    set.diagnostics.sort(&set.sources);
+    let mut timings = vec![("load", loaded)];
+    timings.extend(model.timings.iter().map(|(what, d)| (*what, loaded + *d)));
+    timings.push(("resolve", resolved));
+    timings.push(("check", t.elapsed()));
+    model.timings = timings;
+    let checked = Checked {
+        sources: set.sources,
+        model,
+        diagnostics: set.diagnostics,
+        test_paths: set.test_paths,
+    };
+    let table = compile.map(|options| {
+        checked.refusal()?;
+        // Built beside the checks unless resolving found errors (and then
+        // the refusal above returned): building here is only a fallback.
+        Ok(built
+            .unwrap_or_else(|| table::build(&checked.model, &checked.sources, options.provenance)))
+    });
+    (checked, table)
+}
+
 /// Loads, resolves and checks a policy set given as file contents (for
 /// instance read from a git revision), adding to `sources`.
 ///
@@ -72,38 +185,14 @@ pub fn check_files(
     limits: &Limits,
     sources: SourceMap,
 ) -> Checked {
-    let mut set = load::load_files(inputs, links, limits, sources);
-    let model = resolve::resolve(std::mem::take(&mut set.files), &mut set.diagnostics);
-    check::check(&model, &mut set.diagnostics);
-    set.diagnostics.sort(&set.sources);
-    Checked {
-        sources: set.sources,
-        model,
-        diagnostics: set.diagnostics,
-        test_paths: Vec::new(),
-    }
+    let t = std::time::Instant::now();
+    let set = load::load_files(inputs, links, limits, sources);
+    run_loaded(set, t, None, &|_| {}).0
 }
 
 /// Loads, resolves and checks the policy set under `paths`.
 pub fn check_paths(paths: &[PathBuf], limits: &Limits) -> Result<Checked, LoadError> {
-    let t = std::time::Instant::now();
-    let mut set = load::load_set(paths, limits)?;
-    let loaded = t.elapsed();
-    let mut model = resolve::resolve(std::mem::take(&mut set.files), &mut set.diagnostics);
-    let resolved = t.elapsed();
-    check::check(&model, &mut set.diagnostics);
-    set.diagnostics.sort(&set.sources);
-    let mut timings = vec![("load", loaded)];
-    timings.extend(model.timings.iter().map(|(what, d)| (*what, loaded + *d)));
-    timings.push(("resolve", resolved));
-    timings.push(("check", t.elapsed()));
-    model.timings = timings;
-    Ok(Checked {
-        sources: set.sources,
-        model,
-        diagnostics: set.diagnostics,
-        test_paths: set.test_paths,
-    })
+    run_paths(paths, limits, None, &|_| {}).map(|(checked, _)| checked)
 }
 
 /// Checks a set from a directory or a revision (see [`revision::resolve`]),

@@ -3,7 +3,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use trellis::diag::render::{self, Format};
-use trellis::table::{build, Table};
+use trellis::table::Table;
 
 use super::{InputArgs, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE};
 
@@ -193,66 +193,42 @@ impl Progress {
 pub fn run(args: CompileArgs) -> u8 {
     let paths = super::default_paths(args.path.into_iter().collect());
     let progress = Progress::new();
-    progress.stage("reading and parsing");
-    let mut set = match trellis::load::load_set(&paths, &args.input.limits()) {
-        Ok(s) => s,
-        Err(e) => {
+    let options = trellis::CompileOptions {
+        provenance: args.provenance,
+    };
+    let stage = |what: &str| progress.stage(what);
+    let (checked, compiled) =
+        match trellis::run_paths(&paths, &args.input.limits(), Some(options), &stage) {
+            Ok(done) => done,
+            Err(e) => {
+                progress.done();
+                super::err(&format!("error: {e}\n"));
+                return EXIT_USAGE;
+            }
+        };
+    let data = match compiled {
+        Some(Ok(data)) => data,
+        Some(Err(trellis::CompileError::Unsupported(why))) => {
             progress.done();
-            super::err(&format!("error: {e}\n"));
+            super::err(&format!("error: {why}; no table written\n"));
             return EXIT_USAGE;
         }
+        // The pipeline was asked to compile; with findings it refuses.
+        _ => {
+            progress.done();
+            super::out(&render::render(
+                args.format,
+                &checked.diagnostics,
+                &checked.sources,
+                super::color_stdout(),
+            ));
+            super::err(&format!(
+                "error: {}; no table written\n",
+                render::summary_line(&checked.diagnostics)
+            ));
+            return EXIT_FINDINGS;
+        }
     };
-    progress.stage(&format!("resolving {} files", set.files.len()));
-    let model = trellis::resolve::resolve(std::mem::take(&mut set.files), &mut set.diagnostics);
-    // The semantic checks and the table build only read the model: when
-    // resolving found no error (so the model is whole), build while checking
-    // and drop the table if the checks find one.
-    let data = if set.diagnostics.has_errors() {
-        progress.stage("checking");
-        trellis::check::check(&model, &mut set.diagnostics);
-        None
-    } else {
-        progress.stage("checking and compiling");
-        let diagnostics = &mut set.diagnostics;
-        std::thread::scope(|scope| {
-            let checking = scope.spawn(|| trellis::check::check(&model, diagnostics));
-            let data = build(&model, &set.sources, args.provenance);
-            if let Err(e) = checking.join() {
-                std::panic::resume_unwind(e);
-            }
-            Some(data)
-        })
-    };
-    set.diagnostics.sort(&set.sources);
-    let checked = trellis::Checked {
-        sources: set.sources,
-        model,
-        diagnostics: set.diagnostics,
-        test_paths: set.test_paths,
-    };
-    if checked.diagnostics.has_errors() {
-        progress.done();
-        super::out(&render::render(
-            args.format,
-            &checked.diagnostics,
-            &checked.sources,
-            super::color_stdout(),
-        ));
-        super::err(&format!(
-            "error: {}; no table written\n",
-            render::summary_line(&checked.diagnostics)
-        ));
-        return EXIT_FINDINGS;
-    }
-    if let Some(why) = trellis::table::unsupported(&checked.model) {
-        progress.done();
-        super::err(&format!("error: {why}; no table written\n"));
-        return EXIT_USAGE;
-    }
-    // Built beside the checks unless resolving found errors, and then the
-    // checks found them too and we returned above: building here is only a
-    // fallback.
-    let data = data.unwrap_or_else(|| build(&checked.model, &checked.sources, args.provenance));
     progress.stage("encoding");
     let bytes = data.encode();
     // Everything to write is ready before the first file is touched.
