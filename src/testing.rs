@@ -232,6 +232,31 @@ fn run_case(m: &Model, c: &RawCase) -> Result<(), Vec<String>> {
         Some((_, Some(q))) => m.resources[q.index()].org.map(|o| m.org(o).id.clone()),
         _ => None,
     };
+    // An unknown resource answers deny, even with no org to ask at.
+    if let (Some((name, None)), None) = (resource, &c.org) {
+        if c.roles.is_some() || c.published.is_some() || c.unpublished.is_some() {
+            return Err(vec![
+                "`roles`, `published` and `unpublished` need `org` (the resource is unknown)"
+                    .into(),
+            ]);
+        }
+        let failures: Vec<String> = c
+            .allow
+            .iter()
+            .flatten()
+            .map(|p| {
+                format!(
+                    "expected allow `{}` on unknown resource `{}`, got deny",
+                    p.value, name.value
+                )
+            })
+            .collect();
+        return if failures.is_empty() {
+            Ok(())
+        } else {
+            Err(failures)
+        };
+    }
     let org_name = match (&c.org, default_org) {
         (Some(o), _) => o.clone(),
         (None, Some(o)) => crate::source::Located::new(
