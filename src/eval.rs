@@ -281,7 +281,7 @@ impl Model {
 
     /// What a grant item restricts: an assignment's or a rule grant's `resources`.
     pub fn origin_resources(&self, origin: Origin) -> &Restriction {
-        static NONE: Restriction = Restriction(Vec::new());
+        static NONE: Restriction = Restriction::none();
         match origin {
             Origin::Assignment(a) => &self.assignments[a.index()].resources,
             Origin::Rule(r, g) => self.rules[r.index()]

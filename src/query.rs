@@ -69,7 +69,10 @@ pub fn decide(m: &Model, sources: &SourceMap, q: &Question, explain: bool) -> An
     }
     if org.is_none() {
         if org_name.is_empty() {
-            lines.push("  no org given (the resource belongs to no org)".to_owned());
+            lines.push(match resource {
+                Some((_, Some(_))) => "  no org given (the resource belongs to no org)".to_owned(),
+                _ => "  no org given".to_owned(),
+            });
         } else {
             lines.push(format!("  unknown org `{org_name}`"));
         }

@@ -63,7 +63,7 @@ pub fn role_list(m: &Model, x: OrgId, search: Option<&str>) -> Vec<RoleRow> {
                 assignable: r.active && !r.locked,
                 restrictions: r
                     .resources
-                    .0
+                    .entries()
                     .iter()
                     .map(|(d, ids)| {
                         (

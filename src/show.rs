@@ -36,7 +36,8 @@ pub struct ResourceView {
 
 /// A restriction by names, `dimension: a, b`, dimensions separated by `; `.
 fn restriction_text(m: &Model, r: &Restriction) -> Vec<String> {
-    r.0.iter()
+    r.entries()
+        .iter()
         .map(|(d, ids)| {
             let ids: Vec<&str> = ids
                 .iter()

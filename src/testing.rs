@@ -175,7 +175,7 @@ fn restriction_of(
         out.push((d, v));
     }
     out.sort_by_key(|(d, _)| *d);
-    Ok(crate::model::Restriction(out))
+    Ok(crate::model::Restriction::new(out))
 }
 
 fn list(names: impl IntoIterator<Item = String>) -> String {

@@ -40,11 +40,19 @@ pub fn check(m: &Model, diags: &mut Diagnostics) {
     // Assignments are independent of one another here: each worker keeps
     // its own cache, findings come back in assignment order.
     use rayon::prelude::*;
+    let run = m
+        .assignments
+        .len()
+        .div_ceil(8 * rayon::current_num_threads())
+        .max(1);
     let found: Vec<Diagnostics> = (0..m.assignments.len())
         .into_par_iter()
-        .map_init(Closures::default, |memo, ai| {
+        .step_by(run)
+        .map_init(Closures::default, |memo, start| {
             let mut d = Diagnostics::default();
-            check_one(m, by_home, ai, memo, &mut d);
+            for ai in start..(start + run).min(m.assignments.len()) {
+                check_one(m, by_home, ai, memo, &mut d);
+            }
             d
         })
         .collect();
@@ -173,7 +181,12 @@ fn covers<'m>(m: &'m Model, memo: &mut Closures<'m>, b: &Assignment, a: &Assignm
     }
     // Resources: b's must contain a's on every dimension (absent meaning
     // every resource).
-    let named = a.resources.0.iter().chain(&b.resources.0).map(|(d, _)| *d);
+    let named = a
+        .resources
+        .entries()
+        .iter()
+        .chain(b.resources.entries())
+        .map(|(d, _)| *d);
     if !named
         .into_iter()
         .all(|d| a.resources.within(&b.resources, d))

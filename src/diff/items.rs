@@ -126,7 +126,8 @@ fn perms(m: &Model, set: &BitSet) -> String {
 
 /// A restriction by names: `dimension:[resource,...]` per named dimension.
 fn restriction(m: &Model, r: &Restriction) -> String {
-    r.0.iter()
+    r.entries()
+        .iter()
         .map(|(d, ids)| {
             let ids: Vec<&str> = ids
                 .iter()

@@ -205,7 +205,7 @@ impl Builder<'_> {
             }
         }
         out.sort_by_key(|(d, _)| *d);
-        Restriction(out)
+        Restriction::new(out)
     }
 
     /// Every assignment and rule grant item whose role is a dimensioned
