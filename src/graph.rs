@@ -21,6 +21,8 @@ fn node_id(prefix: &str, s: &str) -> String {
 
 struct Picture {
     orgs: Vec<(String, String, Option<String>)>,
+    /// Resources: node, label, the org node they hang under (none: of no org).
+    resources: Vec<(String, String, Option<String>)>,
     roles: Vec<(String, String)>,
     includes: Vec<(String, String, bool)>,
 }
@@ -86,6 +88,20 @@ fn picture(m: &Model, root: Option<OrgId>) -> Picture {
             .map(|p| node_id("org", &m.org(p).id));
         orgs.push((node_id("org", &org.id), label, parent));
     }
+    let mut resources = Vec::new();
+    for r in &m.resources {
+        let shown = match (root, r.org) {
+            (Some(x), Some(o)) => m.in_subtree(o, x),
+            _ => true,
+        };
+        if shown {
+            resources.push((
+                node_id("res", &r.id),
+                format!("{} ({})", r.id, m.dimensions[r.dim.index()].id),
+                r.org.map(|o| node_id("org", &m.org(o).id)),
+            ));
+        }
+    }
     let mut roles = Vec::new();
     let mut includes = Vec::new();
     for (ri, r) in m.roles.iter().enumerate() {
@@ -104,6 +120,17 @@ fn picture(m: &Model, root: Option<OrgId>) -> Picture {
         }
         if !r.active {
             label.push_str(" (disabled)");
+        }
+        for (d, ids) in r.resources.entries() {
+            let ids: Vec<&str> = ids
+                .iter()
+                .map(|q| m.resources[q.index()].id.as_str())
+                .collect();
+            label.push_str(&format!(
+                "\non {}: {}",
+                m.dimensions[d.index()].id,
+                ids.join(", ")
+            ));
         }
         roles.push((node_id("role", &m.role_qualified(id)), label));
         for (i, _) in &r.includes {
@@ -125,6 +152,7 @@ fn picture(m: &Model, root: Option<OrgId>) -> Picture {
     includes.retain(|(a, b, _)| known.contains(a) && known.contains(b));
     Picture {
         orgs,
+        resources,
         roles,
         includes,
     }
@@ -144,6 +172,12 @@ pub fn render(m: &Model, root: Option<OrgId>, format: GraphFormat) -> String {
             for (id, _, parent) in &p.orgs {
                 if let Some(parent) = parent {
                     let _ = writeln!(out, "    {parent} --> {id}");
+                }
+            }
+            for (id, label, org) in &p.resources {
+                let _ = writeln!(out, "    {id}[/\"{}\"/]", esc(label));
+                if let Some(org) = org {
+                    let _ = writeln!(out, "    {org} -.- {id}");
                 }
             }
             let _ = writeln!(out, "  end");
@@ -179,6 +213,16 @@ pub fn render(m: &Model, root: Option<OrgId>, format: GraphFormat) -> String {
             for (id, _, parent) in &p.orgs {
                 if let Some(parent) = parent {
                     let _ = writeln!(out, "    {parent} -> {id};");
+                }
+            }
+            for (id, label, org) in &p.resources {
+                let _ = writeln!(
+                    out,
+                    "    {id} [label=\"{}\", shape=parallelogram];",
+                    esc(label)
+                );
+                if let Some(org) = org {
+                    let _ = writeln!(out, "    {org} -> {id} [style=dotted, arrowhead=none];");
                 }
             }
             let _ = writeln!(out, "  }}");

@@ -158,3 +158,31 @@ fn show_lists_the_tenants_resources_and_what_is_tied_to_them() {
         .unwrap();
     assert_eq!(role["resources"], serde_json::json!(["application: crm"]));
 }
+
+#[test]
+fn graph_draws_resources_under_their_orgs() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("provider.yaml"), PROVIDER).unwrap();
+    std::fs::write(dir.path().join("acme.yaml"), ACME).unwrap();
+    let graph = |format: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_trellis"))
+            .args(["graph", "--format", format])
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let mermaid = graph("mermaid");
+    // crm belongs to no org: a node of its own, hung under no org.
+    assert!(
+        mermaid.contains("res_crm[/\"crm (application)\"/]"),
+        "{mermaid}"
+    );
+    assert!(!mermaid.contains("-.- res_crm"), "{mermaid}");
+    assert!(mermaid.contains("on application: crm"), "{mermaid}");
+    let dot = graph("dot");
+    assert!(
+        dot.contains("res_crm [label=\"crm (application)\", shape=parallelogram];"),
+        "{dot}"
+    );
+}
