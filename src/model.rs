@@ -109,7 +109,7 @@ pub enum Scope {
 
 #[derive(Debug, Clone)]
 pub struct Kind {
-    /// Free text (`description`, and an org's `name`), kept for change detection.
+    /// Free text, kept so that the change check sees an edit to it.
     pub description: Option<String>,
     pub id: String,
     pub parents: Vec<KindId>,
@@ -118,7 +118,8 @@ pub struct Kind {
 
 #[derive(Debug, Clone)]
 pub struct Org {
-    /// Free text (`description`, and an org's `name`), kept for change detection.
+    /// The org's `name` and `description` (free text, in one), kept so that
+    /// the change check sees an edit to either.
     pub description: Option<String>,
     pub id: String,
     pub parent: Option<OrgId>,
@@ -135,7 +136,7 @@ pub struct Org {
 
 #[derive(Debug, Clone)]
 pub struct User {
-    /// Free text (`description`, and an org's `name`), kept for change detection.
+    /// Free text, kept so that the change check sees an edit to it.
     pub description: Option<String>,
     pub id: String,
     pub home: OrgId,
@@ -149,7 +150,7 @@ pub struct User {
 
 #[derive(Debug, Clone)]
 pub struct Module {
-    /// Free text (`description`, and an org's `name`), kept for change detection.
+    /// Free text, kept so that the change check sees an edit to it.
     pub description: Option<String>,
     pub id: String,
     pub actions: Vec<String>,
@@ -163,7 +164,7 @@ pub struct Module {
 
 #[derive(Debug, Clone)]
 pub struct Policy {
-    /// Free text (`description`, and an org's `name`), kept for change detection.
+    /// Free text, kept so that the change check sees an edit to it.
     pub description: Option<String>,
     pub id: String,
     pub modules: Vec<ModuleId>,
@@ -237,7 +238,7 @@ impl BitSet {
 
 #[derive(Debug, Clone)]
 pub struct Role {
-    /// Free text (`description`, and an org's `name`), kept for change detection.
+    /// Free text, kept so that the change check sees an edit to it.
     pub description: Option<String>,
     pub owner: Scope,
     pub name: String,
@@ -296,7 +297,7 @@ pub enum Assigner {
 
 #[derive(Debug, Clone)]
 pub struct Assignment {
-    /// Free text (`description`, and an org's `name`), kept for change detection.
+    /// Free text, kept so that the change check sees an edit to it.
     pub description: Option<String>,
     pub grant: Grant,
     pub target: Target,
@@ -343,7 +344,7 @@ pub struct Condition {
 
 #[derive(Debug, Clone)]
 pub struct Rule {
-    /// Free text (`description`, and an org's `name`), kept for change detection.
+    /// Free text, kept so that the change check sees an edit to it.
     pub description: Option<String>,
     pub name: Option<String>,
     pub scope: Scope,
@@ -361,7 +362,7 @@ pub enum Per {
 
 #[derive(Debug, Clone)]
 pub struct Exclusion {
-    /// Free text (`description`, and an org's `name`), kept for change detection.
+    /// Free text, kept so that the change check sees an edit to it.
     pub description: Option<String>,
     pub name: Option<String>,
     pub scope: Scope,

@@ -139,7 +139,7 @@ pub struct RawUser {
     pub org: Str,
     /// Identity type (default `employee`).
     #[serde(rename = "type")]
-    pub kind: Option<Str>,
+    pub identity: Option<Str>,
     #[serde(default)]
     pub owner: bool,
     #[serde(default)]
@@ -251,7 +251,7 @@ pub struct RawRule {
 pub struct RawWhen {
     pub owner: Option<bool>,
     #[serde(rename = "type")]
-    pub kind: Option<Str>,
+    pub identity: Option<Str>,
     pub org_kind: Option<Str>,
     pub org: Option<Str>,
     #[serde(default)]

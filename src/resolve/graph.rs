@@ -34,11 +34,9 @@ pub(super) fn break_org_cycles(b: &mut Builder<'_>) {
             continue;
         }
         // Start at the org declared first, then follow parents around.
-        let start = scc
-            .iter()
-            .map(|n| OrgId(n.index() as u32))
-            .min()
-            .unwrap_or(OrgId(0));
+        let Some(start) = scc.iter().map(|n| OrgId(n.index() as u32)).min() else {
+            continue; // a component is never empty
+        };
         let mut path = vec![start];
         let mut cur = start;
         while let Some(p) = b.model.orgs[cur.index()].parent {

@@ -1339,7 +1339,7 @@ impl<'a> Builder<'a> {
             let w = raw.when.clone().unwrap_or_default();
             let mut when = Condition {
                 owner: w.owner,
-                identity: w.kind.as_ref().map(|k| k.value.clone()),
+                identity: w.identity.as_ref().map(|k| k.value.clone()),
                 org_kind: w.org_kind.as_ref().map(|k| k.value.clone()),
                 org: None,
                 attributes: w
@@ -1542,7 +1542,7 @@ fn new_user(item: &Item<crate::load::raw::RawUser>, home: OrgId, scope: Scope) -
         home,
         identity: item
             .body
-            .kind
+            .identity
             .as_ref()
             .map(|k| k.value.clone())
             .unwrap_or_else(|| "employee".into()),
