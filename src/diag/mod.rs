@@ -6,7 +6,7 @@ mod snippet;
 
 pub use codes::Code;
 
-use crate::source::{SourceMap, Span};
+use crate::source::{FileId, SourceMap, Span};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
@@ -131,18 +131,32 @@ impl Diagnostics {
     /// Sorts by file path, position, then code, and drops exact duplicates,
     /// so that output never depends on the order checks ran in.
     pub fn sort(&mut self, sources: &SourceMap) {
-        self.items.sort_by(|a, b| {
-            let key = |d: &Diagnostic| {
-                (
-                    sources.path(d.primary.span.file),
-                    d.primary.span.start,
-                    d.primary.span.end,
-                    d.code,
-                    d.message.clone(),
-                )
-            };
-            key(a).cmp(&key(b))
-        });
+        // Files ranked by their path once, so that comparing two findings
+        // allocates nothing.
+        let mut by_path: Vec<(String, usize)> = (0..sources.len())
+            .map(|i| (sources.path(FileId(i as u32)), i))
+            .collect();
+        by_path.sort();
+        // Files with one path (a file and its base revision) share a rank.
+        let mut rank = vec![0usize; sources.len()];
+        let mut r = 0;
+        for (k, (path, i)) in by_path.iter().enumerate() {
+            if k > 0 && by_path[k - 1].0 != *path {
+                r += 1;
+            }
+            rank[*i] = r;
+        }
+        let key = |d: &Diagnostic| {
+            let s = d.primary.span;
+            (
+                rank.get(s.file.0 as usize).copied().unwrap_or(usize::MAX),
+                s.start,
+                s.end,
+                d.code,
+            )
+        };
+        self.items
+            .sort_by(|a, b| key(a).cmp(&key(b)).then_with(|| a.message.cmp(&b.message)));
         self.items.dedup();
     }
 
