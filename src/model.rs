@@ -55,10 +55,13 @@ pub struct Resource {
 
 /// What a role, an assignment or a rule grant item is restricted to: per
 /// dimension it names, the resources allowed there (sorted; possibly none).
-/// A dimension it does not name is unrestricted. Boxed: millions of
-/// assignments name none, and then it costs two words, not three.
+/// A dimension it does not name is unrestricted.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
-pub struct Restriction(Option<Box<[DimResources]>>);
+#[expect(
+    clippy::box_collection,
+    reason = "one word when it names nothing, as for millions of assignments (a boxed slice takes two)"
+)]
+pub struct Restriction(Option<Box<Vec<DimResources>>>);
 
 /// One dimension a restriction names, with the resources it allows there.
 pub type DimResources = (DimId, Vec<ResId>);
@@ -66,7 +69,7 @@ pub type DimResources = (DimId, Vec<ResId>);
 impl Restriction {
     /// From `(dimension, resources)` pairs, sorted by dimension.
     pub fn new(entries: Vec<(DimId, Vec<ResId>)>) -> Restriction {
-        Restriction((!entries.is_empty()).then(|| entries.into_boxed_slice()))
+        Restriction((!entries.is_empty()).then(|| Box::new(entries)))
     }
     /// Names no dimension (usable in a `static`).
     pub const fn none() -> Restriction {
@@ -74,7 +77,7 @@ impl Restriction {
     }
     /// The named dimensions with their resources, by dimension.
     pub fn entries(&self) -> &[(DimId, Vec<ResId>)] {
-        self.0.as_deref().unwrap_or(&[])
+        self.0.as_deref().map_or(&[], Vec::as_slice)
     }
     pub fn is_empty(&self) -> bool {
         self.0.is_none()
