@@ -602,3 +602,69 @@ impl Resources {
         }
     }
 }
+
+// The roles that reach a user by any grant, for separation of duty (SPEC §6).
+impl Model {
+    /// Roles a role brings through `includes`, following active links only
+    /// (identity types ignored): an upper bound of what it confers.
+    pub fn closure_any(&self, r: RoleId) -> BTreeSet<RoleId> {
+        let mut out = BTreeSet::new();
+        let mut stack = vec![r];
+        while let Some(x) = stack.pop() {
+            let role = self.role(x);
+            if !role.active || !out.insert(x) {
+                continue;
+            }
+            if !role.cyclic {
+                stack.extend(role.includes.iter().map(|(i, _)| *i));
+            }
+        }
+        out
+    }
+
+    /// Calls `f` with the role of every grant of `u` (repeats included).
+    pub fn for_each_source_role(&self, u: UserId, mut f: impl FnMut(RoleId)) {
+        let user = self.user(u);
+        let ids = self.user_assignments[u.index()].iter().chain(
+            self.ancestors(user.home)
+                .flat_map(|a| self.org_assignments[a.index()].iter()),
+        );
+        for id in ids {
+            if let Grant::Role(r) = self.assignments[id.index()].grant {
+                f(r);
+            }
+        }
+        for (_, rule) in self.candidate_rules(self.user(u).home) {
+            if self.rule_matches(rule, u) {
+                for g in &rule.grants {
+                    for (r, _) in &g.roles {
+                        f(*r);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Every role any grant of `u` names, wherever it lands.
+    pub fn source_roles(&self, u: UserId) -> BTreeSet<RoleId> {
+        let user = self.user(u);
+        let mut out = BTreeSet::new();
+        let ids = self.user_assignments[u.index()].iter().chain(
+            self.ancestors(user.home)
+                .flat_map(|a| self.org_assignments[a.index()].iter()),
+        );
+        for id in ids {
+            if let Grant::Role(r) = self.assignments[id.index()].grant {
+                out.insert(r);
+            }
+        }
+        for (_, rule) in self.candidate_rules(self.user(u).home) {
+            if self.rule_matches(rule, u) {
+                for g in &rule.grants {
+                    out.extend(g.roles.iter().map(|(r, _)| *r));
+                }
+            }
+        }
+        out
+    }
+}
