@@ -77,3 +77,31 @@ fn fixture_names_say_which_codes_they_trigger() {
         assert_eq!(got, named, "{case}");
     }
 }
+
+#[test]
+fn every_snapshot_belongs_to_a_case() {
+    // A snapshot nothing produces any more is a stale expectation (what
+    // `cargo insta test --unreferenced reject` catches): fail on it.
+    let mut expected: std::collections::BTreeSet<String> = cases()
+        .iter()
+        .flat_map(|d| {
+            let case = name(d);
+            [format!("{case}.short.snap"), format!("{case}.json.snap")]
+        })
+        .collect();
+    let changes = std::fs::read_dir("tests/changes").unwrap();
+    for e in changes.filter_map(Result::ok).filter(|e| e.path().is_dir()) {
+        let case = name(&e.path());
+        expected.insert(format!("diff-{case}.md.snap"));
+        expected.insert(format!("diff-{case}.json.snap"));
+    }
+    let stale: Vec<String> = std::fs::read_dir("tests/snapshots")
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .filter(|n| !expected.contains(n))
+        .collect();
+    assert!(
+        stale.is_empty(),
+        "snapshots no test produces (or pending `.snap.new` files): {stale:?}"
+    );
+}
