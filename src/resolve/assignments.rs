@@ -15,8 +15,8 @@ impl Builder<'_> {
         let raw = std::mem::take(&mut self.raw_assignments);
         let items: Vec<_> = raw
             .iter()
-            .zip(&self.ctx)
-            .filter_map(|(list, c)| c.as_ref().map(|c| (list, c.scope)))
+            .zip(&self.scopes)
+            .filter_map(|(list, s)| s.map(|s| (list, s)))
             .flat_map(|(list, s)| list.iter().map(move |a| (a, s)))
             .collect();
         // Two million of them at the L tier: the name lookups of the ones

@@ -30,11 +30,6 @@ use crate::load::{Item, PolicyFile};
 use crate::model::*;
 use crate::source::{Located, Span};
 
-/// Everything `resolve` needs to remember about a file while building.
-struct FileCtx {
-    scope: Scope,
-}
-
 pub struct Builder<'a> {
     files: &'a [PolicyFile],
     /// The users and assignments of each file, taken out of `files` so that
@@ -43,7 +38,9 @@ pub struct Builder<'a> {
     /// model instead of fresh pages).
     raw_users: Vec<Vec<Item<crate::load::raw::RawUser>>>,
     raw_assignments: Vec<Vec<Located<crate::load::raw::RawAssignment>>>,
-    ctx: Vec<Option<FileCtx>>,
+    /// Per file, its scope; `None` for a file whose scope names no org
+    /// (reported once; the rest of the file is not checked).
+    scopes: Vec<Option<Scope>>,
     pub model: Model,
     pub diags: &'a mut Diagnostics,
     /// Users that were declared but could not be kept; references to them are
@@ -72,7 +69,7 @@ pub fn resolve(mut files: Vec<PolicyFile>, diags: &mut Diagnostics) -> Model {
         files: &files,
         raw_users,
         raw_assignments,
-        ctx: Vec::new(),
+        scopes: Vec::new(),
         model: Model::default(),
         diags,
         broken_users: HashSet::new(),
@@ -118,8 +115,8 @@ impl<'a> Builder<'a> {
         let files = self.files;
         files
             .iter()
-            .zip(&self.ctx)
-            .filter_map(|(f, c)| c.as_ref().map(|c| (f, c.scope)))
+            .zip(&self.scopes)
+            .filter_map(|(f, s)| s.map(|s| (f, s)))
     }
 
     fn unknown(&self, what: &str, name: &Located<String>, candidates: Vec<&str>) -> Diagnostic {

@@ -100,29 +100,24 @@ impl Builder<'_> {
             }
         }
         // File scopes are now known.
-        self.ctx = self
+        self.scopes = self
             .files
             .iter()
             .zip(&valid)
             .map(|(f, v)| {
-                v.then(|| FileCtx {
-                    scope: if f.is_provider() {
+                v.then(|| {
+                    if f.is_provider() {
                         Scope::Provider
                     } else {
                         Scope::Org(self.model.org_index[&f.scope.value])
-                    },
+                    }
                 })
             })
             .collect();
         self.org_repaired = vec![false; self.model.orgs.len()];
         self.org_scope = raw
             .iter()
-            .map(|(_, fi)| {
-                self.ctx[*fi]
-                    .as_ref()
-                    .map(|c| c.scope)
-                    .unwrap_or(Scope::Provider)
-            })
+            .map(|(_, fi)| self.scopes[*fi].unwrap_or(Scope::Provider))
             .collect();
         for (org, scope) in self.model.orgs.iter_mut().zip(&self.org_scope) {
             org.scope = *scope;
@@ -330,8 +325,8 @@ impl Builder<'_> {
         let raw = std::mem::take(&mut self.raw_users);
         let items: Vec<(&Item<crate::load::raw::RawUser>, Scope)> = raw
             .iter()
-            .zip(&self.ctx)
-            .filter_map(|(users, c)| c.as_ref().map(|c| (users, c.scope)))
+            .zip(&self.scopes)
+            .filter_map(|(users, s)| s.map(|s| (users, s)))
             .flat_map(|(users, s)| users.iter().map(move |u| (u, s)))
             .collect();
         self.model.users.reserve(items.len());
