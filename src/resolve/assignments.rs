@@ -1,5 +1,5 @@
-//! Assignments (SPEC §5, §7, §14.3): the fast path that resolves on every
-//! core what has nothing to report, and the path that reports every finding.
+//! Assignments (SPEC §5, §7, §14.3): one resolution per assignment, run on
+//! every core, its findings merged in input order.
 
 use rayon::prelude::*;
 
@@ -19,24 +19,43 @@ impl Builder<'_> {
             .filter_map(|(list, s)| s.map(|s| (list, s)))
             .flat_map(|(list, s)| list.iter().map(move |a| (a, s)))
             .collect();
-        // Two million of them at the L tier: the name lookups of the ones
-        // that resolve without a finding run on every core first; the rest
-        // (and every diagnostic) go through the one sequential path below.
-        let model = &self.model;
-        let fast: Vec<Option<ResolvedAssignment>> = items
+        // Two million of them at the L tier: each is resolved on some core
+        // with its own findings, which are added here in input order.
+        let (model, broken_users, broken_roles) =
+            (&self.model, &self.broken_users, &self.broken_roles);
+        // Findings are rare: kept aside with the index of their assignment,
+        // not in a slot per assignment (two million empty ones at L).
+        let findings = std::sync::Mutex::new(Vec::new());
+        let resolved: Vec<Option<ResolvedAssignment>> = items
             .par_iter()
-            .map(|(a, scope)| resolve_assignment(model, a, *scope))
+            .enumerate()
+            .map(|(i, (a, scope))| {
+                let mut l = lookup::Lookup {
+                    model,
+                    broken_users,
+                    broken_roles,
+                    diags: Vec::new(),
+                };
+                let r = l.assignment(a, *scope);
+                if !l.diags.is_empty() {
+                    if let Ok(mut f) = findings.lock() {
+                        f.push((i, l.diags));
+                    }
+                }
+                r
+            })
             .collect();
+        let mut findings = findings.into_inner().unwrap_or_default();
+        findings.sort_by_key(|(i, _)| *i);
+        for (_, found) in findings {
+            self.diags.extend(found);
+        }
         self.model.assignments.reserve(items.len());
-        for ((a, scope), fast) in items.into_iter().zip(fast) {
+        for ((a, scope), resolved) in items.into_iter().zip(resolved) {
             self.order += 1;
             let order = self.order;
-            let resolved = match fast {
-                Some(r) => r,
-                None => match self.assignment_with_findings(a, scope) {
-                    Some(r) => r,
-                    None => continue,
-                },
+            let Some(resolved) = resolved else {
+                continue;
             };
             let ResolvedAssignment {
                 user,
@@ -70,10 +89,44 @@ impl Builder<'_> {
             });
         }
     }
+}
 
-    /// The sequential path for one assignment: every finding on it is
-    /// reported here. `None` drops it.
-    fn assignment_with_findings(
+/// Where an assignment names its org: `org`, else the user (whose home it
+/// is), else the assignment itself.
+fn org_span(a: &Located<crate::load::raw::RawAssignment>) -> Span {
+    let raw = &a.value;
+    raw.org
+        .as_ref()
+        .map(|o| o.span)
+        .or(raw.user.as_ref().map(|u| u.span))
+        .unwrap_or(a.span)
+}
+
+/// E002 at the first character of an assignment that lacks a key.
+fn missing_key(a: &Located<crate::load::raw::RawAssignment>, message: &str) -> Diagnostic {
+    let at = Span {
+        end: a.span.start + 1,
+        ..a.span
+    };
+    Diagnostic::new(Code::E002, at, message)
+}
+
+/// An assignment with its names resolved.
+struct ResolvedAssignment {
+    user: Option<UserId>,
+    org: OrgId,
+    grant: Grant,
+    grant_span: Span,
+    by: Option<(Assigner, Span)>,
+    org_span: Span,
+    locked: bool,
+    resources: Restriction,
+}
+
+impl lookup::Lookup<'_> {
+    /// Resolves one assignment, every finding on it reported here. `None`
+    /// drops it.
+    fn assignment(
         &mut self,
         a: &Located<crate::load::raw::RawAssignment>,
         scope: Scope,
@@ -150,7 +203,7 @@ impl Builder<'_> {
                 Some(id) => (Grant::Policy(*id), p.span),
                 None => {
                     let cands = self.model.policy_index.keys().map(String::as_str).collect();
-                    let d = self.unknown("policy", p, cands);
+                    let d = lookup::unknown("policy", p, cands);
                     self.diags.push(d);
                     return None;
                 }
@@ -214,108 +267,4 @@ impl Builder<'_> {
             resources,
         })
     }
-}
-
-/// Where an assignment names its org: `org`, else the user (whose home it
-/// is), else the assignment itself.
-fn org_span(a: &Located<crate::load::raw::RawAssignment>) -> Span {
-    let raw = &a.value;
-    raw.org
-        .as_ref()
-        .map(|o| o.span)
-        .or(raw.user.as_ref().map(|u| u.span))
-        .unwrap_or(a.span)
-}
-
-/// E002 at the first character of an assignment that lacks a key.
-fn missing_key(a: &Located<crate::load::raw::RawAssignment>, message: &str) -> Diagnostic {
-    let at = Span {
-        end: a.span.start + 1,
-        ..a.span
-    };
-    Diagnostic::new(Code::E002, at, message)
-}
-
-/// An assignment with its names resolved.
-struct ResolvedAssignment {
-    user: Option<UserId>,
-    org: OrgId,
-    grant: Grant,
-    grant_span: Span,
-    by: Option<(Assigner, Span)>,
-    org_span: Span,
-    locked: bool,
-    resources: Restriction,
-}
-
-/// Resolves an assignment that has nothing to report, or answers `None` so
-/// that [`Builder::assignment_with_findings`] reports what is wrong. The two
-/// must agree on every assignment this one accepts.
-fn resolve_assignment(
-    m: &Model,
-    a: &Located<crate::load::raw::RawAssignment>,
-    scope: Scope,
-) -> Option<ResolvedAssignment> {
-    let raw = &a.value;
-    if raw.role.is_some() == raw.policy.is_some() || (raw.user.is_none() && raw.org.is_none()) {
-        return None;
-    }
-    if raw.by.is_some() && (raw.user.is_none() || raw.role.is_none()) {
-        return None;
-    }
-    // Restrictions are rare and may carry findings: the reporting path.
-    if raw.resources.is_some() {
-        return None;
-    }
-    let provider = scope == Scope::Provider;
-    if raw.policy.is_some() && !provider {
-        return None;
-    }
-    let locked = match &raw.locked {
-        Some(l) if l.value => provider.then_some(true)?,
-        _ => false,
-    };
-    let user = match &raw.user {
-        Some(u) => Some(*m.user_index.get(&u.value)?),
-        None => None,
-    };
-    let org = match (&raw.org, user) {
-        (Some(o), _) => *m.org_index.get(&o.value)?,
-        (None, Some(u)) => m.user(u).home,
-        (None, None) => return None,
-    };
-    let org_span = org_span(a);
-    let (grant, grant_span) = match (&raw.role, &raw.policy) {
-        (Some(r), _) => (
-            Grant::Role(
-                m.resolve_role(&r.value, scope)
-                    .filter(|id| m.role_visible(*id, scope))?,
-            ),
-            r.span,
-        ),
-        (None, Some(p)) => (Grant::Policy(*m.policy_index.get(&p.value)?), p.span),
-        (None, None) => return None,
-    };
-    let by = match &raw.by {
-        Some(b) if b.value == "self" => Some((Assigner::SelfService, b.span)),
-        Some(b) => Some((Assigner::Admin(*m.user_index.get(&b.value)?), b.span)),
-        None => None,
-    };
-    if !provider {
-        let home_ok = user.is_none_or(|u| m.in_scope(m.user(u).home, scope));
-        let locked_role = matches!(grant, Grant::Role(r) if m.role(r).locked);
-        if !m.in_scope(org, scope) || !home_ok || locked_role {
-            return None;
-        }
-    }
-    Some(ResolvedAssignment {
-        user,
-        org,
-        grant,
-        grant_span,
-        by,
-        org_span,
-        locked,
-        resources: Restriction::default(),
-    })
 }

@@ -13,6 +13,7 @@
 mod assignments;
 mod catalog;
 mod graph;
+mod lookup;
 mod names;
 mod orgs;
 mod resources;
@@ -25,7 +26,7 @@ use std::collections::HashSet;
 
 use crate::model::HashMap;
 
-use crate::diag::{did_you_mean, Code, Diagnostic, Diagnostics};
+use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::load::{Item, PolicyFile};
 use crate::model::*;
 use crate::source::{Located, Span};
@@ -119,97 +120,30 @@ impl<'a> Builder<'a> {
             .filter_map(|(f, s)| s.map(|s| (f, s)))
     }
 
+    /// Runs lookups with this builder's model, their findings added here.
+    fn with<R>(&mut self, f: impl FnOnce(&mut lookup::Lookup<'_>) -> R) -> R {
+        let mut l = lookup::Lookup {
+            model: &self.model,
+            broken_users: &self.broken_users,
+            broken_roles: &self.broken_roles,
+            diags: Vec::new(),
+        };
+        let out = f(&mut l);
+        let found = l.diags;
+        self.diags.extend(found);
+        out
+    }
+
     fn unknown(&self, what: &str, name: &Located<String>, candidates: Vec<&str>) -> Diagnostic {
-        let mut d = Diagnostic::new(
-            Code::E004,
-            name.span,
-            format!("unknown {what} `{}`", name.value),
-        )
-        .with_label(format!("no {what} of this name"));
-        if let Some(s) = did_you_mean(&name.value, candidates) {
-            d = d.with_help(format!("did you mean `{s}`?"));
-        }
-        d
+        lookup::unknown(what, name, candidates)
     }
 
     fn org_ref(&mut self, name: &Located<String>) -> Option<OrgId> {
-        match self.model.org_index.get(&name.value) {
-            Some(o) => Some(*o),
-            None => {
-                let cands = self.model.org_index.keys().map(String::as_str).collect();
-                let d = self.unknown("org", name, cands);
-                self.diags.push(d);
-                None
-            }
-        }
-    }
-
-    fn user_ref(&mut self, name: &Located<String>) -> Option<UserId> {
-        match self.model.user_index.get(&name.value) {
-            Some(u) => Some(*u),
-            None => {
-                if !self.broken_users.contains(&name.value) {
-                    let cands = self.model.user_index.keys().map(String::as_str).collect();
-                    let d = self.unknown("user", name, cands);
-                    self.diags.push(d);
-                }
-                None
-            }
-        }
+        self.with(|l| l.org_ref(name))
     }
 
     fn role_ref(&mut self, name: &Located<String>, scope: Scope) -> Option<RoleId> {
-        match self.model.resolve_role(&name.value, scope) {
-            Some(r) if self.model.role_visible(r, scope) => Some(r),
-            Some(r) => {
-                // Dropped as an unknown name would be: it adds nothing.
-                let owner = self.model.scope_name(self.model.role(r).owner).to_owned();
-                self.diags.push(
-                    Diagnostic::new(
-                        Code::E010,
-                        name.span,
-                        format!(
-                            "role `{}` is owned by `{owner}`, which is not `{}` nor one of its ancestors",
-                            self.model.role_qualified(r),
-                            self.model.scope_name(scope)
-                        ),
-                    )
-                    .with_label("a tenant file may only name roles of the provider, its own scope or its ancestors")
-                    .with_help(format!(
-                        "define the role in `{}`'s own files, or ask the provider for a role type",
-                        self.model.scope_name(scope)
-                    )),
-                );
-                None
-            }
-            None => {
-                let bare = name.value.rsplit("::").next().unwrap_or(&name.value);
-                if !self.broken_roles.contains(bare) {
-                    let mut d = Diagnostic::new(
-                        Code::E004,
-                        name.span,
-                        format!("unknown role `{}`", name.value),
-                    )
-                    .with_label(format!(
-                        "no role of this name is visible from `{}`",
-                        self.model.scope_name(scope)
-                    ));
-                    if let Some(owners) = self.model.role_names.get(bare) {
-                        let q: Vec<String> = owners
-                            .iter()
-                            .map(|r| format!("`{}`", self.model.role_qualified(*r)))
-                            .collect();
-                        d = d.with_help(format!("roles of this name: {}; name one exactly as `owner::name` if it is visible here", q.join(", ")));
-                    } else if let Some(s) =
-                        did_you_mean(bare, self.model.role_names.keys().map(String::as_str))
-                    {
-                        d = d.with_help(format!("did you mean `{s}`?"));
-                    }
-                    self.diags.push(d);
-                }
-                None
-            }
-        }
+        self.with(|l| l.role_ref(name, scope))
     }
 
     fn tenant_locked(
@@ -218,47 +152,14 @@ impl<'a> Builder<'a> {
         scope: Scope,
         what: &str,
     ) -> bool {
-        match locked {
-            Some(l) if l.value => {
-                if scope != Scope::Provider {
-                    self.diags.push(
-                        Diagnostic::new(
-                            Code::E010,
-                            l.span,
-                            format!("only provider files may lock {what}"),
-                        )
-                        .with_label("`locked: true` in a tenant file")
-                        .with_help("remove `locked`: locks are the provider's"),
-                    );
-                    false
-                } else {
-                    true
-                }
-            }
-            _ => false,
-        }
+        self.with(|l| l.tenant_locked(locked, scope, what))
     }
 
     fn outside(&mut self, span: Span, scope: Scope, what: String) {
-        let s = self.model.scope_name(scope).to_owned();
-        self.diags.push(
-            Diagnostic::new(Code::E010, span, format!("{what} is outside the scope `{s}`"))
-                .with_label(format!("not in the subtree of `{s}`"))
-                .with_help(format!("a file with `scope: {s}` may only declare things inside `{s}`'s subtree; move this to a file of an enclosing scope")),
-        );
+        self.with(|l| l.outside(span, scope, what))
     }
 
     fn locked_role_use(&mut self, role: RoleId, span: Span, what: &str) {
-        let r = self.model.role(role);
-        let (rspan, name) = (r.span, self.model.role_qualified(role));
-        self.diags.push(
-            Diagnostic::new(
-                Code::E011,
-                span,
-                format!("locked role `{name}` may only be {what} from provider files"),
-            )
-            .with_label("tenant file uses a provider lock")
-            .with_secondary(rspan, "locked by the provider here"),
-        );
+        self.with(|l| l.locked_role_use(role, span, what))
     }
 }

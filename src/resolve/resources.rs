@@ -36,20 +36,7 @@ impl Builder<'_> {
     }
 
     pub(super) fn dimension_ref(&mut self, name: &Spanned<String>) -> Option<DimId> {
-        match self.model.dimension_index.get(&name.value) {
-            Some(d) => Some(*d),
-            None => {
-                let cands = self
-                    .model
-                    .dimension_index
-                    .keys()
-                    .map(String::as_str)
-                    .collect();
-                let d = self.unknown("dimension", name, cands);
-                self.diags.push(d);
-                None
-            }
-        }
+        self.with(|l| l.dimension_ref(name))
     }
 
     /// `resources` of every file: a resource with an unknown or missing
@@ -120,92 +107,12 @@ impl Builder<'_> {
         }
     }
 
-    /// A `resources` restriction written in a file of `scope`. An unknown
-    /// dimension is ignored; an unknown resource, one of another dimension,
-    /// or (in a tenant file) one of an org outside its subtree is ignored
-    /// while its dimension stays named; an empty list names the dimension
-    /// with no resource.
     pub(super) fn restriction(
         &mut self,
         raw: Option<&Spanned<RawResources>>,
         scope: Scope,
     ) -> Restriction {
-        let Some(raw) = raw else {
-            return Restriction::default();
-        };
-        let mut out: Vec<(DimId, Vec<ResId>)> = Vec::new();
-        for (key, list) in &raw.value.0 {
-            let Some(dim) = self.dimension_ref(key) else {
-                continue;
-            };
-            if list.value.is_empty() {
-                self.diags.push(
-                    Diagnostic::new(
-                        Code::E002,
-                        list.span,
-                        format!("empty list of `{}` resources", key.value),
-                    )
-                    .with_label("this allows no resource of the dimension")
-                    .with_help("list the resources, or leave the dimension out to allow every one"),
-                );
-            }
-            let mut ids = Vec::new();
-            for name in &list.value {
-                let Some(&r) = self.model.resource_index.get(&name.value) else {
-                    let cands = self
-                        .model
-                        .resource_index
-                        .keys()
-                        .map(String::as_str)
-                        .collect();
-                    let d = self.unknown("resource", name, cands);
-                    self.diags.push(d);
-                    continue;
-                };
-                let res = &self.model.resources[r.index()];
-                if res.dim != dim {
-                    let other = self.model.dimensions[res.dim.index()].id.clone();
-                    self.diags.push(
-                        Diagnostic::new(
-                            Code::E004,
-                            name.span,
-                            format!(
-                                "resource `{}` is of dimension `{other}`, not `{}`",
-                                name.value, key.value
-                            ),
-                        )
-                        .with_help(format!("list it under `{other}`")),
-                    );
-                    continue;
-                }
-                if let (Scope::Org(s), Some(o)) = (scope, res.org) {
-                    if !self.model.in_subtree(o, s) {
-                        let what = format!(
-                            "resource `{}` of org `{}`",
-                            name.value,
-                            self.model.org(o).id
-                        );
-                        self.outside(name.span, scope, what);
-                        continue;
-                    }
-                }
-                ids.push(r);
-            }
-            ids.sort();
-            ids.dedup();
-            match out.iter_mut().find(|(d, _)| *d == dim) {
-                // Two keys naming one dimension (TOML and YAML refuse
-                // duplicate keys, so only through a mistake elsewhere).
-                Some((_, v)) => {
-                    v.extend(ids);
-                    v.sort();
-                    v.dedup();
-                }
-                None => out.push((dim, ids)),
-            }
-        }
-        out.sort_by_key(|(d, _)| *d);
-        Restriction::new(out)
+        self.with(|l| l.restriction(raw, scope))
     }
 
     /// Every assignment and rule grant item whose role is a dimensioned
