@@ -69,24 +69,15 @@ pub struct CompileOptions {
 }
 
 /// Why a checked set was not compiled.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CompileError {
     /// The set has errors (this many): a table is never built from them.
+    #[error("the set has {0} error(s)")]
     Findings(usize),
     /// The set uses what this table format cannot hold yet.
+    #[error("{0}")]
     Unsupported(String),
 }
-
-impl std::fmt::Display for CompileError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            CompileError::Findings(n) => write!(f, "the set has {n} error(s)"),
-            CompileError::Unsupported(why) => f.write_str(why),
-        }
-    }
-}
-
-impl std::error::Error for CompileError {}
 
 impl Checked {
     /// Compiles the checked set into a decision table (refused when it has

@@ -39,31 +39,23 @@ impl Default for Limits {
 }
 
 /// A failure to read the set at all (exit code 2), as opposed to a diagnostic.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum LoadError {
+    #[error("path `{}` does not exist", .0.display())]
     NotFound(PathBuf),
-    Io(PathBuf, std::io::Error),
+    #[error("cannot read `{}`: {}", .0.display(), .1)]
+    Io(PathBuf, #[source] std::io::Error),
+    #[error("no policy files (*.yaml, *.yml, *.toml) found in {}", list(.0))]
     NoPolicyFiles(Vec<PathBuf>),
 }
 
-impl std::fmt::Display for LoadError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            LoadError::NotFound(p) => write!(f, "path `{}` does not exist", p.display()),
-            LoadError::Io(p, e) => write!(f, "cannot read `{}`: {e}", p.display()),
-            LoadError::NoPolicyFiles(ps) => {
-                let list: Vec<String> = ps.iter().map(|p| format!("`{}`", p.display())).collect();
-                write!(
-                    f,
-                    "no policy files (*.yaml, *.yml, *.toml) found in {}",
-                    list.join(", ")
-                )
-            }
-        }
-    }
+fn list(paths: &[PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| format!("`{}`", p.display()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
-
-impl std::error::Error for LoadError {}
 
 /// A map-section entry: its id (with the key's span) and its body.
 #[derive(Debug, Clone)]
