@@ -1,9 +1,11 @@
-//! A deliberately naive evaluator, written from the SPEC text (§3–§5, §9)
-//! and nothing else: it reads only the plain fields of the resolved
-//! [`Model`] (orgs and their parents, users, roles, assignments, rules,
-//! policies, modules, publication entries) and none of its methods that
-//! compute semantics (no `hits`, `roles_at`, `allow`, `published`,
-//! `rule_matches`, `rule_targets`, `in_subtree`, preorder intervals...).
+//! A deliberately naive evaluator, written from the SPEC text (§3–§5, §7,
+//! §9, §15) and nothing else: it reads only the plain fields of the
+//! resolved [`Model`] (orgs and their parents, users, roles, assignments,
+//! rules, policies, modules, publication entries, dimensions, resources and
+//! the `resources` restrictions through `Restriction::on`) and none of its
+//! methods that compute semantics (no `hits`, `roles_at`, `allow`,
+//! `allow_on`, `can_assign`, `published`, `rule_matches`, `rule_targets`,
+//! `in_subtree`, `required_dimensions`, preorder intervals...).
 //! Every question walks every assignment and every rule; the org tree is
 //! walked through `parent` links. Slow on purpose, obvious on purpose.
 //!
@@ -11,11 +13,12 @@
 //! ([`Entries`]): the model's own ([`Naive::model_entries`]), or any list
 //! a test builds (for the counterfactual of SPEC §14.10).
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
 use trellis::model::{
-    Assignment, Grant, Model, OrgId, PermId, Place, PolicyId, RoleId, Rule, RuleGrant, Scope,
-    Target, UserId,
+    Assigner, Assignment, DimId, Grant, Model, OrgId, PermId, Place, PolicyId, ResId, Restriction,
+    RoleId, Rule, RuleGrant, Scope, Target, UserId,
 };
 
 /// One publication entry (SPEC §5).
@@ -35,11 +38,18 @@ pub type Entries = BTreeMap<(RoleId, OrgId), Entry>;
 
 pub struct Naive<'m> {
     pub m: &'m Model,
+    /// `grant_orgs` by (rule, grant item, home): a plain memo of a pure
+    /// function (the same answer, computed once), so that the many
+    /// questions of SPEC §15 stay affordable in debug builds.
+    grant_orgs_memo: RefCell<BTreeMap<(usize, usize, OrgId), Vec<OrgId>>>,
 }
 
 impl<'m> Naive<'m> {
     pub fn new(m: &'m Model) -> Naive<'m> {
-        Naive { m }
+        Naive {
+            m,
+            grant_orgs_memo: RefCell::new(BTreeMap::new()),
+        }
     }
 
     pub fn orgs(&self) -> impl Iterator<Item = OrgId> {
@@ -205,6 +215,18 @@ impl<'m> Naive<'m> {
             .collect()
     }
 
+    /// [`Naive::grant_orgs`] of grant item `gi` of rule `ri`, memoized.
+    pub fn rule_grant_orgs(&self, ri: usize, gi: usize, home: OrgId) -> Vec<OrgId> {
+        if let Some(v) = self.grant_orgs_memo.borrow().get(&(ri, gi, home)) {
+            return v.clone();
+        }
+        let v = self.grant_orgs(&self.m.rules[ri].grants[gi], home);
+        self.grant_orgs_memo
+            .borrow_mut()
+            .insert((ri, gi, home), v.clone());
+        v
+    }
+
     // ----------------------------------------------------------------- roles (§4)
 
     /// May `u` hold `r` at all: active, and allowed for `u`'s identity type.
@@ -230,12 +252,12 @@ impl<'m> Naive<'m> {
             }
         }
         let home = self.m.users[u.index()].home;
-        for rule in &self.m.rules {
+        for (ri, rule) in self.m.rules.iter().enumerate() {
             if !self.rule_matches(rule, u) {
                 continue;
             }
-            for g in &rule.grants {
-                if !self.grant_orgs(g, home).contains(&x) {
+            for (gi, g) in rule.grants.iter().enumerate() {
+                if !self.rule_grant_orgs(ri, gi, home).contains(&x) {
                     continue;
                 }
                 for (r, _) in &g.roles {
@@ -458,4 +480,404 @@ impl<'m> Naive<'m> {
         }
         None
     }
+
+    // ------------------------------------------------------ resources (§15)
+
+    /// The roles held through an item that gives `r` to `u`: `r` and its
+    /// `includes` closure (SPEC §4: never through a role `u` cannot hold).
+    pub fn held_through(&self, r: RoleId, u: UserId) -> BTreeSet<RoleId> {
+        let mut held = BTreeSet::new();
+        let mut todo = vec![r];
+        while let Some(x) = todo.pop() {
+            if self.can_hold(x, u) && held.insert(x) {
+                todo.extend(self.m.roles[x.index()].includes.iter().map(|(i, _)| *i));
+            }
+        }
+        held
+    }
+
+    /// Every assignment or rule grant item that reaches `u` at `x` with its
+    /// role counted there (§5, §9, publication included; active, allowed
+    /// for `u`'s type): where it comes from, its `resources`, its role.
+    pub fn items_at(&self, u: UserId, x: OrgId, entries: &Entries) -> Vec<Item<'m>> {
+        let m = self.m;
+        let mut out = Vec::new();
+        for (i, a) in m.assignments.iter().enumerate() {
+            if let Grant::Role(r) = a.grant {
+                if self.assignment_reaches(a, u, x)
+                    && self.can_hold(r, u)
+                    && self.published_by(r, x, entries)
+                {
+                    out.push(Item {
+                        origin: ItemOf::Assignment(i),
+                        resources: &a.resources,
+                        role: r,
+                    });
+                }
+            }
+        }
+        let home = m.users[u.index()].home;
+        for (ri, rule) in m.rules.iter().enumerate() {
+            if !self.rule_matches(rule, u) {
+                continue;
+            }
+            for (gi, g) in rule.grants.iter().enumerate() {
+                if !self.rule_grant_orgs(ri, gi, home).contains(&x) {
+                    continue;
+                }
+                for (r, _) in &g.roles {
+                    if self.can_hold(*r, u) && self.published_by(*r, x, entries) {
+                        out.push(Item {
+                            origin: ItemOf::Rule(ri, gi),
+                            resources: &g.resources,
+                            role: *r,
+                        });
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The grant paths for `u` at `x` (SPEC §15): an item reaching `u` at
+    /// `x`, then a role held through it; its permissions are that role's
+    /// own (`perms`: its grants and cloned part).
+    pub fn grant_paths(&self, u: UserId, x: OrgId, entries: &Entries) -> Vec<GrantPath<'m>> {
+        let mut out = Vec::new();
+        for item in self.items_at(u, x, entries) {
+            for held in self.held_through(item.role, u) {
+                out.push(GrantPath {
+                    item: item.clone(),
+                    held,
+                });
+            }
+        }
+        out
+    }
+
+    /// A path's restriction on `d`: the intersection of what the item and
+    /// the held role list for `d`; `None` (unrestricted) when neither names it.
+    pub fn path_restriction(&self, path: &GrantPath, d: DimId) -> Resources {
+        intersection(
+            listed(path.item.resources, d),
+            listed(&self.m.roles[path.held.index()].resources, d),
+        )
+    }
+
+    /// `allow(u, p, x)` (no resource) or `allow(u, p, q)` asked at `x`
+    /// (SPEC §15), from the paths and policies at `x`. A question about a
+    /// resource at another org than the resource's own is deny.
+    pub fn allow_by(
+        &self,
+        paths: &[GrantPath],
+        policies: &BTreeSet<PolicyId>,
+        p: PermId,
+        x: OrgId,
+        q: Option<ResId>,
+    ) -> bool {
+        let m = self.m;
+        let (module, _) = m.perms[p.index()];
+        let dim = m.modules[module.index()].dimension;
+        if let Some(q) = q {
+            let res = &m.resources[q.index()];
+            // m's dimension must be Q's; the org asked about is Q's org.
+            if dim != Some(res.dim) || res.org.is_some_and(|o| o != x) {
+                return false;
+            }
+        }
+        let granted = paths.iter().any(|path| {
+            m.roles[path.held.index()].perms.contains(p.index())
+                && match dim {
+                    // Not a resource module: as §5, every path counts.
+                    None => true,
+                    Some(d) => match (self.path_restriction(path, d), q) {
+                        (None, _) => true,
+                        (Some(_), None) => false,
+                        (Some(list), Some(q)) => list.contains(&q),
+                    },
+                }
+        });
+        let gate_open = !m.modules[module.index()].gated
+            || policies
+                .iter()
+                .any(|pol| m.policies[pol.index()].modules.contains(&module));
+        granted && gate_open
+    }
+
+    pub fn allow_on(
+        &self,
+        u: UserId,
+        p: PermId,
+        x: OrgId,
+        q: Option<ResId>,
+        entries: &Entries,
+    ) -> bool {
+        let paths = self.grant_paths(u, x, entries);
+        self.allow_by(&paths, &self.policies(u, x), p, x, q)
+    }
+
+    /// The dimensions that `r` or a role of its `includes` closure lists in
+    /// `dimensions`, by definition (SPEC §15.3: whatever status or types).
+    pub fn required_dimensions(&self, r: RoleId) -> BTreeSet<DimId> {
+        let mut seen = BTreeSet::new();
+        let mut todo = vec![r];
+        let mut out = BTreeSet::new();
+        while let Some(x) = todo.pop() {
+            if seen.insert(x) {
+                let role = &self.m.roles[x.index()];
+                out.extend(role.dimensions.iter().copied());
+                todo.extend(role.includes.iter().map(|(i, _)| *i));
+            }
+        }
+        out
+    }
+
+    /// The reach on `d` of giving `r` to `u` with assignment resources `g`:
+    /// the union, over `r` and its `includes` closure for `u`, of what `g`
+    /// and that role's own `resources` list for `d`.
+    pub fn reach(&self, r: RoleId, u: UserId, g: &Restriction, d: DimId) -> Resources {
+        self.held_through(r, u)
+            .into_iter()
+            .map(|x| intersection(listed(g, d), listed(&self.m.roles[x.index()].resources, d)))
+            .fold(Some(BTreeSet::new()), union)
+    }
+
+    /// `a`'s scope on `d` at `y` through assigner role `s`: the union, over
+    /// every item through which `a` holds `s` at `y`, of what the item and
+    /// `s`'s own `resources` list for `d`.
+    pub fn scope(&self, a: UserId, s: RoleId, y: OrgId, d: DimId, entries: &Entries) -> Resources {
+        self.items_at(a, y, entries)
+            .into_iter()
+            .filter(|item| self.held_through(item.role, a).contains(&s))
+            .map(|item| {
+                intersection(
+                    listed(item.resources, d),
+                    listed(&self.m.roles[s.index()].resources, d),
+                )
+            })
+            .fold(Some(BTreeSet::new()), union)
+    }
+
+    /// `can_assign(a, r, u, x, g)` (SPEC §7, §14.6, §15), with why not.
+    pub fn can_assign_with(
+        &self,
+        a: UserId,
+        r: RoleId,
+        u: UserId,
+        x: OrgId,
+        g: &Restriction,
+        entries: &Entries,
+    ) -> Result<(), String> {
+        let m = self.m;
+        let role = &m.roles[r.index()];
+        if !role.active {
+            return Err("disabled".into());
+        }
+        if role.locked {
+            return Err("locked".into());
+        }
+        if !self.published_by(r, x, entries) {
+            return Err("not published at X".into());
+        }
+        if !self.can_hold(r, u) {
+            return Err("identity type".into());
+        }
+        let missing: Vec<&str> = self
+            .required_dimensions(r)
+            .into_iter()
+            .filter(|d| g.on(*d).is_none())
+            .map(|d| m.dimensions[d.index()].id.as_str())
+            .collect();
+        if !missing.is_empty() {
+            return Err(format!("G does not name {missing:?}"));
+        }
+        if a == u && role.self_service {
+            return Ok(());
+        }
+        let home = m.users[u.index()].home;
+        let at_x = self.roles_with(a, x, entries);
+        let at_home = self.roles_with(a, home, entries);
+        let mut tried = Vec::new();
+        for s in &role.assignable_by {
+            if !(at_x.contains(s) && at_home.contains(s)) {
+                continue;
+            }
+            let mut fits = true;
+            for d in 0..m.dimensions.len() {
+                let d = DimId(d as u32);
+                let reach = self.reach(r, u, g, d);
+                for y in [x, home] {
+                    let scope = self.scope(a, *s, y, d, entries);
+                    if !lies_in(&reach, &scope) {
+                        fits = false;
+                        tried.push(format!(
+                            "via `{}`: reach on `{}` {} not in scope at `{}` {}",
+                            self.role_qualified(*s),
+                            m.dimensions[d.index()].id,
+                            self.show(&reach),
+                            m.orgs[y.index()].id,
+                            self.show(&scope)
+                        ));
+                    }
+                }
+            }
+            if fits {
+                return Ok(());
+            }
+        }
+        if tried.is_empty() {
+            Err("holds no role of assignable_by both at X and at U's home".into())
+        } else {
+            Err(tried.join("; "))
+        }
+    }
+
+    /// Is the assigner restricted: `Some(true)` when some role of `r`'s
+    /// `assignable_by` is held by `a` at `x` and at `u`'s home and has a
+    /// restricted scope on some dimension at one of them, `Some(false)`
+    /// when such roles are held and all unrestricted, `None` when none is.
+    pub fn assigner_kind(
+        &self,
+        a: UserId,
+        r: RoleId,
+        u: UserId,
+        x: OrgId,
+        entries: &Entries,
+    ) -> Option<bool> {
+        let m = self.m;
+        let home = m.users[u.index()].home;
+        let at_x = self.roles_with(a, x, entries);
+        let at_home = self.roles_with(a, home, entries);
+        let held: Vec<RoleId> = m.roles[r.index()]
+            .assignable_by
+            .iter()
+            .copied()
+            .filter(|s| at_x.contains(s) && at_home.contains(s))
+            .collect();
+        if held.is_empty() {
+            return None;
+        }
+        Some(held.iter().any(|s| {
+            (0..m.dimensions.len()).any(|d| {
+                [x, home]
+                    .iter()
+                    .any(|y| self.scope(a, *s, *y, DimId(d as u32), entries).is_some())
+            })
+        }))
+    }
+
+    /// What a `by:` assignment's check (E013) must find, by SPEC §7,
+    /// §14.6 and §15: `Some(why)` when E013 is due.
+    pub fn e013_due(&self, a: &Assignment, entries: &Entries) -> Option<String> {
+        let (Grant::Role(r), Target::User(u), Some((by, _))) = (a.grant, a.target, a.by) else {
+            return None;
+        };
+        let admin = match by {
+            Assigner::Admin(x) => x,
+            // `by: self` on a role that is not self-service is E014 instead.
+            Assigner::SelfService if !self.m.roles[r.index()].self_service => return None,
+            Assigner::SelfService => u,
+        };
+        self.can_assign_with(admin, r, u, a.org, &a.resources, entries)
+            .err()
+    }
+
+    pub fn show(&self, r: &Resources) -> String {
+        match r {
+            None => "every resource (unrestricted)".into(),
+            Some(s) => format!(
+                "{:?}",
+                s.iter()
+                    .map(|q| self.m.resources[q.index()].id.as_str())
+                    .collect::<Vec<_>>()
+            ),
+        }
+    }
+
+    /// A path, for messages.
+    pub fn show_item(&self, item: &Item) -> String {
+        match item.origin {
+            ItemOf::Assignment(i) => format!("assignment {:?}", self.m.assignments[i].span),
+            ItemOf::Rule(r, g) => format!(
+                "rule `{}` grant {g}",
+                self.m.rules[r].name.clone().unwrap_or(format!("#{r}"))
+            ),
+        }
+    }
+
+    pub fn show_path(&self, path: &GrantPath, d: Option<DimId>) -> String {
+        format!(
+            "{} gives `{}`, holds `{}`{}",
+            self.show_item(&path.item),
+            self.role_qualified(path.item.role),
+            self.role_qualified(path.held),
+            d.map(|d| format!(
+                ", restricted on `{}` to {}",
+                self.m.dimensions[d.index()].id,
+                self.show(&self.path_restriction(path, d))
+            ))
+            .unwrap_or_default()
+        )
+    }
+}
+
+/// A set of resources of one dimension: `None` is every resource of it
+/// (those declared later too, SPEC §15), `Some` exactly those.
+pub type Resources = Option<BTreeSet<ResId>>;
+
+/// What a restriction lists for `d`: `None` when it does not name `d`.
+pub fn listed(r: &Restriction, d: DimId) -> Resources {
+    r.on(d).map(|v| v.iter().copied().collect())
+}
+
+pub fn intersection(a: Resources, b: Resources) -> Resources {
+    match (a, b) {
+        (None, x) | (x, None) => x,
+        (Some(a), Some(b)) => Some(a.intersection(&b).copied().collect()),
+    }
+}
+
+pub fn union(a: Resources, b: Resources) -> Resources {
+    match (a, b) {
+        (None, _) | (_, None) => None,
+        (Some(mut a), Some(b)) => {
+            a.extend(b);
+            Some(a)
+        }
+    }
+}
+
+/// Does `reach` lie in `scope`? "An unrestricted reach lies only in an
+/// unrestricted scope, whatever list the scope names"; an empty reach lies
+/// in every scope.
+pub fn lies_in(reach: &Resources, scope: &Resources) -> bool {
+    match (reach, scope) {
+        (_, None) => true,
+        (None, Some(_)) => false,
+        (Some(r), Some(s)) => r.is_subset(s),
+    }
+}
+
+/// Where an item is: an assignment (index), a rule's grant item (indices).
+#[derive(Clone, Copy, Debug)]
+pub enum ItemOf {
+    Assignment(usize),
+    Rule(usize, usize),
+}
+
+/// An assignment or rule grant item reaching a user at an org.
+#[derive(Clone, Debug)]
+pub struct Item<'m> {
+    pub origin: ItemOf,
+    pub resources: &'m Restriction,
+    /// The role it gives.
+    pub role: RoleId,
+}
+
+/// One grant path (SPEC §15).
+#[derive(Clone, Debug)]
+pub struct GrantPath<'m> {
+    pub item: Item<'m>,
+    /// The role held through the item (its role or one it includes).
+    pub held: RoleId,
 }

@@ -25,12 +25,28 @@
 //! `owner::name`, which SPEC §14.11 makes E010; [`Set::sibling_refs`] says
 //! where.
 //!
+//! About 40% of the sets ([`DIMENSION_SETS`]) also use SPEC §15: 1–3
+//! dimensions, modules with a `dimension` (gated ones too), resources of no
+//! org (provider) and of orgs (the provider's file or a tenant file above
+//! the org), `resources` on role types and custom roles (clones included),
+//! on assignments and on rule grant items (tenant files naming only what
+//! they may), dimensioned roles (`dimensions`, `multiple`, some
+//! self-service) whose every assignment and grant item names what they
+//! require, an assigner role `steward` (restricted by its definition now
+//! and then, held directly or through `steward-plus`, by admins whose
+//! assignments are restricted or not) with roles made for it (`tied`,
+//! `bundle`), `by:` assignments chosen within the admin's scope — and one
+//! outside it in about one set in ten (E013) — and `by: self`. Now and then
+//! a mistake about resources (E002, E004, E010, E016). All of that draws
+//! from a second random stream: a set without dimensions is exactly what
+//! the generator made for that seed before §15 existed.
+//!
 //! Besides the files, a [`Set`] lists every publication entry it wrote
 //! (file, line, scope, the role name as written) and every role's
 //! definition (grants, includes, from, remove), so that tests can judge the
 //! set without trusting the resolver.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::path::Path;
 
 /// SplitMix64: small, reproducible.
@@ -134,6 +150,8 @@ pub struct Set {
     /// Module id and its actions.
     pub modules: Vec<(String, Vec<String>)>,
     pub sibling_refs: Vec<SiblingRef>,
+    /// The dimensions it declares (SPEC §15); none for most sets.
+    pub dimensions: Vec<String>,
 }
 
 impl Set {
@@ -289,7 +307,16 @@ enum Mark {
     Sibling(usize),
 }
 
-const MAP_SECTIONS: [&str; 6] = ["modules", "policies", "kinds", "orgs", "users", "roles"];
+const MAP_SECTIONS: [&str; 8] = [
+    "modules",
+    "policies",
+    "kinds",
+    "orgs",
+    "users",
+    "roles",
+    "dimensions",
+    "resources",
+];
 const LIST_SECTIONS: [&str; 3] = ["assignments", "publications", "automatic"];
 
 /// One policy file being built.
@@ -297,7 +324,7 @@ struct Doc {
     path: String,
     scope: String,
     toml: bool,
-    maps: [Vec<(String, V)>; 6],
+    maps: [Vec<(String, V)>; 8],
     lists: [Vec<(V, Vec<Mark>)>; 3],
 }
 
@@ -415,6 +442,46 @@ const ROLE_NAMES: [&str; 12] = [
 ];
 const CUSTOM_BASES: [&str; 5] = ["local", "team", "desk", "lead", "crew"];
 
+/// Share of the sets that declare dimensions (SPEC §15).
+pub const DIMENSION_SETS: f64 = 0.4;
+/// Dimension ids, and the prefix of their resources' ids.
+const DIMENSIONS: [(&str, &str); 3] = [
+    ("cloud_account", "acct"),
+    ("inventory", "inv"),
+    ("application", "app"),
+];
+
+/// A set of resources of one dimension: `None` is every resource.
+type Res = Option<BTreeSet<usize>>;
+
+fn res_on(r: &GRestr, d: usize) -> Res {
+    r.iter()
+        .find(|(x, _)| *x == d)
+        .map(|(_, v)| v.iter().copied().collect())
+}
+fn res_meet(a: Res, b: Res) -> Res {
+    match (a, b) {
+        (None, x) | (x, None) => x,
+        (Some(a), Some(b)) => Some(a.intersection(&b).copied().collect()),
+    }
+}
+fn res_join(a: Res, b: Res) -> Res {
+    match (a, b) {
+        (None, _) | (_, None) => None,
+        (Some(mut a), Some(b)) => {
+            a.extend(b);
+            Some(a)
+        }
+    }
+}
+fn res_within(a: &Res, b: &Res) -> bool {
+    match (a, b) {
+        (_, None) => true,
+        (None, Some(_)) => false,
+        (Some(a), Some(b)) => a.is_subset(b),
+    }
+}
+
 struct GOrg {
     id: String,
     parent: Option<usize>,
@@ -449,6 +516,39 @@ struct GRole {
     assignable_by: Vec<usize>,
     self_service: Option<bool>,
     description: bool,
+    /// `resources` (SPEC §15): restricts the role's own permissions.
+    resources: GRestr,
+    /// `dimensions`: what every assignment of it must name.
+    dims: Vec<usize>,
+    multiple: Option<bool>,
+}
+
+/// A restriction as written: (dimension, resources), by dimension; indices
+/// into [`G::dims`] and [`G::res`].
+type GRestr = Vec<(usize, Vec<usize>)>;
+
+struct GDim {
+    id: String,
+    /// Resource ids of the dimension start with it.
+    prefix: &'static str,
+    description: bool,
+}
+
+struct GRes {
+    id: String,
+    dim: usize,
+    org: Option<usize>,
+    /// `None`: the provider file; else the tenant scope (an org index).
+    declared_in: Option<usize>,
+    description: bool,
+    /// Written with an error on purpose (not a resource to name).
+    broken: bool,
+}
+
+#[derive(Clone, Copy)]
+enum GBy {
+    Admin(usize),
+    Myself,
 }
 
 #[derive(Clone)]
@@ -478,6 +578,9 @@ struct GAsg {
     inherit: Option<bool>,
     locked: bool,
     sibling: bool,
+    /// `resources` (SPEC §15): restricts everything it gives.
+    resources: GRestr,
+    by: Option<GBy>,
 }
 
 enum GPlace {
@@ -491,6 +594,7 @@ struct GGrant {
     at: Vec<GPlace>,
     inherit: Option<bool>,
     description: bool,
+    resources: GRestr,
 }
 
 #[derive(Default)]
@@ -526,6 +630,13 @@ struct G {
     pubs: Vec<GPub>,
     asgs: Vec<GAsg>,
     rules: Vec<GRule>,
+    /// SPEC §15, drawn from [`G::drng`] so that a set without dimensions
+    /// is exactly what the generator made before they existed.
+    drng: Rng,
+    dims: Vec<GDim>,
+    res: Vec<GRes>,
+    /// Per module (same order as `modules`): its dimension.
+    module_dims: Vec<Option<usize>>,
 }
 
 /// Generates the set of `seed` (deterministic).
@@ -543,6 +654,10 @@ pub fn generate(seed: u64) -> Set {
         pubs: Vec::new(),
         asgs: Vec::new(),
         rules: Vec::new(),
+        drng: Rng::new(seed ^ 0x7E50_17CE_D1AE_0015),
+        dims: Vec::new(),
+        res: Vec::new(),
+        module_dims: Vec::new(),
     };
     g.catalog();
     g.org_tree();
@@ -557,6 +672,7 @@ pub fn generate(seed: u64) -> Set {
     g.tenant_items();
     g.sibling_injection();
     g.drop_most_errors();
+    g.resources_part();
     g.render(seed)
 }
 
@@ -944,6 +1060,9 @@ impl G {
                 assignable_by,
                 self_service,
                 description,
+                resources: Vec::new(),
+                dims: Vec::new(),
+                multiple: None,
             });
         }
     }
@@ -1037,6 +1156,9 @@ impl G {
                     assignable_by: Vec::new(),
                     self_service: None,
                     description,
+                    resources: Vec::new(),
+                    dims: Vec::new(),
+                    multiple: None,
                 });
             }
         }
@@ -1092,6 +1214,8 @@ impl G {
                 inherit,
                 locked,
                 sibling: false,
+                resources: Vec::new(),
+                by: None,
             });
         }
         for _ in 0..self.rng.range(1, 3) {
@@ -1116,6 +1240,8 @@ impl G {
                 inherit,
                 locked: false,
                 sibling: false,
+                resources: Vec::new(),
+                by: None,
             });
         }
     }
@@ -1195,6 +1321,7 @@ impl G {
                 at,
                 inherit,
                 description,
+                resources: Vec::new(),
             });
         }
         let locked = match (scope, self.rng.below(20)) {
@@ -1347,6 +1474,8 @@ impl G {
                     inherit,
                     locked: false,
                     sibling: false,
+                    resources: Vec::new(),
+                    by: None,
                 });
             }
             // Publications, non-publications and re-publications below them.
@@ -1457,6 +1586,7 @@ impl G {
                     at: vec![GPlace::Home],
                     inherit: Some(true),
                     description: false,
+                    resources: Vec::new(),
                 }],
                 locked: None,
                 sibling: true,
@@ -1470,6 +1600,8 @@ impl G {
                 inherit: None,
                 locked: false,
                 sibling: true,
+                resources: Vec::new(),
+                by: None,
             });
         } else {
             let publish = self.rng.chance(0.3);
@@ -1520,6 +1652,802 @@ impl G {
         self.asgs = kept;
     }
 
+    // ----------------------------------------------------- resources (§15)
+
+    /// Dimensions, resources, restrictions, dimensioned roles and delegated
+    /// assignments, for a share of the sets. Everything here draws from
+    /// `drng`, never from `rng`: a set without dimensions is byte for byte
+    /// what the generator made before §15, and one with dimensions keeps
+    /// the same skeleton (orgs, users, roles, assignments, rules).
+    fn resources_part(&mut self) {
+        if !self.drng.chance(DIMENSION_SETS) {
+            return;
+        }
+        self.declare_dimensions();
+        self.declare_resources();
+        self.module_dimensions();
+        self.role_restrictions();
+        self.dimensioned_roles();
+        self.item_restrictions();
+        self.delegation();
+        self.self_service_assignments();
+        self.required_dimensions();
+        self.resource_errors();
+    }
+
+    fn declare_dimensions(&mut self) {
+        let all: Vec<usize> = (0..DIMENSIONS.len()).collect();
+        for i in self.drng.some_of(&all, DIMENSIONS.len()) {
+            let description = self.drng.chance(0.5);
+            self.dims.push(GDim {
+                id: DIMENSIONS[i].0.to_owned(),
+                prefix: DIMENSIONS[i].1,
+                description,
+            });
+        }
+    }
+
+    /// Per dimension: 0–2 resources of no org (provider) and 0–4 of orgs
+    /// (the provider's file or a tenant file above the org).
+    fn declare_resources(&mut self) {
+        for d in 0..self.dims.len() {
+            let free = match self.drng.below(20) {
+                0..=2 => 0,
+                3..=12 => 1,
+                _ => 2,
+            };
+            let owned = self.drng.range(0, 4);
+            for i in 0..free + owned {
+                let (org, declared_in) = if i < free {
+                    (None, None)
+                } else {
+                    let o = self.drng.below(self.orgs.len());
+                    let above: Vec<usize> = self
+                        .tenants
+                        .iter()
+                        .copied()
+                        .filter(|&t| self.is_anc_or_self(t, o))
+                        .collect();
+                    let declared_in = if !above.is_empty() && self.drng.chance(0.5) {
+                        self.drng.pick(&above)
+                    } else {
+                        None
+                    };
+                    (Some(o), declared_in)
+                };
+                let description = self.drng.chance(0.2);
+                self.res.push(GRes {
+                    id: format!("{}-{}", self.dims[d].prefix, i + 1),
+                    dim: d,
+                    org,
+                    declared_in,
+                    description,
+                    broken: false,
+                });
+            }
+        }
+    }
+
+    /// About half of the modules are resource modules (at least one).
+    fn module_dimensions(&mut self) {
+        let n = self.dims.len();
+        self.module_dims = Vec::new();
+        for _ in 0..self.modules.len() {
+            let d = if self.drng.chance(0.55) {
+                Some(self.drng.below(n))
+            } else {
+                None
+            };
+            self.module_dims.push(d);
+        }
+        if self.module_dims.iter().all(Option::is_none) {
+            let i = self.drng.below(self.modules.len());
+            self.module_dims[i] = Some(self.drng.below(n));
+        }
+    }
+
+    /// The resources of `d` a file of `scope` may name (SPEC §15: of an org
+    /// in its subtree, or of no org).
+    fn visible_res(&self, d: usize, scope: Option<usize>) -> Vec<usize> {
+        (0..self.res.len())
+            .filter(|&r| {
+                let res = &self.res[r];
+                !res.broken
+                    && res.dim == d
+                    && res
+                        .org
+                        .is_none_or(|o| scope.is_none_or(|s| self.is_anc_or_self(s, o)))
+            })
+            .collect()
+    }
+
+    /// 1..=`max` resources of `d` that a file of `scope` may name, mostly
+    /// of no org or of `near`'s subtree; none when there is none.
+    fn pick_resources(
+        &mut self,
+        d: usize,
+        scope: Option<usize>,
+        near: Option<usize>,
+        max: usize,
+    ) -> Vec<usize> {
+        let all = self.visible_res(d, scope);
+        let close: Vec<usize> = all
+            .iter()
+            .copied()
+            .filter(|&r| match (self.res[r].org, near) {
+                (Some(o), Some(n)) => self.is_anc_or_self(n, o),
+                _ => true,
+            })
+            .collect();
+        let pool = if !close.is_empty() && self.drng.chance(0.75) {
+            close
+        } else {
+            all
+        };
+        self.drng.some_of(&pool, max)
+    }
+
+    /// A restriction on 1–2 dimensions, 1–2 resources each.
+    fn random_restriction(&mut self, scope: Option<usize>, near: Option<usize>) -> GRestr {
+        let dims: Vec<usize> = (0..self.dims.len())
+            .filter(|&d| !self.visible_res(d, scope).is_empty())
+            .collect();
+        let mut out = Vec::new();
+        for d in self.drng.some_of(&dims, 2) {
+            let ids = self.pick_resources(d, scope, near, 2);
+            if !ids.is_empty() {
+                out.push((d, ids));
+            }
+        }
+        out
+    }
+
+    /// Adds `d` with `ids` to a restriction (kept sorted by dimension).
+    fn restrict(r: &mut GRestr, d: usize, ids: Vec<usize>) {
+        match r.iter_mut().find(|(x, _)| *x == d) {
+            Some((_, v)) => {
+                v.extend(ids);
+                v.sort_unstable();
+                v.dedup();
+            }
+            None => {
+                r.push((d, ids));
+                r.sort_by_key(|(x, _)| *x);
+            }
+        }
+    }
+
+    /// `resources` on role types and custom roles (clones included: `from`
+    /// copies permissions, not restrictions).
+    fn role_restrictions(&mut self) {
+        for r in 0..self.roles.len() {
+            let owner = self.roles[r].owner;
+            let p = if owner.is_none() { 0.3 } else { 0.45 };
+            if self.drng.chance(p) {
+                self.roles[r].resources = self.random_restriction(owner, owner);
+            }
+        }
+    }
+
+    /// Dimensions that have a resource of no org: every file may name one,
+    /// so a dimensioned role on them can be assigned from any file.
+    fn free_dimensions(&self) -> Vec<usize> {
+        (0..self.dims.len())
+            .filter(|&d| self.res.iter().any(|r| r.dim == d && r.org.is_none()))
+            .collect()
+    }
+
+    fn dimensioned_roles(&mut self) {
+        let eligible = self.free_dimensions();
+        if eligible.is_empty() {
+            return;
+        }
+        for r in 0..self.roles.len() {
+            let p = if self.roles[r].owner.is_none() {
+                0.2
+            } else {
+                0.1
+            };
+            if !self.drng.chance(p) {
+                continue;
+            }
+            let dims = if eligible.len() > 1 && self.drng.chance(0.15) {
+                self.drng.some_of(&eligible, 2)
+            } else {
+                self.drng.pick(&eligible).into_iter().collect()
+            };
+            self.roles[r].dims = dims;
+            self.roles[r].multiple = match self.drng.below(20) {
+                0..=8 => None,
+                9..=15 => Some(true),
+                _ => Some(false),
+            };
+            // Self-service now and then: `by: self` must name them too.
+            if self.roles[r].owner.is_none() && self.drng.chance(0.25) {
+                self.roles[r].self_service = Some(true);
+            }
+        }
+    }
+
+    /// `resources` on some role assignments and rule grant items.
+    fn item_restrictions(&mut self) {
+        for i in 0..self.asgs.len() {
+            let a = &self.asgs[i];
+            if a.sibling || matches!(a.what, What::Policy(_)) || !self.drng.chance(0.3) {
+                continue;
+            }
+            let near = a.org.or(a.user.map(|u| self.users[u].home));
+            let scope = a.scope;
+            self.asgs[i].resources = self.random_restriction(scope, near);
+        }
+        for ri in 0..self.rules.len() {
+            if self.rules[ri].sibling {
+                continue;
+            }
+            let scope = self.rules[ri].scope;
+            for gi in 0..self.rules[ri].grants.len() {
+                if self.drng.chance(0.3) {
+                    self.rules[ri].grants[gi].resources = self.random_restriction(scope, scope);
+                }
+            }
+        }
+    }
+
+    /// A permission (or `module:*`) for a new role.
+    fn dperm(&mut self) -> String {
+        let mi = self.drng.below(self.modules.len());
+        let (m, actions, _) = &self.modules[mi];
+        if self.drng.chance(0.75) {
+            format!("{m}:{}", actions[self.drng.below(actions.len())])
+        } else {
+            format!("{m}:*")
+        }
+    }
+
+    /// `r` and its `includes` closure by definition.
+    fn def_closure(&self, r: usize) -> Vec<usize> {
+        let mut out = Vec::new();
+        let mut stack = vec![r];
+        while let Some(x) = stack.pop() {
+            if !out.contains(&x) {
+                out.push(x);
+                stack.extend(self.roles[x].includes.iter().copied());
+            }
+        }
+        out
+    }
+
+    /// The dimensions giving `r` must name (SPEC §15).
+    fn required(&self, r: usize) -> Vec<usize> {
+        let mut out: Vec<usize> = self
+            .def_closure(r)
+            .into_iter()
+            .flat_map(|x| self.roles[x].dims.clone())
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// `r` and its `includes` closure for a user of type `ty` (never
+    /// through a disabled role or one `ty` may not hold).
+    fn held_closure(&self, r: usize, ty: &str) -> Vec<usize> {
+        let can = |x: usize| {
+            !self.roles[x].disabled
+                && self.roles[x]
+                    .ident
+                    .as_ref()
+                    .is_none_or(|ts| ts.contains(&ty))
+        };
+        let mut out = Vec::new();
+        let mut stack = vec![r];
+        while let Some(x) = stack.pop() {
+            if can(x) && !out.contains(&x) {
+                out.push(x);
+                stack.extend(self.roles[x].includes.iter().copied());
+            }
+        }
+        out
+    }
+
+    fn new_role(&mut self, name: &str, includes: Vec<usize>, restricted: f64) -> usize {
+        let k = self.drng.range(0, 2);
+        let grants = (0..k).map(|_| self.dperm()).collect();
+        let resources = if self.drng.chance(restricted) {
+            self.random_restriction(None, None)
+        } else {
+            Vec::new()
+        };
+        let description = self.drng.chance(0.3);
+        self.roles.push(GRole {
+            owner: None,
+            name: name.to_owned(),
+            grants,
+            includes,
+            from: None,
+            remove: Vec::new(),
+            ident: None,
+            disabled: false,
+            status_written: false,
+            published: true,
+            locked: false,
+            assignable_by: Vec::new(),
+            self_service: None,
+            description,
+            resources,
+            dims: Vec::new(),
+            multiple: None,
+        });
+        self.roles.len() - 1
+    }
+
+    /// An assigner role `steward` (restricted by its definition now and
+    /// then), perhaps held through `steward-plus` that includes it, given
+    /// to 1–3 admins by provider assignments restricted or not; each admin
+    /// then assigns roles `steward` may assign with `by:`, with resources
+    /// chosen to lie in the admin's scope (SPEC §15), and now and then
+    /// outside it (E013 on purpose).
+    fn delegation(&mut self) {
+        let s = self.new_role("steward", Vec::new(), 0.35);
+        let s2 = self
+            .drng
+            .chance(0.4)
+            .then(|| self.new_role("steward-plus", vec![s], 0.3));
+        // Roles made for delegation: one tied to resources by its
+        // definition (like the steward's own, now and then), one that
+        // includes an existing role (which it does not restrict).
+        let mut made_for = Vec::new();
+        if self.drng.chance(0.6) {
+            let t = self.new_role("tied", Vec::new(), 1.0);
+            if self.drng.chance(0.5) && !self.roles[s].resources.is_empty() {
+                let own = self.roles[s].resources.clone();
+                let (d, ids) = own[self.drng.below(own.len())].clone();
+                let ids = self.drng.some_of(&ids, 2);
+                self.roles[t].resources = vec![(d, ids)];
+            }
+            made_for.push(t);
+        }
+        if self.drng.chance(0.5) {
+            let open: Vec<usize> = (0..s).filter(|&r| self.roles[r].owner.is_none()).collect();
+            if let Some(inc) = self.drng.pick(&open) {
+                made_for.push(self.new_role("bundle", vec![inc], 0.7));
+            }
+        }
+        for &r in &made_for {
+            self.roles[r].assignable_by.push(s);
+        }
+        let mut any = !made_for.is_empty();
+        for r in 0..s {
+            let p = if self.roles[r].owner.is_none() {
+                0.35
+            } else {
+                0.3
+            };
+            if !self.roles[r].locked && self.drng.chance(p) {
+                self.roles[r].assignable_by.push(s);
+                any = true;
+            }
+        }
+        if !any {
+            let open: Vec<usize> = (0..s).filter(|&r| !self.roles[r].locked).collect();
+            if let Some(r) = self.drng.pick(&open) {
+                self.roles[r].assignable_by.push(s);
+            }
+        }
+        let users: Vec<usize> = (0..self.users.len()).collect();
+        let k = self.drng.range(1, 3);
+        // One set in ten or so has a `by:` assignment outside its admin's
+        // scope, or where the admin does not hold the assigner role.
+        let fail_at = self.drng.chance(0.12).then(|| self.drng.below(2));
+        let mut made = 0;
+        for admin in self.drng.some_of(&users, k) {
+            let home = self.users[admin].home;
+            let mut path = vec![home];
+            while let Some(p) = self.orgs[*path.last().unwrap_or(&home)].parent {
+                path.push(p);
+            }
+            let mut grants: Vec<(usize, bool, GRestr)> = Vec::new();
+            for _ in 0..if self.drng.chance(0.35) { 2 } else { 1 } {
+                let y = if self.drng.chance(0.5) {
+                    home
+                } else {
+                    self.drng.pick(&path).unwrap_or(home)
+                };
+                let inherit = match self.drng.below(10) {
+                    0..=5 => None,
+                    6..=8 => Some(true),
+                    _ => Some(false),
+                };
+                let resources = if self.drng.chance(0.55) {
+                    self.random_restriction(None, Some(y))
+                } else {
+                    Vec::new()
+                };
+                let role = match s2 {
+                    Some(s2) if self.drng.chance(0.4) => s2,
+                    _ => s,
+                };
+                self.asgs.push(GAsg {
+                    scope: None,
+                    what: What::Role(role),
+                    user: Some(admin),
+                    org: (y != home).then_some(y),
+                    inherit,
+                    locked: false,
+                    sibling: false,
+                    resources: resources.clone(),
+                    by: None,
+                });
+                grants.push((y, inherit != Some(false), resources));
+            }
+            let held: Vec<usize> = (0..self.orgs.len())
+                .filter(|&x| {
+                    grants
+                        .iter()
+                        .any(|(y, inh, _)| x == *y || (*inh && self.is_anc_or_self(*y, x)))
+                })
+                .collect();
+            for _ in 0..self.drng.range(1, 4) {
+                let fail = fail_at == Some(made);
+                made += 1;
+                self.by_assignment(admin, s, &grants, &held, fail);
+            }
+        }
+    }
+
+    /// What an admin holding `s` through `grants` manages on `d` at `x`:
+    /// the union over the grants reaching `x` of what the grant and `s`
+    /// itself list.
+    fn scope_at(&self, s: usize, grants: &[(usize, bool, GRestr)], x: usize, d: usize) -> Res {
+        let own = res_on(&self.roles[s].resources, d);
+        grants
+            .iter()
+            .filter(|(y, inh, _)| x == *y || (*inh && self.is_anc_or_self(*y, x)))
+            .map(|(_, _, r)| res_meet(res_on(r, d), own.clone()))
+            .fold(Some(BTreeSet::new()), res_join)
+    }
+
+    /// One `by: admin` assignment, within the admin's scope unless `fail`.
+    fn by_assignment(
+        &mut self,
+        admin: usize,
+        s: usize,
+        grants: &[(usize, bool, GRestr)],
+        held: &[usize],
+        fail: bool,
+    ) {
+        let targets: Vec<usize> = (0..self.users.len())
+            .filter(|&u| held.contains(&self.users[u].home))
+            .collect();
+        let others: Vec<usize> = targets.iter().copied().filter(|&u| u != admin).collect();
+        let pool = if !others.is_empty() && self.drng.chance(0.8) {
+            others
+        } else {
+            targets
+        };
+        let Some(u) = self.drng.pick(&pool) else {
+            return;
+        };
+        let home = self.users[u].home;
+        let elsewhere: Vec<usize> = (0..self.orgs.len()).filter(|x| !held.contains(x)).collect();
+        let x = if fail && !elsewhere.is_empty() && self.drng.chance(0.5) {
+            // Where the admin does not hold the assigner role.
+            self.drng.pick(&elsewhere).unwrap_or(home)
+        } else if self.drng.chance(0.6) {
+            home
+        } else {
+            self.drng.pick(held).unwrap_or(home)
+        };
+        let ty = self.users[u].ty.unwrap_or("employee");
+        let roles: Vec<usize> = (0..self.roles.len())
+            .filter(|&r| {
+                let role = &self.roles[r];
+                role.assignable_by.contains(&s)
+                    && !role.disabled
+                    && !role.locked
+                    && role.ident.as_ref().is_none_or(|ts| ts.contains(&ty))
+                    && self.published(r, x)
+            })
+            .collect();
+        let Some(r) = self.drng.pick(&roles) else {
+            return;
+        };
+        let files: Vec<usize> = self
+            .tenants
+            .iter()
+            .copied()
+            .filter(|&t| {
+                self.is_anc_or_self(t, x)
+                    && self.is_anc_or_self(t, home)
+                    && self.visible(r, Some(t))
+            })
+            .collect();
+        let scope = if !files.is_empty() && self.drng.chance(0.35) {
+            self.drng.pick(&files)
+        } else {
+            None
+        };
+        let required = self.required(r);
+        let single = self.roles[r].multiple != Some(true);
+        let closure = self.held_closure(r, ty);
+        let scopes: Vec<Res> = (0..self.dims.len())
+            .map(|d| {
+                res_meet(
+                    self.scope_at(s, grants, x, d),
+                    self.scope_at(s, grants, home, d),
+                )
+            })
+            .collect();
+        for _ in 0..6 {
+            let mut g: GRestr = Vec::new();
+            for (d, sc) in scopes.iter().enumerate() {
+                let must = required.contains(&d);
+                if !(must || (sc.is_some() && self.drng.chance(0.8)) || self.drng.chance(0.25)) {
+                    continue;
+                }
+                let max = if single && self.roles[r].dims.contains(&d) {
+                    1
+                } else {
+                    2
+                };
+                let all = self.visible_res(d, scope);
+                let pool: Vec<usize> = match sc {
+                    // Outside the scope, on purpose.
+                    Some(l) if fail => all.iter().copied().filter(|i| !l.contains(i)).collect(),
+                    Some(l) if self.drng.chance(0.85) => {
+                        all.iter().copied().filter(|i| l.contains(i)).collect()
+                    }
+                    _ => all.clone(),
+                };
+                let mut ids = self.drng.some_of(&pool, max);
+                if ids.is_empty() && must {
+                    ids = self.drng.some_of(&all, 1);
+                }
+                if !ids.is_empty() {
+                    g.push((d, ids));
+                }
+            }
+            let within_scope = scopes.iter().enumerate().all(|(d, sc)| {
+                let reach = closure
+                    .iter()
+                    .map(|c| res_meet(res_on(&g, d), res_on(&self.roles[*c].resources, d)))
+                    .fold(Some(BTreeSet::new()), res_join);
+                res_within(&reach, sc)
+            });
+            if within_scope != fail {
+                let inherit = if self.drng.chance(0.8) {
+                    None
+                } else {
+                    Some(self.drng.chance(0.5))
+                };
+                self.asgs.push(GAsg {
+                    scope,
+                    what: What::Role(r),
+                    user: Some(u),
+                    org: (x != home).then_some(x),
+                    inherit,
+                    locked: false,
+                    sibling: false,
+                    resources: g,
+                    by: Some(GBy::Admin(admin)),
+                });
+                return;
+            }
+        }
+    }
+
+    /// `by: self` assignments of self-service roles, naming the dimensions
+    /// they require.
+    fn self_service_assignments(&mut self) {
+        let roles: Vec<usize> = (0..self.roles.len())
+            .filter(|&r| {
+                let role = &self.roles[r];
+                role.self_service == Some(true) && !role.disabled && !role.locked
+            })
+            .collect();
+        if roles.is_empty() || !self.drng.chance(0.6) {
+            return;
+        }
+        for _ in 0..self.drng.range(1, 2) {
+            let Some(r) = self.drng.pick(&roles) else {
+                return;
+            };
+            let users: Vec<usize> = (0..self.users.len())
+                .filter(|&u| {
+                    let ty = self.users[u].ty.unwrap_or("employee");
+                    self.roles[r]
+                        .ident
+                        .as_ref()
+                        .is_none_or(|ts| ts.contains(&ty))
+                        && self.published(r, self.users[u].home)
+                })
+                .collect();
+            let Some(u) = self.drng.pick(&users) else {
+                continue;
+            };
+            let home = self.users[u].home;
+            let mut g = if self.drng.chance(0.3) {
+                self.random_restriction(None, Some(home))
+            } else {
+                Vec::new()
+            };
+            for d in self.required(r) {
+                if !g.iter().any(|(x, _)| *x == d) {
+                    let ids = self.pick_resources(d, None, Some(home), 1);
+                    Self::restrict(&mut g, d, ids);
+                }
+            }
+            self.asgs.push(GAsg {
+                scope: None,
+                what: What::Role(r),
+                user: Some(u),
+                org: None,
+                inherit: None,
+                locked: false,
+                sibling: false,
+                resources: g,
+                by: Some(GBy::Myself),
+            });
+        }
+    }
+
+    /// Every assignment and rule grant item names the dimensions its roles
+    /// require (else E002); a user assignment of a dimensioned role that
+    /// is not `multiple` names one resource on each of its dimensions, and
+    /// one user gets it once (else E016) — but now and then twice.
+    fn required_dimensions(&mut self) {
+        for i in 0..self.asgs.len() {
+            let a = &self.asgs[i];
+            let What::Role(r) = a.what else { continue };
+            if a.sibling {
+                continue;
+            }
+            let (scope, near) = (a.scope, a.org.or(a.user.map(|u| self.users[u].home)));
+            for d in self.required(r) {
+                if !self.asgs[i].resources.iter().any(|(x, _)| *x == d) {
+                    let ids = self.pick_resources(d, scope, near, 1);
+                    if !ids.is_empty() {
+                        Self::restrict(&mut self.asgs[i].resources, d, ids);
+                    }
+                }
+            }
+            let role = &self.roles[r];
+            if self.asgs[i].user.is_some() && role.multiple != Some(true) {
+                for (d, ids) in &mut self.asgs[i].resources {
+                    if role.dims.contains(d) {
+                        ids.truncate(1);
+                    }
+                }
+            }
+        }
+        for ri in 0..self.rules.len() {
+            if self.rules[ri].sibling {
+                continue;
+            }
+            let scope = self.rules[ri].scope;
+            for gi in 0..self.rules[ri].grants.len() {
+                let mut need: Vec<usize> = self.rules[ri].grants[gi]
+                    .roles
+                    .iter()
+                    .flat_map(|&r| self.required(r))
+                    .collect();
+                need.sort_unstable();
+                need.dedup();
+                for d in need {
+                    if !self.rules[ri].grants[gi]
+                        .resources
+                        .iter()
+                        .any(|(x, _)| *x == d)
+                    {
+                        let ids = self.pick_resources(d, scope, scope, 2);
+                        if !ids.is_empty() {
+                            Self::restrict(&mut self.rules[ri].grants[gi].resources, d, ids);
+                        }
+                    }
+                }
+            }
+        }
+        let mut seen: HashSet<(usize, usize)> = HashSet::new();
+        let mut keep = Vec::new();
+        for a in &self.asgs {
+            let single = match (a.what, a.user) {
+                (What::Role(r), Some(u)) if !a.sibling => {
+                    let role = &self.roles[r];
+                    (!role.dims.is_empty() && role.multiple != Some(true)).then_some((u, r))
+                }
+                _ => None,
+            };
+            keep.push(single.is_none_or(|key| seen.insert(key)));
+        }
+        let mut kept = Vec::new();
+        for (a, ok) in std::mem::take(&mut self.asgs).into_iter().zip(keep) {
+            if ok || self.drng.chance(0.04) {
+                kept.push(a);
+            }
+        }
+        self.asgs = kept;
+    }
+
+    /// Now and then a mistake about resources (a few percent of the sets):
+    /// an unknown resource (E004), a tenant naming a resource outside its
+    /// subtree or declaring one of no org (E010), an assignment missing a
+    /// required dimension (E002).
+    fn resource_errors(&mut self) {
+        let roll = self.drng.below(100);
+        let role_asgs: Vec<usize> = (0..self.asgs.len())
+            .filter(|&i| matches!(self.asgs[i].what, What::Role(_)) && !self.asgs[i].sibling)
+            .collect();
+        match roll {
+            0..=1 => {
+                let Some(i) = self.drng.pick(&role_asgs) else {
+                    return;
+                };
+                let d = self.drng.below(self.dims.len());
+                self.res.push(GRes {
+                    id: format!("{}-gone", self.dims[d].prefix),
+                    dim: d,
+                    org: None,
+                    declared_in: None,
+                    description: false,
+                    broken: true,
+                });
+                let gone = self.res.len() - 1;
+                Self::restrict(&mut self.asgs[i].resources, d, vec![gone]);
+            }
+            2..=3 => {
+                let tenant: Vec<usize> = role_asgs
+                    .iter()
+                    .copied()
+                    .filter(|&i| self.asgs[i].scope.is_some())
+                    .collect();
+                let Some(i) = self.drng.pick(&tenant) else {
+                    return;
+                };
+                let s = self.asgs[i].scope;
+                let outside: Vec<usize> = (0..self.res.len())
+                    .filter(|&r| {
+                        self.res[r].org.is_some_and(|o| !self.in_scope(o, s)) && !self.res[r].broken
+                    })
+                    .collect();
+                if let Some(r) = self.drng.pick(&outside) {
+                    let d = self.res[r].dim;
+                    Self::restrict(&mut self.asgs[i].resources, d, vec![r]);
+                }
+            }
+            4 => {
+                let Some(t) = self.drng.pick(&self.tenants.clone()) else {
+                    return;
+                };
+                let d = self.drng.below(self.dims.len());
+                self.res.push(GRes {
+                    id: format!("{}-stray", self.dims[d].prefix),
+                    dim: d,
+                    org: None,
+                    declared_in: Some(t),
+                    description: false,
+                    broken: false,
+                });
+            }
+            5..=6 => {
+                let dimensioned: Vec<usize> = role_asgs
+                    .iter()
+                    .copied()
+                    .filter(|&i| match self.asgs[i].what {
+                        What::Role(r) => !self.required(r).is_empty(),
+                        What::Policy(_) => false,
+                    })
+                    .collect();
+                if let Some(i) = self.drng.pick(&dimensioned) {
+                    if let What::Role(r) = self.asgs[i].what {
+                        let need = self.required(r);
+                        self.asgs[i].resources.retain(|(d, _)| !need.contains(d));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
     // ----------------------------------------------------------------- render
 
     fn role_value(&mut self, r: usize) -> V {
@@ -1566,7 +2494,34 @@ impl G {
                 (!assignable.is_empty()).then(|| strs(&assignable)),
             )
             .opt("self_service", role.self_service.map(V::B))
+            .opt("resources", self.restriction_value(&role.resources))
+            .opt(
+                "dimensions",
+                (!role.dims.is_empty()).then(|| {
+                    V::L(
+                        role.dims
+                            .iter()
+                            .map(|d| st(self.dims[*d].id.clone()))
+                            .collect(),
+                    )
+                }),
+            )
+            .opt("multiple", role.multiple.map(V::B))
             .v()
+    }
+
+    /// `resources: { dimension: [ids] }`, or nothing for no restriction.
+    fn restriction_value(&self, r: &GRestr) -> Option<V> {
+        (!r.is_empty()).then(|| {
+            V::M(
+                r.iter()
+                    .map(|(d, ids)| {
+                        let ids = ids.iter().map(|i| st(self.res[*i].id.clone())).collect();
+                        (self.dims[*d].id.clone(), V::L(ids))
+                    })
+                    .collect(),
+            )
+        })
     }
 
     fn render(mut self, seed: u64) -> Set {
@@ -1598,15 +2553,40 @@ impl G {
         };
 
         // Catalog (provider only).
-        for (id, actions, gated) in &self.modules {
+        for (mi, (id, actions, gated)) in self.modules.iter().enumerate() {
+            let dim = self.module_dims.get(mi).copied().flatten();
             provider.put(
                 0,
                 id,
                 Obj::default()
                     .with("actions", strs(actions))
                     .opt("gated", gated.then_some(V::B(true)))
+                    .opt("dimension", dim.map(|d| st(self.dims[d].id.clone())))
                     .v(),
             );
+        }
+        for d in &self.dims {
+            let v = Obj::default()
+                .opt(
+                    "description",
+                    d.description.then(|| st(format!("Dimension {}", d.id))),
+                )
+                .v();
+            provider.put(6, &d.id, v);
+        }
+        for r in self.res.iter().filter(|r| !r.broken) {
+            let v = Obj::default()
+                .with("dimension", st(self.dims[r.dim].id.clone()))
+                .opt("org", r.org.map(|o| st(self.orgs[o].id.clone())))
+                .opt(
+                    "description",
+                    r.description.then(|| st(format!("Resource {}", r.id))),
+                )
+                .v();
+            match tenant_of(&self.tenants, r.declared_in) {
+                Some(t) => tenant_docs[t].put(7, &r.id, v),
+                None => provider.put(7, &r.id, v),
+            }
         }
         for (id, modules) in &self.policies {
             provider.put(1, id, Obj::default().with("modules", strs(modules)).v());
@@ -1669,6 +2649,14 @@ impl G {
                 .opt("org", a.org.map(|o| st(self.orgs[o].id.clone())))
                 .opt("inherit", a.inherit.map(V::B))
                 .opt("locked", a.locked.then_some(V::B(true)))
+                .opt(
+                    "by",
+                    a.by.map(|b| match b {
+                        GBy::Admin(u) => st(self.users[u].id.clone()),
+                        GBy::Myself => st("self"),
+                    }),
+                )
+                .opt("resources", self.restriction_value(&a.resources))
                 .v();
             let mut marks = Vec::new();
             if a.sibling {
@@ -1775,6 +2763,7 @@ impl G {
                             "description",
                             g.description.then(|| st("granted automatically")),
                         )
+                        .opt("resources", self.restriction_value(&g.resources))
                         .v(),
                 );
             }
@@ -1843,6 +2832,7 @@ impl G {
             roles,
             modules,
             sibling_refs,
+            dimensions: self.dims.iter().map(|d| d.id.clone()).collect(),
         }
     }
 }
