@@ -53,11 +53,17 @@ pub struct Perm(pub u32);
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Policy(pub u32);
 
+/// What a grant gives: a role, or an access policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Granted {
+    Role(Role),
+    Policy(Policy),
+}
+
 /// One grant that reaches a user at an org, as `explain` and `roles` see it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GrantInfo {
-    pub role: Option<Role>,
-    pub policy: Option<Policy>,
+    pub granted: Granted,
     /// The org the grant is made at.
     pub anchor: Org,
     pub locked: bool,
@@ -442,8 +448,11 @@ impl Table {
             }
             .and_then(|s| (*s != NONE).then(|| String::from_utf8_lossy(d.string(*s)).into_owned()));
             let info = GrantInfo {
-                role: (item & POLICY_BIT == 0).then_some(Role(id)),
-                policy: (item & POLICY_BIT != 0).then_some(Policy(id)),
+                granted: if item & POLICY_BIT != 0 {
+                    Granted::Policy(Policy(id))
+                } else {
+                    Granted::Role(Role(id))
+                },
                 anchor: Org(g[0]),
                 locked: item & LOCKED_BIT != 0,
                 source,
@@ -504,10 +513,9 @@ impl Table {
             ));
         }
         for (g, counts) in &grants {
-            let what = match (g.role, g.policy) {
-                (Some(r), _) => format!("role `{}`", self.role_name(r)),
-                (_, Some(pl)) => format!("policy `{}`", self.policy_name(pl)),
-                _ => String::new(),
+            let what = match g.granted {
+                Granted::Role(r) => format!("role `{}`", self.role_name(r)),
+                Granted::Policy(pl) => format!("policy `{}`", self.policy_name(pl)),
             };
             let mut line = format!("  - {what} granted at `{}`", self.org_name(g.anchor));
             if g.locked {
@@ -522,7 +530,7 @@ impl Table {
                     self.org_name(x)
                 ));
             }
-            if let (Some(r), true) = (g.role, *counts) {
+            if let (Granted::Role(r), true) = (g.granted, *counts) {
                 let set = d
                     .closure_perms
                     .get(ident as usize * nroles + r.0 as usize)
@@ -539,9 +547,9 @@ impl Table {
         }
         let module = d.perm_module.get(p.0 as usize).copied().unwrap_or(0);
         if d.module_gated.get(module as usize).copied().unwrap_or(0) != 0 {
-            let opened = grants.iter().any(|(g, _)| {
-                g.policy
-                    .is_some_and(|pl| Self::bit(&d.policy_modules, d.module_words, pl.0, module))
+            let opened = grants.iter().any(|(g, _)| match g.granted {
+                Granted::Policy(pl) => Self::bit(&d.policy_modules, d.module_words, pl.0, module),
+                Granted::Role(_) => false,
             });
             lines.push(if opened {
                 "  the module is gated and an access policy listing it reaches the user here".to_owned()
