@@ -16,26 +16,10 @@
     reason = "tests fail loudly"
 )]
 
+mod common;
+use common::random::Rng;
 use std::collections::BTreeMap;
 use std::path::Path;
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-}
 
 /// The files of a set: name -> (scope, header, assignment lines).
 type Files = BTreeMap<&'static str, (&'static str, String, Vec<String>)>;
@@ -78,16 +62,20 @@ fn users_of(scope: &str) -> &'static [&'static str] {
 fn random_assignment(r: &mut Rng, scope: &str) -> String {
     let users = users_of(scope);
     let orgs = scope_orgs(scope);
-    let role = if r.chance(50) { "viewer" } else { "writer" };
+    let role = if r.percent(50) { "viewer" } else { "writer" };
     let user = users[r.below(users.len())];
     let org = orgs[r.below(orgs.len())];
-    let locked = if scope == "provider" && r.chance(40) {
+    let locked = if scope == "provider" && r.percent(40) {
         ", locked: true"
     } else {
         ""
     };
-    let inherit = if r.chance(30) { ", inherit: false" } else { "" };
-    if r.chance(25) {
+    let inherit = if r.percent(30) {
+        ", inherit: false"
+    } else {
+        ""
+    };
+    if r.percent(25) {
         format!("  - {{ role: {role}, org: {org}{inherit}{locked} }}")
     } else {
         format!("  - {{ role: {role}, user: {user}, org: {org}{inherit}{locked} }}")
@@ -193,7 +181,7 @@ fn tenant_changes_are_e012_exactly_outside_the_subtree() {
     let tmp = tempfile::tempdir().unwrap();
     let (mut valid, mut flagged) = (0, 0);
     for seed in 0..pairs {
-        let mut r = Rng(seed);
+        let mut r = Rng::new(seed);
         let actor = ["t1", "t1-a", "t2"][r.below(3)];
         let base_files = base_files(&mut r);
         let mut head_files = base_files.clone();

@@ -19,34 +19,14 @@
     reason = "tests fail loudly"
 )]
 
+mod common;
+use common::random::Rng;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::Path;
 
 use trellis::diff::access::{AccessDiff, OrgChange};
 use trellis::model::{Model, OrgId, PermId};
-
-/// A small deterministic generator (SplitMix64).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-    fn pick<T: Copy>(&mut self, v: &[T]) -> T {
-        v[self.below(v.len())]
-    }
-}
 
 const PERMS: [&str; 4] = ["m0:a", "m0:b", "m1:a", "m1:b"]; // m1 is gated
 const KINDS: [&str; 3] = ["k1", "k2", "k3"];
@@ -108,31 +88,31 @@ impl Set {
     fn random(r: &mut Rng) -> Set {
         let mut orgs: Vec<Org> = Vec::new();
         for i in 0..3 + r.below(8) {
-            let parent = (i > 0 && r.chance(75)).then(|| r.below(i));
+            let parent = (i > 0 && r.percent(75)).then(|| r.below(i));
             orgs.push(Org {
                 id: format!("o{i}"),
                 parent,
-                kind: r.pick(&KINDS),
+                kind: r.pick(&KINDS).unwrap_or("k1"),
             });
         }
         let users = (0..2 + r.below(5))
             .map(|i| User {
                 id: format!("u{i}"),
                 home: r.below(orgs.len()),
-                contractor: r.chance(25),
-                owner: r.chance(40),
+                contractor: r.percent(25),
+                owner: r.percent(40),
             })
             .collect();
         let mut roles = Vec::new();
         for i in 0..2 + r.below(4) {
-            let grants = PERMS.iter().copied().filter(|_| r.chance(40)).collect();
-            let includes = (0..i).filter(|_| r.chance(30)).collect();
+            let grants = PERMS.iter().copied().filter(|_| r.percent(40)).collect();
+            let includes = (0..i).filter(|_| r.percent(30)).collect();
             roles.push(Role {
                 grants,
                 includes,
-                employees_only: r.chance(20),
-                disabled: r.chance(10),
-                published: !r.chance(15),
+                employees_only: r.percent(20),
+                disabled: r.percent(10),
+                published: !r.percent(15),
             });
         }
         let mut s = Set {
@@ -157,43 +137,43 @@ impl Set {
     }
 
     fn add_assignment(&mut self, r: &mut Rng) {
-        let user = r.chance(60).then(|| r.below(self.users.len()));
-        let role = (!r.chance(15)).then(|| r.below(self.roles.len()));
+        let user = r.percent(60).then(|| r.below(self.users.len()));
+        let role = (!r.percent(15)).then(|| r.below(self.roles.len()));
         let org = match user {
-            Some(u) if r.chance(50) => self.users[u].home,
+            Some(u) if r.percent(50) => self.users[u].home,
             _ => r.below(self.orgs.len()),
         };
         self.assignments.push(Assignment {
             role,
             user,
             org,
-            inherit: !r.chance(25),
+            inherit: !r.percent(25),
         });
     }
 
     fn toggle_publication(&mut self, r: &mut Rng) {
         let key = (r.below(self.roles.len()), r.below(self.orgs.len()));
         match self.publications.get(&key).copied() {
-            Some(p) if r.chance(50) => {
+            Some(p) if r.percent(50) => {
                 self.publications.insert(key, !p);
             }
             Some(_) => {
                 self.publications.remove(&key);
             }
             None => {
-                self.publications.insert(key, r.chance(50));
+                self.publications.insert(key, r.percent(50));
             }
         }
     }
 
     fn add_rule(&mut self, r: &mut Rng) {
         self.rules.push(Rule {
-            owner: r.chance(50),
-            kind: r.chance(40).then(|| r.pick(&KINDS)),
+            owner: r.percent(50),
+            kind: r.percent(40).then(|| r.pick(&KINDS).unwrap_or("k1")),
             role: r.below(self.roles.len()),
             at: r.below(3) as u8,
-            at_kind: r.pick(&KINDS),
-            inherit: r.chance(50),
+            at_kind: r.pick(&KINDS).unwrap_or("k1"),
+            inherit: r.percent(50),
         });
     }
 
@@ -215,7 +195,7 @@ impl Set {
                 // Reparent an org (never under its own subtree).
                 let o = r.below(self.orgs.len());
                 let p = r.below(self.orgs.len());
-                self.orgs[o].parent = if r.chance(20) || self.in_subtree(p, o) {
+                self.orgs[o].parent = if r.percent(20) || self.in_subtree(p, o) {
                     None
                 } else {
                     Some(p)
@@ -223,14 +203,14 @@ impl Set {
             }
             1 => {
                 let o = r.below(self.orgs.len());
-                self.orgs[o].kind = r.pick(&KINDS);
+                self.orgs[o].kind = r.pick(&KINDS).unwrap_or("k1");
             }
             2 => {
                 let parent = Some(r.below(self.orgs.len()));
                 self.orgs.push(Org {
                     id: format!("o{}", self.orgs.len()),
                     parent,
-                    kind: r.pick(&KINDS),
+                    kind: r.pick(&KINDS).unwrap_or("k1"),
                 });
             }
             3 => {
@@ -238,8 +218,8 @@ impl Set {
                 self.users.push(User {
                     id: format!("u{}", self.users.len()),
                     home,
-                    contractor: r.chance(25),
-                    owner: r.chance(40),
+                    contractor: r.percent(25),
+                    owner: r.percent(40),
                 });
             }
             4 => {
@@ -248,7 +228,7 @@ impl Set {
             }
             5 => {
                 let x = r.below(self.roles.len());
-                let p = r.pick(&PERMS);
+                let p = r.pick(&PERMS).unwrap_or("m0:a");
                 if !self.roles[x].grants.remove(p) {
                     self.roles[x].grants.insert(p);
                 }
@@ -276,7 +256,7 @@ impl Set {
             12 if !self.rules.is_empty() => {
                 let i = r.below(self.rules.len());
                 self.rules[i].at = r.below(3) as u8;
-                self.rules[i].inherit = r.chance(50);
+                self.rules[i].inherit = r.percent(50);
             }
             13 => {
                 let x = r.below(self.roles.len());
@@ -530,7 +510,7 @@ fn random_edit_pairs_diff_exactly() {
     let tmp = tempfile::tempdir().unwrap();
     let (mut valid, mut questions, mut changed) = (0, 0, 0);
     for seed in 0..pairs {
-        let mut r = Rng(seed);
+        let mut r = Rng::new(seed);
         let base_set = Set::random(&mut r);
         let mut head_set = base_set.clone();
         for _ in 0..1 + r.below(3) {
