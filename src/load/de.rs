@@ -452,9 +452,9 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de, '_> {
     ) -> Result<V::Value, DeError> {
         if name == SPANNED {
             return visitor.visit_map(SpannedAccess {
-                node: self.0,
+                span: self.0.span,
+                value: Spannable::Node(self.0, self.1),
                 step: 0,
-                sink: self.1,
             });
         }
         // Missing keys are reported at the start of the map, not across its whole text.
@@ -587,8 +587,9 @@ impl<'de> de::Deserializer<'de> for KeyDe<'de> {
         visitor: V,
     ) -> Result<V::Value, DeError> {
         if name == SPANNED {
-            visitor.visit_map(KeySpanned {
-                key: self.0,
+            visitor.visit_map(SpannedAccess {
+                span: self.0.span,
+                value: Spannable::Key(&self.0.value),
                 step: 0,
             })
         } else {
@@ -602,42 +603,17 @@ impl<'de> de::Deserializer<'de> for KeyDe<'de> {
     }
 }
 
-/// Feeds the [`Spanned`] visitor a key's location, then the key.
-struct KeySpanned<'a> {
-    key: &'a Spanned<String>,
-    step: u8,
-}
-
-impl<'de> MapAccess<'de> for KeySpanned<'de> {
-    type Error = DeError;
-    fn next_key_seed<K: DeserializeSeed<'de>>(
-        &mut self,
-        seed: K,
-    ) -> Result<Option<K::Value>, DeError> {
-        let Some(key) = SPANNED_FIELDS.get(self.step as usize) else {
-            return Ok(None);
-        };
-        seed.deserialize(de::value::BorrowedStrDeserializer::new(key))
-            .map(Some)
-    }
-    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
-        let step = self.step;
-        self.step += 1;
-        let span = self.key.span;
-        match step {
-            0 => seed.deserialize(span.file.0.into_deserializer()),
-            1 => seed.deserialize(span.start.into_deserializer()),
-            2 => seed.deserialize(span.end.into_deserializer()),
-            _ => seed.deserialize(de::value::BorrowedStrDeserializer::new(&self.key.value)),
-        }
-    }
+/// What a [`Spanned`] value is read from: a node, or a map key.
+enum Spannable<'a, 's> {
+    Node(&'a Node, &'s Sink),
+    Key(&'a str),
 }
 
 /// Feeds the [`Spanned`] visitor its location, then the value itself.
 struct SpannedAccess<'a, 's> {
-    node: &'a Node,
+    span: Span,
+    value: Spannable<'a, 's>,
     step: u8,
-    sink: &'s Sink,
 }
 
 impl<'de> MapAccess<'de> for SpannedAccess<'de, '_> {
@@ -655,12 +631,15 @@ impl<'de> MapAccess<'de> for SpannedAccess<'de, '_> {
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
         let step = self.step;
         self.step += 1;
-        let span = self.node.span;
-        match step {
-            0 => seed.deserialize(span.file.0.into_deserializer()),
-            1 => seed.deserialize(span.start.into_deserializer()),
-            2 => seed.deserialize(span.end.into_deserializer()),
-            _ => seed.deserialize(NodeDe(self.node, self.sink)),
+        let span = self.span;
+        match (step, &self.value) {
+            (0, _) => seed.deserialize(span.file.0.into_deserializer()),
+            (1, _) => seed.deserialize(span.start.into_deserializer()),
+            (2, _) => seed.deserialize(span.end.into_deserializer()),
+            (_, Spannable::Node(node, sink)) => seed.deserialize(NodeDe(node, sink)),
+            (_, Spannable::Key(key)) => {
+                seed.deserialize(de::value::BorrowedStrDeserializer::new(key))
+            }
         }
     }
 }
