@@ -495,3 +495,19 @@ assignments:
     d.org_rec[o * 4 + 2] = d.org_rec[o * 4 + 1];
     assert_eq!(load(&d), corrupt("org records"));
 }
+
+#[test]
+fn the_runtime_crates_test_table_is_a_fresh_compile() {
+    // `crates/trellis-table/tests/data/quickstart.tbl` lets the runtime
+    // crate test itself without the compiler; it must stay what `trellis
+    // compile policies-examples/quickstart` writes (regenerate it with that
+    // command when the format changes).
+    let dir = PathBuf::from("policies-examples/quickstart");
+    let c = trellis::check_paths(std::slice::from_ref(&dir), &Default::default()).unwrap();
+    let fresh = c.compile(Default::default()).unwrap().encode();
+    let kept = std::fs::read("crates/trellis-table/tests/data/quickstart.tbl").unwrap();
+    assert!(
+        fresh == kept,
+        "regenerate: trellis compile policies-examples/quickstart -o crates/trellis-table/tests/data/quickstart.tbl"
+    );
+}
