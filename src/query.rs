@@ -102,7 +102,45 @@ pub fn decide(m: &Model, sources: &SourceMap, q: &Question, explain: bool) -> An
     }
     let allow = m.allow(u, p, x);
     lines = explain_decision(m, sources, u, p, x, allow);
+    lines.extend(explain_whole_module(m, u, p, x));
     answer(allow, lines)
+}
+
+/// For a question without a resource about a resource module: only grant
+/// paths unrestricted on its dimension count (SPEC §15); name the ones a
+/// restriction keeps out.
+fn explain_whole_module(m: &Model, u: UserId, p: PermId, x: OrgId) -> Vec<String> {
+    let (module, _) = m.perms[p.index()];
+    let Some(dim) = m.modules[module.index()].dimension else {
+        return Vec::new();
+    };
+    let identity = &m.user(u).identity;
+    let dname = &m.dimensions[dim.index()].id;
+    let mut out = Vec::new();
+    for h in m.hits(u, x) {
+        let Grant::Role(r) = h.grant else { continue };
+        let role = m.role(r);
+        if !(role.active && role.allows_identity(identity) && m.published(r, x)) {
+            continue;
+        }
+        let item = m.origin_resources(h.origin).names(dim);
+        for held in m.closure(identity, [r]) {
+            let held_role = m.role(held);
+            if !held_role.perms.contains(p.index()) {
+                continue;
+            }
+            let own = held_role.resources.names(dim);
+            if item || own {
+                out.push(format!(
+                    "  `{}` through `{}` is tied to `{dname}` resources ({}): it counts only for questions about those resources (`--resource`)",
+                    m.role_display(held),
+                    m.role_display(r),
+                    if item { "by its grant" } else { "by the role" }
+                ));
+            }
+        }
+    }
+    out
 }
 
 fn describe_hit(m: &Model, sources: &SourceMap, h: &Hit, u: UserId, x: OrgId) -> String {

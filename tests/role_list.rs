@@ -186,3 +186,31 @@ fn graph_draws_resources_under_their_orgs() {
         "{dot}"
     );
 }
+
+#[test]
+fn explain_says_why_a_restricted_grant_does_not_answer_for_the_whole_module() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("provider.yaml"), PROVIDER).unwrap();
+    std::fs::write(dir.path().join("acme.yaml"), ACME).unwrap();
+    let query = |extra: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_trellis"))
+            .arg("query")
+            .arg(dir.path())
+            .args(["--user", "ann", "--permission", "apps:admin", "--explain"])
+            .args(extra)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    // ann manages crm only: the whole module is not hers, crm is.
+    let whole = query(&["--org", "acme"]);
+    assert!(whole.starts_with("deny"), "{whole}");
+    assert!(
+        whole.contains(
+            "`app-manager` through `app-manager` is tied to `application` resources (by its grant)"
+        ),
+        "{whole}"
+    );
+    let crm = query(&["--org", "acme", "--resource", "crm"]);
+    assert!(crm.starts_with("allow"), "{crm}");
+}
