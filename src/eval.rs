@@ -261,22 +261,44 @@ impl Model {
         hits: &[Hit],
     ) -> bool {
         let (module, _) = self.perms[perm.index()];
-        let identity = &self.user(u).identity;
-        let by_path = hits.iter().any(|h| {
-            let Grant::Role(r) = h.grant else {
-                return false;
-            };
-            let role = self.role(r);
-            if !(role.active && role.allows_identity(identity) && self.published(r, x)) {
-                return false;
-            }
-            let item = self.origin_resources(h.origin).on(dim);
-            self.closure(identity, [r]).iter().any(|held| {
-                let held = self.role(*held);
-                held.perms.contains(perm.index()) && path_allows(item, held.resources.on(dim), q)
-            })
+        let by_path = self.grant_paths(u, perm, x, hits).any(|(origin, _, held)| {
+            path_allows(
+                self.origin_resources(origin).on(dim),
+                self.role(held).resources.on(dim),
+                q,
+            )
         });
         by_path && self.policy_opens(hits, module)
+    }
+
+    /// The grant paths (SPEC §15) that give `perm` to `u` at `x`: for each
+    /// grant among `hits` that counts there (its role active, allowed for
+    /// the user, published at `x`), each role held through it whose own
+    /// permissions include `perm`, as (the grant, the role it names, the
+    /// role held).
+    pub fn grant_paths<'a>(
+        &'a self,
+        u: UserId,
+        perm: PermId,
+        x: OrgId,
+        hits: &'a [Hit],
+    ) -> impl Iterator<Item = (Origin, RoleId, RoleId)> + 'a {
+        let identity = &self.user(u).identity;
+        hits.iter()
+            .filter_map(move |h| match h.grant {
+                Grant::Role(r) => {
+                    let role = self.role(r);
+                    (role.active && role.allows_identity(identity) && self.published(r, x))
+                        .then_some((h.origin, r))
+                }
+                Grant::Policy(_) => None,
+            })
+            .flat_map(move |(origin, r)| {
+                self.closure(identity, [r])
+                    .into_iter()
+                    .filter(move |held| self.role(*held).perms.contains(perm.index()))
+                    .map(move |held| (origin, r, held))
+            })
     }
 
     /// What a grant item restricts: an assignment's or a rule grant's `resources`.

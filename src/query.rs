@@ -114,30 +114,18 @@ fn explain_whole_module(m: &Model, u: UserId, p: PermId, x: OrgId) -> Vec<String
     let Some(dim) = m.modules[module.index()].dimension else {
         return Vec::new();
     };
-    let identity = &m.user(u).identity;
     let dname = &m.dimensions[dim.index()].id;
     let mut out = Vec::new();
-    for h in m.hits(u, x) {
-        let Grant::Role(r) = h.grant else { continue };
-        let role = m.role(r);
-        if !(role.active && role.allows_identity(identity) && m.published(r, x)) {
-            continue;
-        }
-        let item = m.origin_resources(h.origin).names(dim);
-        for held in m.closure(identity, [r]) {
-            let held_role = m.role(held);
-            if !held_role.perms.contains(p.index()) {
-                continue;
-            }
-            let own = held_role.resources.names(dim);
-            if item || own {
-                out.push(format!(
-                    "  `{}` through `{}` is tied to `{dname}` resources ({}): it counts only for questions about those resources (`--resource`)",
-                    m.role_display(held),
-                    m.role_display(r),
-                    if item { "by its grant" } else { "by the role" }
-                ));
-            }
+    let hits = m.hits(u, x);
+    for (origin, via, held) in m.grant_paths(u, p, x, &hits) {
+        let item = m.origin_resources(origin).names(dim);
+        if item || m.role(held).resources.names(dim) {
+            out.push(format!(
+                "  `{}` through `{}` is tied to `{dname}` resources ({}): it counts only for questions about those resources (`--resource`)",
+                m.role_display(held),
+                m.role_display(via),
+                if item { "by its grant" } else { "by the role" }
+            ));
         }
     }
     out
@@ -455,7 +443,6 @@ fn explain_resource(m: &Model, u: UserId, p: PermId, x: OrgId, q: ResId) -> Vec<
         ));
         return out;
     }
-    let identity = &m.user(u).identity;
     let list = |v: Option<&[ResId]>| match v {
         None => "every resource".to_owned(),
         Some([]) => "no resource".to_owned(),
@@ -465,29 +452,19 @@ fn explain_resource(m: &Model, u: UserId, p: PermId, x: OrgId, q: ResId) -> Vec<
             .collect::<Vec<_>>()
             .join(", "),
     };
-    for h in m.hits(u, x) {
-        let Grant::Role(r) = h.grant else { continue };
-        let role = m.role(r);
-        if !(role.active && role.allows_identity(identity) && m.published(r, x)) {
-            continue;
-        }
-        let item = m.origin_resources(h.origin).on(res.dim);
-        for held in m.closure(identity, [r]) {
-            let held_role = m.role(held);
-            if !held_role.perms.contains(p.index()) {
-                continue;
-            }
-            let own = held_role.resources.on(res.dim);
-            let passes = item.is_none_or(|v| v.contains(&q)) && own.is_none_or(|v| v.contains(&q));
-            out.push(format!(
-                "  `{}` through `{}`: the grant allows {}, the role {}: {}",
-                m.role_display(held),
-                m.role_display(r),
-                list(item),
-                list(own),
-                if passes { "allows it" } else { "stops it" }
-            ));
-        }
+    let hits = m.hits(u, x);
+    for (origin, via, held) in m.grant_paths(u, p, x, &hits) {
+        let item = m.origin_resources(origin).on(res.dim);
+        let own = m.role(held).resources.on(res.dim);
+        let passes = item.is_none_or(|v| v.contains(&q)) && own.is_none_or(|v| v.contains(&q));
+        out.push(format!(
+            "  `{}` through `{}`: the grant allows {}, the role {}: {}",
+            m.role_display(held),
+            m.role_display(via),
+            list(item),
+            list(own),
+            if passes { "allows it" } else { "stops it" }
+        ));
     }
     out
 }

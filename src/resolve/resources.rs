@@ -78,7 +78,12 @@ impl Builder<'_> {
                 match org {
                     Some(o) if !self.model.in_subtree(o, s) => {
                         let span = body.org.as_ref().map_or(item.id.span, |o| o.span);
-                        self.outside(span, scope, format!("resource of org `{}`", self.model.org(o).id));
+                        let what = format!(
+                            "resource `{}` of org `{}`",
+                            item.id.value,
+                            self.model.org(o).id
+                        );
+                        self.outside(span, scope, what);
                     }
                     None => self.diags.push(
                         Diagnostic::new(
