@@ -74,9 +74,6 @@ pub enum CompileError {
     /// The set has errors (this many): a table is never built from them.
     #[error("the set has {0} error(s)")]
     Findings(usize),
-    /// The set uses what this table format cannot hold yet.
-    #[error("{0}")]
-    Unsupported(String),
 }
 
 impl Checked {
@@ -92,10 +89,7 @@ impl Checked {
         if errors > 0 {
             return Err(CompileError::Findings(errors));
         }
-        match table::unsupported(&self.model) {
-            Some(why) => Err(CompileError::Unsupported(why)),
-            None => Ok(()),
-        }
+        Ok(())
     }
 }
 

@@ -435,7 +435,7 @@ fn compile_writes_atomically_and_queries_answer_from_the_table() {
     let first = std::fs::read(&table).expect("table written");
     let dump: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&json).expect("json")).expect("valid json");
-    assert_eq!(dump["format_version"], 2);
+    assert_eq!(dump["format_version"], 3);
     // Same input, same bytes.
     let again = dir.path().join("again.tbl");
     trellis()
@@ -925,7 +925,7 @@ fn compile_writes_table_and_json_or_neither() {
         .starts_with(b"TRELLIS\0"));
     let dump: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&json).expect("json")).expect("valid json");
-    assert_eq!(dump["format_version"], 2);
+    assert_eq!(dump["format_version"], 3);
     assert_eq!(
         listing(p),
         expected,

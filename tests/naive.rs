@@ -356,9 +356,9 @@ fn table_equals_naive() {
     let mut failures: Vec<String> = Vec::new();
     let mut failing_seeds = BTreeSet::new();
     for &seed in &seeds {
-        // The table does not hold resources yet (`table::unsupported`):
-        // sets with dimensions are judged against the resolver instead
-        // (`resources_resolver_equals_naive`).
+        // Sets with dimensions are judged by `resources_resolver_equals_naive`,
+        // which asks the table too (about resources, restrictions and
+        // delegation scopes).
         if !random::generate(seed).dimensions.is_empty() {
             with_dimensions += 1;
             continue;
@@ -920,6 +920,10 @@ struct ResStats {
     can_assign_by: BTreeMap<(&'static str, bool), usize>,
     by_judged: usize,
     by_e013: usize,
+    /// Clean sets compiled, and the questions their tables answered.
+    tables: usize,
+    table_questions: usize,
+    table_can_assign: usize,
 }
 
 /// Where an item is, for messages.
@@ -962,6 +966,18 @@ fn compare_resources(b: &Built, st: &mut ResStats) -> Vec<String> {
     let entries = naive.model_entries();
     let mut bad = Vec::new();
     let mut rng = random::Rng::new(seed ^ 0x15_15);
+    // A clean set is compiled, and its table asked the same questions.
+    let table = b.error_codes().is_empty().then(|| {
+        st.tables += 1;
+        Table::from_bytes(&build(m, &b.checked.sources, false).encode()).unwrap()
+    });
+    let th = |t: &Table, u: UserId, p: PermId, x: OrgId| {
+        (
+            t.user(&m.users[u.index()].id).unwrap(),
+            t.permission(&m.perm_name(p)).unwrap(),
+            t.org(&m.orgs[x.index()].id).unwrap(),
+        )
+    };
     let uid = |u: UserId| m.users[u.index()].id.clone();
     let oid = |x: OrgId| m.orgs[x.index()].id.clone();
     let rid = |q: ResId| m.resources[q.index()].id.clone();
@@ -1047,6 +1063,20 @@ fn compare_resources(b: &Built, st: &mut ResStats) -> Vec<String> {
             let want = naive.allow_by(paths, policies, p, *x, None);
             st.org_allowed += usize::from(want);
             let got = m.allow_on(*u, p, *x, None);
+            if let Some(t) = &table {
+                let (tu, tp, tx) = th(t, *u, p, *x);
+                st.table_questions += 1;
+                if t.allow_on(tu, tp, tx, None) != want || t.allow(tu, tp, tx) != want {
+                    bad.push(format!(
+                        "seed {seed}: table allow({}, {}, {}) without resource: table {}, naive {want}; paths: {}",
+                        uid(*u),
+                        m.perm_name(p),
+                        oid(*x),
+                        !want,
+                        paths_text(paths, p)
+                    ));
+                }
+            }
             if got != want {
                 bad.push(format!(
                     "seed {seed}: allow({}, {}, {}) without resource: resolver {got}, naive {want}; paths: {}",
@@ -1115,6 +1145,23 @@ fn compare_resources(b: &Built, st: &mut ResStats) -> Vec<String> {
             st.res_allowed += usize::from(want);
         }
         let got = m.allow_on(u, p, x, Some(q));
+        if let Some(t) = &table {
+            let (tu, tp, tx) = th(t, u, p, x);
+            let tq = t.resource(&res.id).unwrap();
+            st.table_questions += 1;
+            let tgot = t.allow_on(tu, tp, tx, Some(tq));
+            if tgot != want {
+                bad.push(format!(
+                    "seed {seed}: table allow({}, {}, resource {} (of {}), asked at {}): table {tgot}, naive {want}; paths: {}",
+                    uid(u),
+                    m.perm_name(p),
+                    rid(q),
+                    res.org.map_or("no org".to_owned(), oid),
+                    oid(x),
+                    paths_text(paths, p)
+                ));
+            }
+        }
         if got != want {
             bad.push(format!(
                 "seed {seed}: allow({}, {}, resource {} (of {}), asked at {}): resolver {got}, naive {want}; paths: {}",
@@ -1292,6 +1339,37 @@ fn compare_resources(b: &Built, st: &mut ResStats) -> Vec<String> {
         st.can_assign += 1;
         let want = naive.can_assign_with(a, r, u, x, &given, &entries);
         let got = m.can_assign_with(a, r, u, x, &given);
+        if let Some(t) = &table {
+            let handle = |u: UserId| t.user(&m.users[u.index()].id).unwrap();
+            let lists: Vec<(trellis::table::Dimension, Vec<trellis::table::Resource>)> = given
+                .entries()
+                .iter()
+                .map(|(d, ids)| {
+                    (
+                        t.dimension(&m.dimensions[d.index()].id).unwrap(),
+                        ids.iter()
+                            .map(|q| t.resource(&m.resources[q.index()].id).unwrap())
+                            .collect(),
+                    )
+                })
+                .collect();
+            let borrowed: Vec<_> = lists.iter().map(|(d, v)| (*d, v.as_slice())).collect();
+            let tr = t.role(&naive.role_qualified(r)).unwrap();
+            let tx = t.org(&m.orgs[x.index()].id).unwrap();
+            st.table_can_assign += 1;
+            let tgot = t.can_assign_with(handle(a), tr, handle(u), tx, &borrowed);
+            if tgot != want.is_ok() {
+                bad.push(format!(
+                    "seed {seed}: table can_assign({}, `{}`, {}, {}, G {}): table {tgot}, naive {:?}",
+                    uid(a),
+                    naive.role_qualified(r),
+                    uid(u),
+                    oid(x),
+                    restriction_text(m, &given),
+                    want.clone().map(|_| true)
+                ));
+            }
+        }
         let class = match naive.assigner_kind(a, r, u, x, &entries) {
             Some(true) => "restricted",
             Some(false) => "unrestricted",
@@ -1377,7 +1455,7 @@ fn resources_resolver_equals_naive() {
         }
     }
     eprintln!(
-        "resources, resolver vs naive: {} seeds, {} with dimensions ({} clean; {} compared, {} of them with errors other than {NOT_COMPARED:?}); {} role sets, {} questions without resource ({} allow), {} about a resource at its org ({} allow), {} at another org, {} with a permission of another dimension, {} can_assign {:?}, {} `by:` assignments ({} E013 due); {:.1?}",
+        "resources, resolver vs naive: {} seeds, {} with dimensions ({} clean; {} compared, {} of them with errors other than {NOT_COMPARED:?}); {} role sets, {} questions without resource ({} allow), {} about a resource at its org ({} allow), {} at another org, {} with a permission of another dimension, {} can_assign {:?}, {} `by:` assignments ({} E013 due); {} tables asked {} decisions and {} can_assign; {:.1?}",
         seeds.len(),
         st.dim_sets,
         st.clean,
@@ -1394,6 +1472,9 @@ fn resources_resolver_equals_naive() {
         st.can_assign_by,
         st.by_judged,
         st.by_e013,
+        st.tables,
+        st.table_questions,
+        st.table_can_assign,
         start.elapsed()
     );
     assert!(
@@ -1426,5 +1507,6 @@ fn resources_resolver_equals_naive() {
             }
         }
         assert!(st.by_judged > 0 && st.by_e013 > 0);
+        assert!(st.tables > 0 && st.table_questions > 0 && st.table_can_assign > 0);
     }
 }

@@ -208,11 +208,6 @@ pub fn run(args: CompileArgs) -> u8 {
         };
     let data = match compiled {
         Some(Ok(data)) => data,
-        Some(Err(trellis::CompileError::Unsupported(why))) => {
-            progress.done();
-            super::err(&format!("error: {why}; no table written\n"));
-            return EXIT_USAGE;
-        }
         // The pipeline was asked to compile; with findings it refuses.
         _ => {
             progress.done();

@@ -103,41 +103,61 @@ impl Engine {
 }
 
 fn table_answer(t: &Table, q: &Question, explain: bool) -> Answer {
-    let (u, x, p) = (t.user(&q.user), t.org(&q.org), t.permission(&q.permission));
+    let resource = q.resource.as_deref().map(|name| (name, t.resource(name)));
+    // A resource of an org is asked about at that org unless told otherwise.
+    let org_name = match resource {
+        Some((_, Some(r))) if q.org.is_empty() => t
+            .resource_org(r)
+            .map(|o| t.org_name(o).to_owned())
+            .unwrap_or_default(),
+        _ => q.org.clone(),
+    };
+    let (u, x, p) = (
+        t.user(&q.user),
+        t.org(&org_name),
+        t.permission(&q.permission),
+    );
     let mut lines = Vec::new();
-    let allow = match (u, x, p) {
-        // Tables hold no resources yet (sets with dimensions are not
-        // compiled): every resource is unknown to them.
-        _ if q.resource.is_some() => {
-            lines.push(format!(
-                "  unknown resource `{}`",
-                q.resource.as_deref().unwrap_or_default()
-            ));
-            false
+    let unknown = [
+        (u.is_none(), "user", q.user.as_str()),
+        (
+            x.is_none() && !org_name.is_empty(),
+            "org",
+            org_name.as_str(),
+        ),
+        (
+            resource.is_some_and(|(_, r)| r.is_none()),
+            "resource",
+            q.resource.as_deref().unwrap_or_default(),
+        ),
+        (p.is_none(), "permission", q.permission.as_str()),
+    ];
+    for (missing, what, name) in unknown {
+        if missing {
+            lines.push(format!("  unknown {what} `{name}`"));
         }
-        (Some(u), Some(x), Some(p)) => {
+    }
+    if org_name.is_empty() {
+        lines.push(match resource {
+            Some((_, Some(_))) => "  no org given (the resource belongs to no org)".to_owned(),
+            _ => "  no org given".to_owned(),
+        });
+    }
+    let allow = match (u, x, p, resource) {
+        (Some(_), Some(_), Some(_), Some((_, None))) => false,
+        (Some(u), Some(x), Some(p), resource) => {
+            let r = resource.and_then(|(_, r)| r);
             if explain {
-                lines = t.explain(u, p, x);
+                lines = t.explain_on(u, p, x, r).lines(t);
             }
-            t.allow(u, p, x)
+            t.allow_on(u, p, x, r)
         }
-        _ => {
-            for (missing, what, name) in [
-                (u.is_none(), "user", &q.user),
-                (x.is_none(), "org", &q.org),
-                (p.is_none(), "permission", &q.permission),
-            ] {
-                if missing {
-                    lines.push(format!("  unknown {what} `{name}`"));
-                }
-            }
-            false
-        }
+        _ => false,
     };
     Answer {
         decision: if allow { "allow" } else { "deny" },
         user: q.user.clone(),
-        org: q.org.clone(),
+        org: org_name,
         permission: q.permission.clone(),
         resource: q.resource.clone(),
         explanation: if explain { lines } else { Vec::new() },
@@ -182,6 +202,9 @@ pub fn run(args: QueryArgs) -> u8 {
                 .org
                 .map(|o| c.model.org(o).id.clone())
         }),
+        (Engine::Table(t), Some(r)) => t
+            .resource(r)
+            .map(|q| t.resource_org(q).map(|o| t.org_name(o).to_owned())),
         _ => None,
     };
     let org = match (args.org.clone(), resource_org) {

@@ -1,272 +1,228 @@
-//! The table file: a 40-byte header, then the arrays in a fixed order.
+//! The table file (format 3, documented in `docs/table-format.md`): a
+//! 64-byte header, a directory of sections, then the sections, each at an
+//! 8-byte-aligned offset so that it is read in place as a slice of
+//! little-endian `u8`, `u32` or `u64`.
 //!
 //! ```text
-//! magic "TRELLIS\0" | version u32 | flags u32 | input hash u64 | payload length u64 | checksum u64
-//! payload: each scalar as u64; each array as u64 count then little-endian items
+//!  0 magic "TRELLIS\0"   8 major u16   10 minor u16   12 flags u32
+//! 16 input hash u64      24 file length u64
+//! 32 section count u32   36 first user name u32
+//! 40 checksum u64 (xxh3-64 of the file with these 8 bytes left out)
+//! 48 identity width u32  52..64 zero
+//! 64 directory: per section, id u32 | item width u32 | offset u64 | items u64
 //! ```
-//! The checksum of the payload catches truncation and bit flips
-//! before anything is decoded; decoding then checks every length and offset.
+//! Loading checks the header, the checksum (accidental damage: truncation,
+//! bit flips), then that every section is in the file and every array the
+//! queries index is consistent with the others; queries still bounds-check
+//! every read, so a table that passes is answered without a panic.
 
-use crate::data::TableData;
+use std::io::Read;
 
+use crate::data::{arrays, Arrays, TableData, View, ORG_REC};
+use crate::NONE;
+
+/// The first 8 bytes of every table file.
 pub const MAGIC: &[u8; 8] = b"TRELLIS\0";
-/// 2: member-grant lists found from the user record, user names by position.
-pub const VERSION: u32 = 2;
-const HEADER: usize = 40;
+/// The format's major version: a reader refuses any other. 3: sections in
+/// place, a directory, xxh3-64, resources and restrictions.
+pub const VERSION: u32 = 3;
+/// The minor version this writer writes: a minor adds sections that older
+/// readers of the same major skip.
+pub const MINOR: u16 = 0;
+const HEADER: usize = 64;
+const ENTRY: usize = 24;
+const CHECKSUM_AT: usize = 40;
+const FLAG_PROVENANCE: u32 = 1;
 
 /// Why a table could not be loaded.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum TableError {
-    Io(String),
+    /// The file could not be read.
+    #[error("cannot read the table: {0}")]
+    Io(#[source] std::sync::Arc<std::io::Error>),
+    /// The bytes do not start with the table magic number.
+    #[error("not a trellis decision table (wrong magic number)")]
     NotATable,
+    /// A major version this reader does not read.
+    #[error("table format version {0} is not supported (this trellis reads version {VERSION}); recompile it")]
     Version(u32),
+    /// Fewer (or more) bytes than the header announces.
+    #[error("table is truncated: {expected} bytes announced, {found} present")]
     Truncated { expected: u64, found: u64 },
+    /// The checksum does not match the content.
+    #[error("table is corrupt: checksum mismatch")]
     Checksum,
+    /// A structural invariant does not hold; names what.
+    #[error("table is corrupt: {0}")]
     Corrupt(&'static str),
 }
 
-impl std::fmt::Display for TableError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            TableError::Io(e) => write!(f, "cannot read the table: {e}"),
-            TableError::NotATable => write!(f, "not a trellis decision table (wrong magic number)"),
-            TableError::Version(v) => write!(
-                f,
-                "table format version {v} is not supported (this trellis reads version {VERSION}); recompile it"
-            ),
-            TableError::Truncated { expected, found } => {
-                write!(f, "table is truncated: payload of {expected} bytes announced, {found} present")
-            }
-            TableError::Checksum => write!(f, "table is corrupt: checksum mismatch"),
-            TableError::Corrupt(what) => write!(f, "table is corrupt: {what}"),
+impl PartialEq for TableError {
+    fn eq(&self, other: &TableError) -> bool {
+        use TableError::*;
+        match (self, other) {
+            (Io(a), Io(b)) => a.kind() == b.kind(),
+            (NotATable, NotATable) | (Checksum, Checksum) => true,
+            (Version(a), Version(b)) => a == b,
+            (
+                Truncated {
+                    expected: a,
+                    found: b,
+                },
+                Truncated {
+                    expected: c,
+                    found: d,
+                },
+            ) => a == c && b == d,
+            (Corrupt(a), Corrupt(b)) => a == b,
+            _ => false,
         }
     }
 }
+impl Eq for TableError {}
 
-impl std::error::Error for TableError {}
-
-/// The payload checksum: four independent multiply-rotate lanes over 8-byte
-/// words (fast enough that checking a 64 MB table costs a few milliseconds),
-/// then the tail and the length. It catches truncation and bit flips; it is
-/// not a defence against a forger (nothing in a table is secret).
-fn checksum(bytes: &[u8]) -> u64 {
-    const K: [u64; 4] = [
-        0x9E37_79B9_7F4A_7C15,
-        0xC2B2_AE3D_27D4_EB4F,
-        0x1656_67B1_9E37_79F9,
-        0x85EB_CA77_C2B2_AE63,
-    ];
-    let mut lanes = K;
-    let mut blocks = bytes.chunks_exact(32);
-    for block in &mut blocks {
-        for (i, lane) in lanes.iter_mut().enumerate() {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(&block[i * 8..i * 8 + 8]);
-            *lane = (*lane ^ u64::from_le_bytes(w))
-                .wrapping_mul(K[i])
-                .rotate_left(29);
-        }
+impl From<std::io::Error> for TableError {
+    fn from(e: std::io::Error) -> TableError {
+        TableError::Io(std::sync::Arc::new(e))
     }
-    let mut h = lanes.iter().fold(bytes.len() as u64, |h, l| {
-        (h ^ l).wrapping_mul(K[0]).rotate_left(31)
-    });
-    for b in blocks.remainder() {
-        h = (h ^ *b as u64).wrapping_mul(K[1]).rotate_left(23);
-    }
-    h ^ (h >> 29)
 }
 
-/// Rewrites the header's magic, version, payload length and checksum so
-/// that `bytes` passes the integrity check: lets the table fuzz target reach
-/// the structural checks behind it. Not for anything else.
+/// The checksum of a whole file: xxh3-64 (seed 0) of every byte but the
+/// checksum field itself.
+pub fn checksum(bytes: &[u8]) -> u64 {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    h.update(bytes.get(..CHECKSUM_AT).unwrap_or(bytes));
+    h.update(bytes.get(CHECKSUM_AT + 8..).unwrap_or(&[]));
+    h.digest()
+}
+
+/// The checksum of a file whose 64-byte `header` has been read, from the
+/// rest of it read in chunks: checking a mapped file this way does not
+/// bring its pages into the process (only queries do).
+pub(crate) fn checksum_of_file(
+    header: &[u8],
+    mut rest: impl Read,
+    len: u64,
+) -> Result<u64, TableError> {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    h.update(&header[..CHECKSUM_AT]);
+    h.update(&header[CHECKSUM_AT + 8..HEADER]);
+    let mut buf = vec![0u8; 1 << 20];
+    let mut at = HEADER as u64;
+    loop {
+        let n = rest.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+        at += n as u64;
+    }
+    if at != len {
+        return Err(TableError::Truncated {
+            expected: len,
+            found: at,
+        });
+    }
+    Ok(h.digest())
+}
+
+/// The checksum a header announces.
+pub(crate) fn announced_checksum(header: &[u8]) -> u64 {
+    u64_at(header, CHECKSUM_AT)
+}
+
+/// The header's size: what `Table::open` reads before the checksum.
+pub(crate) const HEADER_LEN: usize = HEADER;
+
+/// Rewrites the header's magic, version, length and checksum so that
+/// `bytes` passes the integrity check: lets the fuzz target and the tests
+/// reach the structural checks behind it. Not for anything else.
 #[doc(hidden)]
 pub fn reseal(bytes: &mut Vec<u8>) {
     if bytes.len() < HEADER {
         bytes.resize(HEADER, 0);
     }
     bytes[..8].copy_from_slice(MAGIC);
-    bytes[8..12].copy_from_slice(&VERSION.to_le_bytes());
-    let len = (bytes.len() - HEADER) as u64;
+    bytes[8..10].copy_from_slice(&(VERSION as u16).to_le_bytes());
+    let len = bytes.len() as u64;
     bytes[24..32].copy_from_slice(&len.to_le_bytes());
-    let sum = checksum(&bytes[HEADER..]);
-    bytes[32..40].copy_from_slice(&sum.to_le_bytes());
+    let sum = checksum(bytes);
+    bytes[CHECKSUM_AT..CHECKSUM_AT + 8].copy_from_slice(&sum.to_le_bytes());
 }
 
-struct Writer(Vec<u8>);
+/// An array as the writer sees it: its id, item width and bytes.
+struct Section<'a> {
+    id: u32,
+    width: u32,
+    bytes: &'a [u8],
+}
 
-impl Writer {
-    fn scalar(&mut self, v: u64) {
-        self.0.extend_from_slice(&v.to_le_bytes());
-    }
-    fn u32s(&mut self, v: &[u32]) {
-        self.scalar(v.len() as u64);
-        for x in v {
-            self.0.extend_from_slice(&x.to_le_bytes());
-        }
-    }
-    fn u64s(&mut self, v: &[u64]) {
-        self.scalar(v.len() as u64);
-        for x in v {
-            self.0.extend_from_slice(&x.to_le_bytes());
-        }
-    }
-    fn bytes(&mut self, v: &[u8]) {
-        self.scalar(v.len() as u64);
-        self.0.extend_from_slice(v);
+trait Item: bytemuck::Pod {}
+impl Item for u8 {}
+impl Item for u32 {}
+impl Item for u64 {}
+
+fn section<T: Item>(id: u32, v: &[T]) -> Section<'_> {
+    Section {
+        id,
+        width: std::mem::size_of::<T>() as u32,
+        bytes: bytemuck::cast_slice(v),
     }
 }
 
-/// The fields, in file order; one list drives both encoding and decoding.
-macro_rules! fields {
-    ($m:ident) => {
-        $m!(scalar, provenance);
-        $m!(bytes, str_blob);
-        $m!(u32s, str_off);
-        $m!(u32s, org_name);
-        $m!(u32s, org_sorted);
-        $m!(u32s, org_parent);
-        $m!(u32s, org_end);
-        $m!(u32s, org_rec);
-        $m!(u32s, member_grants);
-        $m!(u32s, org_grant_start);
-        $m!(u32s, org_grants);
-        $m!(u32s, org_grant_source);
-        $m!(scalar, user_name_first);
-        $m!(u32s, user_rec);
-        $m!(u32s, user_home);
-        $m!(bytes, user_ident);
-        $m!(scalar, ident_width);
-        $m!(u32s, user_grants);
-        $m!(u32s, user_grant_source);
-        $m!(u32s, identity_name);
-        $m!(scalar, role_count);
-        $m!(scalar, role_words);
-        $m!(scalar, identity_words);
-        $m!(u32s, role_name);
-        $m!(u32s, role_name_sorted);
-        $m!(u32s, role_qualified);
-        $m!(u32s, role_qualified_sorted);
-        $m!(u32s, role_display);
-        $m!(u32s, role_flags);
-        $m!(u32s, role_approval);
-        $m!(u64s, role_identity);
-        $m!(u32s, assignable_start);
-        $m!(u32s, assignable_by);
-        $m!(u32s, closure_roles);
-        $m!(u32s, closure_perms);
-        $m!(u64s, role_pool);
-        $m!(u64s, pub_pool);
-        $m!(scalar, perm_words);
-        $m!(u64s, perm_pool);
-        $m!(scalar, module_words);
-        $m!(u32s, module_name);
-        $m!(u32s, module_sorted);
-        $m!(u32s, module_first_perm);
-        $m!(u32s, module_gated);
-        $m!(u32s, perm_module);
-        $m!(u32s, perm_action);
-        $m!(u32s, policy_name);
-        $m!(u32s, policy_sorted);
-        $m!(u64s, policy_modules);
-    };
-}
-
-/// Serialises a table: byte-identical for identical data. The payload is
-/// written once, into a buffer sized in advance, behind the header.
+/// Serialises a table: byte-identical for identical data. Little-endian
+/// machines write the arrays as they are in memory.
 pub fn encode(d: &TableData) -> Vec<u8> {
-    let mut size = HEADER;
-    macro_rules! measure {
-        (scalar, $f:ident) => {
-            size += 8
-        };
-        (bytes, $f:ident) => {
-            size += 8 + d.$f.len()
-        };
-        (u32s, $f:ident) => {
-            size += 8 + 4 * d.$f.len()
-        };
-        (u64s, $f:ident) => {
-            size += 8 + 8 * d.$f.len()
+    macro_rules! sections {
+        ($(($id:literal, $name:ident, $t:ty)),* $(,)?) => {
+            [$(section::<$t>($id, &d.$name)),*]
         };
     }
-    fields!(measure);
-    let mut w = Writer(Vec::with_capacity(size));
-    w.0.resize(HEADER, 0);
-    macro_rules! put {
-        (scalar, $f:ident) => {
-            w.scalar(d.$f as u64)
-        };
-        ($kind:ident, $f:ident) => {
-            w.$kind(&d.$f)
-        };
+    let sections = arrays!(sections);
+    let align = |n: usize| n.div_ceil(8) * 8;
+    let mut at = align(HEADER + ENTRY * sections.len());
+    let mut directory = Vec::with_capacity(ENTRY * sections.len());
+    for s in &sections {
+        directory.extend_from_slice(&s.id.to_le_bytes());
+        directory.extend_from_slice(&s.width.to_le_bytes());
+        directory.extend_from_slice(&(at as u64).to_le_bytes());
+        directory.extend_from_slice(&((s.bytes.len() / s.width as usize) as u64).to_le_bytes());
+        at = align(at + s.bytes.len());
     }
-    fields!(put);
-    let mut out = w.0;
-    let payload_len = (out.len() - HEADER) as u64;
-    let sum = checksum(&out[HEADER..]);
-    let mut header = Vec::with_capacity(HEADER);
-    header.extend_from_slice(MAGIC);
-    header.extend_from_slice(&VERSION.to_le_bytes());
-    header.extend_from_slice(&0u32.to_le_bytes());
-    header.extend_from_slice(&d.input_hash.to_le_bytes());
-    header.extend_from_slice(&payload_len.to_le_bytes());
-    header.extend_from_slice(&sum.to_le_bytes());
-    out[..HEADER].copy_from_slice(&header);
+    let mut out = Vec::with_capacity(at);
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&(VERSION as u16).to_le_bytes());
+    out.extend_from_slice(&MINOR.to_le_bytes());
+    let flags = if d.provenance { FLAG_PROVENANCE } else { 0 };
+    out.extend_from_slice(&flags.to_le_bytes());
+    out.extend_from_slice(&d.input_hash.to_le_bytes());
+    out.extend_from_slice(&(at as u64).to_le_bytes());
+    out.extend_from_slice(&(sections.len() as u32).to_le_bytes());
+    out.extend_from_slice(&d.user_name_first.to_le_bytes());
+    out.extend_from_slice(&[0u8; 8]);
+    out.extend_from_slice(&d.ident_width.to_le_bytes());
+    out.resize(HEADER, 0);
+    out.extend_from_slice(&directory);
+    for s in &sections {
+        out.resize(align(out.len()), 0);
+        if cfg!(target_endian = "little") {
+            out.extend_from_slice(s.bytes);
+        } else {
+            for item in s.bytes.chunks_exact(s.width as usize) {
+                out.extend(item.iter().rev());
+            }
+        }
+    }
+    out.resize(at, 0);
+    let sum = checksum(&out);
+    out[CHECKSUM_AT..CHECKSUM_AT + 8].copy_from_slice(&sum.to_le_bytes());
     out
 }
 
-struct Reader<'a> {
-    buf: &'a [u8],
-    pos: usize,
-}
-
-impl Reader<'_> {
-    fn take(&mut self, n: usize) -> Result<&[u8], TableError> {
-        let end = self
-            .pos
-            .checked_add(n)
-            .ok_or(TableError::Corrupt("length overflow"))?;
-        let s = self
-            .buf
-            .get(self.pos..end)
-            .ok_or(TableError::Corrupt("array runs past the end"))?;
-        self.pos = end;
-        Ok(s)
-    }
-    fn scalar(&mut self) -> Result<u64, TableError> {
-        let b = self.take(8)?;
-        let mut a = [0u8; 8];
-        a.copy_from_slice(b);
-        Ok(u64::from_le_bytes(a))
-    }
-    fn len(&mut self, item: usize) -> Result<usize, TableError> {
-        let n = self.scalar()?;
-        let n = usize::try_from(n).map_err(|_| TableError::Corrupt("length overflow"))?;
-        if n.checked_mul(item)
-            .is_none_or(|b| b > self.buf.len() - self.pos)
-        {
-            return Err(TableError::Corrupt("array length exceeds the file"));
-        }
-        Ok(n)
-    }
-    fn bytes(&mut self) -> Result<Vec<u8>, TableError> {
-        let n = self.len(1)?;
-        Ok(self.take(n)?.to_vec())
-    }
-    fn u32s(&mut self) -> Result<Vec<u32>, TableError> {
-        let n = self.len(4)?;
-        let b = self.take(n * 4)?;
-        Ok(b.chunks_exact(4)
-            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect())
-    }
-    fn u64s(&mut self) -> Result<Vec<u64>, TableError> {
-        let n = self.len(8)?;
-        let b = self.take(n * 8)?;
-        Ok(b.chunks_exact(8)
-            .map(|c| u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
-            .collect())
-    }
+fn u16_at(b: &[u8], at: usize) -> u16 {
+    b.get(at..at + 2)
+        .map(|s| u16::from_le_bytes([s[0], s[1]]))
+        .unwrap_or(0)
 }
 
 fn u32_at(b: &[u8], at: usize) -> u32 {
@@ -281,119 +237,184 @@ fn u64_at(b: &[u8], at: usize) -> u64 {
         .unwrap_or(0)
 }
 
-pub fn decode(bytes: &[u8]) -> Result<TableData, TableError> {
-    if bytes.len() < 8 || &bytes[..8] != MAGIC {
+/// The header's checks that come before the checksum: magic, major
+/// version, announced length. `header` is at least the file's first bytes.
+pub(crate) fn check_header(header: &[u8], file_len: u64) -> Result<(), TableError> {
+    if header.len() < 8 || &header[..8] != MAGIC {
         return Err(TableError::NotATable);
     }
-    if bytes.len() < HEADER {
+    if header.len() < HEADER {
         return Err(TableError::Truncated {
             expected: HEADER as u64,
-            found: bytes.len() as u64,
+            found: file_len,
         });
     }
-    let version = u32_at(bytes, 8);
-    if version != VERSION {
-        return Err(TableError::Version(version));
+    let major = u16_at(header, 8) as u32;
+    if major != VERSION {
+        return Err(TableError::Version(major));
     }
-    let input_hash = u64_at(bytes, 16);
-    let len = u64_at(bytes, 24);
-    let payload = &bytes[HEADER..];
-    if payload.len() as u64 != len {
+    let len = u64_at(header, 24);
+    if len != file_len {
         return Err(TableError::Truncated {
             expected: len,
-            found: payload.len() as u64,
+            found: file_len,
         });
     }
-    if checksum(payload) != u64_at(bytes, 32) {
+    Ok(())
+}
+
+/// Reads a whole table in place. `checked` says the caller has verified
+/// the checksum already (`Table::open` does, from the file). `bytes` must
+/// start at an 8-byte-aligned address (a mapping or a `u64` buffer).
+pub(crate) fn parse(bytes: &[u8], checked: bool) -> Result<View<'_>, TableError> {
+    check_header(bytes, bytes.len() as u64)?;
+    if !checked && checksum(bytes) != u64_at(bytes, CHECKSUM_AT) {
         return Err(TableError::Checksum);
     }
-    let mut r = Reader {
-        buf: payload,
-        pos: 0,
+    let count = u32_at(bytes, 32) as usize;
+    let dir_end = count
+        .checked_mul(ENTRY)
+        .and_then(|n| n.checked_add(HEADER))
+        .filter(|e| *e <= bytes.len())
+        .ok_or(TableError::Corrupt("section directory runs past the end"))?;
+    let directory = &bytes[HEADER..dir_end];
+    let mut previous = 0u32;
+    for e in directory.chunks_exact(ENTRY) {
+        let id = u32_at(e, 0);
+        if id <= previous {
+            return Err(TableError::Corrupt("section directory out of order"));
+        }
+        previous = id;
+    }
+    // A section's bytes, checked against the directory and the file.
+    let find = |want: u32, width: usize| -> Result<&[u8], TableError> {
+        let e = directory
+            .chunks_exact(ENTRY)
+            .find(|e| u32_at(e, 0) == want)
+            .ok_or(TableError::Corrupt("a section is missing"))?;
+        if u32_at(e, 4) as usize != width {
+            return Err(TableError::Corrupt("a section has the wrong item width"));
+        }
+        let (offset, items) = (u64_at(e, 8), u64_at(e, 16));
+        let start = usize::try_from(offset)
+            .ok()
+            .filter(|s| s % 8 == 0 && *s >= dir_end)
+            .ok_or(TableError::Corrupt("a section is misplaced"))?;
+        let end = usize::try_from(items)
+            .ok()
+            .and_then(|n| n.checked_mul(width))
+            .and_then(|n| n.checked_add(start))
+            .filter(|e| *e <= bytes.len())
+            .ok_or(TableError::Corrupt("a section runs past the end"))?;
+        Ok(&bytes[start..end])
     };
-    let mut d = TableData {
-        input_hash,
-        ..TableData::default()
-    };
-    macro_rules! get {
-        (scalar, provenance) => {
-            d.provenance = r.scalar()? != 0
-        };
-        (scalar, $f:ident) => {
-            d.$f = r
-                .scalar()?
-                .try_into()
-                .map_err(|_| TableError::Corrupt(concat!(stringify!($f), " out of range")))?
-        };
-        ($kind:ident, $f:ident) => {
-            d.$f = r.$kind()?
+    macro_rules! read {
+        ($(($id:literal, $name:ident, $t:ty)),* $(,)?) => {
+            Arrays {
+                $($name: {
+                    let raw = find($id, std::mem::size_of::<$t>())?;
+                    bytemuck::try_cast_slice::<u8, $t>(raw)
+                        .map_err(|_| TableError::Corrupt("a section is not aligned"))?
+                },)*
+            }
         };
     }
-    fields!(get);
-    if r.pos != payload.len() {
-        return Err(TableError::Corrupt("trailing bytes after the last array"));
+    if cfg!(target_endian = "big") {
+        return Err(TableError::Corrupt(
+            "this reader reads tables in place on little-endian machines only",
+        ));
     }
-    validate(&d)?;
-    Ok(d)
+    let arrays = arrays!(read);
+    let ident_width = u32_at(bytes, 48) as usize;
+    let view = View::new(
+        u64_at(bytes, 16),
+        u32_at(bytes, 12) & FLAG_PROVENANCE != 0,
+        u16_at(bytes, 10),
+        u32_at(bytes, 36),
+        ident_width,
+        arrays,
+    );
+    validate(&view)?;
+    Ok(view)
 }
 
 fn monotonic(v: &[u32], limit: usize) -> bool {
     v.windows(2).all(|w| w[0] <= w[1]) && v.last().is_none_or(|l| *l as usize <= limit)
 }
 
-/// Structural invariants, so that queries on a decoded table stay in bounds.
-/// Every product below has a factor read from the file: all are checked.
-fn validate(d: &TableData) -> Result<(), TableError> {
+/// Offsets `start` (one more than `items`) cut `into` (of `len` entries)
+/// into consecutive ranges.
+fn offsets(start: &[u32], items: usize, len: usize) -> bool {
+    start.len() == items + 1 && start.first().is_none_or(|s| *s == 0) && monotonic(start, len)
+}
+
+fn all_below(v: &[u32], limit: usize) -> bool {
+    v.iter().all(|x| (*x as usize) < limit)
+}
+
+fn below_or_none(v: &[u32], limit: usize) -> bool {
+    v.iter().all(|x| *x == NONE || (*x as usize) < limit)
+}
+
+/// The structural invariants that every query relies on, section by
+/// section. They cost time in the number of orgs, roles, sets and
+/// resources, never in users or grants (see [`check_user_records`] for
+/// those); every product below has a factor read from the file, so all
+/// are checked.
+fn validate(d: &View<'_>) -> Result<(), TableError> {
+    let checks = [
+        strings(d),
+        orgs(d),
+        users(d),
+        roles(d),
+        catalog(d),
+        resources(d),
+    ];
+    for part in checks {
+        if let Some((what, _)) = part.iter().find(|(_, ok)| !ok) {
+            return Err(TableError::Corrupt(what));
+        }
+    }
+    Ok(())
+}
+
+type Checks = Vec<(&'static str, bool)>;
+
+fn strings(d: &View<'_>) -> Checks {
+    vec![(
+        "string offsets",
+        d.str_off.first() == Some(&0) && monotonic(d.str_off, d.str_blob.len()),
+    )]
+}
+
+/// Every member-grant list ends with a `[NONE; 3]` terminator.
+fn terminated(d: &View<'_>, at: u32) -> bool {
+    d.member_grants
+        .get(at as usize * 3..at as usize * 3 + 3)
+        .is_some_and(|g| g.iter().all(|v| *v == NONE))
+}
+
+fn orgs(d: &View<'_>) -> Checks {
     let orgs = d.org_name.len();
-    let users = d.user_home.len();
-    let strings = d.str_off.len().saturating_sub(1);
-    let roles = d.role_count as usize;
-    let identities = d.identity_name.len().max(1);
-    let grants = d.user_grants.len() / 3;
     let members = d.member_grants.len() / 3;
-    let user_starts: Vec<u32> = d.user_rec.iter().step_by(2).copied().collect();
-    // Every member-grant list ends with a terminator before the array does.
-    let terminator = |at: u32| {
-        d.member_grants
-            .get(at as usize * 3..at as usize * 3 + 3)
-            .is_some_and(|g| g.iter().all(|v| *v == super::NONE))
-    };
-    // Grant lists are sorted by `lo`: decisions stop scanning past `x`.
-    let lo_sorted = |list: &[u32]| {
-        list.as_chunks::<3>()
-            .0
-            .windows(2)
-            .all(|w| w[0][0] == super::NONE || w[0][0] <= w[1][0])
-    };
-    let user_lists_sorted = d
-        .user_rec
-        .chunks_exact(2)
-        .zip(d.user_rec.chunks_exact(2).skip(1))
-        .all(|(a, b)| {
-            d.user_grants
-                .get(a[0] as usize * 3..b[0] as usize * 3)
-                .is_some_and(lo_sorted)
-        });
-    let checks: [(&'static str, bool); 16] = [
+    vec![
         (
             "member grants",
             d.member_grants.len().is_multiple_of(3)
-                && (members == 0 || terminator(members as u32 - 1))
-                && lo_sorted(&d.member_grants),
+                && (members == 0 || terminated(d, members as u32 - 1)),
         ),
-        ("user grant order", user_lists_sorted),
-        ("string offsets", monotonic(&d.str_off, d.str_blob.len())),
         (
             "org arrays",
             [d.org_sorted.len(), d.org_parent.len(), d.org_end.len()]
                 .iter()
                 .all(|n| *n == orgs)
+                && all_below(d.org_sorted, orgs)
                 // Preorder: a parent comes before its child and a subtree
                 // ends after its root, so walks up the tree always end.
                 && d.org_parent
                     .iter()
                     .enumerate()
-                    .all(|(i, p)| *p == super::NONE || (*p as usize) < i)
+                    .all(|(i, p)| *p == NONE || (*p as usize) < i)
                 && d.org_end
                     .iter()
                     .enumerate()
@@ -401,16 +422,26 @@ fn validate(d: &TableData) -> Result<(), TableError> {
         ),
         (
             "org records",
-            d.org_rec.len() == orgs * 4
+            d.org_rec.len() == orgs * ORG_REC
                 && d.org_rec
-                    .chunks_exact(4)
-                    .all(|r| r[1] <= r[2] && terminator(r[2])),
+                    .chunks_exact(ORG_REC)
+                    .all(|r| r[1] <= r[2] && terminated(d, r[2])),
         ),
         (
             "org grant offsets",
-            d.org_grant_start.len() == orgs + 1
-                && monotonic(&d.org_grant_start, d.org_grants.len() / 3),
+            d.org_grants.len().is_multiple_of(3)
+                && offsets(d.org_grant_start, orgs, d.org_grants.len() / 3)
+                && (d.org_grant_source.is_empty()
+                    || d.org_grant_source.len() == d.org_grants.len() / 3),
         ),
+    ]
+}
+
+fn users(d: &View<'_>) -> Checks {
+    let users = d.user_home.len();
+    let strings = d.str_off.len().saturating_sub(1);
+    let grants = d.user_grants.len() / 3;
+    vec![
         (
             "user names",
             (d.user_name_first as usize)
@@ -420,65 +451,182 @@ fn validate(d: &TableData) -> Result<(), TableError> {
         (
             "user records",
             d.user_rec.len() == (users + 1) * 2
-                && d.user_home.iter().all(|h| (*h as usize) < orgs)
+                && d.user_grants.len().is_multiple_of(3)
+                && d.user_rec.first().is_none_or(|s| *s == 0)
                 && d.user_rec
-                    .chunks_exact(2)
-                    .take(users)
-                    .all(|r| (r[1] as usize) < members)
-                && monotonic(&user_starts, grants),
+                    .get(users * 2)
+                    .is_some_and(|e| *e as usize == grants)
+                && (d.user_grant_source.is_empty() || d.user_grant_source.len() == grants),
         ),
         (
             "user identity types",
             matches!(d.ident_width, 1 | 2 | 4)
-                && Some(d.user_ident.len()) == users.checked_mul(d.ident_width)
-                && match d.ident_width {
-                    1 => d.user_ident.iter().all(|b| (*b as usize) < identities),
-                    _ => (0..users as u32).all(|u| {
-                        d.user_identity(u)
-                            .is_some_and(|i| (i as usize) < identities)
-                    }),
-                },
+                && Some(d.user_ident.len()) == users.checked_mul(d.ident_width),
         ),
-        ("role word count", d.role_words == roles.div_ceil(64).max(1)),
+    ]
+}
+
+fn roles(d: &View<'_>) -> Checks {
+    let roles = d.role_count as usize;
+    let cells = d.identity_name.len().checked_mul(roles);
+    vec![
         (
             "role arrays",
             [
                 d.role_name.len(),
                 d.role_qualified.len(),
                 d.role_display.len(),
-                d.role_flags.len(),
                 d.role_approval.len(),
+                d.role_restr.len(),
             ]
             .iter()
-            .all(|n| *n == roles),
+            .all(|n| *n == roles)
+                && all_below(d.role_name_sorted, roles)
+                && all_below(d.role_qualified_sorted, roles),
         ),
         (
             "assigners",
-            d.assignable_start.len() == roles + 1
-                && monotonic(&d.assignable_start, d.assignable_by.len()),
+            offsets(d.assignable_start, roles, d.assignable_by.len())
+                && all_below(d.assignable_by, roles),
         ),
         (
             "role closures",
-            Some(d.closure_roles.len()) == d.identity_name.len().checked_mul(roles)
-                && Some(d.closure_perms.len()) == d.identity_name.len().checked_mul(roles),
-        ),
-        (
-            "modules",
-            d.module_first_perm.len() == d.module_name.len() + 1
-                && monotonic(&d.module_first_perm, d.perm_module.len()),
+            Some(d.closure_roles.len()) == cells && Some(d.closure_perms.len()) == cells,
         ),
         (
             "bitset widths",
-            d.perm_words == d.perm_module.len().div_ceil(64).max(1)
-                && d.module_words == d.module_name.len().div_ceil(64).max(1)
-                && d.identity_words == d.identity_name.len().div_ceil(64).max(1)
-                && Some(d.role_identity.len()) == roles.checked_mul(d.identity_words)
-                && d.perm_pool.len().checked_rem(d.perm_words) == Some(0)
-                && d.role_pool.len().checked_rem(d.role_words) == Some(0)
-                && d.pub_pool.len().checked_rem(d.role_words) == Some(0)
+            Some(d.role_identity.len()) == roles.checked_mul(d.identity_words)
+                && d.perm_pool.len().is_multiple_of(d.perm_words)
+                && d.role_pool.len().is_multiple_of(d.role_words)
+                && d.pub_pool.len().is_multiple_of(d.role_words)
                 && Some(d.policy_modules.len()) == d.policy_name.len().checked_mul(d.module_words),
         ),
-        ("module words", d.module_words > 0),
+        (
+            "set references",
+            below_or_none(d.closure_roles, d.role_pool.len() / d.role_words)
+                && below_or_none(d.closure_perms, d.perm_pool.len() / d.perm_words)
+                && d.org_rec
+                    .chunks_exact(ORG_REC)
+                    .all(|r| (r[0] as usize) < d.pub_pool.len() / d.role_words),
+        ),
+    ]
+}
+
+fn catalog(d: &View<'_>) -> Checks {
+    let modules = d.module_name.len();
+    vec![
+        (
+            "modules",
+            offsets(d.module_first_perm, modules, d.perm_module.len())
+                && d.module_gated.len() == modules
+                && d.module_dim.len() == modules
+                && all_below(d.module_sorted, modules)
+                && d.perm_action.len() == d.perm_module.len()
+                && all_below(d.perm_module, modules),
+        ),
+        ("policies", all_below(d.policy_sorted, d.policy_name.len())),
+    ]
+}
+
+fn resources(d: &View<'_>) -> Checks {
+    let (dims, res, orgs) = (d.dim_name.len(), d.res_name.len(), d.org_name.len());
+    let restrictions = d.restr_start.len().saturating_sub(1);
+    let cells = d.identity_name.len() * d.role_count as usize;
+    vec![
+        (
+            "resources",
+            below_or_none(d.module_dim, dims)
+                && d.res_dim.len() == res
+                && all_below(d.res_dim, dims)
+                && d.res_org.len() == res
+                && below_or_none(d.res_org, orgs)
+                && offsets(d.org_res_start, orgs, d.org_res.len())
+                && all_below(d.org_res, res),
+        ),
+        (
+            "restrictions",
+            d.restr_entries.len().is_multiple_of(3)
+                && offsets(d.restr_start, restrictions, d.restr_entries.len() / 3)
+                && d.restr_entries.chunks_exact(3).all(|e| {
+                    (e[0] as usize) < dims && e[1] <= e[2] && (e[2] as usize) <= d.restr_res.len()
+                })
+                && all_below(d.restr_res, res)
+                && below_or_none(d.role_restr, restrictions),
+        ),
+        (
+            "required dimensions",
+            offsets(d.role_req_start, d.role_count as usize, d.role_req.len())
+                && all_below(d.role_req, dims),
+        ),
+        (
+            "restricted grants",
+            d.restricted_items.len().is_multiple_of(2)
+                && d.restricted_items.chunks_exact(2).all(|p| {
+                    (p[0] as usize) < d.role_count as usize && (p[1] as usize) < restrictions
+                }),
+        ),
+        (
+            "closure parts",
+            d.closure_parts.len().is_multiple_of(2)
+                && offsets(d.closure_part_start, cells, d.closure_parts.len() / 2)
+                && d.closure_parts.chunks_exact(2).all(|p| {
+                    (p[0] as usize) < d.perm_pool.len() / d.perm_words
+                        && (p[1] as usize) < restrictions
+                }),
+        ),
+    ]
+}
+
+/// The invariants of the per-user records and the grant lists, which cost
+/// time in users and grants: each list sorted by where its grants start
+/// (decisions stop scanning there), every record within its arrays. Queries
+/// stay in bounds without them (every read is checked); a table that
+/// breaks them can only be written on purpose, and answers wrongly.
+pub(crate) fn check_user_records(d: &View<'_>) -> Result<(), TableError> {
+    let users = d.user_home.len();
+    let orgs = d.org_name.len();
+    let members = d.member_grants.len() / 3;
+    let identities = d.identity_name.len().max(1);
+    let lo_sorted = |list: &[u32]| {
+        list.as_chunks::<3>()
+            .0
+            .windows(2)
+            .all(|w| w[0][0] == NONE || w[0][0] <= w[1][0])
+    };
+    let starts_ok = d
+        .user_rec
+        .chunks_exact(2)
+        .zip(d.user_rec.chunks_exact(2).skip(1))
+        .all(|(a, b)| a[0] <= b[0]);
+    let checks = [
+        ("member grants", lo_sorted(d.member_grants)),
+        (
+            "user grant order",
+            starts_ok
+                && d.user_rec
+                    .chunks_exact(2)
+                    .zip(d.user_rec.chunks_exact(2).skip(1))
+                    .all(|(a, b)| {
+                        d.user_grants
+                            .get(a[0] as usize * 3..b[0] as usize * 3)
+                            .is_some_and(lo_sorted)
+                    }),
+        ),
+        (
+            "user records",
+            all_below(d.user_home, orgs)
+                && d.user_rec
+                    .chunks_exact(2)
+                    .take(users)
+                    .all(|r| (r[1] as usize) < members),
+        ),
+        (
+            "user identity types",
+            (0..users as u32).all(|u| {
+                d.user_identity(u)
+                    .is_some_and(|i| (i as usize) < identities)
+            }),
+        ),
     ];
     match checks.iter().find(|(_, ok)| !ok) {
         Some((what, _)) => Err(TableError::Corrupt(what)),
@@ -487,6 +635,7 @@ fn validate(d: &TableData) -> Result<(), TableError> {
 }
 
 impl TableData {
+    /// The file's bytes (see the module documentation).
     pub fn encode(&self) -> Vec<u8> {
         encode(self)
     }

@@ -4,8 +4,12 @@
 //! nothing of the compiler (no parser, no graph library, no CLI), so that a
 //! service, the decision server and the language bindings need only this.
 //!
-//! `format` writes and reads the file (magic, version, input hash,
-//! checksum; every read bounds-checked), and [`Table`] answers the queries.
+//! [`Table::open`] maps the file into memory and reads its arrays in place
+//! (nothing is copied; pages are read from disk as queries touch them);
+//! [`Table::from_bytes`] does the same from a buffer. Either checks the
+//! file first (magic, version, xxh3-64 checksum, structure): a damaged
+//! table is an error, never a panic. The format is documented in
+//! `docs/table-format.md`, for readers in other languages.
 //!
 //! ```no_run
 //! use trellis_table::Table;
@@ -22,36 +26,60 @@
 //!
 //! Layout ideas: orgs are numbered in preorder so that "at `o` and below" is
 //! the interval `[o, end[o])`; a grant is `(lo, hi, item)`; user grants are
-//! stored per user, org grants once per org (a user walks the few ancestors
-//! of their home); role closures and permission sets are per identity type
+//! stored per user, org grants once per org (flattened per org into one
+//! member list); role closures and permission sets are per identity type
 //! and deduplicated; publication is one deduplicated role set per org.
+//! Restrictions to resources live beside the grants: a grant item with
+//! [`RESTRICTED_BIT`] names a `(role, restriction)` pair, so a set without
+//! resources pays nothing for them.
 
 mod data;
+mod explain;
 pub mod format;
+mod json;
+mod resources;
 
-pub use data::{TableData, FLAG_ACTIVE, FLAG_LOCKED, FLAG_SELF_SERVICE};
+#[doc(hidden)]
+pub use data::TableData;
+pub use data::{FLAG_ACTIVE, FLAG_LOCKED, FLAG_SELF_SERVICE};
+pub use explain::{Decision, Explanation, GrantEffect, Step};
 pub use format::TableError;
 
+use data::{View, ORG_REC};
 use std::path::Path;
 
 /// A grant item: a role, or (with this bit) an access policy.
 pub const POLICY_BIT: u32 = 1 << 31;
 /// Set on a grant that comes from a locked item (manual: *Provider locks*).
 pub const LOCKED_BIT: u32 = 1 << 30;
-const ITEM_MASK: u32 = !(POLICY_BIT | LOCKED_BIT);
+/// Set on a role grant restricted to resources: the rest of the item is an
+/// index into the `(role, restriction)` pairs of `restricted_items`.
+pub const RESTRICTED_BIT: u32 = 1 << 29;
+const ITEM_MASK: u32 = !(POLICY_BIT | LOCKED_BIT | RESTRICTED_BIT);
+/// "None" in any `u32` array of the table.
 pub const NONE: u32 = u32::MAX;
 
-/// Dense handles, valid for the table they came from.
+/// A user, by its position in the table (users are numbered by id).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct User(pub u32);
+/// An org, by its preorder position in the org tree.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Org(pub u32);
+/// A role, numbered by qualified name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Role(pub u32);
+/// A permission `module:action`, numbered by module then action.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Perm(pub u32);
+/// An access policy, numbered by id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Policy(pub u32);
+/// A resource (manual: *Resources and dimensions*), numbered by id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Resource(pub u32);
+/// A dimension of resources, numbered by id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Dimension(pub u32);
 
 /// What a grant gives: a role, or an access policy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -67,36 +95,132 @@ pub struct GrantInfo {
     /// The org the grant is made at.
     pub anchor: Org,
     pub locked: bool,
+    /// The grant's `resources`, by dimension (empty when it has none).
+    pub resources: Vec<(Dimension, Vec<Resource>)>,
     /// `file:line` when compiled with `--provenance`.
     pub source: Option<String>,
 }
 
-/// A loaded decision table.
-#[derive(Debug)]
+/// The bytes a table is read from: a read-only mapping of its file, or a
+/// buffer of `u64`s (so that its arrays are aligned for reading in place).
+enum Backing {
+    Mapped(memmap2::Mmap),
+    Owned(Vec<u64>, usize),
+}
+
+impl Backing {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Backing::Mapped(m) => m,
+            Backing::Owned(words, len) => {
+                let all: &[u8] = bytemuck::cast_slice(words);
+                all.get(..*len).unwrap_or(all)
+            }
+        }
+    }
+}
+
+self_cell::self_cell!(
+    /// The bytes and the arrays read in place from them.
+    struct Cell {
+        owner: Backing,
+        #[covariant]
+        dependent: View,
+    }
+);
+
+/// A loaded decision table. `Send + Sync`: share one between threads.
 pub struct Table {
-    d: TableData,
+    cell: Cell,
+}
+
+impl std::fmt::Debug for Table {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Table")
+            .field("input_hash", &format_args!("{:016x}", self.input_hash()))
+            .field("users", &self.user_count())
+            .field("orgs", &self.org_count())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Table {
-    /// Reads and validates a table file.
+    /// Maps a table file and validates it, reading nothing into the
+    /// process but the header: the checksum is computed from the file as
+    /// it is read (so its pages stay out of the process until queries touch
+    /// them), then the structure is checked in place.
+    ///
+    /// Replace a table by writing a new file and renaming it over the old
+    /// one (`trellis compile -o` does): a table open on the old file keeps
+    /// answering from it. A file changed in place while open is not
+    /// supported.
     pub fn open(path: impl AsRef<Path>) -> Result<Table, TableError> {
-        let bytes = std::fs::read(path.as_ref()).map_err(|e| TableError::Io(e.to_string()))?;
-        Table::from_bytes(&bytes)
+        use std::io::{Read, Seek};
+        let mut file = std::fs::File::open(path.as_ref())?;
+        let len = file.metadata()?.len();
+        let mut header = vec![0u8; format::HEADER_LEN.min(len as usize)];
+        file.read_exact(&mut header)?;
+        format::check_header(&header, len)?;
+        let sum = format::checksum_of_file(&header, &mut file, len)?;
+        if sum != format::announced_checksum(&header) {
+            return Err(TableError::Checksum);
+        }
+        file.rewind()?;
+        // SAFETY: the mapping is read-only and private to this table. It
+        // stays valid while the file is renamed over or deleted; the one
+        // way to break it, changing the file in place while it is open,
+        // is documented as unsupported above (and `trellis compile`
+        // writes to a new file and renames it).
+        #[allow(unsafe_code)]
+        let map = unsafe { memmap2::Mmap::map(&file)? };
+        if map.len() as u64 != len {
+            return Err(TableError::Truncated {
+                expected: len,
+                found: map.len() as u64,
+            });
+        }
+        Table::from_backing(Backing::Mapped(map), true)
     }
 
-    /// Validates and decodes a table; a corrupt one is an error, never a panic.
+    /// Validates a table held in memory; a corrupt one is an error, never a
+    /// panic. The bytes are copied once, into an aligned buffer.
     pub fn from_bytes(bytes: &[u8]) -> Result<Table, TableError> {
-        let d = format::decode(bytes)?;
-        Ok(Table { d })
+        let mut words = vec![0u64; bytes.len().div_ceil(8)];
+        bytemuck::cast_slice_mut::<u64, u8>(&mut words)[..bytes.len()].copy_from_slice(bytes);
+        Table::from_backing(Backing::Owned(words, bytes.len()), false)
+    }
+
+    fn from_backing(backing: Backing, checked: bool) -> Result<Table, TableError> {
+        let cell = Cell::try_new(backing, |b| format::parse(b.bytes(), checked))?;
+        Ok(Table { cell })
+    }
+
+    #[inline(always)]
+    fn d(&self) -> &View<'_> {
+        self.cell.borrow_dependent()
+    }
+
+    /// Checks the per-user records and every grant list (time in users and
+    /// grants, and it reads every page of the file): what loading leaves
+    /// out because queries stay in bounds without it. A table that passes
+    /// the checksum fails this only if it was written on purpose.
+    pub fn check_records(&self) -> Result<(), TableError> {
+        format::check_user_records(self.d())
+    }
+
+    /// The format's minor version this table was written with.
+    pub fn format_minor(&self) -> u16 {
+        self.d().minor
     }
 
     /// Sizes of the table's main parts, for reports and benchmarks.
     pub fn stats(&self) -> Vec<(&'static str, usize)> {
-        let d = &self.d;
+        let d = self.d();
         vec![
             ("users", d.user_count()),
             ("orgs", d.org_end.len()),
             ("roles", d.role_count as usize),
+            ("resources", d.res_name.len()),
             ("user grants", d.user_grants.len() / 3),
             ("org grants", d.org_grants.len() / 3),
             (
@@ -106,19 +230,26 @@ impl Table {
             ("publication sets", d.pub_pool.len() / d.role_words.max(1)),
             ("role closure sets", d.role_pool.len() / d.role_words.max(1)),
             ("permission sets", d.perm_pool.len() / d.perm_words.max(1)),
+            ("restrictions", d.restr_start.len().saturating_sub(1)),
             ("string bytes", d.str_blob.len()),
         ]
     }
 
     /// The hash of the inputs the table was compiled from.
     pub fn input_hash(&self) -> u64 {
-        self.d.input_hash
+        self.d().input_hash
+    }
+
+    /// Was the table compiled with `--provenance` (grants keep `file:line`)?
+    pub fn has_provenance(&self) -> bool {
+        self.d().provenance
     }
 
     /// Binary search by name; an empty `sorted` means `names` is in order.
     fn find(&self, names: &[u32], sorted: &[u32], name: &str) -> Option<u32> {
+        let d = self.d();
         let key = name.as_bytes();
-        let text = |i: u32| self.d.string(names.get(i as usize).copied().unwrap_or(0));
+        let text = |i: u32| d.string(names.get(i as usize).copied().unwrap_or(NONE));
         if sorted.is_empty() {
             return search_in_order(names.len(), text, key);
         }
@@ -128,73 +259,104 @@ impl Table {
             .and_then(|k| sorted.get(k).copied())
     }
 
+    /// A user by id.
     pub fn user(&self, id: &str) -> Option<User> {
         // Users are numbered in name order: a binary search on the handles.
+        let d = self.d();
         search_in_order(
             self.user_count(),
-            |u| self.d.user_name(u).as_bytes(),
+            |u| d.user_name(u).as_bytes(),
             id.as_bytes(),
         )
         .map(User)
     }
+    /// An org by id.
     pub fn org(&self, id: &str) -> Option<Org> {
-        self.find(&self.d.org_name, &self.d.org_sorted, id).map(Org)
+        let d = self.d();
+        self.find(d.org_name, d.org_sorted, id).map(Org)
     }
     /// A role by `owner::name`, or by bare name when only one owner has it.
     pub fn role(&self, name: &str) -> Option<Role> {
-        if let Some(r) = self.find(&self.d.role_qualified, &self.d.role_qualified_sorted, name) {
+        let d = self.d();
+        if let Some(r) = self.find(d.role_qualified, d.role_qualified_sorted, name) {
             return Some(Role(r));
         }
-        self.find(&self.d.role_name, &self.d.role_name_sorted, name)
+        self.find(d.role_name, d.role_name_sorted, name)
             .filter(|r| {
-                let n = self.d.role_name.get(*r as usize).copied();
-                self.d.role_name.iter().filter(|x| Some(**x) == n).count() == 1
+                let n = d.role_name.get(*r as usize).copied();
+                d.role_name.iter().filter(|x| Some(**x) == n).count() == 1
             })
             .map(Role)
     }
+    /// An access policy by id.
     pub fn policy(&self, id: &str) -> Option<Policy> {
-        self.find(&self.d.policy_name, &self.d.policy_sorted, id)
-            .map(Policy)
+        let d = self.d();
+        self.find(d.policy_name, d.policy_sorted, id).map(Policy)
     }
-    /// `module:action`.
+    /// A permission by `module:action`.
     pub fn permission(&self, text: &str) -> Option<Perm> {
+        let d = self.d();
         let (module, action) = text.split_once(':')?;
-        let m = self.find(&self.d.module_name, &self.d.module_sorted, module)? as usize;
-        let first = *self.d.module_first_perm.get(m)?;
-        let last = *self.d.module_first_perm.get(m + 1)?;
+        let m = self.find(d.module_name, d.module_sorted, module)? as usize;
+        let first = *d.module_first_perm.get(m)?;
+        let last = *d.module_first_perm.get(m + 1)?;
         (first..last)
             .find(|p| {
-                self.d
-                    .string(self.d.perm_action.get(*p as usize).copied().unwrap_or(0))
+                d.string(d.perm_action.get(*p as usize).copied().unwrap_or(NONE))
                     == action.as_bytes()
             })
             .map(Perm)
     }
 
+    /// User `u`'s id.
     pub fn user_name(&self, u: User) -> &str {
-        self.d.user_name(u.0)
+        self.d().user_name(u.0)
     }
+    /// Org `o`'s id.
     pub fn org_name(&self, o: Org) -> &str {
-        self.d.str_of(&self.d.org_name, o.0)
+        let d = self.d();
+        d.str_of(d.org_name, o.0)
     }
     /// The display name: bare when unique in the set, `owner::name` otherwise.
     pub fn role_name(&self, r: Role) -> &str {
-        self.d.str_of(&self.d.role_display, r.0)
+        let d = self.d();
+        d.str_of(d.role_display, r.0)
     }
+    /// Policy `p`'s id.
     pub fn policy_name(&self, p: Policy) -> &str {
-        self.d.str_of(&self.d.policy_name, p.0)
+        let d = self.d();
+        d.str_of(d.policy_name, p.0)
     }
+    /// `module:action`.
+    pub fn perm_name(&self, p: Perm) -> String {
+        let d = self.d();
+        let m = d.perm_module.get(p.0 as usize).copied().unwrap_or(NONE);
+        format!(
+            "{}:{}",
+            d.str_of(d.module_name, m),
+            String::from_utf8_lossy(
+                d.string(d.perm_action.get(p.0 as usize).copied().unwrap_or(NONE))
+            )
+        )
+    }
+    /// How many users the table holds (handles are `0..user_count`).
     pub fn user_count(&self) -> usize {
-        self.d.user_count()
+        self.d().user_count()
     }
+    /// How many orgs the table holds (handles are `0..org_count`).
     pub fn org_count(&self) -> usize {
-        self.d.org_end.len()
+        self.d().org_end.len()
+    }
+    /// How many roles the table holds (handles are `0..role_count`).
+    pub fn role_count(&self) -> usize {
+        self.d().role_count as usize
     }
 
     #[inline]
     fn grants_of_user(&self, u: User) -> &[u32] {
-        match self.d.user_grant_range(u.0) {
-            Some((a, b)) => self.d.user_grants.get(a * 3..b * 3).unwrap_or(&[]),
+        let d = self.d();
+        match d.user_grant_range(u.0) {
+            Some((a, b)) => d.user_grants.get(a * 3..b * 3).unwrap_or(&[]),
             None => &[],
         }
     }
@@ -208,12 +370,25 @@ impl Table {
             .is_some_and(|w| w & (1u64 << (i & 63)) != 0)
     }
 
+    /// The role and restriction (or `NONE`) of a role grant item.
+    #[inline(always)]
+    fn role_item(d: &View<'_>, item: u32) -> (u32, u32) {
+        let id = item & ITEM_MASK;
+        if item & RESTRICTED_BIT == 0 {
+            return (id, NONE);
+        }
+        match d.restricted_items.get(id as usize * 2..id as usize * 2 + 2) {
+            Some(p) => (p[0], p[1]),
+            None => (NONE, NONE),
+        }
+    }
+
     /// The user's own grants and its home org's member list, as `(lo, hi,
     /// item)` triples sorted by `lo` (the member list runs to its `NONE`
     /// terminator, which sorts last). Empty for an unknown user.
     #[inline(always)]
     fn grant_lists(&self, u: User) -> [&[u32]; 2] {
-        let d = &self.d;
+        let d = self.d();
         let ui = u.0 as usize;
         let Some(rec) = d.user_rec.get(ui * 2..ui * 2 + 3) else {
             return [&[], &[]];
@@ -245,8 +420,10 @@ impl Table {
         }
     }
 
-    /// The decision (manual: *Effective roles and the decision*). Unknown
-    /// handles answer `false`.
+    /// The decision (manual: *Effective roles and the decision*): a
+    /// question about the whole module at `x`. For a resource module only
+    /// grants unrestricted on its dimension count. Unknown handles answer
+    /// `false`.
     ///
     /// One user record gives both grant lists (the user's own and its home
     /// org's member grants); everything else a decision reads (the rows of
@@ -256,63 +433,103 @@ impl Table {
     /// that starts after `x`.
     #[inline(always)]
     pub fn allow(&self, u: User, p: Perm, x: Org) -> bool {
-        let d = &self.d;
+        self.decide(u, p, x, None)
+    }
+
+    /// The decision about resource `q` at org `x` (manual: *Resources and
+    /// dimensions*): `p`'s module must be of `q`'s dimension, and `x` must
+    /// be `q`'s org when it has one (see [`Table::resource_org`]). With
+    /// `None`, as [`Table::allow`]. No allocation; at most a few binary
+    /// searches in short sorted lists more than `allow`.
+    #[inline]
+    pub fn allow_on(&self, u: User, p: Perm, x: Org, q: Option<Resource>) -> bool {
+        self.decide(u, p, x, q.map(|q| q.0))
+    }
+
+    #[inline(always)]
+    fn decide(&self, u: User, p: Perm, x: Org, q: Option<u32>) -> bool {
+        let d = self.d();
         let (Some(ident), Some(&pubset), Some(&module)) = (
             d.user_identity(u.0),
-            d.org_rec.get(x.0 as usize * 4),
+            d.org_rec.get(x.0 as usize * ORG_REC),
             d.perm_module.get(p.0 as usize),
         ) else {
             return false;
         };
+        // The module's dimension; sets without resources never look further.
+        let dim = if d.dim_name.is_empty() {
+            NONE
+        } else {
+            d.module_dim.get(module as usize).copied().unwrap_or(NONE)
+        };
+        if let Some(q) = q {
+            let of_dim = dim != NONE && d.res_dim.get(q as usize) == Some(&dim);
+            let org = d.res_org.get(q as usize).copied().unwrap_or(NONE);
+            if !of_dim || (org != NONE && org != x.0) {
+                return false;
+            }
+        }
         let nroles = d.role_count as usize;
         // Offsets of the identity's closure row and of x's publication set.
         let closure_row = ident as usize * nroles;
         let pub_row = pubset as usize * d.role_words;
         let (perm_word, perm_bit) = (p.0 as usize >> 6, 1u64 << (p.0 & 63));
         let (module_word, module_bit) = (module as usize >> 6, 1u64 << (module & 63));
+        let in_perms = |set: u32| {
+            set != NONE
+                && d.perm_pool
+                    .get(set as usize * d.perm_words + perm_word)
+                    .is_some_and(|w| w & perm_bit != 0)
+        };
         let mut role_ok = false;
         let mut policy_ok = d.module_gated.get(module as usize).is_none_or(|g| *g == 0);
         self.for_each_grant(u, x, |item| {
-            let id = (item & ITEM_MASK) as usize;
             if item & POLICY_BIT != 0 {
+                let id = (item & ITEM_MASK) as usize;
                 policy_ok = policy_ok
                     || d.policy_modules
                         .get(id * d.module_words + module_word)
                         .is_some_and(|w| w & module_bit != 0);
-            } else if !role_ok
-                && id < nroles
-                && d.pub_pool
-                    .get(pub_row + (id >> 6))
-                    .is_some_and(|w| w & (1 << (id & 63)) != 0)
-            {
-                role_ok = d.closure_perms.get(closure_row + id).is_some_and(|&set| {
-                    set != NONE
-                        && d.perm_pool
-                            .get(set as usize * d.perm_words + perm_word)
-                            .is_some_and(|w| w & perm_bit != 0)
-                });
+            } else if !role_ok {
+                let (id, restr) = Self::role_item(d, item);
+                let id = id as usize;
+                if id < nroles
+                    && d.pub_pool
+                        .get(pub_row + (id >> 6))
+                        .is_some_and(|w| w & (1 << (id & 63)) != 0)
+                {
+                    let cell = closure_row + id;
+                    let free = d.closure_perms.get(cell).copied().unwrap_or(NONE);
+                    role_ok = if dim == NONE {
+                        in_perms(free)
+                    } else {
+                        resources::path_allows(d, cell, free, restr, dim, q, &in_perms)
+                    };
+                }
             }
             role_ok && policy_ok
         });
         role_ok && policy_ok
     }
 
-    /// The effective roles of `u` at `x`, sorted by display name.
+    /// The effective roles of `u` at `x`, sorted by display name. A role
+    /// held for some resources only is held.
     pub fn roles(&self, u: User, x: Org) -> Vec<Role> {
-        let d = &self.d;
+        let d = self.d();
         let mut held = vec![0u64; d.role_words];
-        let (Some(&ident), Some(&pubset)) =
-            (d.user_identity(u.0).as_ref(), d.org_pubset(x.0).as_ref())
-        else {
+        let (Some(ident), Some(pubset)) = (d.user_identity(u.0), d.org_pubset(x.0)) else {
             return Vec::new();
         };
         let nroles = d.role_count as usize;
         self.for_each_grant(u, x, |item| {
-            let id = item & ITEM_MASK;
-            if item & POLICY_BIT == 0 && Self::bit(&d.pub_pool, d.role_words, pubset, id) {
+            if item & POLICY_BIT != 0 {
+                return false;
+            }
+            let (id, _) = Self::role_item(d, item);
+            if Self::bit(d.pub_pool, d.role_words, pubset, id) {
                 let set = d
                     .closure_roles
-                    .get(ident as usize * nroles + id as usize)
+                    .get((ident as usize * nroles).saturating_add(id as usize))
                     .copied()
                     .unwrap_or(NONE);
                 if set != NONE {
@@ -354,63 +571,87 @@ impl Table {
 
     /// Every user allowed `p` at `x`.
     pub fn who(&self, p: Perm, x: Org) -> Vec<User> {
+        self.who_on(p, x, None)
+    }
+
+    /// Every user allowed `p` on resource `q` at `x` (or, with `None`, on
+    /// the whole module, as [`Table::who`]).
+    pub fn who_on(&self, p: Perm, x: Org, q: Option<Resource>) -> Vec<User> {
         (0..self.user_count() as u32)
             .map(User)
-            .filter(|u| self.allow(*u, p, x))
+            .filter(|u| self.allow_on(*u, p, x, q))
             .collect()
     }
 
     /// Is `r` published at `x` (manual: *Publication*)?
     pub fn published(&self, r: Role, x: Org) -> bool {
-        let d = &self.d;
+        let d = self.d();
         d.org_pubset(x.0)
-            .as_ref()
-            .is_some_and(|s| Self::bit(&d.pub_pool, d.role_words, *s, r.0))
+            .is_some_and(|s| Self::bit(d.pub_pool, d.role_words, s, r.0))
+    }
+
+    fn role_flags(&self, r: Role) -> u32 {
+        self.d().role_flags.get(r.0 as usize).copied().unwrap_or(0)
     }
 
     /// Roles an admin could assign at `x`: active, not locked, published there.
     pub fn assignable_at(&self, x: Org) -> Vec<Role> {
-        (0..self.d.role_count)
+        (0..self.d().role_count)
             .map(Role)
             .filter(|r| {
-                let f = self.d.role_flags.get(r.0 as usize).copied().unwrap_or(0);
-                f & data::FLAG_ACTIVE != 0 && f & data::FLAG_LOCKED == 0 && self.published(*r, x)
+                let f = self.role_flags(*r);
+                f & FLAG_ACTIVE != 0 && f & FLAG_LOCKED == 0 && self.published(*r, x)
             })
             .collect()
     }
 
     /// The role's informational `approval` text, carried from the sources.
     pub fn role_approval(&self, r: Role) -> Option<&str> {
-        let id = *self.d.role_approval.get(r.0 as usize)?;
-        (id != NONE).then(|| std::str::from_utf8(self.d.string(id)).unwrap_or(""))
+        let d = self.d();
+        let id = *d.role_approval.get(r.0 as usize)?;
+        (id != NONE).then(|| std::str::from_utf8(d.string(id)).unwrap_or(""))
     }
 
+    /// Is the role locked by the provider?
     pub fn role_locked(&self, r: Role) -> bool {
-        self.d
-            .role_flags
-            .get(r.0 as usize)
-            .is_some_and(|f| f & data::FLAG_LOCKED != 0)
+        self.role_flags(r) & FLAG_LOCKED != 0
     }
 
-    /// May `admin` give `r` to `u` at `x` (manual: *Delegated administration*)?
+    /// May `admin` give `r` to `u` at `x` (manual: *Delegated
+    /// administration*), with no `resources` on the assignment?
     pub fn can_assign(&self, admin: User, r: Role, u: User, x: Org) -> bool {
-        let d = &self.d;
-        let flags = d.role_flags.get(r.0 as usize).copied().unwrap_or(0);
-        if flags & data::FLAG_ACTIVE == 0 || flags & data::FLAG_LOCKED != 0 || !self.published(r, x)
-        {
+        self.can_assign_with(admin, r, u, x, &[])
+    }
+
+    /// May `admin` give `r` to `u` at `x` with assignment `resources`
+    /// (`(dimension, resources)` pairs)? Beyond [`Table::can_assign`], the
+    /// assignment must name every dimension `r` requires, and what it
+    /// reaches must lie within what `admin` manages through the assigner
+    /// role, both at `x` and at `u`'s home org.
+    pub fn can_assign_with(
+        &self,
+        admin: User,
+        r: Role,
+        u: User,
+        x: Org,
+        resources: &[(Dimension, &[Resource])],
+    ) -> bool {
+        let d = self.d();
+        let flags = self.role_flags(r);
+        if flags & FLAG_ACTIVE == 0 || flags & FLAG_LOCKED != 0 || !self.published(r, x) {
             return false;
         }
-        let Some(&ident) = d.user_identity(u.0).as_ref() else {
+        let Some(ident) = d.user_identity(u.0) else {
             return false;
         };
         let allowed = d
             .role_identity
             .get(r.0 as usize * d.identity_words + (ident as usize >> 6))
             .is_some_and(|w| w & (1 << (ident & 63)) != 0);
-        if !allowed {
+        if !allowed || !resources::names_required(d, r, resources) {
             return false;
         }
-        if admin == u && flags & data::FLAG_SELF_SERVICE != 0 {
+        if admin == u && flags & FLAG_SELF_SERVICE != 0 {
             return true;
         }
         let by = match (
@@ -420,222 +661,18 @@ impl Table {
             (Some(&a), Some(&b)) => d.assignable_by.get(a as usize..b as usize).unwrap_or(&[]),
             _ => &[],
         };
+        let Some(home) = d.user_home(u.0) else {
+            return false;
+        };
         if by.is_empty() {
             return false;
         }
-        let Some(&home) = d.user_home(u.0).as_ref() else {
-            return false;
-        };
         let at_x = self.roles(admin, x);
         let at_home = self.roles(admin, Org(home));
         by.iter()
-            .any(|q| at_x.contains(&Role(*q)) && at_home.contains(&Role(*q)))
-    }
-
-    /// The grants reaching `u` at `x` and whether each counts there.
-    pub fn grants(&self, u: User, x: Org) -> Vec<(GrantInfo, bool)> {
-        let d = &self.d;
-        let mut out = Vec::new();
-        let pubset = d.org_pubset(x.0).as_ref().copied().unwrap_or(NONE);
-        // Recompute anchors: walk the same grants, keeping lo and provenance.
-        let mut visit = |g: &[u32], idx: usize, user_side: bool| {
-            let item = g[2];
-            let id = item & ITEM_MASK;
-            let source = if user_side {
-                d.user_grant_source.get(idx)
-            } else {
-                d.org_grant_source.get(idx)
-            }
-            .and_then(|s| (*s != NONE).then(|| String::from_utf8_lossy(d.string(*s)).into_owned()));
-            let info = GrantInfo {
-                granted: if item & POLICY_BIT != 0 {
-                    Granted::Policy(Policy(id))
-                } else {
-                    Granted::Role(Role(id))
-                },
-                anchor: Org(g[0]),
-                locked: item & LOCKED_BIT != 0,
-                source,
-            };
-            let counts = item & POLICY_BIT != 0 || Self::bit(&d.pub_pool, d.role_words, pubset, id);
-            out.push((info, counts));
-        };
-        if let Some((a, b)) = d.user_grant_range(u.0) {
-            for k in a..b {
-                if let Some(g) = d.user_grants.get(k * 3..k * 3 + 3) {
-                    if g[0] <= x.0 && x.0 < g[1] {
-                        visit(g, k, true);
-                    }
-                }
-            }
-        }
-        let mut a = d.user_home(u.0).unwrap_or(NONE);
-        let mut guard = 0;
-        while a != NONE && guard < 4096 {
-            if let (Some(&s), Some(&e)) = (
-                d.org_grant_start.get(a as usize),
-                d.org_grant_start.get(a as usize + 1),
-            ) {
-                for k in s as usize..e as usize {
-                    if let Some(g) = d.org_grants.get(k * 3..k * 3 + 3) {
-                        if g[0] <= x.0 && x.0 < g[1] {
-                            visit(g, k, false);
-                        }
-                    }
-                }
-            }
-            a = d.org_parent.get(a as usize).copied().unwrap_or(NONE);
-            guard += 1;
-        }
-        out
-    }
-
-    /// Why `allow` answers as it does, one line per step.
-    pub fn explain(&self, u: User, p: Perm, x: Org) -> Vec<String> {
-        let d = &self.d;
-        let mut lines = Vec::new();
-        let allow = self.allow(u, p, x);
-        let ident = d.user_identity(u.0).as_ref().copied().unwrap_or(0);
-        let nroles = d.role_count as usize;
-        lines.push(format!(
-            "{}: may `{}` use `{}` at `{}`?",
-            if allow { "allow" } else { "deny" },
-            self.user_name(u),
-            self.perm_name(p),
-            self.org_name(x)
-        ));
-        let grants = self.grants(u, x);
-        if grants.is_empty() {
-            lines.push(format!(
-                "  no assignment or automatic rule reaches `{}` at `{}`",
-                self.user_name(u),
-                self.org_name(x)
-            ));
-        }
-        for (g, counts) in &grants {
-            let what = match g.granted {
-                Granted::Role(r) => format!("role `{}`", self.role_name(r)),
-                Granted::Policy(pl) => format!("policy `{}`", self.policy_name(pl)),
-            };
-            let mut line = format!("  - {what} granted at `{}`", self.org_name(g.anchor));
-            if g.locked {
-                line.push_str(", locked by the provider");
-            }
-            if let Some(s) = &g.source {
-                line.push_str(&format!(" ({s})"));
-            }
-            if !counts {
-                line.push_str(&format!(
-                    ": not published at `{}`, does not count",
-                    self.org_name(x)
-                ));
-            }
-            if let (Granted::Role(r), true) = (g.granted, *counts) {
-                let set = d
-                    .closure_perms
-                    .get(ident as usize * nroles + r.0 as usize)
-                    .copied()
-                    .unwrap_or(NONE);
-                if set != NONE && Self::bit(&d.perm_pool, d.perm_words, set, p.0) {
-                    line.push_str(&format!(
-                        ": grants `{}` (itself or through `includes`)",
-                        self.perm_name(p)
-                    ));
-                }
-            }
-            lines.push(line);
-        }
-        let module = d.perm_module.get(p.0 as usize).copied().unwrap_or(0);
-        if d.module_gated.get(module as usize).copied().unwrap_or(0) != 0 {
-            let opened = grants.iter().any(|(g, _)| match g.granted {
-                Granted::Policy(pl) => Self::bit(&d.policy_modules, d.module_words, pl.0, module),
-                Granted::Role(_) => false,
-            });
-            lines.push(if opened {
-                "  the module is gated and an access policy listing it reaches the user here".to_owned()
-            } else {
-                "  missing: the module is gated and no access policy listing it reaches the user here".to_owned()
-            });
-        }
-        lines
-    }
-
-    pub fn perm_name(&self, p: Perm) -> String {
-        let d = &self.d;
-        let m = d.perm_module.get(p.0 as usize).copied().unwrap_or(0);
-        format!(
-            "{}:{}",
-            d.str_of(&d.module_name, m),
-            String::from_utf8_lossy(
-                d.string(d.perm_action.get(p.0 as usize).copied().unwrap_or(0))
-            )
-        )
-    }
-}
-
-impl Table {
-    /// A readable, stable dump of the table's content (`compile --json`).
-    pub fn to_json(&self) -> serde_json::Value {
-        use serde_json::json;
-        let d = &self.d;
-        let roles_of_set = |pool: &[u64], set: u32| -> Vec<String> {
-            (0..d.role_count)
-                .filter(|r| Self::bit(pool, d.role_words, set, *r))
-                .map(|r| self.role_name(Role(r)).to_owned())
-                .collect()
-        };
-        let grant = |g: &[u32]| {
-            let item = g[2];
-            let id = item & ITEM_MASK;
-            json!({
-                "role": (item & POLICY_BIT == 0).then(|| self.role_name(Role(id)).to_owned()),
-                "policy": (item & POLICY_BIT != 0).then(|| self.policy_name(Policy(id)).to_owned()),
-                "at": self.org_name(Org(g[0])),
-                "orgs_reached": g[1].saturating_sub(g[0]),
-                "locked": item & LOCKED_BIT != 0,
-            })
-        };
-        let orgs: Vec<_> = (0..self.org_count() as u32)
-            .map(|o| {
-                let s = d.org_grant_start.get(o as usize).copied().unwrap_or(0) as usize;
-                let e = d.org_grant_start.get(o as usize + 1).copied().unwrap_or(0) as usize;
-                json!({
-                    "id": self.org_name(Org(o)),
-                    "parent": d.org_parent.get(o as usize).filter(|p| **p != NONE).map(|p| self.org_name(Org(*p)).to_owned()),
-                    "published": roles_of_set(&d.pub_pool, d.org_pubset(o).unwrap_or(0)),
-                    "grants": d.org_grants.get(s * 3..e * 3).unwrap_or(&[]).chunks_exact(3).map(grant).collect::<Vec<_>>(),
-                })
-            })
-            .collect();
-        let users: Vec<_> = (0..self.user_count() as u32)
-            .map(|u| {
-                json!({
-                    "id": self.user_name(User(u)),
-                    "home": self.org_name(Org(d.user_home(u).unwrap_or(0))),
-                    "identity": d.str_of(&d.identity_name, d.user_identity(u).unwrap_or(0)),
-                    "grants": self.grants_of_user(User(u)).chunks_exact(3).map(grant).collect::<Vec<_>>(),
-                })
-            })
-            .collect();
-        let roles: Vec<_> = (0..d.role_count)
-            .map(|r| {
-                let f = d.role_flags.get(r as usize).copied().unwrap_or(0);
-                json!({
-                    "name": d.str_of(&d.role_qualified, r),
-                    "active": f & data::FLAG_ACTIVE != 0,
-                    "locked": f & data::FLAG_LOCKED != 0,
-                    "self_service": f & data::FLAG_SELF_SERVICE != 0,
-                    "approval": self.role_approval(Role(r)),
-                })
-            })
-            .collect();
-        json!({
-            "format_version": format::VERSION,
-            "input_hash": format!("{:016x}", d.input_hash),
-            "orgs": orgs,
-            "users": users,
-            "roles": roles,
-        })
+            .map(|q| Role(*q))
+            .filter(|q| at_x.contains(q) && at_home.contains(q))
+            .any(|s| self.reach_within_scope(admin, s, r, u, x, resources))
     }
 }
 

@@ -47,3 +47,68 @@ fn damaged_copies_are_errors() {
         assert!(Table::from_bytes(&flipped).is_err(), "flip at {i}");
     }
 }
+
+/// A scratch file in the system's temporary directory, removed on drop.
+struct Scratch(std::path::PathBuf);
+
+impl Scratch {
+    fn new(name: &str, bytes: &[u8]) -> Scratch {
+        let path =
+            std::env::temp_dir().join(format!("trellis-table-{}-{name}.tbl", std::process::id()));
+        std::fs::write(&path, bytes).unwrap();
+        Scratch(path)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+#[test]
+fn a_mapped_file_answers_as_its_bytes_do() {
+    let file = Scratch::new("mapped", QUICKSTART);
+    let mapped = Table::open(&file.0).unwrap();
+    let copied = Table::from_bytes(QUICKSTART).unwrap();
+    assert_eq!(mapped.to_json(), copied.to_json());
+    mapped.check_records().unwrap();
+}
+
+#[test]
+fn damaged_files_are_errors_when_mapped() {
+    let truncated = Scratch::new("truncated", &QUICKSTART[..QUICKSTART.len() - 8]);
+    assert!(matches!(
+        Table::open(&truncated.0).unwrap_err(),
+        TableError::Truncated { .. }
+    ));
+    let mut flipped = QUICKSTART.to_vec();
+    let last = flipped.len() - 1;
+    flipped[last] ^= 1;
+    let flipped = Scratch::new("flipped", &flipped);
+    assert_eq!(Table::open(&flipped.0).unwrap_err(), TableError::Checksum);
+    let short = Scratch::new("short", &QUICKSTART[..20]);
+    assert!(Table::open(&short.0).is_err());
+    let missing = std::env::temp_dir().join("trellis-table-no-such-file.tbl");
+    assert!(matches!(
+        Table::open(&missing).unwrap_err(),
+        TableError::Io(_)
+    ));
+}
+
+#[test]
+fn a_table_renamed_over_keeps_answering_from_the_old_file() {
+    // How tables are replaced (`trellis compile -o` writes a new file and
+    // renames it): a table open on the old one is unaffected.
+    let file = Scratch::new("replaced", QUICKSTART);
+    let open = Table::open(&file.0).unwrap();
+    let next = Scratch::new("replacement", b"not a table");
+    std::fs::rename(&next.0, &file.0).unwrap();
+    let (alice, atlantic) = (open.user("alice").unwrap(), open.org("atlantic").unwrap());
+    assert!(open.allow(
+        alice,
+        open.permission("templates:delete").unwrap(),
+        atlantic
+    ));
+    assert_eq!(Table::open(&file.0).unwrap_err(), TableError::NotATable);
+}

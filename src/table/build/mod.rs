@@ -1,0 +1,111 @@
+//! Compiles a checked model into the table's arrays, one section at a
+//! time: canonical numbering, strings, catalog, resources and
+//! restrictions, orgs and publication, roles and closures, then grants.
+//! The output is the same, byte for byte, however the input files are
+//! named or ordered (provenance strings aside).
+
+mod catalog;
+mod grants;
+mod numbering;
+mod orgs;
+mod resources;
+mod roles;
+mod strings;
+
+use crate::model::{HashMap, Model};
+use crate::source::SourceMap;
+use trellis_table::TableData;
+
+use numbering::Canon;
+use resources::Restrictions;
+use strings::Strings;
+
+/// Compiles `m` (which must have no errors). With `provenance`, every grant
+/// keeps the `file:line` it was written at, for `explain`.
+pub fn build(m: &Model, sources: &SourceMap, provenance: bool) -> TableData {
+    let c = Canon::new(m);
+    let mut s = Strings::default();
+    let mut d = TableData {
+        input_hash: input_hash(sources),
+        provenance,
+        ..TableData::default()
+    };
+    let mut restrictions = Restrictions::default();
+    catalog::build(m, &c, &mut s, &mut d);
+    resources::build(m, &c, &mut s, &mut d, &mut restrictions);
+    let pubsets = orgs::build(m, &c, &mut s, &mut d);
+    let identities = roles::build(m, &c, &mut s, &mut d, &mut restrictions);
+    grants::build(
+        m,
+        &c,
+        sources,
+        &mut s,
+        &mut d,
+        &mut restrictions,
+        grants::Context {
+            pubsets: &pubsets,
+            identities: &identities,
+        },
+    );
+    restrictions.write(&mut d);
+    s.write(&mut d);
+    d
+}
+
+/// Deduplicated fixed-width bitsets: a set is its index in the pool.
+pub(super) struct Pool {
+    pub words: usize,
+    pub data: Vec<u64>,
+    index: HashMap<Vec<u64>, u32>,
+}
+
+impl Pool {
+    pub fn new(bits: usize) -> Pool {
+        Pool {
+            words: bits.div_ceil(64).max(1),
+            data: Vec::new(),
+            index: HashMap::default(),
+        }
+    }
+    pub fn id(&mut self, set: Vec<u64>) -> u32 {
+        if let Some(i) = self.index.get(&set) {
+            return *i;
+        }
+        let id = (self.data.len() / self.words) as u32;
+        self.data.extend_from_slice(&set);
+        self.index.insert(set, id);
+        id
+    }
+}
+
+/// A bitset of `words` words with `items` set.
+pub(super) fn bits(words: usize, items: impl IntoIterator<Item = usize>) -> Vec<u64> {
+    let mut v = vec![0u64; words];
+    for i in items {
+        if let Some(w) = v.get_mut(i / 64) {
+            *w |= 1 << (i % 64);
+        }
+    }
+    v
+}
+
+fn fnv(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= *b as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// The input hash: FNV-1a over the sorted hashes of the source files'
+/// contents, so that neither file names nor their order change it.
+pub fn input_hash(sources: &SourceMap) -> u64 {
+    let mut hashes: Vec<u64> = (0..sources.len())
+        .filter_map(|i| sources.get(crate::source::FileId(i as u32)))
+        .map(|f| fnv(f.text.as_bytes()))
+        .collect();
+    hashes.sort_unstable();
+    let bytes: Vec<u8> = hashes.iter().flat_map(|h| h.to_le_bytes()).collect();
+    fnv(&bytes)
+}
