@@ -509,6 +509,11 @@ assignments:
         .find(|o| d.org_rec[o * 3 + 1] < d.org_rec[o * 3 + 2])
         .expect("an org with member grants");
     d.org_rec[o * 3 + 2] = d.org_rec[o * 3 + 1];
+    assert_eq!(load(&d), corrupt("member grants"));
+
+    // An org whose member list ends past the array.
+    let mut d = good.clone();
+    d.org_rec[2] = (d.member_grants.len() / 3) as u32;
     assert_eq!(load(&d), corrupt("org records"));
 
     // An org that is its own parent (a walk up the tree would not end).

@@ -145,40 +145,37 @@ impl std::fmt::Debug for Table {
 }
 
 impl Table {
-    /// Maps a table file and validates it, reading nothing into the
-    /// process but the header: the checksum is computed from the file as
-    /// it is read (so its pages stay out of the process until queries touch
-    /// them), then the structure is checked in place.
+    /// Maps a table file and validates it: the header, the checksum (on a
+    /// mapping of its own, dropped after, so that the file's pages stay out
+    /// of the process until queries touch them), then the structure, in
+    /// place. Nothing is copied.
     ///
     /// Replace a table by writing a new file and renaming it over the old
     /// one (`trellis compile -o` does): a table open on the old file keeps
     /// answering from it. A file changed in place while open is not
     /// supported.
     pub fn open(path: impl AsRef<Path>) -> Result<Table, TableError> {
-        use std::io::{Read, Seek};
-        let mut file = std::fs::File::open(path.as_ref())?;
+        let file = std::fs::File::open(path.as_ref())?;
         let len = file.metadata()?.len();
-        let mut header = vec![0u8; format::HEADER_LEN.min(len as usize)];
-        file.read_exact(&mut header)?;
-        format::check_header(&header, len)?;
-        let sum = format::checksum_of_file(&header, &mut file, len)?;
-        if sum != format::announced_checksum(&header) {
-            return Err(TableError::Checksum);
+        // The checksum is computed on a mapping of its own, dropped after:
+        // its pages leave the process with it, and those of the mapping
+        // kept enter only as queries touch them.
+        {
+            let whole = map(&file)?;
+            format::check_header(&whole, len)?;
+            if format::checksum(&whole) != format::announced_checksum(&whole) {
+                return Err(TableError::Checksum);
+            }
         }
-        file.rewind()?;
-        // SAFETY: the mapping is read-only and private to this table. It
-        // stays valid while the file is renamed over or deleted; the one
-        // way to break it, changing the file in place while it is open,
-        // is documented as unsupported above (and `trellis compile`
-        // writes to a new file and renames it).
-        #[allow(unsafe_code)]
-        let map = unsafe { memmap2::Mmap::map(&file)? };
+        let map = map(&file)?;
         if map.len() as u64 != len {
             return Err(TableError::Truncated {
                 expected: len,
                 found: map.len() as u64,
             });
         }
+        // Decisions read a few records at random: no read-ahead.
+        let _ = map.advise(memmap2::Advice::Random);
         Table::from_backing(Backing::Mapped(map), true)
     }
 
@@ -674,6 +671,18 @@ impl Table {
             .filter(|q| at_x.contains(q) && at_home.contains(q))
             .any(|s| self.reach_within_scope(admin, s, r, u, x, resources))
     }
+}
+
+/// A read-only mapping of `file`: the crate's one `unsafe` block.
+fn map(file: &std::fs::File) -> Result<memmap2::Mmap, TableError> {
+    // SAFETY: the mapping is read-only and private to this table. It stays
+    // valid while the file is renamed over or deleted; the one way to
+    // break it, changing the file in place while it is open, is documented
+    // as unsupported on `Table::open` (and `trellis compile` writes a new
+    // file and renames it).
+    #[allow(unsafe_code)]
+    let map = unsafe { memmap2::Mmap::map(file)? };
+    Ok(map)
 }
 
 /// The index in `0..len` whose `text` is `key`, when `text` is in order.
