@@ -8,6 +8,7 @@ mod graph;
 mod query;
 mod roles;
 mod schema;
+mod serve;
 mod show;
 mod test;
 
@@ -50,6 +51,8 @@ enum Command {
     Roles(roles::RolesArgs),
     /// The org tree and role hierarchy as a Mermaid or DOT picture.
     Graph(graph::GraphArgs),
+    /// Answer questions over HTTP from a table, reloading it when it changes.
+    Serve(serve::ServeArgs),
     /// Print the JSON Schema of policy files.
     Schema,
     /// Print the long explanation of a diagnostic code.
@@ -83,6 +86,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::Show(a) => show::run(a),
         Command::Roles(a) => roles::run(a),
         Command::Graph(a) => graph::run(a),
+        Command::Serve(a) => serve::run(a),
         Command::Schema => schema::run(),
         Command::Explain(a) => explain::run(a),
     }

@@ -1,0 +1,623 @@
+//! The HTTP API (`docs/openapi.yaml`): one handler per question of the
+//! table, JSON in and out, unknown names answering deny (and named in
+//! `explain`), every error a JSON body with a code.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Request, State as Axum};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use trellis_table::{Dimension, GrantEffect, Granted, Org, Perm, Resource, Step, Table, User};
+
+use crate::{Loaded, State};
+
+type Shared = Arc<State>;
+
+/// The routes, with authentication, limits and timing around them.
+pub(crate) fn router(state: Shared) -> Router {
+    let max_body = state.config.max_body_bytes;
+    Router::new()
+        .route("/v1/allow", post(allow))
+        .route("/v1/allow/batch", post(allow_batch))
+        .route("/v1/roles", post(roles))
+        .route("/v1/policies", post(policies))
+        .route("/v1/who", post(who))
+        .route("/v1/published", post(published))
+        .route("/v1/can_assign", post(can_assign))
+        .route("/v1/explain", post(explain))
+        .route("/v1/table", get(table_info))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), guard))
+        .layer(DefaultBodyLimit::max(max_body))
+        .with_state(state)
+}
+
+/// A JSON error response.
+pub(crate) fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
+    let body = json!({ "error": { "code": code, "message": message.into() } });
+    (status, axum::Json(body)).into_response()
+}
+
+async fn not_found() -> Response {
+    error(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
+}
+
+/// Authentication, the request time limit, and timing, around every route.
+async fn guard(Axum(state): Axum<Shared>, req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_owned();
+    let protected = path.starts_with("/v1/") || path == "/metrics";
+    if let (true, Some(token)) = (protected, &state.config.token) {
+        let given = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        if !given.is_some_and(|g| same(g.as_bytes(), token.as_bytes())) {
+            state.metrics.unauthorized();
+            let mut r = error(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "a bearer token is required (Authorization: Bearer <token>)",
+            );
+            r.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            return r;
+        }
+    }
+    let start = Instant::now();
+    let response = match tokio::time::timeout(state.config.request_timeout, next.run(req)).await {
+        Ok(r) => r,
+        Err(_) => error(
+            StatusCode::REQUEST_TIMEOUT,
+            "timeout",
+            format!(
+                "the request took longer than {:?}",
+                state.config.request_timeout
+            ),
+        ),
+    };
+    state
+        .metrics
+        .request(&path, response.status().as_u16(), start.elapsed());
+    response
+}
+
+/// Compares two secrets in time that does not depend on where they differ.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// An error a request gets, as a JSON body with a code.
+pub(crate) struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        error(self.status, self.code, self.message)
+    }
+}
+
+/// Parses a JSON body.
+fn parse<'a, T: Deserialize<'a>>(body: &'a Body) -> Result<T, ApiError> {
+    let bytes = match body {
+        Ok(b) => b,
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return Err(ApiError {
+                status: StatusCode::PAYLOAD_TOO_LARGE,
+                code: "body_too_large",
+                message: "the request body is larger than the server accepts (--max-body-bytes)"
+                    .to_owned(),
+            })
+        }
+        Err(e) => {
+            return Err(ApiError {
+                status: StatusCode::BAD_REQUEST,
+                code: "bad_body",
+                message: e.body_text(),
+            })
+        }
+    };
+    serde_json::from_slice(bytes).map_err(|e| ApiError {
+        status: StatusCode::BAD_REQUEST,
+        code: "bad_json",
+        message: format!("not a valid request: {e}"),
+    })
+}
+
+type Body = Result<Bytes, axum::extract::rejection::BytesRejection>;
+
+/// One question, by name.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Question<'a> {
+    #[serde(borrow)]
+    user: Cow<'a, str>,
+    #[serde(borrow)]
+    permission: Cow<'a, str>,
+    /// May be left out for a resource that belongs to an org.
+    #[serde(default, borrow)]
+    org: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    resource: Option<Cow<'a, str>>,
+}
+
+/// A question resolved to handles, or the names that are unknown.
+enum Resolved {
+    Known(User, Perm, Org, Option<Resource>),
+    Unknown(Vec<String>),
+}
+
+fn resolve(t: &Table, q: &Question<'_>) -> Resolved {
+    let mut unknown = Vec::new();
+    let u = t.user(&q.user);
+    if u.is_none() {
+        unknown.push(format!("user `{}`", q.user));
+    }
+    let p = t.permission(&q.permission);
+    if p.is_none() {
+        unknown.push(format!("permission `{}`", q.permission));
+    }
+    let r = match &q.resource {
+        Some(name) => {
+            let r = t.resource(name);
+            if r.is_none() {
+                unknown.push(format!("resource `{name}`"));
+            }
+            Some(r)
+        }
+        None => None,
+    };
+    // A resource of an org is asked about at that org unless told otherwise.
+    let x = match (q.org.as_deref().filter(|o| !o.is_empty()), r) {
+        (Some(o), _) => {
+            let x = t.org(o);
+            if x.is_none() {
+                unknown.push(format!("org `{o}`"));
+            }
+            x
+        }
+        (None, Some(Some(r))) => {
+            let x = t.resource_org(r);
+            if x.is_none() {
+                unknown.push("org (the resource belongs to no org: give `org`)".to_owned());
+            }
+            x
+        }
+        (None, Some(None)) => None,
+        (None, None) => {
+            unknown.push("org (none given)".to_owned());
+            None
+        }
+    };
+    match (u, p, x, r) {
+        (Some(u), Some(p), Some(x), None) => Resolved::Known(u, p, x, None),
+        (Some(u), Some(p), Some(x), Some(Some(r))) => Resolved::Known(u, p, x, Some(r)),
+        _ => Resolved::Unknown(unknown),
+    }
+}
+
+fn decide(t: &Table, q: &Question<'_>) -> bool {
+    match resolve(t, q) {
+        Resolved::Known(u, p, x, r) => t.allow_on(u, p, x, r),
+        Resolved::Unknown(_) => false,
+    }
+}
+
+fn hash(l: &Loaded) -> String {
+    format!("{:016x}", l.table.input_hash())
+}
+
+async fn allow(Axum(state): Axum<Shared>, body: Body) -> Response {
+    let q: Question<'_> = match parse(&body) {
+        Ok(q) => q,
+        Err(e) => return e.into_response(),
+    };
+    let loaded = state.current.load();
+    let allowed = decide(&loaded.table, &q);
+    state.metrics.decisions(allowed, 1);
+    if let Some(log) = &state.log {
+        log.write("allow", &question_json(&q), allowed, &hash(&loaded));
+    }
+    axum::Json(json!({
+        "allowed": allowed,
+        "decision": if allowed { "allow" } else { "deny" },
+        "input_hash": hash(&loaded),
+    }))
+    .into_response()
+}
+
+fn question_json(q: &Question<'_>) -> Value {
+    json!({ "user": q.user, "permission": q.permission, "org": q.org, "resource": q.resource })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Batch<'a> {
+    #[serde(borrow)]
+    questions: Vec<Question<'a>>,
+}
+
+async fn allow_batch(Axum(state): Axum<Shared>, body: Body) -> Response {
+    let batch: Batch<'_> = match parse(&body) {
+        Ok(b) => b,
+        Err(e) => return e.into_response(),
+    };
+    if batch.questions.len() > state.config.max_batch {
+        return error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "batch_too_long",
+            format!(
+                "{} questions in one batch; the server answers at most {} (--max-batch)",
+                batch.questions.len(),
+                state.config.max_batch
+            ),
+        );
+    }
+    // One table for the whole batch, even if a reload swaps it meanwhile.
+    let loaded = state.current.load_full();
+    let answers: Vec<bool> = batch
+        .questions
+        .iter()
+        .map(|q| decide(&loaded.table, q))
+        .collect();
+    let allowed = answers.iter().filter(|a| **a).count();
+    state
+        .metrics
+        .decisions_batch(allowed, answers.len() - allowed);
+    if let Some(log) = &state.log {
+        for (q, a) in batch.questions.iter().zip(&answers) {
+            log.write("allow/batch", &question_json(q), *a, &hash(&loaded));
+        }
+    }
+    axum::Json(json!({ "allowed": answers, "input_hash": hash(&loaded) })).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct At<'a> {
+    #[serde(borrow)]
+    user: Cow<'a, str>,
+    #[serde(borrow)]
+    org: Cow<'a, str>,
+}
+
+/// A user and an org by name, or the unknown names.
+fn user_at(t: &Table, q: &At<'_>) -> Result<(User, Org), Vec<String>> {
+    match (t.user(&q.user), t.org(&q.org)) {
+        (Some(u), Some(x)) => Ok((u, x)),
+        (u, x) => Err([
+            u.is_none().then(|| format!("user `{}`", q.user)),
+            x.is_none().then(|| format!("org `{}`", q.org)),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()),
+    }
+}
+
+async fn roles(Axum(state): Axum<Shared>, body: Body) -> Response {
+    let q: At<'_> = match parse(&body) {
+        Ok(q) => q,
+        Err(e) => return e.into_response(),
+    };
+    let loaded = state.current.load();
+    let t = &loaded.table;
+    let (names, unknown): (Vec<&str>, Vec<String>) = match user_at(t, &q) {
+        Ok((u, x)) => (
+            t.roles(u, x).into_iter().map(|r| t.role_name(r)).collect(),
+            Vec::new(),
+        ),
+        Err(unknown) => (Vec::new(), unknown),
+    };
+    axum::Json(json!({ "roles": names, "unknown": unknown, "input_hash": hash(&loaded) }))
+        .into_response()
+}
+
+async fn policies(Axum(state): Axum<Shared>, body: Body) -> Response {
+    let q: At<'_> = match parse(&body) {
+        Ok(q) => q,
+        Err(e) => return e.into_response(),
+    };
+    let loaded = state.current.load();
+    let t = &loaded.table;
+    let (names, unknown): (Vec<&str>, Vec<String>) = match user_at(t, &q) {
+        Ok((u, x)) => (
+            t.policies(u, x)
+                .into_iter()
+                .map(|p| t.policy_name(p))
+                .collect(),
+            Vec::new(),
+        ),
+        Err(unknown) => (Vec::new(), unknown),
+    };
+    axum::Json(json!({ "policies": names, "unknown": unknown, "input_hash": hash(&loaded) }))
+        .into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WhoQuestion<'a> {
+    #[serde(borrow)]
+    permission: Cow<'a, str>,
+    #[serde(default, borrow)]
+    org: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    resource: Option<Cow<'a, str>>,
+}
+
+async fn who(Axum(state): Axum<Shared>, body: Body) -> Response {
+    let q: WhoQuestion<'_> = match parse(&body) {
+        Ok(q) => q,
+        Err(e) => return e.into_response(),
+    };
+    let loaded = state.current.load();
+    let t = &loaded.table;
+    let mut unknown = Vec::new();
+    let p = t.permission(&q.permission);
+    if p.is_none() {
+        unknown.push(format!("permission `{}`", q.permission));
+    }
+    let r = q.resource.as_deref().map(|name| {
+        let r = t.resource(name);
+        if r.is_none() {
+            unknown.push(format!("resource `{name}`"));
+        }
+        r
+    });
+    let x = match q.org.as_deref().filter(|o| !o.is_empty()) {
+        Some(o) => {
+            let x = t.org(o);
+            if x.is_none() {
+                unknown.push(format!("org `{o}`"));
+            }
+            x
+        }
+        None => {
+            let x = r.flatten().and_then(|r| t.resource_org(r));
+            if x.is_none() && !matches!(r, Some(None)) {
+                unknown.push("org (none given)".to_owned());
+            }
+            x
+        }
+    };
+    let users: Vec<&str> = match (p, x, r) {
+        (Some(p), Some(x), None) => t.who(p, x).into_iter().map(|u| t.user_name(u)).collect(),
+        (Some(p), Some(x), Some(Some(r))) => t
+            .who_on(p, x, Some(r))
+            .into_iter()
+            .map(|u| t.user_name(u))
+            .collect(),
+        _ => Vec::new(),
+    };
+    axum::Json(json!({ "users": users, "unknown": unknown, "input_hash": hash(&loaded) }))
+        .into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PublishedQuestion<'a> {
+    #[serde(borrow)]
+    role: Cow<'a, str>,
+    #[serde(borrow)]
+    org: Cow<'a, str>,
+}
+
+async fn published(Axum(state): Axum<Shared>, body: Body) -> Response {
+    let q: PublishedQuestion<'_> = match parse(&body) {
+        Ok(q) => q,
+        Err(e) => return e.into_response(),
+    };
+    let loaded = state.current.load();
+    let t = &loaded.table;
+    let (r, x) = (t.role(&q.role), t.org(&q.org));
+    let unknown: Vec<String> = [
+        r.is_none().then(|| format!("role `{}`", q.role)),
+        x.is_none().then(|| format!("org `{}`", q.org)),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let published = matches!((r, x), (Some(r), Some(x)) if t.published(r, x));
+    axum::Json(json!({ "published": published, "unknown": unknown, "input_hash": hash(&loaded) }))
+        .into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CanAssign<'a> {
+    #[serde(borrow)]
+    admin: Cow<'a, str>,
+    #[serde(borrow)]
+    role: Cow<'a, str>,
+    #[serde(borrow)]
+    user: Cow<'a, str>,
+    #[serde(borrow)]
+    org: Cow<'a, str>,
+    /// The assignment's `resources`: dimension → resource ids.
+    #[serde(default)]
+    resources: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+async fn can_assign(Axum(state): Axum<Shared>, body: Body) -> Response {
+    let q: CanAssign<'_> = match parse(&body) {
+        Ok(q) => q,
+        Err(e) => return e.into_response(),
+    };
+    let loaded = state.current.load();
+    let t = &loaded.table;
+    let (a, r, u, x) = (
+        t.user(&q.admin),
+        t.role(&q.role),
+        t.user(&q.user),
+        t.org(&q.org),
+    );
+    let mut unknown: Vec<String> = [
+        a.is_none().then(|| format!("user `{}`", q.admin)),
+        r.is_none().then(|| format!("role `{}`", q.role)),
+        u.is_none().then(|| format!("user `{}`", q.user)),
+        x.is_none().then(|| format!("org `{}`", q.org)),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let mut given: Vec<(Dimension, Vec<Resource>)> = Vec::new();
+    for (dim, ids) in &q.resources {
+        let Some(d) = t.dimension(dim) else {
+            unknown.push(format!("dimension `{dim}`"));
+            continue;
+        };
+        let mut list = Vec::new();
+        for id in ids {
+            match t.resource(id) {
+                Some(res) if t.resource_dimension(res) == Some(d) => list.push(res),
+                _ => unknown.push(format!("resource `{id}` of dimension `{dim}`")),
+            }
+        }
+        given.push((d, list));
+    }
+    let allowed = match (a, r, u, x) {
+        (Some(a), Some(r), Some(u), Some(x)) if unknown.is_empty() => {
+            let borrowed: Vec<(Dimension, &[Resource])> =
+                given.iter().map(|(d, v)| (*d, v.as_slice())).collect();
+            t.can_assign_with(a, r, u, x, &borrowed)
+        }
+        _ => false,
+    };
+    axum::Json(json!({ "allowed": allowed, "unknown": unknown, "input_hash": hash(&loaded) }))
+        .into_response()
+}
+
+fn step_json(t: &Table, step: &Step) -> Value {
+    match step {
+        Step::NoGrant => json!({ "kind": "no_grant" }),
+        Step::OtherDimension => json!({ "kind": "other_dimension" }),
+        Step::OtherOrg { owner } => json!({ "kind": "other_org", "owner": t.org_name(*owner) }),
+        Step::Gate { opened } => json!({ "kind": "gate", "opened": opened }),
+        Step::Grant { grant, effect } => {
+            let resources: serde_json::Map<String, Value> = grant
+                .resources
+                .iter()
+                .map(|(d, list)| {
+                    (
+                        t.dimension_name(*d).to_owned(),
+                        json!(list.iter().map(|q| t.resource_name(*q)).collect::<Vec<_>>()),
+                    )
+                })
+                .collect();
+            json!({
+                "kind": "grant",
+                "role": match grant.granted { Granted::Role(r) => Some(t.role_name(r)), Granted::Policy(_) => None },
+                "policy": match grant.granted { Granted::Policy(p) => Some(t.policy_name(p)), Granted::Role(_) => None },
+                "at": t.org_name(grant.anchor),
+                "locked": grant.locked,
+                "resources": resources,
+                "source": grant.source,
+                "effect": match effect {
+                    GrantEffect::Gives => "gives",
+                    GrantEffect::Restricted => "restricted",
+                    GrantEffect::NotPublished => "not_published",
+                    GrantEffect::Other => "other",
+                },
+            })
+        }
+    }
+}
+
+async fn explain(Axum(state): Axum<Shared>, body: Body) -> Response {
+    let q: Question<'_> = match parse(&body) {
+        Ok(q) => q,
+        Err(e) => return e.into_response(),
+    };
+    let loaded = state.current.load();
+    let t = &loaded.table;
+    let body = match resolve(t, &q) {
+        Resolved::Known(u, p, x, r) => {
+            let why = t.explain_on(u, p, x, r);
+            state
+                .metrics
+                .decisions(why.decision == trellis_table::Decision::Allow, 1);
+            json!({
+                "allowed": why.decision == trellis_table::Decision::Allow,
+                "decision": why.decision.as_str(),
+                "steps": why.steps.iter().map(|s| step_json(t, s)).collect::<Vec<_>>(),
+                "lines": why.lines(t),
+                "unknown": Vec::<String>::new(),
+                "input_hash": hash(&loaded),
+            })
+        }
+        Resolved::Unknown(unknown) => {
+            state.metrics.decisions(false, 1);
+            json!({
+                "allowed": false,
+                "decision": "deny",
+                "steps": [],
+                "lines": unknown.iter().map(|n| format!("  unknown {n}: deny")).collect::<Vec<_>>(),
+                "unknown": unknown,
+                "input_hash": hash(&loaded),
+            })
+        }
+    };
+    axum::Json(body).into_response()
+}
+
+async fn table_info(Axum(state): Axum<Shared>) -> Response {
+    let loaded = state.current.load();
+    let t = &loaded.table;
+    let counts: serde_json::Map<String, Value> = t
+        .stats()
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), json!(v)))
+        .collect();
+    let loaded_at = loaded
+        .loaded_at
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0);
+    axum::Json(json!({
+        "format_version": trellis_table::format::VERSION,
+        "format_minor": t.format_minor(),
+        "input_hash": hash(&loaded),
+        "provenance": t.has_provenance(),
+        "loaded_at_unix": loaded_at,
+        "path": state.config.table.display().to_string(),
+        "counts": counts,
+        "reloads": state.metrics.reload_counts(),
+    }))
+    .into_response()
+}
+
+async fn healthz() -> Response {
+    axum::Json(json!({ "status": "ok" })).into_response()
+}
+
+/// Ready once a table is loaded, which the server has from its start.
+async fn readyz(Axum(state): Axum<Shared>) -> Response {
+    axum::Json(json!({ "status": "ready", "input_hash": hash(&state.current.load()) }))
+        .into_response()
+}
+
+async fn metrics(Axum(state): Axum<Shared>) -> Response {
+    let text = state.metrics.render(&state.current.load());
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response()
+}

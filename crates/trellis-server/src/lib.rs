@@ -1,0 +1,170 @@
+//! trellis-server: the decision server behind `trellis serve TABLE`.
+//!
+//! It answers every question of a decision table over HTTP (JSON), from a
+//! table it keeps loaded and swaps atomically when the file changes: a new
+//! table is opened and validated completely first, and a request answers
+//! wholly from the table it started with. Replicas are stateless: run as
+//! many as the load needs behind any load balancer, each with its own copy
+//! of the table file.
+//!
+//! The API is documented in `docs/openapi.yaml`; the manual's chapter *The
+//! decision server* says how to run and deploy it.
+
+mod api;
+mod decision_log;
+mod metrics;
+mod reload;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use arc_swap::ArcSwap;
+use trellis_table::{Table, TableError};
+
+pub use decision_log::DecisionLogConfig;
+
+/// How the server runs.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The table file to serve and watch.
+    pub table: PathBuf,
+    /// Where to listen (127.0.0.1 unless told otherwise).
+    pub listen: SocketAddr,
+    /// Requests to `/v1/*` and `/metrics` must carry `Authorization:
+    /// Bearer <token>` when set.
+    pub token: Option<String>,
+    /// The largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// The most questions in one batch.
+    pub max_batch: usize,
+    /// How long a request may take, reading its body included.
+    pub request_timeout: Duration,
+    /// Reload when the file changes (besides on SIGHUP).
+    pub watch: bool,
+    /// An opt-in log of every decision, as JSON lines, bounded in size.
+    pub decision_log: Option<DecisionLogConfig>,
+}
+
+impl Config {
+    /// Defaults for serving `table`: loopback port 8181, 1 MiB bodies,
+    /// batches of 10,000, 5 s per request, watching the file.
+    pub fn new(table: PathBuf) -> Config {
+        Config {
+            table,
+            listen: SocketAddr::from(([127, 0, 0, 1], 8181)),
+            token: None,
+            max_body_bytes: 1 << 20,
+            max_batch: 10_000,
+            request_timeout: Duration::from_secs(5),
+            watch: true,
+            decision_log: None,
+        }
+    }
+}
+
+/// Why the server could not start or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// The table could not be loaded at start (a reload failure never stops
+    /// the server: the old table keeps serving).
+    #[error("{path}: {source}")]
+    Table {
+        path: String,
+        #[source]
+        source: TableError,
+    },
+    /// Listening or serving failed.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// The file watcher could not start.
+    #[error("cannot watch the table file: {0}")]
+    Watch(String),
+}
+
+/// A table and when it was loaded.
+pub(crate) struct Loaded {
+    pub table: Table,
+    pub loaded_at: SystemTime,
+}
+
+/// What every request shares.
+pub(crate) struct State {
+    pub current: ArcSwap<Loaded>,
+    pub config: Config,
+    pub metrics: metrics::Metrics,
+    pub log: Option<decision_log::DecisionLog>,
+}
+
+impl State {
+    /// Loads the configured table; the state starts ready.
+    fn new(config: Config) -> Result<State, ServerError> {
+        let table = Table::open(&config.table).map_err(|source| ServerError::Table {
+            path: config.table.display().to_string(),
+            source,
+        })?;
+        let log = match &config.decision_log {
+            Some(c) => Some(decision_log::DecisionLog::open(c.clone())?),
+            None => None,
+        };
+        let state = State {
+            current: ArcSwap::from_pointee(Loaded {
+                table,
+                loaded_at: SystemTime::now(),
+            }),
+            config,
+            metrics: metrics::Metrics::default(),
+            log,
+        };
+        state.metrics.table_loaded(&state.current.load());
+        Ok(state)
+    }
+}
+
+/// Serves `config.table` on `listener` until `shutdown` completes, then
+/// drains the requests in flight and returns. `ready` is told the address
+/// once the table is loaded and the server accepts connections.
+pub async fn run(
+    config: Config,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    let state = Arc::new(State::new(config)?);
+    let _watcher = reload::start(state.clone())?;
+    let app = api::router(state.clone());
+    tracing::info!(
+        listen = %listener.local_addr()?,
+        table = %state.config.table.display(),
+        input_hash = format!("{:016x}", state.current.load().table.input_hash()),
+        "serving"
+    );
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    tracing::info!("stopped: every request in flight was answered");
+    Ok(())
+}
+
+/// Resolves when the process is asked to stop (SIGTERM or Ctrl-C).
+pub async fn stop_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: draining requests in flight");
+}
