@@ -37,6 +37,10 @@ pub struct ServeArgs {
     /// Do not watch the file; reload on SIGHUP only.
     #[arg(long)]
     no_watch: bool,
+    /// How often to check the file for a change when no file-system event
+    /// comes (network file systems), in milliseconds.
+    #[arg(long, default_value_t = 10_000)]
+    poll_interval_ms: u64,
     /// Append every decision to FILE as JSON lines (time, question, answer, table hash).
     #[arg(long)]
     decision_log: Option<PathBuf>,
@@ -83,6 +87,7 @@ pub fn run(args: ServeArgs) -> u8 {
     config.max_batch = args.max_batch;
     config.request_timeout = Duration::from_millis(args.request_timeout_ms);
     config.watch = !args.no_watch;
+    config.poll_interval = Duration::from_millis(args.poll_interval_ms.max(10));
     config.decision_log = args
         .decision_log
         .map(|path| trellis_server::DecisionLogConfig {

@@ -41,8 +41,11 @@ pub struct Config {
     pub max_batch: usize,
     /// How long a request may take, reading its body included.
     pub request_timeout: Duration,
-    /// Reload when the file changes (besides on SIGHUP).
+    /// Reload when the file changes (besides on SIGHUP): on file-system
+    /// events, and by checking the file's size, time and inode every
+    /// `poll_interval` (for file systems that send no events).
     pub watch: bool,
+    pub poll_interval: Duration,
     /// An opt-in log of every decision, as JSON lines, bounded in size.
     pub decision_log: Option<DecisionLogConfig>,
 }
@@ -59,6 +62,7 @@ impl Config {
             max_batch: 10_000,
             request_timeout: Duration::from_secs(5),
             watch: true,
+            poll_interval: Duration::from_secs(10),
             decision_log: None,
         }
     }
@@ -95,11 +99,14 @@ pub(crate) struct State {
     pub config: Config,
     pub metrics: metrics::Metrics,
     pub log: Option<decision_log::DecisionLog>,
+    /// The stamp of the file last loaded or refused.
+    pub stamp: std::sync::Mutex<Option<reload::Stamp>>,
 }
 
 impl State {
     /// Loads the configured table; the state starts ready.
     fn new(config: Config) -> Result<State, ServerError> {
+        let stamp = reload::stamp(&config.table);
         let table = Table::open(&config.table).map_err(|source| ServerError::Table {
             path: config.table.display().to_string(),
             source,
@@ -116,6 +123,7 @@ impl State {
             config,
             metrics: metrics::Metrics::default(),
             log,
+            stamp: std::sync::Mutex::new(stamp),
         };
         state.metrics.table_loaded(&state.current.load());
         Ok(state)
