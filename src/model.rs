@@ -6,6 +6,8 @@
 /// that benefits from collisions; output never depends on map order).
 pub type HashMap<K, V> = std::collections::HashMap<K, V, rustc_hash::FxBuildHasher>;
 
+use fixedbitset::FixedBitSet;
+
 use crate::source::{FileId, Span};
 
 macro_rules! dense_id {
@@ -174,68 +176,24 @@ pub struct Policy {
     pub span: Span,
 }
 
-/// A fixed-size set of small integers (permissions, roles).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct BitSet {
-    words: Vec<u64>,
-}
+/// The permission set `src/table/build.rs` builds, under the name it uses:
+/// a [`FixedBitSet`] with the three calls it makes. Everything else uses
+/// [`FixedBitSet`] directly; this goes when the table's builder does.
+#[derive(Clone, Debug)]
+pub struct BitSet(FixedBitSet);
 
 impl BitSet {
+    /// An empty set of `len` bits.
     pub fn new(len: usize) -> BitSet {
-        BitSet {
-            words: vec![0; len.div_ceil(64)],
-        }
+        BitSet(FixedBitSet::with_capacity(len))
     }
-    pub fn insert(&mut self, i: usize) {
-        if let Some(w) = self.words.get_mut(i / 64) {
-            *w |= 1 << (i % 64);
-        }
+    /// Adds every member of `other`.
+    pub fn union_with(&mut self, other: &FixedBitSet) {
+        self.0.union_with(other);
     }
-    pub fn remove(&mut self, i: usize) {
-        if let Some(w) = self.words.get_mut(i / 64) {
-            *w &= !(1 << (i % 64));
-        }
-    }
-    pub fn contains(&self, i: usize) -> bool {
-        self.words
-            .get(i / 64)
-            .is_some_and(|w| w & (1 << (i % 64)) != 0)
-    }
-    pub fn union_with(&mut self, other: &BitSet) {
-        for (a, b) in self.words.iter_mut().zip(&other.words) {
-            *a |= b;
-        }
-    }
-    pub fn difference_with(&mut self, other: &BitSet) {
-        for (a, b) in self.words.iter_mut().zip(&other.words) {
-            *a &= !b;
-        }
-    }
-    pub fn is_empty(&self) -> bool {
-        self.words.iter().all(|w| *w == 0)
-    }
-    pub fn is_subset(&self, other: &BitSet) -> bool {
-        self.words
-            .iter()
-            .zip(&other.words)
-            .all(|(a, b)| a & !b == 0)
-    }
-    pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
-        self.words.iter().enumerate().flat_map(|(wi, &w)| {
-            let mut w = w;
-            std::iter::from_fn(move || {
-                if w == 0 {
-                    None
-                } else {
-                    let b = w.trailing_zeros() as usize;
-                    w &= w - 1;
-                    Some(wi * 64 + b)
-                }
-            })
-        })
-    }
-    pub fn words(&self) -> &[u64] {
-        &self.words
+    /// The members, in increasing order.
+    pub fn iter(&self) -> fixedbitset::Ones<'_> {
+        self.0.ones()
     }
 }
 
@@ -258,9 +216,9 @@ pub struct Role {
     pub from: Option<(RoleId, Span)>,
     pub assignable_by: Vec<RoleId>,
     /// Own grants, expanded.
-    pub own: BitSet,
+    pub own: FixedBitSet,
     /// Own grants plus the cloned part (what holding this role alone confers).
-    pub perms: BitSet,
+    pub perms: FixedBitSet,
     /// Part of an `includes`/`from` cycle: its links were not followed.
     pub cyclic: bool,
     /// Restricts the role's own permissions (its grants and cloned part).

@@ -151,7 +151,7 @@ pub fn view(m: &Model, sources: &SourceMap, x: OrgId) -> View {
             status: if r.active { "active" } else { "disabled" },
             permissions: r
                 .perms
-                .iter()
+                .ones()
                 .map(|p| m.perm_name(PermId(p as u32)))
                 .collect(),
             includes: r.includes.iter().map(|(i, _)| m.role_display(*i)).collect(),

@@ -13,6 +13,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use fixedbitset::FixedBitSet;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -146,7 +147,7 @@ fn access(m: &Model, u: UserId, x: OrgId, below: bool) -> Access {
                 .iter()
                 .any(|p| m.policies[p.index()].modules.contains(&md))
     };
-    let mut perms = BitSet::new(m.perms.len());
+    let mut perms = FixedBitSet::with_capacity(m.perms.len());
     for r in &held {
         perms.union_with(&m.role(*r).perms);
     }
@@ -176,7 +177,7 @@ fn access(m: &Model, u: UserId, x: OrgId, below: bool) -> Access {
         // The whole-module question: a resource module's permission counts
         // only through unrestricted paths.
         perms: perms
-            .iter()
+            .ones()
             .filter(|p| open_module(m.perms[*p].0))
             .filter(|p| {
                 let md = &m.modules[m.perms[*p].0.index()];
@@ -278,7 +279,7 @@ fn role_meanings(m: &Model) -> HashMap<String, RoleMeaning> {
                 includes,
                 perms: r
                     .perms
-                    .iter()
+                    .ones()
                     .map(|p| m.perm_name(PermId(p as u32)))
                     .collect(),
             };
