@@ -57,6 +57,8 @@ pub struct SourceFile {
     /// The path as the user should see it (relative to the working directory when given so).
     pub path: PathBuf,
     pub text: String,
+    /// `path` as printed: computed once, borrowed by every diagnostic.
+    display: String,
     line_starts: Vec<usize>,
     /// Columns are bytes when the whole text is ASCII (the common case).
     ascii: bool,
@@ -73,6 +75,7 @@ impl SourceFile {
         );
         let ascii = text.is_ascii();
         SourceFile {
+            display: display_path(&path),
             path,
             text,
             line_starts,
@@ -86,8 +89,8 @@ impl SourceFile {
     }
 
     /// The path with forward slashes, as printed in every output format.
-    pub fn display_path(&self) -> String {
-        display_path(&self.path)
+    pub fn display_path(&self) -> &str {
+        &self.display
     }
 
     /// Byte length of the byte order mark the text starts with (0 or 3).
@@ -206,10 +209,9 @@ impl SourceMap {
         self.files.get(id.0 as usize)
     }
 
-    pub fn path(&self, id: FileId) -> String {
-        self.get(id)
-            .map(SourceFile::display_path)
-            .unwrap_or_default()
+    /// The display path of a file; empty for an id not in the map.
+    pub fn path(&self, id: FileId) -> &str {
+        self.get(id).map_or("", SourceFile::display_path)
     }
 
     pub fn line_col(&self, span: Span) -> (LineCol, LineCol) {

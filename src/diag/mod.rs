@@ -133,7 +133,7 @@ impl Diagnostics {
     pub fn sort(&mut self, sources: &SourceMap) {
         // Files ranked by their path once, so that comparing two findings
         // allocates nothing.
-        let mut by_path: Vec<(String, usize)> = (0..sources.len())
+        let mut by_path: Vec<(&str, usize)> = (0..sources.len())
             .map(|i| (sources.path(FileId(i as u32)), i))
             .collect();
         by_path.sort();

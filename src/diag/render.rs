@@ -49,7 +49,7 @@ pub fn summary_line(diags: &Diagnostics) -> String {
     format!("{}, {}", plural(e, "error"), plural(w, "warning"))
 }
 
-fn position(sources: &SourceMap, span: Span) -> (String, usize, usize, usize, usize) {
+fn position(sources: &SourceMap, span: Span) -> (&str, usize, usize, usize, usize) {
     let (start, end) = sources.line_col(span);
     (
         sources.path(span.file),
@@ -157,7 +157,7 @@ pub fn sarif_uri(path: &str) -> String {
 
 fn physical(sources: &SourceMap, span: Span) -> Value {
     json!({
-        "artifactLocation": { "uri": sarif_uri(&sources.path(span.file)) },
+        "artifactLocation": { "uri": sarif_uri(sources.path(span.file)) },
         "region": region(sources, span),
     })
 }
@@ -251,7 +251,7 @@ pub fn github(diags: &Diagnostics, sources: &SourceMap) -> String {
         let _ = writeln!(
             out,
             "::{kind} file={},line={line},col={col},endLine={end_line},endColumn={end_col},title={}::{}",
-            gh_escape(&file, true),
+            gh_escape(file, true),
             d.code,
             gh_escape(&msg, false)
         );
@@ -262,25 +262,25 @@ pub fn github(diags: &Diagnostics, sources: &SourceMap) -> String {
 /// miette adapter: one diagnostic, its labels in the primary file; labels in
 /// other files become related reports with their own snippet.
 #[derive(Debug)]
-struct MietteDiag {
+struct MietteDiag<'a> {
     message: String,
     code: String,
     severity: miette::Severity,
-    source: Snippet,
+    source: Snippet<'a>,
     labels: Vec<miette::LabeledSpan>,
     help: Option<String>,
-    related: Vec<MietteDiag>,
+    related: Vec<MietteDiag<'a>>,
 }
 
-impl std::fmt::Display for MietteDiag {
+impl std::fmt::Display for MietteDiag<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.message)
     }
 }
 
-impl std::error::Error for MietteDiag {}
+impl std::error::Error for MietteDiag<'_> {}
 
-impl miette::Diagnostic for MietteDiag {
+impl miette::Diagnostic for MietteDiag<'_> {
     fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
         if self.code.is_empty() {
             None
@@ -320,7 +320,10 @@ const CONTEXT_LINES: usize = 1;
 const MAX_SECONDARY: usize = 16;
 
 /// The snippet of `file` showing `labels`, and the labels placed in it.
-fn snippet(sources: &SourceMap, labels: &[(&Label, bool)]) -> (Snippet, Vec<miette::LabeledSpan>) {
+fn snippet<'a>(
+    sources: &'a SourceMap,
+    labels: &[(&Label, bool)],
+) -> (Snippet<'a>, Vec<miette::LabeledSpan>) {
     let Some(file) = labels.first().and_then(|(l, _)| sources.get(l.span.file)) else {
         return (Snippet::empty(), Vec::new());
     };
@@ -345,7 +348,7 @@ fn snippet(sources: &SourceMap, labels: &[(&Label, bool)]) -> (Snippet, Vec<miet
     (snippet, spans)
 }
 
-fn to_miette(d: &Diagnostic, sources: &SourceMap) -> MietteDiag {
+fn to_miette<'a>(d: &Diagnostic, sources: &'a SourceMap) -> MietteDiag<'a> {
     let file = d.primary.span.file;
     let mut here = vec![(&d.primary, true)];
     let mut related = Vec::new();
