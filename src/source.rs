@@ -138,7 +138,8 @@ impl SourceFile {
     pub fn line_col(&self, offset: u32) -> LineCol {
         let offset = (offset as usize).min(self.text.len());
         let line = self.line_of(offset);
-        let mut start = self.line_starts.get(line).copied().unwrap_or(0);
+        // `line_of` returns an index of `line_starts` (never empty: it starts with 0).
+        let mut start = self.line_starts[line];
         if line == 0 && offset >= self.bom_len() {
             start += self.bom_len();
         }

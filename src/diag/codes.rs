@@ -28,6 +28,7 @@ pub enum Code {
 }
 
 impl Code {
+    /// Every code, in declaration order: a code's discriminant is its index.
     pub const ALL: [Code; 20] = [
         Code::E001,
         Code::E002,
@@ -154,7 +155,11 @@ mod tests {
     #[test]
     fn codes_are_unique_and_parse_back() {
         let mut seen = std::collections::BTreeSet::new();
-        for c in Code::ALL {
+        for (i, c) in Code::ALL.into_iter().enumerate() {
+            assert_eq!(
+                c as usize, i,
+                "{c} is out of declaration order in Code::ALL"
+            );
             assert!(seen.insert(c.as_str()), "duplicate code {c}");
             assert_eq!(Code::parse(c.as_str()), Some(c));
             assert!(c.explanation().starts_with(&format!("# {c}")));

@@ -27,19 +27,18 @@ pub fn render(format: Format, diags: &Diagnostics, sources: &SourceMap, color: b
     match format {
         Format::Human => human(diags, sources, color),
         Format::Short => short(diags, sources),
-        Format::Json => {
-            let mut s =
-                serde_json::to_string_pretty(&json_report(diags, sources)).unwrap_or_default();
-            s.push('\n');
-            s
-        }
-        Format::Sarif => {
-            let mut s = serde_json::to_string_pretty(&sarif(diags, sources)).unwrap_or_default();
-            s.push('\n');
-            s
-        }
+        Format::Json => document(&json_report(diags, sources)),
+        Format::Sarif => document(&sarif(diags, sources)),
         Format::Github => github(diags, sources),
     }
+}
+
+/// A JSON document, pretty, with its final newline.
+#[expect(clippy::expect_used, reason = "a serde_json::Value always serialises")]
+fn document(v: &Value) -> String {
+    let mut s = serde_json::to_string_pretty(v).expect("a serde_json::Value always serialises");
+    s.push('\n');
+    s
 }
 
 pub fn summary_line(diags: &Diagnostics) -> String {
@@ -197,7 +196,8 @@ pub fn sarif(diags: &Diagnostics, sources: &SourceMap) -> Value {
                 .collect();
             let mut r = json!({
                 "ruleId": d.code.as_str(),
-                "ruleIndex": Code::ALL.iter().position(|c| *c == d.code).unwrap_or(0),
+                // `Code::ALL`, the rules above, is in declaration order (tested).
+                "ruleIndex": d.code as usize,
                 "level": match d.severity() { Severity::Error => "error", Severity::Warning => "warning" },
                 "message": { "text": text },
                 "locations": [ { "physicalLocation": physical(sources, d.primary.span) } ],
