@@ -678,7 +678,11 @@ mod tests {
                     Value::Seq(items) => &items[i],
                     _ => panic!("not a list at {key}"),
                 },
-                Err(_) => &n.get(key).unwrap_or_else(|| panic!("no key {key}")).value,
+                Err(_) => {
+                    let entries = n.as_map().unwrap_or_else(|| panic!("not a map at {key}"));
+                    let entry = entries.iter().find(|e| e.key.value == *key);
+                    &entry.unwrap_or_else(|| panic!("no key {key}")).value
+                }
             };
         }
         n
