@@ -1,9 +1,10 @@
 //! trellis: a compiler and checker for multi-tenant access policy as code.
 //!
 //! The pipeline reads top to bottom: [`load`] files into span-carrying
-//! sections, [`resolve`] them into a [`model::Model`] (org tree, role graph,
-//! names), [`check`] the semantic rules, and answer questions with [`eval`]
-//! and [`query`]. Every problem is a [`diag::Diagnostic`] with a stable code.
+//! sections, resolve them into a [`model::Model`] (org tree, role graph,
+//! names), check the semantic rules, and answer questions with [`query`].
+//! [`check_paths`] runs it all. Every problem is a [`diag::Diagnostic`] with
+//! a stable code.
 //!
 //! Checking a set, compiling its decision table, and answering from the
 //! table as a service would (load once, resolve names to handles once, then
@@ -28,15 +29,15 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-pub mod check;
+pub(crate) mod check;
 pub mod diag;
 pub mod diff;
-pub mod eval;
+pub(crate) mod eval;
 pub mod graph;
 pub mod load;
 pub mod model;
 pub mod query;
-pub mod resolve;
+pub(crate) mod resolve;
 pub mod revision;
 pub mod role_list;
 pub mod show;

@@ -186,7 +186,7 @@ impl SourceFile {
 
 const BOM: char = '\u{feff}';
 
-pub fn display_path(path: &Path) -> String {
+fn display_path(path: &Path) -> String {
     let mut s = path.to_string_lossy().replace('\\', "/");
     while s.contains("//") {
         s = s.replace("//", "/");

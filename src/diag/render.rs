@@ -59,7 +59,7 @@ fn position(sources: &SourceMap, span: Span) -> (&str, usize, usize, usize, usiz
     )
 }
 
-pub fn short(diags: &Diagnostics, sources: &SourceMap) -> String {
+fn short(diags: &Diagnostics, sources: &SourceMap) -> String {
     let mut out = String::new();
     for d in diags.iter() {
         let (file, line, col, _, _) = position(sources, d.primary.span);
@@ -86,7 +86,7 @@ fn label_json(sources: &SourceMap, l: &Label) -> Value {
 }
 
 /// The JSON report; its shape is documented in `docs/manual.md` (output formats).
-pub fn json_report(diags: &Diagnostics, sources: &SourceMap) -> Value {
+fn json_report(diags: &Diagnostics, sources: &SourceMap) -> Value {
     let items: Vec<Value> = diags
         .iter()
         .map(|d| {
@@ -130,7 +130,7 @@ fn region(sources: &SourceMap, span: Span) -> Value {
 /// non-ASCII are safe. A relative path stays a relative reference; an
 /// absolute one becomes a `file://` URI (`/x` -> `file:///x`, `C:/x` ->
 /// `file:///C:/x`).
-pub fn sarif_uri(path: &str) -> String {
+fn sarif_uri(path: &str) -> String {
     let b = path.as_bytes();
     let drive = b.len() >= 3 && b[0].is_ascii_alphabetic() && b[1] == b':' && b[2] == b'/';
     let mut out = String::with_capacity(path.len() + 8);
@@ -161,7 +161,7 @@ fn physical(sources: &SourceMap, span: Span) -> Value {
     })
 }
 
-pub fn sarif(diags: &Diagnostics, sources: &SourceMap) -> Value {
+fn sarif(diags: &Diagnostics, sources: &SourceMap) -> Value {
     let rules: Vec<Value> = Code::ALL
         .iter()
         .map(|c| {
@@ -236,7 +236,7 @@ fn gh_escape(s: &str, property: bool) -> String {
     out
 }
 
-pub fn github(diags: &Diagnostics, sources: &SourceMap) -> String {
+fn github(diags: &Diagnostics, sources: &SourceMap) -> String {
     let mut out = String::new();
     for d in diags.iter() {
         let (file, line, col, end_line, end_col) = position(sources, d.primary.span);
@@ -394,7 +394,7 @@ fn to_miette<'a>(d: &Diagnostic, sources: &'a SourceMap) -> MietteDiag<'a> {
     }
 }
 
-pub fn human(diags: &Diagnostics, sources: &SourceMap, color: bool) -> String {
+fn human(diags: &Diagnostics, sources: &SourceMap, color: bool) -> String {
     let theme = if color {
         miette::GraphicalTheme::unicode()
     } else {

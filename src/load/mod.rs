@@ -2,8 +2,8 @@
 //! span-carrying trees, and deserialise each section item by item, so that
 //! one bad item or file never hides the problems of the others.
 
-pub mod de;
-pub mod node;
+pub(crate) mod de;
+pub(crate) mod node;
 pub mod raw;
 mod toml;
 mod yaml;
@@ -99,7 +99,7 @@ impl PolicyFile {
 
 /// Everything read from disk for one run.
 #[derive(Debug, Default)]
-pub struct LoadedSet {
+pub(crate) struct LoadedSet {
     pub sources: SourceMap,
     pub files: Vec<PolicyFile>,
     /// Test files found beside the policies (SPEC §10), not yet parsed.
@@ -118,7 +118,7 @@ fn is_policy_ext(name: &str) -> bool {
 }
 
 /// Finds policy and test files under `paths`, in sorted path order.
-pub fn discover(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<PathBuf>), LoadError> {
+pub(crate) fn discover(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<PathBuf>), LoadError> {
     let mut policies = Vec::new();
     let mut tests = Vec::new();
     for path in paths {
@@ -193,7 +193,7 @@ pub type Inputs = Vec<(PathBuf, Vec<u8>)>;
 
 /// The policy files under `dir` with their contents, and the symbolic
 /// links named like policy files (each an E001 when loaded).
-pub fn read_dir_inputs(dir: &Path) -> Result<(Inputs, Vec<PathBuf>), LoadError> {
+pub(crate) fn read_dir_inputs(dir: &Path) -> Result<(Inputs, Vec<PathBuf>), LoadError> {
     let (paths, _) = discover(std::slice::from_ref(&dir.to_path_buf()))?;
     if paths.is_empty() {
         return Err(LoadError::NoPolicyFiles(vec![dir.to_path_buf()]));
@@ -228,7 +228,7 @@ fn symlink_not_followed(path: &Path, sources: &mut SourceMap, diagnostics: &mut 
 
 /// Reads one file into the source map. Returns `None` (with a diagnostic)
 /// when it is too large or not UTF-8.
-pub fn read_source(
+pub(crate) fn read_source(
     path: &Path,
     limits: &Limits,
     sources: &mut SourceMap,
@@ -311,7 +311,7 @@ fn too_large(
 }
 
 /// Adds file contents (from disk or from a git revision) to the source map.
-pub fn add_source(
+pub(crate) fn add_source(
     path: &Path,
     bytes: Vec<u8>,
     limits: &Limits,
@@ -344,7 +344,7 @@ pub fn add_source(
 
 /// Loads policy files given as contents (e.g. read from a git revision),
 /// adding them to `sources` (which may already hold other files).
-pub fn load_files(
+pub(crate) fn load_files(
     inputs: Vec<(PathBuf, Vec<u8>)>,
     links: &[PathBuf],
     limits: &Limits,
@@ -372,7 +372,7 @@ pub fn load_files(
 }
 
 /// Parses a file's text into a node tree by its extension.
-pub fn parse_tree(
+pub(crate) fn parse_tree(
     id: FileId,
     sources: &SourceMap,
     limits: &Limits,
@@ -390,7 +390,7 @@ pub fn parse_tree(
 }
 
 /// Loads every policy file under `paths`.
-pub fn load_set(paths: &[PathBuf], limits: &Limits) -> Result<LoadedSet, LoadError> {
+pub(crate) fn load_set(paths: &[PathBuf], limits: &Limits) -> Result<LoadedSet, LoadError> {
     let (policy_paths, test_paths) = discover(paths)?;
     if policy_paths.is_empty() {
         return Err(LoadError::NoPolicyFiles(paths.to_vec()));
@@ -435,7 +435,7 @@ fn parse_all(ids: &[FileId], limits: &Limits, set: &mut LoadedSet) {
     }
 }
 
-pub fn is_valid_id(s: &str) -> bool {
+pub(crate) fn is_valid_id(s: &str) -> bool {
     let b = s.as_bytes();
     !b.is_empty()
         && b.len() <= 128
@@ -452,7 +452,7 @@ fn bad_id(what: &str, id: &Located<String>) -> Diagnostic {
 }
 
 /// Turns one parsed file into its sections, reporting shape problems.
-pub fn read_policy_file(file: FileId, root: &Node, diags: &mut Diagnostics) -> Option<PolicyFile> {
+pub(crate) fn read_policy_file(file: FileId, root: &Node, diags: &mut Diagnostics) -> Option<PolicyFile> {
     let Some(entries) = root.as_map() else {
         let what = if root.is_null() {
             "empty".to_string()
