@@ -5,25 +5,45 @@ use super::Severity;
 /// Every diagnostic code trellis can report. Codes are stable: never renumber.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Code {
+    /// Syntax error in YAML or TOML, or a file that cannot be read as text.
     E001,
+    /// Wrong shape: unknown key, wrong type, missing key, bad id or pattern.
     E002,
+    /// Duplicate id, name, entry or key.
     E003,
+    /// Unknown reference, or a pattern that matches nothing.
     E004,
+    /// Org tree cycle.
     E005,
+    /// Role cycle through `includes` or `from`.
     E006,
+    /// Role assigned where it is not published.
     E007,
+    /// Exclusion (separation of duty) violated.
     E008,
+    /// Identity type not allowed for the role.
     E009,
+    /// Outside the file's scope, or a section the scope may not write.
     E010,
+    /// Tenant overrides a provider lock.
     E011,
+    /// Change check: the actor changed something outside its scope or locked.
     E012,
+    /// The assigner lacks the right to assign the role to that target.
     E013,
+    /// Self-service not allowed.
     E014,
+    /// Org kind not allowed under its parent's kind.
     E015,
+    /// Dimensioned role held more often than `multiple` allows.
     E016,
+    /// Role shadows a role visible from an ancestor.
     W101,
+    /// Assignment of a disabled role.
     W102,
+    /// Custom role never assigned, included nor cloned.
     W103,
+    /// Assignment already implied by another.
     W104,
 }
 
@@ -52,6 +72,7 @@ impl Code {
         Code::W104,
     ];
 
+    /// The code as written (`E008`).
     pub fn as_str(self) -> &'static str {
         match self {
             Code::E001 => "E001",
@@ -77,11 +98,13 @@ impl Code {
         }
     }
 
+    /// The code written `s` (any case), if there is one.
     pub fn parse(s: &str) -> Option<Code> {
         let upper = s.trim().to_ascii_uppercase();
         Code::ALL.into_iter().find(|c| c.as_str() == upper)
     }
 
+    /// Errors are `E…`, warnings `W…`.
     pub fn severity(self) -> Severity {
         match self {
             Code::W101 | Code::W102 | Code::W103 | Code::W104 => Severity::Warning,

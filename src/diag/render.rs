@@ -8,6 +8,7 @@ use super::snippet::Snippet;
 use super::{Code, Diagnostic, Diagnostics, Label, Severity};
 use crate::source::{SourceMap, Span};
 
+/// An output format of the diagnostics (`--format`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     /// Source snippets (the default on a terminal).
@@ -41,6 +42,7 @@ fn document(v: &Value) -> String {
     s
 }
 
+/// `N errors, M warnings`, for the end of a run.
 pub fn summary_line(diags: &Diagnostics) -> String {
     let e = diags.count(Severity::Error);
     let w = diags.count(Severity::Warning);

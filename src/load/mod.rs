@@ -4,6 +4,10 @@
 
 pub(crate) mod de;
 pub(crate) mod node;
+#[allow(
+    missing_docs,
+    reason = "doc comments on these types become the JSON Schema's descriptions (`trellis schema`, schema/trellis.schema.json); the keys are documented in docs/manual.md"
+)]
 pub mod raw;
 mod toml;
 mod yaml;
@@ -21,9 +25,13 @@ use crate::source::{FileId, Located, SourceFile, SourceMap, Span};
 /// Bounds on hostile input.
 #[derive(Clone, Debug)]
 pub struct Limits {
+    /// Bytes a file may have (`--max-file-size`).
     pub max_file_size: u64,
+    /// Levels a document may nest.
     pub max_depth: usize,
+    /// Nodes YAML alias expansion may produce in one file.
     pub max_alias_nodes: usize,
+    /// Bytes YAML alias expansion may produce in one file.
     pub max_alias_bytes: usize,
 }
 
@@ -41,10 +49,13 @@ impl Default for Limits {
 /// A failure to read the set at all (exit code 2), as opposed to a diagnostic.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
+    /// A path given does not exist.
     #[error("path `{}` does not exist", .0.display())]
     NotFound(PathBuf),
+    /// A path could not be read.
     #[error("cannot read `{}`: {}", .0.display(), .1)]
     Io(PathBuf, #[source] std::io::Error),
+    /// The paths given hold no policy file.
     #[error("no policy files (*.yaml, *.yml, *.toml) found in {}", list(.0))]
     NoPolicyFiles(Vec<PathBuf>),
 }
@@ -60,28 +71,44 @@ fn list(paths: &[PathBuf]) -> String {
 /// A map-section entry: its id (with the key's span) and its body.
 #[derive(Debug, Clone)]
 pub struct Item<T> {
+    /// The entry's key, where it is written.
     pub id: Located<String>,
+    /// The entry's value.
     pub body: T,
 }
 
 /// One policy file after loading.
 #[derive(Debug, Default)]
 pub struct PolicyFile {
+    /// The file it was read from.
     pub file: FileId,
+    /// `scope`: `provider` or an org id, where it is written.
     pub scope: Located<String>,
     /// Sections present in the file, with the span of their key (for E010).
     pub sections: Vec<Located<String>>,
+    /// `modules` entries.
     pub modules: Vec<Item<RawModule>>,
+    /// `policies` entries.
     pub policies: Vec<Item<RawPolicy>>,
+    /// `kinds` entries.
     pub kinds: Vec<Item<RawKind>>,
+    /// `orgs` entries.
     pub orgs: Vec<Item<RawOrg>>,
+    /// `users` entries.
     pub users: Vec<Item<RawUser>>,
+    /// `roles` entries.
     pub roles: Vec<Item<RawRole>>,
+    /// `assignments` items.
     pub assignments: Vec<Spanned<RawAssignment>>,
+    /// `publications` items.
     pub publications: Vec<Spanned<RawPublication>>,
+    /// `exclusions` items.
     pub exclusions: Vec<Spanned<RawExclusion>>,
+    /// `automatic` rules.
     pub automatic: Vec<Spanned<RawRule>>,
+    /// `dimensions` entries.
     pub dimensions: Vec<Item<RawDimension>>,
+    /// `resources` entries.
     pub resources: Vec<Item<RawResource>>,
 }
 
@@ -92,6 +119,7 @@ impl Default for Located<String> {
 }
 
 impl PolicyFile {
+    /// Is it written by the provider (`scope: provider`)?
     pub fn is_provider(&self) -> bool {
         self.scope.value == "provider"
     }
@@ -107,6 +135,7 @@ pub(crate) struct LoadedSet {
     pub diagnostics: Diagnostics,
 }
 
+/// Is `name` a test file's name (`*.test.yaml`, `*.test.yml`, `*.test.toml`)?
 pub fn is_test_file(name: &str) -> bool {
     [".test.yaml", ".test.yml", ".test.toml"]
         .iter()
@@ -452,7 +481,11 @@ fn bad_id(what: &str, id: &Located<String>) -> Diagnostic {
 }
 
 /// Turns one parsed file into its sections, reporting shape problems.
-pub(crate) fn read_policy_file(file: FileId, root: &Node, diags: &mut Diagnostics) -> Option<PolicyFile> {
+pub(crate) fn read_policy_file(
+    file: FileId,
+    root: &Node,
+    diags: &mut Diagnostics,
+) -> Option<PolicyFile> {
     let Some(entries) = root.as_map() else {
         let what = if root.is_null() {
             "empty".to_string()
