@@ -185,11 +185,6 @@ impl Diagnostics {
             .sort_by(|a, b| key(a).cmp(&key(b)).then_with(|| a.message.cmp(&b.message)));
         self.items.dedup();
     }
-
-    /// The findings, in their current order.
-    pub fn into_vec(self) -> Vec<Diagnostic> {
-        self.items
-    }
 }
 
 impl IntoIterator for Diagnostics {
