@@ -58,6 +58,7 @@ impl Model {
         })
     }
 
+    /// Is `role` published at `x` (owner's subtree and publication entries)?
     pub fn published(&self, role: RoleId, x: OrgId) -> bool {
         // Entries of a custom role outside its owner's subtree were dropped
         // when loading, and it is never published there.
@@ -69,6 +70,7 @@ impl Model {
         self.publication(role, x).published()
     }
 
+    /// Does automatic rule `rule` apply to user `u` (scope and every `when` condition)?
     pub fn rule_matches(&self, rule: &Rule, u: UserId) -> bool {
         let user = self.user(u);
         let w = &rule.when;

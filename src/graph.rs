@@ -5,7 +5,12 @@ use std::fmt::Write as _;
 
 use crate::model::*;
 
+/// The picture format of `trellis graph`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[allow(
+    missing_docs,
+    reason = "clap would print variant doc comments in `--help`, which lists the bare names"
+)]
 pub enum GraphFormat {
     Mermaid,
     Dot,
@@ -158,6 +163,7 @@ fn picture(m: &Model, root: Option<OrgId>) -> Picture {
     }
 }
 
+/// The org tree (under `root`, or all of it) and the role hierarchy, as text in `format`.
 pub fn render(m: &Model, root: Option<OrgId>, format: GraphFormat) -> String {
     let p = picture(m, root);
     let mut out = String::new();

@@ -6,48 +6,70 @@
 /// that benefits from collisions; output never depends on map order).
 pub type HashMap<K, V> = std::collections::HashMap<K, V, rustc_hash::FxBuildHasher>;
 
+use fixedbitset::FixedBitSet;
+
 use crate::source::{FileId, Span};
 
 macro_rules! dense_id {
-    ($($name:ident),*) => {$(
+    ($($(#[$doc:meta])* $name:ident),*) => {$(
+        $(#[$doc])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
         pub struct $name(pub u32);
         impl $name {
+            /// The id as an index into its vector of the [`Model`].
             pub fn index(self) -> usize { self.0 as usize }
         }
     )*};
 }
 
 dense_id!(
+    /// An org: index into [`Model::orgs`].
     OrgId,
+    /// A user: index into [`Model::users`].
     UserId,
+    /// A role: index into [`Model::roles`].
     RoleId,
+    /// A module: index into [`Model::modules`].
     ModuleId,
+    /// An access policy: index into [`Model::policies`].
     PolicyId,
+    /// A permission (`module:action`): index into [`Model::perms`].
     PermId,
+    /// An assignment: index into [`Model::assignments`].
     AssignmentId,
+    /// An automatic rule: index into [`Model::rules`].
     RuleId,
+    /// An org kind: index into [`Model::kinds`].
     KindId,
+    /// A dimension: index into [`Model::dimensions`].
     DimId,
+    /// A resource: index into [`Model::resources`].
     ResId
 );
 
 /// A group of resources (SPEC §15): cloud accounts, inventory, applications.
 #[derive(Debug, Clone)]
 pub struct Dimension {
+    /// Free text, kept so that the change check sees an edit to it.
     pub description: Option<String>,
+    /// Its id.
     pub id: String,
+    /// Where its id is written.
     pub span: Span,
 }
 
 /// A resource a role can be tied to.
 #[derive(Debug, Clone)]
 pub struct Resource {
+    /// Free text, kept so that the change check sees an edit to it.
     pub description: Option<String>,
+    /// Its id.
     pub id: String,
+    /// Its dimension.
     pub dim: DimId,
     /// The org it belongs to; `None`: available at every org.
     pub org: Option<OrgId>,
+    /// Where its id is written.
     pub span: Span,
     /// The scope of the file that declared it.
     pub scope: Scope,
@@ -79,6 +101,7 @@ impl Restriction {
     pub fn entries(&self) -> &[(DimId, Vec<ResId>)] {
         self.0.as_deref().map_or(&[], Vec::as_slice)
     }
+    /// Names no dimension?
     pub fn is_empty(&self) -> bool {
         self.0.is_none()
     }
@@ -89,6 +112,7 @@ impl Restriction {
             .find(|(x, _)| *x == d)
             .map(|(_, v)| v.as_slice())
     }
+    /// Does it name dimension `d`?
     pub fn names(&self, d: DimId) -> bool {
         self.on(d).is_some()
     }
@@ -106,161 +130,139 @@ impl Restriction {
 /// Who administers a file, and who owns a role.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Scope {
+    /// The provider: every org is in its scope.
     Provider,
+    /// An org: its subtree.
     Org(OrgId),
 }
 
+/// An org kind (`kinds`).
 #[derive(Debug, Clone)]
 pub struct Kind {
     /// Free text, kept so that the change check sees an edit to it.
     pub description: Option<String>,
+    /// Its id.
     pub id: String,
+    /// The kinds an org of this kind may sit under (none: top level only).
     pub parents: Vec<KindId>,
+    /// Where its id is written.
     pub span: Span,
 }
 
+/// An org of the tree.
 #[derive(Debug, Clone)]
 pub struct Org {
     /// The org's `name` and `description` (free text, in one), kept so that
     /// the change check sees an edit to either.
     pub description: Option<String>,
+    /// Its id.
     pub id: String,
+    /// Its parent (none: top level).
     pub parent: Option<OrgId>,
+    /// Its declared kind, when kinds are declared.
     pub kind: Option<KindId>,
     /// The kind label as written (kinds are free labels when none are declared).
     pub kind_label: Option<String>,
+    /// Where its id is written.
     pub span: Span,
+    /// Where `parent` is written.
     pub parent_span: Option<Span>,
+    /// Where `kind` is written.
     pub kind_span: Option<Span>,
+    /// The file that declares it.
     pub file: FileId,
     /// The scope of the file that declared it.
     pub scope: Scope,
 }
 
+/// A user.
 #[derive(Debug, Clone)]
 pub struct User {
     /// Free text, kept so that the change check sees an edit to it.
     pub description: Option<String>,
+    /// Its id.
     pub id: String,
+    /// Its home org.
     pub home: OrgId,
+    /// Its identity type (`employee` unless written).
     pub identity: String,
+    /// Is it an owner of its home org (matched by rules)?
     pub owner: bool,
+    /// Free attributes, matched by rules.
     pub attributes: Vec<(String, String)>,
+    /// Where its id is written.
     pub span: Span,
     /// The scope of the file that declared it.
     pub scope: Scope,
 }
 
+/// A module: a set of actions, a permission each.
 #[derive(Debug, Clone)]
 pub struct Module {
     /// Free text, kept so that the change check sees an edit to it.
     pub description: Option<String>,
+    /// Its id.
     pub id: String,
+    /// Its actions, in declared order.
     pub actions: Vec<String>,
+    /// Does using it also need an access policy that lists it?
     pub gated: bool,
     /// Id of the module's first permission; its actions follow densely.
     pub first_perm: u32,
     /// Its permissions are resource permissions of this dimension.
     pub dimension: Option<DimId>,
+    /// Where its id is written.
     pub span: Span,
 }
 
+/// An access policy: the gated modules it opens.
 #[derive(Debug, Clone)]
 pub struct Policy {
     /// Free text, kept so that the change check sees an edit to it.
     pub description: Option<String>,
+    /// Its id.
     pub id: String,
+    /// The modules it lists.
     pub modules: Vec<ModuleId>,
+    /// Where its id is written.
     pub span: Span,
 }
 
-/// A fixed-size set of small integers (permissions, roles).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct BitSet {
-    words: Vec<u64>,
-}
-
-impl BitSet {
-    pub fn new(len: usize) -> BitSet {
-        BitSet {
-            words: vec![0; len.div_ceil(64)],
-        }
-    }
-    pub fn insert(&mut self, i: usize) {
-        if let Some(w) = self.words.get_mut(i / 64) {
-            *w |= 1 << (i % 64);
-        }
-    }
-    pub fn remove(&mut self, i: usize) {
-        if let Some(w) = self.words.get_mut(i / 64) {
-            *w &= !(1 << (i % 64));
-        }
-    }
-    pub fn contains(&self, i: usize) -> bool {
-        self.words
-            .get(i / 64)
-            .is_some_and(|w| w & (1 << (i % 64)) != 0)
-    }
-    pub fn union_with(&mut self, other: &BitSet) {
-        for (a, b) in self.words.iter_mut().zip(&other.words) {
-            *a |= b;
-        }
-    }
-    pub fn difference_with(&mut self, other: &BitSet) {
-        for (a, b) in self.words.iter_mut().zip(&other.words) {
-            *a &= !b;
-        }
-    }
-    pub fn is_empty(&self) -> bool {
-        self.words.iter().all(|w| *w == 0)
-    }
-    pub fn is_subset(&self, other: &BitSet) -> bool {
-        self.words
-            .iter()
-            .zip(&other.words)
-            .all(|(a, b)| a & !b == 0)
-    }
-    pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
-        self.words.iter().enumerate().flat_map(|(wi, &w)| {
-            let mut w = w;
-            std::iter::from_fn(move || {
-                if w == 0 {
-                    None
-                } else {
-                    let b = w.trailing_zeros() as usize;
-                    w &= w - 1;
-                    Some(wi * 64 + b)
-                }
-            })
-        })
-    }
-    pub fn words(&self) -> &[u64] {
-        &self.words
-    }
-}
-
+/// A role, of the provider or of an org.
 #[derive(Debug, Clone)]
 pub struct Role {
     /// Free text, kept so that the change check sees an edit to it.
     pub description: Option<String>,
+    /// The provider or the org that owns it.
     pub owner: Scope,
+    /// Its name (unique within its owner).
     pub name: String,
+    /// Where its name is written.
     pub span: Span,
+    /// The file that declares it.
     pub file: FileId,
+    /// `status: active` (disabled roles confer nothing).
     pub active: bool,
+    /// Provider-managed (`locked`).
     pub locked: bool,
+    /// The default publication when no entry decides.
     pub published: bool,
+    /// May a user assign it to themselves (`by: self`)?
     pub self_service: bool,
+    /// Free text carried into the table (`approval`); decisions ignore it.
     pub approval: Option<String>,
     /// `None`: any identity type may hold it.
     pub identity_types: Option<Vec<String>>,
+    /// Roles it includes, with where each is named.
     pub includes: Vec<(RoleId, Span)>,
+    /// The role it clones (`from`), with where it is named.
     pub from: Option<(RoleId, Span)>,
+    /// Roles whose holders may assign it (`by:`).
     pub assignable_by: Vec<RoleId>,
     /// Own grants, expanded.
-    pub own: BitSet,
+    pub own: FixedBitSet,
     /// Own grants plus the cloned part (what holding this role alone confers).
-    pub perms: BitSet,
+    pub perms: FixedBitSet,
     /// Part of an `includes`/`from` cycle: its links were not followed.
     pub cyclic: bool,
     /// Restricts the role's own permissions (its grants and cloned part).
@@ -272,6 +274,7 @@ pub struct Role {
 }
 
 impl Role {
+    /// May a user of identity type `identity` hold it?
     pub fn allows_identity(&self, identity: &str) -> bool {
         self.identity_types
             .as_ref()
@@ -282,35 +285,54 @@ impl Role {
 /// What an assignment gives: a role (subject to publication) or an access policy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Grant {
+    /// A role.
     Role(RoleId),
+    /// An access policy.
     Policy(PolicyId),
 }
 
+/// Whom an assignment is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Target {
+    /// One user.
     User(UserId),
+    /// Every member of the assignment's org.
     Org,
 }
 
+/// Who made an assignment (`by:`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Assigner {
+    /// An admin holding a role of `assignable_by`.
     Admin(UserId),
+    /// The user themselves (`by: self`).
     SelfService,
 }
 
+/// An assignment: a grant to a user or an org's members at an org.
 #[derive(Debug, Clone)]
 pub struct Assignment {
     /// Free text, kept so that the change check sees an edit to it.
     pub description: Option<String>,
+    /// What it gives.
     pub grant: Grant,
+    /// Whom it is for.
     pub target: Target,
+    /// Where the grant is made.
     pub org: OrgId,
+    /// Does it also hold at every org below `org`?
     pub inherit: bool,
+    /// Who made it (`by:`), and where that is written.
     pub by: Option<(Assigner, Span)>,
+    /// A provider lock.
     pub locked: bool,
+    /// The whole item.
     pub span: Span,
+    /// Where the role or policy is named.
     pub grant_span: Span,
+    /// Where `org` is written (the user when it is left out).
     pub org_span: Span,
+    /// The scope of the file that writes it.
     pub scope: Scope,
     /// Path order then position: the order W104 uses to pick "the later one".
     pub order: u32,
@@ -318,111 +340,173 @@ pub struct Assignment {
     pub resources: Restriction,
 }
 
+/// Where an automatic rule grants (`at`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Place {
+    /// The user's home org (`self`).
     Home,
+    /// Every strict descendant of the home org, of these kinds (`None`: any).
     Descendants(Option<Vec<KindId>>),
     /// Descendants of these kind labels (when no kinds are declared).
     DescendantLabels(Vec<String>),
 }
 
+/// One grant of an automatic rule.
 #[derive(Debug, Clone)]
 pub struct RuleGrant {
+    /// The roles it gives, with where each is named.
     pub roles: Vec<(RoleId, Span)>,
+    /// Where it gives them.
     pub at: Vec<Place>,
+    /// Does it also hold at every org below each place?
     pub inherit: bool,
+    /// The grant item.
     pub span: Span,
     /// Restricts everything the grant gives.
     pub resources: Restriction,
 }
 
+/// The `when` of an automatic rule: every condition written must hold.
 #[derive(Debug, Clone, Default)]
 pub struct Condition {
+    /// The user's `owner` flag.
     pub owner: Option<bool>,
+    /// The user's identity type.
     pub identity: Option<String>,
+    /// The kind of the user's home org.
     pub org_kind: Option<String>,
+    /// An org whose subtree holds the user's home.
     pub org: Option<OrgId>,
+    /// Attributes the user must have, with these values.
     pub attributes: Vec<(String, String)>,
 }
 
+/// An automatic rule: roles given to every user its `when` matches.
 #[derive(Debug, Clone)]
 pub struct Rule {
     /// Free text, kept so that the change check sees an edit to it.
     pub description: Option<String>,
+    /// Its name, if it has one.
     pub name: Option<String>,
+    /// The scope of the file that writes it.
     pub scope: Scope,
+    /// Whom it matches.
     pub when: Condition,
+    /// What it gives.
     pub grants: Vec<RuleGrant>,
+    /// A provider lock.
     pub locked: bool,
+    /// The rule item.
     pub span: Span,
 }
 
+/// How an exclusion counts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Per {
+    /// Roles held across all orgs.
     User,
+    /// Roles held at each org separately.
     Org,
 }
 
+/// An exclusion (separation of duty): a user holds at most `max` of `roles`.
 #[derive(Debug, Clone)]
 pub struct Exclusion {
     /// Free text, kept so that the change check sees an edit to it.
     pub description: Option<String>,
+    /// Its name, if it has one.
     pub name: Option<String>,
+    /// The scope of the file that writes it.
     pub scope: Scope,
+    /// The roles it limits.
     pub roles: Vec<RoleId>,
+    /// How many of them a user may hold.
     pub max: u32,
+    /// Across all orgs or per org.
     pub per: Per,
+    /// The exclusion item.
     pub span: Span,
 }
 
+/// A publication entry: a role published or withdrawn for an org's subtree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PublicationEntry {
+    /// Published (`true`) or withdrawn.
     pub publish: bool,
+    /// A provider lock.
     pub locked: bool,
     /// The scope of the file that wrote the entry.
     pub scope: Scope,
+    /// The entry item.
     pub span: Span,
 }
 
 /// The whole resolved set.
 #[derive(Debug, Default)]
 pub struct Model {
+    /// Org kinds.
     pub kinds: Vec<Kind>,
+    /// Were kinds declared (otherwise kinds are free labels)?
     pub kinds_declared: bool,
+    /// Orgs.
     pub orgs: Vec<Org>,
+    /// Users.
     pub users: Vec<User>,
+    /// Modules.
     pub modules: Vec<Module>,
     /// Permission id -> (module, action index).
     pub perms: Vec<(ModuleId, u32)>,
+    /// Access policies.
     pub policies: Vec<Policy>,
+    /// Roles.
     pub roles: Vec<Role>,
+    /// Assignments.
     pub assignments: Vec<Assignment>,
+    /// Automatic rules.
     pub rules: Vec<Rule>,
+    /// Exclusions.
     pub exclusions: Vec<Exclusion>,
+    /// Dimensions.
     pub dimensions: Vec<Dimension>,
+    /// Resources.
     pub resources: Vec<Resource>,
+    /// Dimension id -> dimension.
     pub dimension_index: HashMap<String, DimId>,
+    /// Resource id -> resource.
     pub resource_index: HashMap<String, ResId>,
     /// Per role: org -> the publication entry there.
     pub publications: Vec<HashMap<OrgId, PublicationEntry>>,
 
+    /// Kind id -> kind.
     pub kind_index: HashMap<String, KindId>,
+    /// Org id -> org.
     pub org_index: HashMap<String, OrgId>,
+    /// User id -> user.
     pub user_index: HashMap<String, UserId>,
+    /// Module id -> module.
     pub module_index: HashMap<String, ModuleId>,
+    /// Policy id -> policy.
     pub policy_index: HashMap<String, PolicyId>,
+    /// (owner, name) -> role.
     pub role_index: HashMap<(Scope, String), RoleId>,
     /// Role name -> every owner that defines it.
     pub role_names: HashMap<String, Vec<RoleId>>,
 
     // Tree layout (preorder): subtree of o is [pre[o], end[o]).
+    /// Per org: its place in `preorder`.
     pub pre: Vec<u32>,
+    /// Per org: one past the last place of its subtree in `preorder`.
     pub end: Vec<u32>,
+    /// Per org: its depth (top level: 0).
     pub depth: Vec<u32>,
+    /// Every org, in preorder.
     pub preorder: Vec<OrgId>,
+    /// Per org: its children.
     pub children: Vec<Vec<OrgId>>,
 
+    /// Per user: the assignments to them.
     pub user_assignments: Vec<Vec<AssignmentId>>,
+    /// Per org: the assignments to its members.
     pub org_assignments: Vec<Vec<AssignmentId>>,
 
     /// Indices into `rules`, filed under the most selective condition that
@@ -431,7 +515,9 @@ pub struct Model {
     /// of the home org (`when.org_kind`), else nothing (`any_rules`). A
     /// user's candidates are then a few lists, not every rule.
     pub any_rules: Vec<u32>,
+    /// Per org: rules filed under it (see `any_rules`).
     pub org_rules: HashMap<OrgId, Vec<u32>>,
+    /// Per kind label: rules filed under it (see `any_rules`).
     pub kind_rules: HashMap<String, Vec<u32>>,
 
     /// How long each stage took (cumulative), for benchmarks.
@@ -439,12 +525,15 @@ pub struct Model {
 }
 
 impl Model {
+    /// The org of `id`.
     pub fn org(&self, id: OrgId) -> &Org {
         &self.orgs[id.index()]
     }
+    /// The user of `id`.
     pub fn user(&self, id: UserId) -> &User {
         &self.users[id.index()]
     }
+    /// The role of `id`.
     pub fn role(&self, id: RoleId) -> &Role {
         &self.roles[id.index()]
     }
@@ -476,6 +565,7 @@ impl Model {
             .map(move |i| (i as usize, &self.rules[i as usize]))
     }
 
+    /// Is `x` inside `scope`?
     pub fn in_scope(&self, x: OrgId, scope: Scope) -> bool {
         match scope {
             Scope::Provider => true,
@@ -488,6 +578,7 @@ impl Model {
         std::iter::successors(Some(x), move |o| self.orgs[o.index()].parent)
     }
 
+    /// `provider` or the org's id.
     pub fn scope_name(&self, scope: Scope) -> &str {
         match scope {
             Scope::Provider => "provider",
@@ -511,6 +602,7 @@ impl Model {
         }
     }
 
+    /// `module:action` of `p`.
     pub fn perm_name(&self, p: PermId) -> String {
         let (m, a) = self.perms[p.index()];
         let module = &self.modules[m.index()];
@@ -525,6 +617,7 @@ impl Model {
         )
     }
 
+    /// The permission `module:action`, if it exists.
     pub fn perm_id(&self, module: &str, action: &str) -> Option<PermId> {
         let m = self.module_index.get(module)?;
         let module = &self.modules[m.index()];
@@ -532,6 +625,7 @@ impl Model {
         Some(PermId(module.first_perm + a as u32))
     }
 
+    /// The permission written `module:action`, if it exists.
     pub fn parse_permission(&self, text: &str) -> Option<PermId> {
         let (m, a) = text.split_once(':')?;
         self.perm_id(m, a)

@@ -10,10 +10,12 @@ use crate::source::{SourceMap, Span};
 /// One question, by name as a user writes it.
 #[derive(Clone, Debug, serde::Deserialize)]
 pub struct Question {
+    /// The user's id.
     pub user: String,
     /// May be left out for a resource that belongs to an org (its org).
     #[serde(default)]
     pub org: String,
+    /// `module:action`.
     pub permission: String,
     /// Ask about this resource (SPEC §15).
     #[serde(default)]
@@ -23,12 +25,18 @@ pub struct Question {
 /// A decision and, when asked for, why.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Answer {
+    /// `allow` or `deny`.
     pub decision: &'static str,
+    /// The user asked about.
     pub user: String,
+    /// The org asked at (a resource's own org when none was given).
     pub org: String,
+    /// The permission asked about.
     pub permission: String,
+    /// The resource asked about, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resource: Option<String>,
+    /// The derivation, line by line (only when asked for).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub explanation: Vec<String>,
 }

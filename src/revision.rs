@@ -10,12 +10,15 @@ use crate::load::is_test_file;
 /// Where a policy set comes from.
 #[derive(Debug)]
 pub enum SetSource {
+    /// A directory on disk.
     Dir(PathBuf),
     /// Files read from a revision, with the paths they have in the work
     /// tree, and the symbolic links named like policy files (not followed,
     /// as on disk: each is an E001).
     Files {
+        /// Each file's work-tree path and contents.
         files: Vec<(PathBuf, Vec<u8>)>,
+        /// Symbolic links named like policy files.
         links: Vec<PathBuf>,
     },
 }

@@ -11,15 +11,18 @@ use serde::Serialize;
 
 use crate::model::*;
 
+/// One role of an org's console list (`trellis roles`).
 #[derive(Debug, Serialize, PartialEq, Eq)]
 pub struct RoleRow {
     /// As `--roles` names roles: bare, or `owner::name` when shared.
     pub name: String,
+    /// `provider` or the owning org's id.
     pub owner: String,
     /// The role it copies its permissions from (`from`), if any.
     pub cloned_from: Option<String>,
     /// `active` or `disabled`.
     pub status: &'static str,
+    /// Provider-locked: read-only for tenants.
     pub locked: bool,
     /// Active, not locked and published here: an admin could assign it.
     pub assignable: bool,
@@ -27,9 +30,11 @@ pub struct RoleRow {
     pub restrictions: BTreeMap<String, Vec<String>>,
     /// Dimensions every assignment of it must name.
     pub dimensions: Vec<String>,
+    /// May one user hold it several times (once per resource)?
     pub multiple: bool,
     /// Users that hold it at some org of the subtree.
     pub users: usize,
+    /// Its free-text description.
     pub description: Option<String>,
 }
 

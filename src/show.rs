@@ -7,23 +7,34 @@ use serde::Serialize;
 use crate::model::*;
 use crate::source::SourceMap;
 
+/// The customer's view of one org (`trellis show`), also its JSON.
 #[derive(Debug, Serialize)]
 pub struct View {
+    /// The org shown.
     pub org: String,
+    /// Its subtree, in preorder.
     pub orgs: Vec<OrgView>,
+    /// The roles visible there.
     pub roles: Vec<RoleView>,
+    /// Users whose home is in the subtree.
     pub users: Vec<UserView>,
+    /// Assignments that reach the subtree.
     pub assignments: Vec<AssignmentView>,
+    /// Publication entries inside the subtree, and those above that decide at the org.
     pub publications: Vec<PublicationView>,
+    /// Automatic rules that match a user of the subtree.
     pub rules: Vec<RuleView>,
     /// Resources of the subtree's orgs, and those of no org (SPEC §15).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub resources: Vec<ResourceView>,
 }
 
+/// A resource visible from the org.
 #[derive(Debug, Serialize)]
 pub struct ResourceView {
+    /// Its id.
     pub id: String,
+    /// Its dimension.
     pub dimension: String,
     /// `None`: available at every org.
     pub org: Option<String>,
@@ -31,6 +42,7 @@ pub struct ResourceView {
     pub roles: Vec<String>,
     /// Assignments (`role -> whom @ org`) restricted to it.
     pub assignments: Vec<String>,
+    /// Written by the provider: visible, not changeable here.
     pub read_only: bool,
 }
 
@@ -48,20 +60,31 @@ fn restriction_text(m: &Model, r: &Restriction) -> Vec<String> {
         .collect()
 }
 
+/// One org of the subtree.
 #[derive(Debug, Serialize)]
 pub struct OrgView {
+    /// Its id.
     pub id: String,
+    /// Its parent's id (none for a root).
     pub parent: Option<String>,
+    /// Its kind, if it has one.
     pub kind: Option<String>,
+    /// Levels below the org shown.
     pub depth: u32,
 }
 
+/// A role visible at the org.
 #[derive(Debug, Serialize)]
 pub struct RoleView {
+    /// Its name, as displayed.
     pub name: String,
+    /// `provider` or the owning org's id.
     pub owner: String,
+    /// `active` or `disabled`.
     pub status: &'static str,
+    /// What holding it alone confers (own grants and the cloned part).
     pub permissions: Vec<String>,
+    /// The roles it includes, as displayed.
     pub includes: Vec<String>,
     /// Written by the provider: visible, not changeable here.
     pub read_only: bool,
@@ -72,11 +95,16 @@ pub struct RoleView {
     pub resources: Vec<String>,
 }
 
+/// A user whose home is in the subtree.
 #[derive(Debug, Serialize)]
 pub struct UserView {
+    /// Its id.
     pub id: String,
+    /// Its home org.
     pub home: String,
+    /// Its identity type.
     pub identity: String,
+    /// Is it an owner of its home org?
     pub owner: bool,
     /// Effective roles at the home org.
     pub roles: Vec<String>,
@@ -84,39 +112,63 @@ pub struct UserView {
     pub locked_roles: Vec<String>,
 }
 
+/// An assignment that reaches the subtree.
 #[derive(Debug, Serialize)]
 pub struct AssignmentView {
+    /// The role or policy given.
     pub grant: String,
+    /// The user, or every member of the org.
     pub to: String,
+    /// The org it is made at.
     pub org: String,
+    /// Does it reach the org's descendants?
     pub inherit: bool,
+    /// The scope of the file that writes it.
     pub written_by: String,
+    /// `file:line` where it is written.
     pub source: String,
+    /// Not changeable from the org shown.
     pub read_only: bool,
+    /// Locked by the provider (SPEC §8).
     pub locked: bool,
     /// What everything it gives is tied to (SPEC §15).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub resources: Vec<String>,
 }
 
+/// A publication entry (SPEC §5).
 #[derive(Debug, Serialize)]
 pub struct PublicationView {
+    /// The role, as displayed.
     pub role: String,
+    /// The org of the entry.
     pub org: String,
+    /// Published (`true`) or withdrawn.
     pub publish: bool,
+    /// The scope of the file that writes it.
     pub written_by: String,
+    /// `file:line` where it is written.
     pub source: String,
+    /// Not changeable from the org shown.
     pub read_only: bool,
+    /// Locked by the provider (SPEC §8).
     pub locked: bool,
 }
 
+/// An automatic rule that matches users of the subtree.
 #[derive(Debug, Serialize)]
 pub struct RuleView {
+    /// Its name (`unnamed` when it has none).
     pub name: String,
+    /// The scope of the file that writes it.
     pub written_by: String,
+    /// The users of the subtree it matches.
     pub matches: Vec<String>,
+    /// `file:line` where it is written.
     pub source: String,
+    /// Written by the provider: not changeable here.
     pub read_only: bool,
+    /// Locked by the provider (SPEC §8).
     pub locked: bool,
 }
 
@@ -125,6 +177,7 @@ fn at(sources: &SourceMap, span: crate::source::Span) -> String {
     format!("{}:{}", sources.path(span.file), s.line)
 }
 
+/// The view of org `x` and its subtree.
 pub fn view(m: &Model, sources: &SourceMap, x: OrgId) -> View {
     let lo = m.pre[x.index()] as usize;
     let hi = m.end[x.index()] as usize;
@@ -151,7 +204,7 @@ pub fn view(m: &Model, sources: &SourceMap, x: OrgId) -> View {
             status: if r.active { "active" } else { "disabled" },
             permissions: r
                 .perms
-                .iter()
+                .ones()
                 .map(|p| m.perm_name(PermId(p as u32)))
                 .collect(),
             includes: r.includes.iter().map(|(i, _)| m.role_display(*i)).collect(),
@@ -326,6 +379,7 @@ pub fn view(m: &Model, sources: &SourceMap, x: OrgId) -> View {
     }
 }
 
+/// The view for a terminal.
 pub fn human(v: &View) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();

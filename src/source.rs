@@ -9,12 +9,16 @@ pub struct FileId(pub u32);
 /// A byte range in one source file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Span {
+    /// The file it is in.
     pub file: FileId,
+    /// Byte offset of its first byte.
     pub start: u32,
+    /// Byte offset just past its last byte.
     pub end: u32,
 }
 
 impl Span {
+    /// The span of bytes `start..end` of `file` (offsets past `u32::MAX` are clamped).
     pub fn new(file: FileId, start: usize, end: usize) -> Span {
         Span {
             file,
@@ -32,11 +36,14 @@ impl Span {
 /// A value together with the place it was written.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Located<T> {
+    /// The value.
     pub value: T,
+    /// Where it is written.
     pub span: Span,
 }
 
 impl<T> Located<T> {
+    /// `value`, written at `span`.
     pub fn new(value: T, span: Span) -> Self {
         Located { value, span }
     }
@@ -47,7 +54,9 @@ impl<T> Located<T> {
 /// not counted (line 1 starts after it, as in editors and YAML parsers).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct LineCol {
+    /// 1-based line.
     pub line: usize,
+    /// 1-based column, in characters.
     pub column: usize,
 }
 
@@ -56,13 +65,17 @@ pub struct LineCol {
 pub struct SourceFile {
     /// The path as the user should see it (relative to the working directory when given so).
     pub path: PathBuf,
+    /// Its whole text.
     pub text: String,
+    /// `path` as printed: computed once, borrowed by every diagnostic.
+    display: String,
     line_starts: Vec<usize>,
     /// Columns are bytes when the whole text is ASCII (the common case).
     ascii: bool,
 }
 
 impl SourceFile {
+    /// A file and its text; lines are indexed once, here.
     pub fn new(path: PathBuf, text: String) -> SourceFile {
         let mut line_starts = vec![0];
         line_starts.extend(
@@ -73,6 +86,7 @@ impl SourceFile {
         );
         let ascii = text.is_ascii();
         SourceFile {
+            display: display_path(&path),
             path,
             text,
             line_starts,
@@ -86,8 +100,8 @@ impl SourceFile {
     }
 
     /// The path with forward slashes, as printed in every output format.
-    pub fn display_path(&self) -> String {
-        display_path(&self.path)
+    pub fn display_path(&self) -> &str {
+        &self.display
     }
 
     /// Byte length of the byte order mark the text starts with (0 or 3).
@@ -132,10 +146,12 @@ impl SourceFile {
         start..end
     }
 
+    /// Line and column of byte `offset` (clamped to the text).
     pub fn line_col(&self, offset: u32) -> LineCol {
         let offset = (offset as usize).min(self.text.len());
         let line = self.line_of(offset);
-        let mut start = self.line_starts.get(line).copied().unwrap_or(0);
+        // `line_of` returns an index of `line_starts` (never empty: it starts with 0).
+        let mut start = self.line_starts[line];
         if line == 0 && offset >= self.bom_len() {
             start += self.bom_len();
         }
@@ -182,7 +198,7 @@ impl SourceFile {
 
 const BOM: char = '\u{feff}';
 
-pub fn display_path(path: &Path) -> String {
+fn display_path(path: &Path) -> String {
     let mut s = path.to_string_lossy().replace('\\', "/");
     while s.contains("//") {
         s = s.replace("//", "/");
@@ -197,21 +213,23 @@ pub struct SourceMap {
 }
 
 impl SourceMap {
+    /// Adds a file; its id is its place in the map.
     pub fn add(&mut self, file: SourceFile) -> FileId {
         self.files.push(file);
         FileId((self.files.len() - 1) as u32)
     }
 
+    /// The file of `id`, if it is in the map.
     pub fn get(&self, id: FileId) -> Option<&SourceFile> {
         self.files.get(id.0 as usize)
     }
 
-    pub fn path(&self, id: FileId) -> String {
-        self.get(id)
-            .map(SourceFile::display_path)
-            .unwrap_or_default()
+    /// The display path of a file; empty for an id not in the map.
+    pub fn path(&self, id: FileId) -> &str {
+        self.get(id).map_or("", SourceFile::display_path)
     }
 
+    /// Start and end positions of `span` (1:1 for a file not in the map).
     pub fn line_col(&self, span: Span) -> (LineCol, LineCol) {
         match self.get(span.file) {
             Some(f) => (f.line_col(span.start), f.line_col(span.end)),
@@ -222,10 +240,12 @@ impl SourceMap {
         }
     }
 
+    /// How many files.
     pub fn len(&self) -> usize {
         self.files.len()
     }
 
+    /// Are there none?
     pub fn is_empty(&self) -> bool {
         self.files.is_empty()
     }

@@ -13,14 +13,20 @@ use crate::Checked;
 /// One failed expectation, located in its test file.
 #[derive(Debug, Clone)]
 pub struct Failure {
+    /// `file:line` of the expectation.
     pub location: String,
+    /// The case's name, if it has one.
     pub name: Option<String>,
+    /// What was expected and what came instead.
     pub message: String,
 }
 
+/// The outcome of running a set's test files.
 #[derive(Debug, Default)]
 pub struct Report {
+    /// Expectations that held.
     pub passed: usize,
+    /// Expectations that did not.
     pub failures: Vec<Failure>,
     /// Problems reading the test files themselves.
     pub test_file_diagnostics: Diagnostics,

@@ -31,21 +31,28 @@ fn name(dir: &Path) -> String {
         .unwrap_or_default()
 }
 
+/// Each fixture is its own case (insta's `glob!`): every mismatch is
+/// reported, each under its fixture, and `INSTA_GLOB_FILTER=fixtures/e008*` runs one.
 #[test]
 fn fixture_diagnostics_match_snapshots() {
-    let dirs = cases();
-    assert!(dirs.len() >= 10, "fixtures not found");
-    for dir in dirs {
+    assert!(cases().len() >= 10, "fixtures not found");
+    insta::glob!("fixtures/*", |found| {
+        if !found.is_dir() {
+            return;
+        }
+        // glob! hands over an absolute path; the snapshots show the relative one.
+        let case = name(found);
+        let dir = Path::new("tests/fixtures").join(&case);
         let checked = trellis::check_paths(std::slice::from_ref(&dir), &Default::default())
             .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
         let short = render(Format::Short, &checked.diagnostics, &checked.sources, false);
         let json = render(Format::Json, &checked.diagnostics, &checked.sources, false);
-        let case = name(&dir);
-        insta::with_settings!({ snapshot_path => "snapshots", prepend_module_to_snapshot => false, omit_expression => true }, {
+        // Named for the fixture already: no `@fixture` suffix.
+        insta::with_settings!({ snapshot_path => "snapshots", prepend_module_to_snapshot => false, omit_expression => true, snapshot_suffix => "" }, {
             insta::assert_snapshot!(format!("{case}.short"), short);
             insta::assert_snapshot!(format!("{case}.json"), json);
         });
-    }
+    });
 }
 
 #[test]

@@ -239,7 +239,7 @@ fn role_permissions(b: &Built) -> Vec<String> {
         let want = own_and_cloned(&b.set, i, &mut memo);
         let got: BTreeSet<String> = m.roles[id.index()]
             .perms
-            .iter()
+            .ones()
             .map(|p| perm_name(m, p))
             .collect();
         if want != got {

@@ -69,7 +69,13 @@ impl Server {
         Server { child, addr }
     }
 
-    fn request(&self, method: &str, path: &str, body: &str, headers: &[(&str, &str)]) -> (u16, String) {
+    fn request(
+        &self,
+        method: &str,
+        path: &str,
+        body: &str,
+        headers: &[(&str, &str)],
+    ) -> (u16, String) {
         http(&self.addr, method, path, body, headers)
     }
 
@@ -77,7 +83,8 @@ impl Server {
         let (status, text) = self.request("POST", path, &body.to_string(), &[]);
         (
             status,
-            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: not JSON ({e}): {text}")),
+            serde_json::from_str(&text)
+                .unwrap_or_else(|e| panic!("{path}: not JSON ({e}): {text}")),
         )
     }
 
@@ -94,7 +101,13 @@ impl Drop for Server {
 }
 
 /// One HTTP/1.1 request on its own connection; the status and the body.
-fn http(addr: &str, method: &str, path: &str, body: &str, headers: &[(&str, &str)]) -> (u16, String) {
+fn http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    body: &str,
+    headers: &[(&str, &str)],
+) -> (u16, String) {
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
     let mut req = format!(
@@ -121,7 +134,10 @@ fn read_response(s: &mut TcpStream) -> (u16, String) {
         .and_then(|c| c.parse().ok())
         .unwrap_or(0);
     // Chunked bodies (axum streams none of ours, but be safe): join chunks.
-    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
         let mut out = String::new();
         let mut rest = body;
         while let Some((size, after)) = rest.split_once("\r\n") {
@@ -165,7 +181,11 @@ fn questions(set: &str, table: &Path) -> Vec<Value> {
     let d: Value = serde_json::from_slice(&std::fs::read(&dump).unwrap()).unwrap();
     let names = |k: &str| -> Vec<String> {
         d[k].as_array()
-            .map(|v| v.iter().map(|x| x["id"].as_str().unwrap().to_owned()).collect())
+            .map(|v| {
+                v.iter()
+                    .map(|x| x["id"].as_str().unwrap().to_owned())
+                    .collect()
+            })
             .unwrap_or_default()
     };
     let (orgs, users, resources) = (names("orgs"), names("users"), names("resources"));
@@ -192,7 +212,10 @@ fn questions(set: &str, table: &Path) -> Vec<Value> {
 #[test]
 fn every_endpoint_answers_as_trellis_query() {
     let tmp = tempfile::tempdir().unwrap();
-    for set in ["policies-examples/quickstart", "policies-examples/cloud-ops"] {
+    for set in [
+        "policies-examples/quickstart",
+        "policies-examples/cloud-ops",
+    ] {
         let table = tmp.path().join("t.tbl");
         let qs = questions(set, &table);
         let server = Server::start(&table, &[]);
@@ -260,13 +283,19 @@ fn every_endpoint_answers_as_trellis_query() {
             for x in dump["orgs"].as_array().unwrap() {
                 let (user, org) = (u["id"].as_str().unwrap(), x["id"].as_str().unwrap());
                 let want: Value = serde_json::from_str(
-                    query(&table, &["--user", user, "--org", org, "--roles", "--format", "json"])
-                        .trim(),
+                    query(
+                        &table,
+                        &["--user", user, "--org", org, "--roles", "--format", "json"],
+                    )
+                    .trim(),
                 )
                 .unwrap();
                 let (status, got) = server.post("/v1/roles", &json!({"user": user, "org": org}));
                 assert_eq!(status, 200);
-                assert_eq!(got["roles"], want["roles"], "{set}: roles of {user} at {org}");
+                assert_eq!(
+                    got["roles"], want["roles"],
+                    "{set}: roles of {user} at {org}"
+                );
                 let (status, got) = server.post("/v1/policies", &json!({"user": user, "org": org}));
                 assert_eq!(status, 200);
                 assert!(got["policies"].is_array());
@@ -279,7 +308,9 @@ fn every_endpoint_answers_as_trellis_query() {
         let want: Vec<&str> = qs
             .iter()
             .zip(&want)
-            .filter(|(q, a)| **a && q["permission"] == qs[0]["permission"] && q["org"] == qs[0]["org"])
+            .filter(|(q, a)| {
+                **a && q["permission"] == qs[0]["permission"] && q["org"] == qs[0]["org"]
+            })
             .map(|(q, _)| q["user"].as_str().unwrap())
             .collect();
         assert_eq!(who["users"], json!(want), "{set}: who");
@@ -322,23 +353,31 @@ fn can_assign_answers_as_the_test_files_say() {
     let server = Server::start(&table, &[]);
     let mut asked = 0;
     for (ai, a) in m.users.iter().enumerate() {
-        for (ri, r) in m.roles.iter().enumerate().filter(|(_, r)| !r.assignable_by.is_empty()) {
+        for (ri, r) in m
+            .roles
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| !r.assignable_by.is_empty())
+        {
             for (ui, u) in m.users.iter().enumerate() {
                 let x = u.home;
                 let role = trellis::model::RoleId(ri as u32);
-                let want = m
-                    .can_assign(
-                        trellis::model::UserId(ai as u32),
-                        role,
-                        trellis::model::UserId(ui as u32),
-                        x,
-                    );
+                let want = m.can_assign(
+                    trellis::model::UserId(ai as u32),
+                    role,
+                    trellis::model::UserId(ui as u32),
+                    x,
+                );
                 let (status, got) = server.post(
                     "/v1/can_assign",
                     &json!({"admin": a.id, "role": m.role_qualified(role), "user": u.id, "org": m.org(x).id}),
                 );
                 assert_eq!(status, 200);
-                assert_eq!(got["allowed"], want, "can_assign({}, {}, {})", a.id, r.name, u.id);
+                assert_eq!(
+                    got["allowed"], want,
+                    "can_assign({}, {}, {})",
+                    a.id, r.name, u.id
+                );
                 asked += 1;
             }
         }
@@ -365,7 +404,11 @@ fn reloads_under_load_never_fail_nor_mix_tables() {
     let batch = json!({ "questions": qs_a });
     let answers_of = |table: &Path| -> Vec<bool> {
         let f = tmp.path().join("batch.jsonl");
-        std::fs::write(&f, qs_a.iter().map(|q| format!("{q}\n")).collect::<String>()).unwrap();
+        std::fs::write(
+            &f,
+            qs_a.iter().map(|q| format!("{q}\n")).collect::<String>(),
+        )
+        .unwrap();
         query(table, &["--batch", f.to_str().unwrap()])
             .lines()
             .map(|l| l == "allow")
@@ -374,7 +417,10 @@ fn reloads_under_load_never_fail_nor_mix_tables() {
     let (want_a, want_b) = (answers_of(&a), answers_of(&b));
     assert_ne!(want_a, want_b, "the two tables must answer differently");
     let hash = |t: &Path| {
-        format!("{:016x}", trellis::table::Table::open(t).unwrap().input_hash())
+        format!(
+            "{:016x}",
+            trellis::table::Table::open(t).unwrap().input_hash()
+        )
     };
     let (hash_a, hash_b) = (hash(&a), hash(&b));
     let corrupt = {
@@ -390,8 +436,12 @@ fn reloads_under_load_never_fail_nor_mix_tables() {
     let clients: Vec<_> = (0..3)
         .map(|_| {
             let (stop, addr, body) = (stop.clone(), addr.clone(), batch.to_string());
-            let (want_a, want_b, hash_a, hash_b) =
-                (want_a.clone(), want_b.clone(), hash_a.clone(), hash_b.clone());
+            let (want_a, want_b, hash_a, hash_b) = (
+                want_a.clone(),
+                want_b.clone(),
+                hash_a.clone(),
+                hash_b.clone(),
+            );
             std::thread::spawn(move || {
                 let mut seen = [0usize; 2];
                 while !stop.load(Ordering::Relaxed) {
@@ -446,7 +496,10 @@ fn reloads_under_load_never_fail_nor_mix_tables() {
         seen[0] += s[0];
         seen[1] += s[1];
     }
-    assert!(seen[0] > 0 && seen[1] > 0, "both tables served: {seen:?} over {swaps} swaps");
+    assert!(
+        seen[0] > 0 && seen[1] > 0,
+        "both tables served: {seen:?} over {swaps} swaps"
+    );
     let (_, t) = server.get("/v1/table");
     let t: Value = serde_json::from_str(&t).unwrap();
     assert_eq!(t["input_hash"], hash_b);
@@ -461,23 +514,48 @@ fn limits_are_json_errors() {
     compile("policies-examples/quickstart", &table);
     let server = Server::start(
         &table,
-        &["--max-body-bytes", "2000", "--max-batch", "3", "--request-timeout-ms", "300"],
+        &[
+            "--max-body-bytes",
+            "2000",
+            "--max-batch",
+            "3",
+            "--request-timeout-ms",
+            "300",
+        ],
     );
     let q = json!({"user": "alice", "permission": "templates:read", "org": "acme"});
     let (status, body) = server.post("/v1/allow/batch", &json!({"questions": [q, q, q, q]}));
-    assert_eq!((status, body["error"]["code"].as_str()), (413, Some("batch_too_long")));
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (413, Some("batch_too_long"))
+    );
     let big = format!("{{\"questions\": [{}]}}", vec![q.to_string(); 40].join(","));
     let (status, body) = server.request("POST", "/v1/allow/batch", &big, &[]);
     let body: Value = serde_json::from_str(&body).unwrap();
-    assert_eq!((status, body["error"]["code"].as_str()), (413, Some("body_too_large")));
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (413, Some("body_too_large"))
+    );
     let (status, body) = server.request("POST", "/v1/allow", "{\"user\": 3", &[]);
     let body: Value = serde_json::from_str(&body).unwrap();
-    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("bad_json")));
-    let (status, body) = server.post("/v1/allow", &json!({"user": "alice", "permission": "x:y", "org": "acme", "extra": 1}));
-    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("bad_json")));
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("bad_json"))
+    );
+    let (status, body) = server.post(
+        "/v1/allow",
+        &json!({"user": "alice", "permission": "x:y", "org": "acme", "extra": 1}),
+    );
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("bad_json"))
+    );
     let (status, body) = server.request("GET", "/v1/nope", "", &[]);
     let body: Value = serde_json::from_str(&body).unwrap();
-    assert_eq!((status, body["error"]["code"].as_str()), (404, Some("not_found")));
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (404, Some("not_found"))
+    );
     // A body that never finishes arriving is cut off at the time limit.
     let mut s = TcpStream::connect(&server.addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
@@ -488,7 +566,10 @@ fn limits_are_json_errors() {
     assert_eq!(status, 408, "{body}");
     assert!(started.elapsed() < Duration::from_secs(5));
     // Unknown names answer deny, and the server is still fine.
-    let (status, a) = server.post("/v1/allow", &json!({"user": "nobody", "permission": "templates:read", "org": "acme"}));
+    let (status, a) = server.post(
+        "/v1/allow",
+        &json!({"user": "nobody", "permission": "templates:read", "org": "acme"}),
+    );
     assert_eq!((status, &a["allowed"]), (200, &json!(false)));
 }
 
@@ -504,11 +585,21 @@ fn a_token_guards_the_api_but_not_the_probes() {
     assert_eq!(server.request("POST", "/v1/allow", &q, &[]).0, 401);
     assert_eq!(
         server
-            .request("POST", "/v1/allow", &q, &[("Authorization", "Bearer wrong")])
+            .request(
+                "POST",
+                "/v1/allow",
+                &q,
+                &[("Authorization", "Bearer wrong")]
+            )
             .0,
         401
     );
-    let (status, body) = server.request("POST", "/v1/allow", &q, &[("Authorization", "Bearer s3cret")]);
+    let (status, body) = server.request(
+        "POST",
+        "/v1/allow",
+        &q,
+        &[("Authorization", "Bearer s3cret")],
+    );
     assert_eq!(status, 200, "{body}");
     assert_eq!(server.request("GET", "/metrics", "", &[]).0, 401);
     assert_eq!(server.request("GET", "/v1/table", "", &[]).0, 401);
@@ -522,7 +613,8 @@ fn sigterm_drains_requests_in_flight_then_exits() {
     let table = tmp.path().join("t.tbl");
     compile("policies-examples/quickstart", &table);
     let mut server = Server::start(&table, &[]);
-    let body = json!({"user": "alice", "permission": "templates:delete", "org": "atlantic"}).to_string();
+    let body =
+        json!({"user": "alice", "permission": "templates:delete", "org": "atlantic"}).to_string();
     // A request whose body is still arriving when SIGTERM comes.
     let mut s = TcpStream::connect(&server.addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
@@ -534,18 +626,28 @@ fn sigterm_drains_requests_in_flight_then_exits() {
     s.write_all(&body.as_bytes()[..5]).unwrap();
     std::thread::sleep(Duration::from_millis(100));
     let pid = server.child.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
     std::thread::sleep(Duration::from_millis(200));
     s.write_all(&body.as_bytes()[5..]).unwrap();
     let (status, text) = read_response(&mut s);
-    assert_eq!(status, 200, "the request in flight was not answered: {text}");
+    assert_eq!(
+        status, 200,
+        "the request in flight was not answered: {text}"
+    );
     assert!(text.contains("\"allowed\":true"));
     let started = Instant::now();
     let code = loop {
         if let Some(status) = server.child.try_wait().unwrap() {
             break status.code();
         }
-        assert!(started.elapsed() < Duration::from_secs(10), "the server did not exit");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the server did not exit"
+        );
         std::thread::sleep(Duration::from_millis(20));
     };
     assert_eq!(code, Some(0));
@@ -608,5 +710,8 @@ fn the_openapi_document_lists_exactly_the_servers_routes() {
         })
         .collect();
     served.sort();
-    assert_eq!(served, documented, "docs/openapi.yaml and the router differ");
+    assert_eq!(
+        served, documented,
+        "docs/openapi.yaml and the router differ"
+    );
 }

@@ -30,7 +30,8 @@ use cedar_policy::{
     Authorizer, Context, Decision, Entities, Entity, EntityId, EntityTypeName, EntityUid, PolicyId,
     PolicySet, Request, SlotId, Template,
 };
-use trellis::model::{BitSet, Grant, Model, OrgId, PermId, RoleId, Target, UserId};
+use fixedbitset::FixedBitSet;
+use trellis::model::{Grant, Model, OrgId, PermId, RoleId, Target, UserId};
 use trellis::table;
 
 type Res<T> = Result<T, Box<dyn Error>>;
@@ -115,11 +116,11 @@ fn cedar_str(s: &str) -> String {
 /// Permissions a role grants including through `includes`: the union of the
 /// `perms` of every active role in its closure (identity types ignored; the
 /// closure does not go through a disabled role, as in trellis).
-fn role_group_perms(m: &Model) -> Vec<BitSet> {
+fn role_group_perms(m: &Model) -> Vec<FixedBitSet> {
     let nperms = m.perms.len();
     (0..m.roles.len())
         .map(|r| {
-            let mut set = BitSet::new(nperms);
+            let mut set = FixedBitSet::with_capacity(nperms);
             let mut seen = HashSet::new();
             let mut stack = vec![RoleId(r as u32)];
             while let Some(r) = stack.pop() {
@@ -335,7 +336,7 @@ fn slice_for(c: &CedarModel, u: UserId) -> Res<PolicySet> {
 /// user or org assignment reaching `x`, its `includes` closure, no
 /// publication, identity types, gating nor rules. Cedar must agree with this
 /// on every query; it checks the encoding.
-fn reduced_allow(m: &Model, groups: &[BitSet], u: UserId, p: PermId, x: OrgId) -> bool {
+fn reduced_allow(m: &Model, groups: &[FixedBitSet], u: UserId, p: PermId, x: OrgId) -> bool {
     let reaches = |id: &trellis::model::AssignmentId| {
         let a = &m.assignments[id.index()];
         let at = a.org == x || (a.inherit && m.in_subtree(x, a.org));

@@ -59,8 +59,9 @@ pub fn check(m: &Model, diags: &mut Diagnostics) {
         }
         if let Target::User(u) = a.target {
             let user = m.user(u);
-            if !r.allows_identity(&user.identity) {
-                let types = r.identity_types.clone().unwrap_or_default().join(", ");
+            // A role that refuses an identity type lists the ones it allows.
+            if let (false, Some(types)) = (r.allows_identity(&user.identity), &r.identity_types) {
+                let types = types.join(", ");
                 diags.push(
                     Diagnostic::new(
                         Code::E009,

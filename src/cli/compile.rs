@@ -231,7 +231,7 @@ pub fn run(args: CompileArgs) -> u8 {
         None => None,
         Some(path) => match Table::from_bytes(&bytes) {
             Ok(table) => {
-                let mut text = serde_json::to_string_pretty(&table.to_json()).unwrap_or_default();
+                let mut text = super::json_text(&table.to_json(), true);
                 text.push('\n');
                 Some((path.as_path(), text))
             }

@@ -99,6 +99,22 @@ pub fn out(text: &str) {
     let _ = stdout.flush();
 }
 
+/// `value` as JSON text, pretty or on one line. What the commands print is
+/// strings, numbers, booleans, lists and maps keyed by strings, which always
+/// serialise.
+#[expect(
+    clippy::expect_used,
+    reason = "serialising a value without non-string map keys cannot fail"
+)]
+pub fn json_text(value: &impl serde::Serialize, pretty: bool) -> String {
+    if pretty {
+        serde_json::to_string_pretty(value)
+    } else {
+        serde_json::to_string(value)
+    }
+    .expect("the printed values have no non-string map keys")
+}
+
 pub fn err(text: &str) {
     let mut stderr = std::io::stderr().lock();
     let _ = stderr.write_all(text.as_bytes());

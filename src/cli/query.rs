@@ -180,10 +180,7 @@ fn print_answer(a: &Answer, format: OutFormat) {
             }
             super::out(&s);
         }
-        OutFormat::Json => super::out(&format!(
-            "{}\n",
-            serde_json::to_string(a).unwrap_or_default()
-        )),
+        OutFormat::Json => super::out(&format!("{}\n", super::json_text(a, false))),
     }
 }
 
@@ -302,7 +299,7 @@ fn run_batch(engine: &Engine, path: &PathBuf, format: OutFormat) -> u8 {
         let a = engine.answer(&q, false);
         match format {
             OutFormat::Text => out.push_str(a.decision),
-            OutFormat::Json => out.push_str(&serde_json::to_string(&a).unwrap_or_default()),
+            OutFormat::Json => out.push_str(&super::json_text(&a, false)),
         }
         out.push('\n');
         if out.len() > 1 << 16 {

@@ -41,8 +41,7 @@ pub fn run(args: RolesArgs) -> u8 {
         RolesFormat::Human => super::out(&trellis::role_list::human(&args.org, &rows)),
         RolesFormat::Json => super::out(&format!(
             "{}\n",
-            serde_json::to_string_pretty(&serde_json::json!({ "org": args.org, "roles": rows }))
-                .unwrap_or_default()
+            super::json_text(&serde_json::json!({ "org": args.org, "roles": rows }), true)
         )),
     }
     EXIT_OK

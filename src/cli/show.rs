@@ -36,10 +36,7 @@ pub fn run(args: ShowArgs) -> u8 {
     let v = trellis::show::view(&checked.model, &checked.sources, x);
     match args.format {
         ShowFormat::Human => super::out(&trellis::show::human(&v)),
-        ShowFormat::Json => super::out(&format!(
-            "{}\n",
-            serde_json::to_string_pretty(&v).unwrap_or_default()
-        )),
+        ShowFormat::Json => super::out(&format!("{}\n", super::json_text(&v, true))),
     }
     EXIT_OK
 }

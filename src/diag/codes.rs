@@ -5,29 +5,50 @@ use super::Severity;
 /// Every diagnostic code trellis can report. Codes are stable: never renumber.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Code {
+    /// Syntax error in YAML or TOML, or a file that cannot be read as text.
     E001,
+    /// Wrong shape: unknown key, wrong type, missing key, bad id or pattern.
     E002,
+    /// Duplicate id, name, entry or key.
     E003,
+    /// Unknown reference, or a pattern that matches nothing.
     E004,
+    /// Org tree cycle.
     E005,
+    /// Role cycle through `includes` or `from`.
     E006,
+    /// Role assigned where it is not published.
     E007,
+    /// Exclusion (separation of duty) violated.
     E008,
+    /// Identity type not allowed for the role.
     E009,
+    /// Outside the file's scope, or a section the scope may not write.
     E010,
+    /// Tenant overrides a provider lock.
     E011,
+    /// Change check: the actor changed something outside its scope or locked.
     E012,
+    /// The assigner lacks the right to assign the role to that target.
     E013,
+    /// Self-service not allowed.
     E014,
+    /// Org kind not allowed under its parent's kind.
     E015,
+    /// Dimensioned role held more often than `multiple` allows.
     E016,
+    /// Role shadows a role visible from an ancestor.
     W101,
+    /// Assignment of a disabled role.
     W102,
+    /// Custom role never assigned, included nor cloned.
     W103,
+    /// Assignment already implied by another.
     W104,
 }
 
 impl Code {
+    /// Every code, in declaration order: a code's discriminant is its index.
     pub const ALL: [Code; 20] = [
         Code::E001,
         Code::E002,
@@ -51,6 +72,7 @@ impl Code {
         Code::W104,
     ];
 
+    /// The code as written (`E008`).
     pub fn as_str(self) -> &'static str {
         match self {
             Code::E001 => "E001",
@@ -76,11 +98,13 @@ impl Code {
         }
     }
 
+    /// The code written `s` (any case), if there is one.
     pub fn parse(s: &str) -> Option<Code> {
         let upper = s.trim().to_ascii_uppercase();
         Code::ALL.into_iter().find(|c| c.as_str() == upper)
     }
 
+    /// Errors are `E…`, warnings `W…`.
     pub fn severity(self) -> Severity {
         match self {
             Code::W101 | Code::W102 | Code::W103 | Code::W104 => Severity::Warning,
@@ -154,7 +178,11 @@ mod tests {
     #[test]
     fn codes_are_unique_and_parse_back() {
         let mut seen = std::collections::BTreeSet::new();
-        for c in Code::ALL {
+        for (i, c) in Code::ALL.into_iter().enumerate() {
+            assert_eq!(
+                c as usize, i,
+                "{c} is out of declaration order in Code::ALL"
+            );
             assert!(seen.insert(c.as_str()), "duplicate code {c}");
             assert_eq!(Code::parse(c.as_str()), Some(c));
             assert!(c.explanation().starts_with(&format!("# {c}")));

@@ -8,13 +8,17 @@ pub use codes::Code;
 
 use crate::source::{FileId, SourceMap, Span};
 
+/// How bad a finding is: an error fails the run, a warning only with `--deny-warnings`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
+    /// Fails the run (exit 1); a table is never built.
     Error,
+    /// Reported; fails the run only with `--deny-warnings`.
     Warning,
 }
 
 impl Severity {
+    /// `error` or `warning`, as printed.
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Error => "error",
@@ -26,11 +30,14 @@ impl Severity {
 /// A place in the source with an optional message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Label {
+    /// Where it points.
     pub span: Span,
+    /// What it says there, if anything.
     pub message: Option<String>,
 }
 
 impl Label {
+    /// A label with a message.
     pub fn new(span: Span, message: impl Into<String>) -> Label {
         Label {
             span,
@@ -42,15 +49,22 @@ impl Label {
 /// One finding: a code, a message, the exact node it is about, and context.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
+    /// Its stable code, which fixes its severity.
     pub code: Code,
+    /// What is wrong, in one lowercase line.
     pub message: String,
+    /// The node it is about.
     pub primary: Label,
+    /// Related places (the other end of a duplicate, each link of a cycle).
     pub secondary: Vec<Label>,
+    /// The concrete fix, when there is one.
     pub help: Option<String>,
+    /// Further context, one line each.
     pub notes: Vec<String>,
 }
 
 impl Diagnostic {
+    /// A finding at `span`, without labels, help or notes yet.
     pub fn new(code: Code, span: Span, message: impl Into<String>) -> Diagnostic {
         Diagnostic {
             code,
@@ -65,25 +79,30 @@ impl Diagnostic {
         }
     }
 
+    /// Its code's severity.
     pub fn severity(&self) -> Severity {
         self.code.severity()
     }
 
+    /// Labels the primary span.
     pub fn with_label(mut self, message: impl Into<String>) -> Self {
         self.primary.message = Some(message.into());
         self
     }
 
+    /// Adds a related place.
     pub fn with_secondary(mut self, span: Span, message: impl Into<String>) -> Self {
         self.secondary.push(Label::new(span, message));
         self
     }
 
+    /// Sets the fix.
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self
     }
 
+    /// Adds a note.
     pub fn with_note(mut self, note: impl Into<String>) -> Self {
         self.notes.push(note.into());
         self
@@ -97,18 +116,22 @@ pub struct Diagnostics {
 }
 
 impl Diagnostics {
+    /// Adds one finding.
     pub fn push(&mut self, d: Diagnostic) {
         self.items.push(d);
     }
 
+    /// Adds several findings.
     pub fn extend(&mut self, ds: impl IntoIterator<Item = Diagnostic>) {
         self.items.extend(ds);
     }
 
+    /// Is any finding an error?
     pub fn has_errors(&self) -> bool {
         self.items.iter().any(|d| d.severity() == Severity::Error)
     }
 
+    /// How many findings have this severity.
     pub fn count(&self, severity: Severity) -> usize {
         self.items
             .iter()
@@ -116,14 +139,17 @@ impl Diagnostics {
             .count()
     }
 
+    /// The findings, in their current order.
     pub fn iter(&self) -> std::slice::Iter<'_, Diagnostic> {
         self.items.iter()
     }
 
+    /// How many findings.
     pub fn len(&self) -> usize {
         self.items.len()
     }
 
+    /// Are there none?
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
@@ -133,7 +159,7 @@ impl Diagnostics {
     pub fn sort(&mut self, sources: &SourceMap) {
         // Files ranked by their path once, so that comparing two findings
         // allocates nothing.
-        let mut by_path: Vec<(String, usize)> = (0..sources.len())
+        let mut by_path: Vec<(&str, usize)> = (0..sources.len())
             .map(|i| (sources.path(FileId(i as u32)), i))
             .collect();
         by_path.sort();
@@ -159,10 +185,6 @@ impl Diagnostics {
             .sort_by(|a, b| key(a).cmp(&key(b)).then_with(|| a.message.cmp(&b.message)));
         self.items.dedup();
     }
-
-    pub fn into_vec(self) -> Vec<Diagnostic> {
-        self.items
-    }
 }
 
 impl IntoIterator for Diagnostics {
@@ -174,7 +196,7 @@ impl IntoIterator for Diagnostics {
 }
 
 /// The closest candidate to `word`, for "did you mean" hints.
-pub fn did_you_mean<'a>(
+pub(crate) fn did_you_mean<'a>(
     word: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {

@@ -8,6 +8,7 @@ use super::snippet::Snippet;
 use super::{Code, Diagnostic, Diagnostics, Label, Severity};
 use crate::source::{SourceMap, Span};
 
+/// An output format of the diagnostics (`--format`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     /// Source snippets (the default on a terminal).
@@ -27,21 +28,21 @@ pub fn render(format: Format, diags: &Diagnostics, sources: &SourceMap, color: b
     match format {
         Format::Human => human(diags, sources, color),
         Format::Short => short(diags, sources),
-        Format::Json => {
-            let mut s =
-                serde_json::to_string_pretty(&json_report(diags, sources)).unwrap_or_default();
-            s.push('\n');
-            s
-        }
-        Format::Sarif => {
-            let mut s = serde_json::to_string_pretty(&sarif(diags, sources)).unwrap_or_default();
-            s.push('\n');
-            s
-        }
+        Format::Json => document(&json_report(diags, sources)),
+        Format::Sarif => document(&sarif(diags, sources)),
         Format::Github => github(diags, sources),
     }
 }
 
+/// A JSON document, pretty, with its final newline.
+#[expect(clippy::expect_used, reason = "a serde_json::Value always serialises")]
+fn document(v: &Value) -> String {
+    let mut s = serde_json::to_string_pretty(v).expect("a serde_json::Value always serialises");
+    s.push('\n');
+    s
+}
+
+/// `N errors, M warnings`, for the end of a run.
 pub fn summary_line(diags: &Diagnostics) -> String {
     let e = diags.count(Severity::Error);
     let w = diags.count(Severity::Warning);
@@ -49,7 +50,7 @@ pub fn summary_line(diags: &Diagnostics) -> String {
     format!("{}, {}", plural(e, "error"), plural(w, "warning"))
 }
 
-fn position(sources: &SourceMap, span: Span) -> (String, usize, usize, usize, usize) {
+fn position(sources: &SourceMap, span: Span) -> (&str, usize, usize, usize, usize) {
     let (start, end) = sources.line_col(span);
     (
         sources.path(span.file),
@@ -60,7 +61,7 @@ fn position(sources: &SourceMap, span: Span) -> (String, usize, usize, usize, us
     )
 }
 
-pub fn short(diags: &Diagnostics, sources: &SourceMap) -> String {
+fn short(diags: &Diagnostics, sources: &SourceMap) -> String {
     let mut out = String::new();
     for d in diags.iter() {
         let (file, line, col, _, _) = position(sources, d.primary.span);
@@ -87,7 +88,7 @@ fn label_json(sources: &SourceMap, l: &Label) -> Value {
 }
 
 /// The JSON report; its shape is documented in `docs/manual.md` (output formats).
-pub fn json_report(diags: &Diagnostics, sources: &SourceMap) -> Value {
+fn json_report(diags: &Diagnostics, sources: &SourceMap) -> Value {
     let items: Vec<Value> = diags
         .iter()
         .map(|d| {
@@ -131,7 +132,7 @@ fn region(sources: &SourceMap, span: Span) -> Value {
 /// non-ASCII are safe. A relative path stays a relative reference; an
 /// absolute one becomes a `file://` URI (`/x` -> `file:///x`, `C:/x` ->
 /// `file:///C:/x`).
-pub fn sarif_uri(path: &str) -> String {
+fn sarif_uri(path: &str) -> String {
     let b = path.as_bytes();
     let drive = b.len() >= 3 && b[0].is_ascii_alphabetic() && b[1] == b':' && b[2] == b'/';
     let mut out = String::with_capacity(path.len() + 8);
@@ -157,12 +158,12 @@ pub fn sarif_uri(path: &str) -> String {
 
 fn physical(sources: &SourceMap, span: Span) -> Value {
     json!({
-        "artifactLocation": { "uri": sarif_uri(&sources.path(span.file)) },
+        "artifactLocation": { "uri": sarif_uri(sources.path(span.file)) },
         "region": region(sources, span),
     })
 }
 
-pub fn sarif(diags: &Diagnostics, sources: &SourceMap) -> Value {
+fn sarif(diags: &Diagnostics, sources: &SourceMap) -> Value {
     let rules: Vec<Value> = Code::ALL
         .iter()
         .map(|c| {
@@ -197,7 +198,8 @@ pub fn sarif(diags: &Diagnostics, sources: &SourceMap) -> Value {
                 .collect();
             let mut r = json!({
                 "ruleId": d.code.as_str(),
-                "ruleIndex": Code::ALL.iter().position(|c| *c == d.code).unwrap_or(0),
+                // `Code::ALL`, the rules above, is in declaration order (tested).
+                "ruleIndex": d.code as usize,
                 "level": match d.severity() { Severity::Error => "error", Severity::Warning => "warning" },
                 "message": { "text": text },
                 "locations": [ { "physicalLocation": physical(sources, d.primary.span) } ],
@@ -236,7 +238,7 @@ fn gh_escape(s: &str, property: bool) -> String {
     out
 }
 
-pub fn github(diags: &Diagnostics, sources: &SourceMap) -> String {
+fn github(diags: &Diagnostics, sources: &SourceMap) -> String {
     let mut out = String::new();
     for d in diags.iter() {
         let (file, line, col, end_line, end_col) = position(sources, d.primary.span);
@@ -251,7 +253,7 @@ pub fn github(diags: &Diagnostics, sources: &SourceMap) -> String {
         let _ = writeln!(
             out,
             "::{kind} file={},line={line},col={col},endLine={end_line},endColumn={end_col},title={}::{}",
-            gh_escape(&file, true),
+            gh_escape(file, true),
             d.code,
             gh_escape(&msg, false)
         );
@@ -262,25 +264,25 @@ pub fn github(diags: &Diagnostics, sources: &SourceMap) -> String {
 /// miette adapter: one diagnostic, its labels in the primary file; labels in
 /// other files become related reports with their own snippet.
 #[derive(Debug)]
-struct MietteDiag {
+struct MietteDiag<'a> {
     message: String,
     code: String,
     severity: miette::Severity,
-    source: Snippet,
+    source: Snippet<'a>,
     labels: Vec<miette::LabeledSpan>,
     help: Option<String>,
-    related: Vec<MietteDiag>,
+    related: Vec<MietteDiag<'a>>,
 }
 
-impl std::fmt::Display for MietteDiag {
+impl std::fmt::Display for MietteDiag<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.message)
     }
 }
 
-impl std::error::Error for MietteDiag {}
+impl std::error::Error for MietteDiag<'_> {}
 
-impl miette::Diagnostic for MietteDiag {
+impl miette::Diagnostic for MietteDiag<'_> {
     fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
         if self.code.is_empty() {
             None
@@ -320,7 +322,10 @@ const CONTEXT_LINES: usize = 1;
 const MAX_SECONDARY: usize = 16;
 
 /// The snippet of `file` showing `labels`, and the labels placed in it.
-fn snippet(sources: &SourceMap, labels: &[(&Label, bool)]) -> (Snippet, Vec<miette::LabeledSpan>) {
+fn snippet<'a>(
+    sources: &'a SourceMap,
+    labels: &[(&Label, bool)],
+) -> (Snippet<'a>, Vec<miette::LabeledSpan>) {
     let Some(file) = labels.first().and_then(|(l, _)| sources.get(l.span.file)) else {
         return (Snippet::empty(), Vec::new());
     };
@@ -345,7 +350,7 @@ fn snippet(sources: &SourceMap, labels: &[(&Label, bool)]) -> (Snippet, Vec<miet
     (snippet, spans)
 }
 
-fn to_miette(d: &Diagnostic, sources: &SourceMap) -> MietteDiag {
+fn to_miette<'a>(d: &Diagnostic, sources: &'a SourceMap) -> MietteDiag<'a> {
     let file = d.primary.span.file;
     let mut here = vec![(&d.primary, true)];
     let mut related = Vec::new();
@@ -391,7 +396,7 @@ fn to_miette(d: &Diagnostic, sources: &SourceMap) -> MietteDiag {
     }
 }
 
-pub fn human(diags: &Diagnostics, sources: &SourceMap, color: bool) -> String {
+fn human(diags: &Diagnostics, sources: &SourceMap, color: bool) -> String {
     let theme = if color {
         miette::GraphicalTheme::unicode()
     } else {

@@ -6,7 +6,7 @@
 //! columns, and counts columns in bytes; a clipped line and positions computed
 //! here (characters, as every other format counts them) avoid both.
 
-use miette::{MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
+use miette::{MietteError, SourceCode, SourceSpan, SpanContents};
 
 use crate::source::SourceFile;
 
@@ -31,20 +31,21 @@ struct Piece {
     column: usize,
 }
 
-/// The shown text of one file for one diagnostic.
+/// The shown text of one file for one diagnostic; the file's name is
+/// borrowed from its [`SourceFile`], not copied.
 #[derive(Debug)]
-pub struct Snippet {
-    name: String,
+pub struct Snippet<'a> {
+    name: &'a str,
     text: String,
     /// Sorted by `file` and by `shown` alike; each line starts with one.
     pieces: Vec<Piece>,
 }
 
-impl Snippet {
+impl<'a> Snippet<'a> {
     /// Nothing to show (a label in a file that is not loaded).
-    pub fn empty() -> Snippet {
+    pub fn empty() -> Snippet<'a> {
         Snippet {
-            name: String::new(),
+            name: "",
             text: String::new(),
             pieces: Vec::new(),
         }
@@ -52,7 +53,7 @@ impl Snippet {
 
     /// The lines from the first to the last of `points` (byte offsets of
     /// label starts and ends), with `context` lines around them.
-    pub fn new(file: &SourceFile, points: &[usize], context: usize) -> Snippet {
+    pub fn new(file: &'a SourceFile, points: &[usize], context: usize) -> Snippet<'a> {
         let len = file.text.len();
         let first = points.iter().min().map_or(0, |&p| file.line_of(p.min(len)));
         let last = points.iter().max().map_or(0, |&p| file.line_of(p.min(len)));
@@ -164,13 +165,13 @@ impl Snippet {
     }
 }
 
-impl SourceCode for Snippet {
-    fn read_span<'a>(
-        &'a self,
+impl SourceCode for Snippet<'_> {
+    fn read_span<'s>(
+        &'s self,
         span: &SourceSpan,
         context_lines_before: usize,
         context_lines_after: usize,
-    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+    ) -> Result<Box<dyn SpanContents<'s> + 's>, MietteError> {
         let inner = <str as SourceCode>::read_span(
             &self.text,
             span,
@@ -178,14 +179,47 @@ impl SourceCode for Snippet {
             context_lines_after,
         )?;
         let (line, column) = self.position(inner.span().offset());
-        Ok(Box::new(MietteSpanContents::new_named(
-            self.name.clone(),
-            inner.data(),
-            *inner.span(),
+        Ok(Box::new(Shown {
+            name: self.name,
+            data: inner.data(),
+            span: *inner.span(),
             line,
             column,
-            inner.line_count(),
-        )))
+            line_count: inner.line_count(),
+        }))
+    }
+}
+
+/// What miette reads of a snippet: the shown text with the file's own line
+/// and column, named by a borrowed path (miette's own contents type would
+/// copy the name on every read).
+struct Shown<'s> {
+    name: &'s str,
+    data: &'s [u8],
+    span: SourceSpan,
+    line: usize,
+    column: usize,
+    line_count: usize,
+}
+
+impl<'s> SpanContents<'s> for Shown<'s> {
+    fn data(&self) -> &'s [u8] {
+        self.data
+    }
+    fn span(&self) -> &SourceSpan {
+        &self.span
+    }
+    fn name(&self) -> Option<&str> {
+        Some(self.name)
+    }
+    fn line(&self) -> usize {
+        self.line
+    }
+    fn column(&self) -> usize {
+        self.column
+    }
+    fn line_count(&self) -> usize {
+        self.line_count
     }
 }
 

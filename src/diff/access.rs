@@ -13,6 +13,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use fixedbitset::FixedBitSet;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -20,38 +21,61 @@ use super::items::{compare, items_of_both, ItemDelta};
 use crate::eval::Origin;
 use crate::model::*;
 
+/// What a change does to access: `trellis diff`'s result, also its JSON.
 #[derive(Debug, Default, Serialize, PartialEq, Eq)]
 pub struct AccessDiff {
+    /// Counts of what follows.
     pub summary: Summary,
+    /// Users whose access changed, by id.
     pub users: Vec<UserChange>,
+    /// Publication entries added, removed or flipped.
     pub publications: Vec<PublicationChange>,
+    /// Provider-locked items changed.
     pub locked: Vec<ItemChange>,
+    /// Users only in the head.
     pub users_added: Vec<String>,
+    /// Users only in the base.
     pub users_removed: Vec<String>,
+    /// Orgs only in the head.
     pub orgs_added: Vec<String>,
+    /// Orgs only in the base.
     pub orgs_removed: Vec<String>,
 }
 
+/// How much changed, per kind.
 #[derive(Debug, Default, Serialize, PartialEq, Eq)]
 pub struct Summary {
+    /// Users with at least one access change.
     pub users_changed: usize,
+    /// Per-org entries over all users.
     pub access_entries: usize,
+    /// Publication changes.
     pub publication_changes: usize,
+    /// Locked items changed.
     pub locked_changes: usize,
+    /// Users added.
     pub users_added: usize,
+    /// Users removed.
     pub users_removed: usize,
+    /// Orgs added.
     pub orgs_added: usize,
+    /// Orgs removed.
     pub orgs_removed: usize,
 }
 
+/// One user's access changes.
 #[derive(Debug, Serialize, PartialEq, Eq)]
 pub struct UserChange {
+    /// The user's id.
     pub user: String,
+    /// One entry per org (or subtree) where access differs.
     pub changes: Vec<OrgChange>,
 }
 
+/// Access gained and lost at one org, its subtree, or below it.
 #[derive(Debug, Serialize, PartialEq, Eq)]
 pub struct OrgChange {
+    /// The org the entry is about.
     pub org: String,
     /// `org`: at the org only; `below`: at its descendants that have no
     /// entry of their own; `subtree`: both.
@@ -63,31 +87,46 @@ pub struct OrgChange {
     /// the entry does not cover (probes of their own, whatever their entry).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub except: Vec<String>,
+    /// Effective roles gained.
     pub roles_gained: Vec<String>,
+    /// Effective roles lost.
     pub roles_lost: Vec<String>,
+    /// Permissions gained (gating applied).
     pub permissions_gained: Vec<String>,
+    /// Permissions lost (gating applied).
     pub permissions_lost: Vec<String>,
+    /// Access policies gained.
     pub policies_gained: Vec<String>,
+    /// Access policies lost.
     pub policies_lost: Vec<String>,
     /// Permissions on resources, as `module:action@resource` (sets that
     /// declare dimensions only).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub resource_permissions_gained: Vec<String>,
+    /// Permissions on resources lost, as `module:action@resource`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub resource_permissions_lost: Vec<String>,
 }
 
+/// A publication entry that differs between the revisions.
 #[derive(Debug, Serialize, PartialEq, Eq)]
 pub struct PublicationChange {
+    /// The role, as displayed.
     pub role: String,
+    /// The org of the entry.
     pub org: String,
+    /// `publish` in the base, if the entry was there.
     pub before: Option<bool>,
+    /// `publish` in the head, if the entry is there.
     pub after: Option<bool>,
 }
 
+/// A provider-locked item that changed.
 #[derive(Debug, Serialize, PartialEq, Eq)]
 pub struct ItemChange {
+    /// The item's key (what it is about and its scope).
     pub item: String,
+    /// `added`, `removed` or `changed`.
     pub change: &'static str,
 }
 
@@ -146,7 +185,7 @@ fn access(m: &Model, u: UserId, x: OrgId, below: bool) -> Access {
                 .iter()
                 .any(|p| m.policies[p.index()].modules.contains(&md))
     };
-    let mut perms = BitSet::new(m.perms.len());
+    let mut perms = FixedBitSet::with_capacity(m.perms.len());
     for r in &held {
         perms.union_with(&m.role(*r).perms);
     }
@@ -176,7 +215,7 @@ fn access(m: &Model, u: UserId, x: OrgId, below: bool) -> Access {
         // The whole-module question: a resource module's permission counts
         // only through unrestricted paths.
         perms: perms
-            .iter()
+            .ones()
             .filter(|p| open_module(m.perms[*p].0))
             .filter(|p| {
                 let md = &m.modules[m.perms[*p].0.index()];
@@ -278,7 +317,7 @@ fn role_meanings(m: &Model) -> HashMap<String, RoleMeaning> {
                 includes,
                 perms: r
                     .perms
-                    .iter()
+                    .ones()
                     .map(|p| m.perm_name(PermId(p as u32)))
                     .collect(),
             };
@@ -550,6 +589,7 @@ fn user_changes(
     changes
 }
 
+/// The exact access diff from `base` to `head` (SPEC §11 `trellis diff`).
 pub fn diff(base: &Model, head: &Model) -> AccessDiff {
     let tree = tree_changes(base, head);
     let (bm, hm) = (role_meanings(base), role_meanings(head));

@@ -8,8 +8,9 @@
 //! key (a locked provider assignment that a tenant file also writes).
 //! Removing or changing one copy is a change even when another remains.
 
-use crate::model::HashMap;
+use fixedbitset::FixedBitSet;
 
+use crate::model::HashMap;
 use crate::model::*;
 use crate::source::Span;
 
@@ -117,8 +118,8 @@ fn grant_name(m: &Model, g: Grant) -> String {
     }
 }
 
-fn perms(m: &Model, set: &BitSet) -> String {
-    set.iter()
+fn perms(m: &Model, set: &FixedBitSet) -> String {
+    set.ones()
         .map(|p| m.perm_name(PermId(p as u32)))
         .collect::<Vec<_>>()
         .join(",")

@@ -3,7 +3,7 @@
 
 pub mod access;
 pub mod change;
-pub mod items;
+pub(crate) mod items;
 pub mod render;
 
 pub use access::{diff, AccessDiff};

@@ -4,8 +4,13 @@ use std::fmt::Write as _;
 
 use super::access::{AccessDiff, OrgChange};
 
+/// The diff as pretty JSON (its shape is stable), with a final newline.
+#[expect(
+    clippy::expect_used,
+    reason = "an access diff is strings, numbers and lists: it always serialises"
+)]
 pub fn json(d: &AccessDiff) -> String {
-    let mut s = serde_json::to_string_pretty(d).unwrap_or_default();
+    let mut s = serde_json::to_string_pretty(d).expect("an access diff always serialises");
     s.push('\n');
     s
 }
@@ -89,6 +94,7 @@ fn publication(before: Option<bool>, after: Option<bool>) -> &'static str {
     }
 }
 
+/// The diff for a terminal: a summary line, then each user's changes per org.
 pub fn human(d: &AccessDiff) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}", summary_line(d));

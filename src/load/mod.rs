@@ -2,8 +2,12 @@
 //! span-carrying trees, and deserialise each section item by item, so that
 //! one bad item or file never hides the problems of the others.
 
-pub mod de;
-pub mod node;
+pub(crate) mod de;
+pub(crate) mod node;
+#[allow(
+    missing_docs,
+    reason = "doc comments on these types become the JSON Schema's descriptions (`trellis schema`, schema/trellis.schema.json); the keys are documented in docs/manual.md"
+)]
 pub mod raw;
 mod toml;
 mod yaml;
@@ -21,9 +25,13 @@ use crate::source::{FileId, Located, SourceFile, SourceMap, Span};
 /// Bounds on hostile input.
 #[derive(Clone, Debug)]
 pub struct Limits {
+    /// Bytes a file may have (`--max-file-size`).
     pub max_file_size: u64,
+    /// Levels a document may nest.
     pub max_depth: usize,
+    /// Nodes YAML alias expansion may produce in one file.
     pub max_alias_nodes: usize,
+    /// Bytes YAML alias expansion may produce in one file.
     pub max_alias_bytes: usize,
 }
 
@@ -41,10 +49,13 @@ impl Default for Limits {
 /// A failure to read the set at all (exit code 2), as opposed to a diagnostic.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
+    /// A path given does not exist.
     #[error("path `{}` does not exist", .0.display())]
     NotFound(PathBuf),
+    /// A path could not be read.
     #[error("cannot read `{}`: {}", .0.display(), .1)]
     Io(PathBuf, #[source] std::io::Error),
+    /// The paths given hold no policy file.
     #[error("no policy files (*.yaml, *.yml, *.toml) found in {}", list(.0))]
     NoPolicyFiles(Vec<PathBuf>),
 }
@@ -60,28 +71,44 @@ fn list(paths: &[PathBuf]) -> String {
 /// A map-section entry: its id (with the key's span) and its body.
 #[derive(Debug, Clone)]
 pub struct Item<T> {
+    /// The entry's key, where it is written.
     pub id: Located<String>,
+    /// The entry's value.
     pub body: T,
 }
 
 /// One policy file after loading.
 #[derive(Debug, Default)]
 pub struct PolicyFile {
+    /// The file it was read from.
     pub file: FileId,
+    /// `scope`: `provider` or an org id, where it is written.
     pub scope: Located<String>,
     /// Sections present in the file, with the span of their key (for E010).
     pub sections: Vec<Located<String>>,
+    /// `modules` entries.
     pub modules: Vec<Item<RawModule>>,
+    /// `policies` entries.
     pub policies: Vec<Item<RawPolicy>>,
+    /// `kinds` entries.
     pub kinds: Vec<Item<RawKind>>,
+    /// `orgs` entries.
     pub orgs: Vec<Item<RawOrg>>,
+    /// `users` entries.
     pub users: Vec<Item<RawUser>>,
+    /// `roles` entries.
     pub roles: Vec<Item<RawRole>>,
+    /// `assignments` items.
     pub assignments: Vec<Spanned<RawAssignment>>,
+    /// `publications` items.
     pub publications: Vec<Spanned<RawPublication>>,
+    /// `exclusions` items.
     pub exclusions: Vec<Spanned<RawExclusion>>,
+    /// `automatic` rules.
     pub automatic: Vec<Spanned<RawRule>>,
+    /// `dimensions` entries.
     pub dimensions: Vec<Item<RawDimension>>,
+    /// `resources` entries.
     pub resources: Vec<Item<RawResource>>,
 }
 
@@ -92,6 +119,7 @@ impl Default for Located<String> {
 }
 
 impl PolicyFile {
+    /// Is it written by the provider (`scope: provider`)?
     pub fn is_provider(&self) -> bool {
         self.scope.value == "provider"
     }
@@ -99,7 +127,7 @@ impl PolicyFile {
 
 /// Everything read from disk for one run.
 #[derive(Debug, Default)]
-pub struct LoadedSet {
+pub(crate) struct LoadedSet {
     pub sources: SourceMap,
     pub files: Vec<PolicyFile>,
     /// Test files found beside the policies (SPEC §10), not yet parsed.
@@ -107,6 +135,7 @@ pub struct LoadedSet {
     pub diagnostics: Diagnostics,
 }
 
+/// Is `name` a test file's name (`*.test.yaml`, `*.test.yml`, `*.test.toml`)?
 pub fn is_test_file(name: &str) -> bool {
     [".test.yaml", ".test.yml", ".test.toml"]
         .iter()
@@ -118,7 +147,7 @@ fn is_policy_ext(name: &str) -> bool {
 }
 
 /// Finds policy and test files under `paths`, in sorted path order.
-pub fn discover(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<PathBuf>), LoadError> {
+pub(crate) fn discover(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<PathBuf>), LoadError> {
     let mut policies = Vec::new();
     let mut tests = Vec::new();
     for path in paths {
@@ -193,7 +222,7 @@ pub type Inputs = Vec<(PathBuf, Vec<u8>)>;
 
 /// The policy files under `dir` with their contents, and the symbolic
 /// links named like policy files (each an E001 when loaded).
-pub fn read_dir_inputs(dir: &Path) -> Result<(Inputs, Vec<PathBuf>), LoadError> {
+pub(crate) fn read_dir_inputs(dir: &Path) -> Result<(Inputs, Vec<PathBuf>), LoadError> {
     let (paths, _) = discover(std::slice::from_ref(&dir.to_path_buf()))?;
     if paths.is_empty() {
         return Err(LoadError::NoPolicyFiles(vec![dir.to_path_buf()]));
@@ -228,7 +257,7 @@ fn symlink_not_followed(path: &Path, sources: &mut SourceMap, diagnostics: &mut 
 
 /// Reads one file into the source map. Returns `None` (with a diagnostic)
 /// when it is too large or not UTF-8.
-pub fn read_source(
+pub(crate) fn read_source(
     path: &Path,
     limits: &Limits,
     sources: &mut SourceMap,
@@ -311,7 +340,7 @@ fn too_large(
 }
 
 /// Adds file contents (from disk or from a git revision) to the source map.
-pub fn add_source(
+pub(crate) fn add_source(
     path: &Path,
     bytes: Vec<u8>,
     limits: &Limits,
@@ -344,7 +373,7 @@ pub fn add_source(
 
 /// Loads policy files given as contents (e.g. read from a git revision),
 /// adding them to `sources` (which may already hold other files).
-pub fn load_files(
+pub(crate) fn load_files(
     inputs: Vec<(PathBuf, Vec<u8>)>,
     links: &[PathBuf],
     limits: &Limits,
@@ -372,7 +401,7 @@ pub fn load_files(
 }
 
 /// Parses a file's text into a node tree by its extension.
-pub fn parse_tree(
+pub(crate) fn parse_tree(
     id: FileId,
     sources: &SourceMap,
     limits: &Limits,
@@ -390,7 +419,7 @@ pub fn parse_tree(
 }
 
 /// Loads every policy file under `paths`.
-pub fn load_set(paths: &[PathBuf], limits: &Limits) -> Result<LoadedSet, LoadError> {
+pub(crate) fn load_set(paths: &[PathBuf], limits: &Limits) -> Result<LoadedSet, LoadError> {
     let (policy_paths, test_paths) = discover(paths)?;
     if policy_paths.is_empty() {
         return Err(LoadError::NoPolicyFiles(paths.to_vec()));
@@ -435,7 +464,7 @@ fn parse_all(ids: &[FileId], limits: &Limits, set: &mut LoadedSet) {
     }
 }
 
-pub fn is_valid_id(s: &str) -> bool {
+pub(crate) fn is_valid_id(s: &str) -> bool {
     let b = s.as_bytes();
     !b.is_empty()
         && b.len() <= 128
@@ -452,7 +481,11 @@ fn bad_id(what: &str, id: &Located<String>) -> Diagnostic {
 }
 
 /// Turns one parsed file into its sections, reporting shape problems.
-pub fn read_policy_file(file: FileId, root: &Node, diags: &mut Diagnostics) -> Option<PolicyFile> {
+pub(crate) fn read_policy_file(
+    file: FileId,
+    root: &Node,
+    diags: &mut Diagnostics,
+) -> Option<PolicyFile> {
     let Some(entries) = root.as_map() else {
         let what = if root.is_null() {
             "empty".to_string()
@@ -678,7 +711,11 @@ mod tests {
                     Value::Seq(items) => &items[i],
                     _ => panic!("not a list at {key}"),
                 },
-                Err(_) => &n.get(key).unwrap_or_else(|| panic!("no key {key}")).value,
+                Err(_) => {
+                    let entries = n.as_map().unwrap_or_else(|| panic!("not a map at {key}"));
+                    let entry = entries.iter().find(|e| e.key.value == *key);
+                    &entry.unwrap_or_else(|| panic!("no key {key}")).value
+                }
             };
         }
         n

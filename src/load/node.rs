@@ -135,10 +135,6 @@ impl Node {
         }
     }
 
-    pub fn get(&self, key: &str) -> Option<&Entry> {
-        self.as_map()?.iter().find(|e| e.key.value == key)
-    }
-
     /// The node's text when it is a scalar (numbers and booleans as written).
     pub fn scalar_text(&self) -> Option<String> {
         match &self.value {

@@ -412,13 +412,17 @@ pub struct RawCanAssign {
 }
 
 /// The JSON Schema of a policy file, as `trellis schema` prints it.
+#[expect(
+    clippy::expect_used,
+    reason = "a schema is a serde_json::Value: it always serialises"
+)]
 pub fn policy_file_schema() -> String {
     let mut schema = schemars::schema_for!(RawFile);
     schema.insert(
         "$id".into(),
         serde_json::Value::String("https://trellis.dev/schema/trellis.schema.json".into()),
     );
-    let mut out = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    let mut out = serde_json::to_string_pretty(&schema).expect("a schema always serialises");
     out.push('\n');
     out
 }
@@ -429,11 +433,13 @@ mod tests {
 
     #[test]
     fn file_keys_match_the_schema() {
-        let schema = serde_json::to_value(schemars::schema_for!(RawFile)).unwrap_or_default();
+        let schema = serde_json::to_value(schemars::schema_for!(RawFile)).expect("schema");
         let props: Vec<&str> = schema["properties"]
             .as_object()
-            .map(|o| o.keys().map(String::as_str).collect())
-            .unwrap_or_default();
+            .expect("the schema has properties")
+            .keys()
+            .map(String::as_str)
+            .collect();
         let mut a = props.clone();
         a.sort();
         let mut b = FILE_KEYS.to_vec();

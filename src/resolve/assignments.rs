@@ -1,6 +1,8 @@
 //! Assignments (SPEC §5, §7, §14.3): one resolution per assignment, run on
 //! every core, its findings merged in input order.
 
+use std::sync::PoisonError;
+
 use rayon::prelude::*;
 
 use super::*;
@@ -38,14 +40,19 @@ impl Builder<'_> {
                 };
                 let r = l.assignment(a, *scope);
                 if !l.diags.is_empty() {
-                    if let Ok(mut f) = findings.lock() {
-                        f.push((i, l.diags));
-                    }
+                    // Poisoned only by a panic, which rayon passes on: the
+                    // findings themselves are whole.
+                    findings
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .push((i, l.diags));
                 }
                 r
             })
             .collect();
-        let mut findings = findings.into_inner().unwrap_or_default();
+        let mut findings = findings
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner);
         findings.sort_by_key(|(i, _)| *i);
         for (_, found) in findings {
             self.diags.extend(found);

@@ -1,6 +1,8 @@
 //! The catalog (SPEC §2): modules, their actions and permissions, access
 //! policies, and permission patterns.
 
+use fixedbitset::FixedBitSet;
+
 use super::*;
 use crate::diag::{did_you_mean, Code, Diagnostic};
 use crate::load::is_valid_id;
@@ -111,8 +113,8 @@ impl Builder<'_> {
     }
 
     /// Expands a permission pattern to permissions, or reports why it cannot.
-    pub(super) fn pattern(&mut self, p: &Located<String>) -> Option<BitSet> {
-        let mut set = BitSet::new(self.model.perms.len());
+    pub(super) fn pattern(&mut self, p: &Located<String>) -> Option<FixedBitSet> {
+        let mut set = FixedBitSet::with_capacity(self.model.perms.len());
         let Some((module, action)) = p.value.split_once(':') else {
             self.diags.push(
                 Diagnostic::new(
@@ -166,7 +168,7 @@ impl Builder<'_> {
                 }
             }
         }
-        if set.is_empty() {
+        if set.is_clear() {
             let mut d = if module == "*" {
                 Diagnostic::new(
                     Code::E004,

@@ -6,6 +6,7 @@
 //! Every walk here is iterative: a chain or a cycle of 100,000 orgs or roles
 //! must not need a deep call stack.
 
+use fixedbitset::FixedBitSet;
 use petgraph::graph::{DiGraph, NodeIndex};
 
 use super::Builder;
@@ -113,7 +114,7 @@ pub(super) fn layout_tree(m: &mut Model) {
     }
 }
 
-pub(super) fn role_cycles_and_grants(b: &mut Builder<'_>, removes: &[BitSet]) {
+pub(super) fn role_cycles_and_grants(b: &mut Builder<'_>, removes: &[FixedBitSet]) {
     let n = b.model.roles.len();
     let mut g: DiGraph<RoleId, Span> = DiGraph::with_capacity(n, n);
     for i in 0..n {
@@ -171,7 +172,7 @@ pub(super) fn role_cycles_and_grants(b: &mut Builder<'_>, removes: &[BitSet]) {
     }
     // closure[r]: permissions conferred by r and its whole `includes` closure,
     // status ignored — what a clone of r copies (SPEC §4).
-    let mut closure: Vec<BitSet> = vec![BitSet::new(b.model.perms.len()); n];
+    let mut closure = vec![FixedBitSet::with_capacity(b.model.perms.len()); n];
     for scc in &sccs {
         for node in scc {
             let i = node.index();

@@ -3,6 +3,8 @@
 
 use std::collections::HashSet;
 
+use fixedbitset::FixedBitSet;
+
 use super::*;
 use crate::diag::{Code, Diagnostic};
 use crate::load::raw::RoleStatus;
@@ -71,8 +73,8 @@ impl Builder<'_> {
                 includes: Vec::new(),
                 from: None,
                 assignable_by: Vec::new(),
-                own: BitSet::new(nperms),
-                perms: BitSet::new(nperms),
+                own: FixedBitSet::with_capacity(nperms),
+                perms: FixedBitSet::with_capacity(nperms),
                 cyclic: false,
                 resources: Restriction::default(),
                 dimensions: Vec::new(),
@@ -84,13 +86,13 @@ impl Builder<'_> {
         for (i, item) in kept.iter().enumerate() {
             let rid = RoleId(i as u32);
             let scope = self.model.roles[i].owner;
-            let mut own = BitSet::new(nperms);
+            let mut own = FixedBitSet::with_capacity(nperms);
             for g in &item.body.grants {
                 if let Some(s) = self.pattern(g) {
                     own.union_with(&s);
                 }
             }
-            let mut remove = BitSet::new(nperms);
+            let mut remove = FixedBitSet::with_capacity(nperms);
             for g in &item.body.remove {
                 if let Some(s) = self.pattern(g) {
                     remove.union_with(&s);

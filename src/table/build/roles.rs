@@ -72,7 +72,7 @@ pub(super) fn build(
         .iter()
         .map(|r| {
             r.perms
-                .iter()
+                .ones()
                 .partition(|p| dimension_of(*p).is_none_or(|x| !r.resources.names(x)))
         })
         .collect();
