@@ -55,8 +55,9 @@ async fn not_found() -> Response {
 
 /// Authentication, the request time limit, and timing, around every route.
 async fn guard(Axum(state): Axum<Shared>, req: Request, next: Next) -> Response {
-    let path = req.uri().path().to_owned();
+    let path = req.uri().path();
     let protected = path.starts_with("/v1/") || path == "/metrics";
+    let endpoint = crate::metrics::endpoint(path);
     if let (true, Some(token)) = (protected, &state.config.token) {
         let given = req
             .headers()
@@ -89,7 +90,7 @@ async fn guard(Axum(state): Axum<Shared>, req: Request, next: Next) -> Response 
     };
     state
         .metrics
-        .request(&path, response.status().as_u16(), start.elapsed());
+        .request(endpoint, response.status().as_u16(), start.elapsed());
     response
 }
 
@@ -161,19 +162,20 @@ enum Resolved {
     Unknown(Vec<String>),
 }
 
-fn resolve(t: &Table, q: &Question<'_>) -> Resolved {
+fn resolve(l: &Loaded, q: &Question<'_>) -> Resolved {
+    let (t, names) = (&l.table, &l.names);
     let mut unknown = Vec::new();
-    let u = t.user(&q.user);
+    let u = names.user(t, &q.user);
     if u.is_none() {
         unknown.push(format!("user `{}`", q.user));
     }
-    let p = t.permission(&q.permission);
+    let p = names.permission(t, &q.permission);
     if p.is_none() {
         unknown.push(format!("permission `{}`", q.permission));
     }
     let r = match &q.resource {
         Some(name) => {
-            let r = t.resource(name);
+            let r = names.resource(t, name);
             if r.is_none() {
                 unknown.push(format!("resource `{name}`"));
             }
@@ -184,7 +186,7 @@ fn resolve(t: &Table, q: &Question<'_>) -> Resolved {
     // A resource of an org is asked about at that org unless told otherwise.
     let x = match (q.org.as_deref().filter(|o| !o.is_empty()), r) {
         (Some(o), _) => {
-            let x = t.org(o);
+            let x = names.org(t, o);
             if x.is_none() {
                 unknown.push(format!("org `{o}`"));
             }
@@ -210,15 +212,25 @@ fn resolve(t: &Table, q: &Question<'_>) -> Resolved {
     }
 }
 
-fn decide(t: &Table, q: &Question<'_>) -> bool {
-    match resolve(t, q) {
-        Resolved::Known(u, p, x, r) => t.allow_on(u, p, x, r),
+fn decide(l: &Loaded, q: &Question<'_>) -> bool {
+    match resolve(l, q) {
+        Resolved::Known(u, p, x, r) => l.table.allow_on(u, p, x, r),
         Resolved::Unknown(_) => false,
     }
 }
 
-fn hash(l: &Loaded) -> String {
-    format!("{:016x}", l.table.input_hash())
+fn hash(l: &Loaded) -> &str {
+    &l.hash
+}
+
+/// A JSON response from text already serialised (the hot endpoints write
+/// their few fields directly rather than build a `Value`).
+fn json_text(body: String) -> Response {
+    (
+        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        body,
+    )
+        .into_response()
 }
 
 async fn allow(Axum(state): Axum<Shared>, body: Body) -> Response {
@@ -227,17 +239,16 @@ async fn allow(Axum(state): Axum<Shared>, body: Body) -> Response {
         Err(e) => return e.into_response(),
     };
     let loaded = state.current.load();
-    let allowed = decide(&loaded.table, &q);
+    let allowed = decide(&loaded, &q);
     state.metrics.decisions(allowed, 1);
     if let Some(log) = &state.log {
         log.write("allow", &question_json(&q), allowed, &hash(&loaded));
     }
-    axum::Json(json!({
-        "allowed": allowed,
-        "decision": if allowed { "allow" } else { "deny" },
-        "input_hash": hash(&loaded),
-    }))
-    .into_response()
+    json_text(format!(
+        "{{\"allowed\":{allowed},\"decision\":\"{}\",\"input_hash\":\"{}\"}}",
+        if allowed { "allow" } else { "deny" },
+        loaded.hash
+    ))
 }
 
 fn question_json(q: &Question<'_>) -> Value {
@@ -272,7 +283,7 @@ async fn allow_batch(Axum(state): Axum<Shared>, body: Body) -> Response {
     let answers: Vec<bool> = batch
         .questions
         .iter()
-        .map(|q| decide(&loaded.table, q))
+        .map(|q| decide(&loaded, q))
         .collect();
     let allowed = answers.iter().filter(|a| **a).count();
     state
@@ -283,7 +294,18 @@ async fn allow_batch(Axum(state): Axum<Shared>, body: Body) -> Response {
             log.write("allow/batch", &question_json(q), *a, &hash(&loaded));
         }
     }
-    axum::Json(json!({ "allowed": answers, "input_hash": hash(&loaded) })).into_response()
+    let mut body = String::with_capacity(answers.len() * 6 + 48);
+    body.push_str("{\"allowed\":[");
+    for (i, a) in answers.iter().enumerate() {
+        if i > 0 {
+            body.push(',');
+        }
+        body.push_str(if *a { "true" } else { "false" });
+    }
+    body.push_str("],\"input_hash\":\"");
+    body.push_str(&loaded.hash);
+    body.push_str("\"}");
+    json_text(body)
 }
 
 #[derive(Deserialize)]
@@ -544,7 +566,7 @@ async fn explain(Axum(state): Axum<Shared>, body: Body) -> Response {
     };
     let loaded = state.current.load();
     let t = &loaded.table;
-    let body = match resolve(t, &q) {
+    let body = match resolve(&loaded, &q) {
         Resolved::Known(u, p, x, r) => {
             let why = t.explain_on(u, p, x, r);
             state

@@ -91,6 +91,21 @@ pub enum ServerError {
 pub(crate) struct Loaded {
     pub table: Table,
     pub loaded_at: SystemTime,
+    /// The table's input hash as responses print it.
+    pub hash: String,
+    /// Names to handles by hash, for the questions that come by name.
+    pub names: trellis_table::NameIndex,
+}
+
+impl Loaded {
+    pub(crate) fn new(table: Table) -> Loaded {
+        Loaded {
+            hash: format!("{:016x}", table.input_hash()),
+            names: trellis_table::NameIndex::new(&table),
+            table,
+            loaded_at: SystemTime::now(),
+        }
+    }
 }
 
 /// What every request shares.
@@ -116,10 +131,7 @@ impl State {
             None => None,
         };
         let state = State {
-            current: ArcSwap::from_pointee(Loaded {
-                table,
-                loaded_at: SystemTime::now(),
-            }),
+            current: ArcSwap::from_pointee(Loaded::new(table)),
             config,
             metrics: metrics::Metrics::default(),
             log,

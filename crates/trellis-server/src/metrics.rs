@@ -26,6 +26,14 @@ const ENDPOINTS: [&str; 10] = [
     "other",
 ];
 
+/// The index of `path` among the endpoints timed separately.
+pub(crate) fn endpoint(path: &str) -> usize {
+    ENDPOINTS
+        .iter()
+        .position(|e| *e == path)
+        .unwrap_or(ENDPOINTS.len() - 1)
+}
+
 struct Histogram<const N: usize> {
     buckets: [AtomicU64; N],
     count: AtomicU64,
@@ -108,11 +116,8 @@ impl Metrics {
             .observe(&BATCH, (allowed + denied) as f64, 1.0);
     }
 
-    pub fn request(&self, path: &str, status: u16, took: Duration) {
-        let i = ENDPOINTS
-            .iter()
-            .position(|e| *e == path)
-            .unwrap_or(ENDPOINTS.len() - 1);
+    pub fn request(&self, endpoint: usize, status: u16, took: Duration) {
+        let i = endpoint.min(ENDPOINTS.len() - 1);
         self.latency[i].observe(&LATENCY, took.as_secs_f64(), 1e6);
         let class = match status {
             200..=399 => 0,

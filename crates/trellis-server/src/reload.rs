@@ -40,10 +40,7 @@ pub(crate) fn reload(state: &State) {
     let before = stamp(&state.config.table);
     match Table::open(&state.config.table) {
         Ok(table) => {
-            let loaded = Loaded {
-                table,
-                loaded_at: SystemTime::now(),
-            };
+            let loaded = Loaded::new(table);
             let hash = loaded.table.input_hash();
             state.metrics.reloaded(&loaded);
             state.current.store(Arc::new(loaded));

@@ -37,6 +37,7 @@ mod data;
 mod explain;
 pub mod format;
 mod json;
+mod names;
 mod resources;
 
 #[doc(hidden)]
@@ -44,6 +45,7 @@ pub use data::TableData;
 pub use data::{FLAG_ACTIVE, FLAG_LOCKED, FLAG_SELF_SERVICE};
 pub use explain::{Decision, Explanation, GrantEffect, Step};
 pub use format::TableError;
+pub use names::NameIndex;
 
 use data::{View, ORG_REC};
 use std::path::Path;
@@ -335,6 +337,17 @@ impl Table {
                 d.string(d.perm_action.get(p.0 as usize).copied().unwrap_or(NONE))
             )
         )
+    }
+    /// Is `p` the permission `module:action` (without allocating)?
+    pub(crate) fn perm_is(&self, p: Perm, text: &str) -> bool {
+        let d = self.d();
+        let Some((module, action)) = text.split_once(':') else {
+            return false;
+        };
+        let m = d.perm_module.get(p.0 as usize).copied().unwrap_or(NONE);
+        d.str_of(d.module_name, m) == module
+            && d.string(d.perm_action.get(p.0 as usize).copied().unwrap_or(NONE))
+                == action.as_bytes()
     }
     /// How many users the table holds (handles are `0..user_count`).
     pub fn user_count(&self) -> usize {

@@ -1,0 +1,130 @@
+//! An optional index from names to handles, for callers that resolve names
+//! on every question (a server, a language binding): a hash lookup instead
+//! of a binary search over strings. Built from a table in time linear in
+//! its names, it holds 64-bit hashes and handles only (about 16 bytes per
+//! name), and every hit is checked against the table's own string, so a
+//! collision can cost a binary search but never a wrong answer.
+
+use std::collections::HashMap;
+
+use crate::{Org, Perm, Resource, Table, User};
+
+/// FNV-1a: names are the set's own ids, not attacker-chosen keys, and a
+/// collision only falls back to the binary search.
+fn hash(s: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in s.as_bytes() {
+        h ^= *b as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// Marks a hash that two names share: look it up the slow way.
+const SHARED: u32 = u32::MAX;
+
+#[derive(Default)]
+struct Map(HashMap<u64, u32, std::hash::BuildHasherDefault<Identity>>);
+
+/// The hash is already a hash: pass it through.
+#[derive(Default)]
+struct Identity(u64);
+
+impl std::hash::Hasher for Identity {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 << 8) | *b as u64;
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+impl Map {
+    fn build<'t>(names: impl Iterator<Item = (u32, &'t str)>) -> Map {
+        let mut m = Map::default();
+        for (handle, name) in names {
+            m.0.entry(hash(name))
+                .and_modify(|h| *h = SHARED)
+                .or_insert(handle);
+        }
+        m
+    }
+
+    /// The handle under `name`'s hash, or `None` when no name has it, or
+    /// `Some(SHARED)`.
+    fn get(&self, name: &str) -> Option<u32> {
+        self.0.get(&hash(name)).copied()
+    }
+}
+
+/// Names to handles for one table (see the module documentation). Use it
+/// with the table it was built from.
+#[derive(Default)]
+pub struct NameIndex {
+    users: Map,
+    orgs: Map,
+    perms: Map,
+    resources: Map,
+}
+
+impl NameIndex {
+    /// Indexes every user, org, permission and resource of `t`.
+    pub fn new(t: &Table) -> NameIndex {
+        let d = t.d();
+        NameIndex {
+            users: Map::build((0..t.user_count() as u32).map(|u| (u, d.user_name(u)))),
+            orgs: Map::build((0..t.org_count() as u32).map(|o| (o, t.org_name(Org(o))))),
+            perms: Map::build(
+                (0..d.perm_module.len() as u32)
+                    .map(|p| (p, t.perm_name(Perm(p))))
+                    .collect::<Vec<_>>()
+                    .iter()
+                    .map(|(p, n)| (*p, n.as_str())),
+            ),
+            resources: Map::build(
+                (0..d.res_name.len() as u32).map(|q| (q, t.resource_name(Resource(q)))),
+            ),
+        }
+    }
+
+    /// As [`Table::user`].
+    #[inline]
+    pub fn user(&self, t: &Table, id: &str) -> Option<User> {
+        match self.users.get(id)? {
+            SHARED => t.user(id),
+            u => (t.user_name(User(u)) == id).then_some(User(u)),
+        }
+    }
+
+    /// As [`Table::org`].
+    #[inline]
+    pub fn org(&self, t: &Table, id: &str) -> Option<Org> {
+        match self.orgs.get(id)? {
+            SHARED => t.org(id),
+            o => (t.org_name(Org(o)) == id).then_some(Org(o)),
+        }
+    }
+
+    /// As [`Table::permission`].
+    #[inline]
+    pub fn permission(&self, t: &Table, text: &str) -> Option<Perm> {
+        match self.perms.get(text)? {
+            SHARED => t.permission(text),
+            p => t.perm_is(Perm(p), text).then_some(Perm(p)),
+        }
+    }
+
+    /// As [`Table::resource`].
+    #[inline]
+    pub fn resource(&self, t: &Table, id: &str) -> Option<Resource> {
+        match self.resources.get(id)? {
+            SHARED => t.resource(id),
+            q => (t.resource_name(Resource(q)) == id).then_some(Resource(q)),
+        }
+    }
+}
