@@ -42,6 +42,8 @@ fn load(tier: &str) -> Option<Workload> {
     let queries = text
         .lines()
         .filter_map(|l| serde_json::from_str::<Question>(l).ok())
+        // Questions about a resource are `benches/resources.rs`'s.
+        .filter(|q| q.resource.is_none())
         .filter_map(|q| {
             Some((
                 table.user(&q.user)?,

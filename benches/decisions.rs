@@ -108,7 +108,9 @@ fn main() {
         let text = std::fs::read_to_string(dir.join("queries.jsonl")).unwrap_or_default();
         let qs: Vec<Question> = text
             .lines()
-            .filter_map(|l| serde_json::from_str(l).ok())
+            .filter_map(|l| serde_json::from_str::<Question>(l).ok())
+            // Questions about a resource are `benches/resources.rs`'s.
+            .filter(|q| q.resource.is_none())
             .collect();
         let handles: Vec<_> = qs
             .iter()

@@ -2,7 +2,7 @@
 //! tests of `trellis check`, `compile` and `query`.
 //!
 //! ```sh
-//! cargo run --release --example generate -- --tier S|M|L [--seed N] --out DIR [--queries N]
+//! cargo run --release --example generate -- --tier S|M|L [--seed N] --out DIR [--queries N] [--resources]
 //! ```
 //!
 //! Writes `DIR/provider.yaml` (catalog, role types, the top of the org tree,
@@ -18,6 +18,22 @@
 //! `by:` delegation. Assignments that another single assignment would imply
 //! (W104) are avoided conservatively. The output depends only on the tier and
 //! the seed. Standard library only.
+//!
+//! `--resources` adds resources (manual: *Resources and dimensions*) on top
+//! of the same set: three `dimensions`, a `dimension` on about a quarter of
+//! the modules, a handful of resources per customer with users (of orgs of
+//! its subtree; declared in its tenant file, or for every 4th customer in the
+//! provider file), two resources of no org per dimension (provider file),
+//! `resources:` restrictions on about a third of the custom roles whose
+//! permissions touch a dimension and on about a fifth of such user
+//! assignments (naming resources of the assignment's customer or of no org),
+//! and as many resource questions as org-level ones appended to
+//! `queries.jsonl` (`{"user", "permission", "resource"}`, with `"org"` only
+//! for a resource of no org). Everything it adds is drawn from a second
+//! random stream, after the rest is generated, so the set without the
+//! resource keys and the org-level questions are byte for byte those of the
+//! same tier and seed without `--resources`. Restrictions only narrow what an
+//! assignment gives, so the W104 avoidance above still holds.
 
 use std::collections::{HashMap, HashSet};
 use std::fs;
@@ -110,11 +126,12 @@ struct Args {
     seed: u64,
     out: PathBuf,
     queries: usize,
+    resources: bool,
 }
 
 fn usage() -> ! {
     eprintln!(
-        "usage: cargo run --release --example generate -- --tier S|M|L [--seed N] --out DIR [--queries N]"
+        "usage: cargo run --release --example generate -- --tier S|M|L [--seed N] --out DIR [--queries N] [--resources]"
     );
     std::process::exit(2)
 }
@@ -124,6 +141,7 @@ fn parse_args() -> Args {
     let mut seed = 1u64;
     let mut out = None;
     let mut queries = 100_000usize;
+    let mut resources = false;
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         let mut val = || it.next().unwrap_or_else(|| usage());
@@ -140,6 +158,7 @@ fn parse_args() -> Args {
             "--seed" => seed = val().parse().unwrap_or_else(|_| usage()),
             "--out" => out = Some(PathBuf::from(val())),
             "--queries" => queries = val().parse().unwrap_or_else(|_| usage()),
+            "--resources" => resources = true,
             "-h" | "--help" => usage(),
             _ => usage(),
         }
@@ -150,6 +169,7 @@ fn parse_args() -> Args {
             seed,
             out,
             queries,
+            resources,
         },
         _ => usage(),
     }
@@ -209,6 +229,8 @@ struct Module {
     actions: Vec<u8>,
     gated: bool,
     base: u32,
+    /// Dimension index (`--resources`), or `NONE`.
+    dim: u32,
 }
 
 #[derive(Clone, Copy)]
@@ -252,6 +274,8 @@ struct Role {
     description: Option<String>,
     /// Concrete permissions conferred (own grants, includes, clone).
     perms: Vec<u32>,
+    /// Index in `World::restrictions` of its own `resources:`, or `NONE`.
+    res: u32,
 }
 
 struct Policy {
@@ -364,7 +388,22 @@ struct Asg {
     locked: bool,
     /// 0: provider.yaml, c + 1: the tenant file of customer c.
     file: u32,
+    /// Index in `World::restrictions` of its `resources:`, or `NONE`.
+    res: u32,
 }
+
+/// A resource (`--resources`).
+struct Res {
+    id: String,
+    dim: u32,
+    /// `NONE`: of no org.
+    org: u32,
+    /// 0: provider.yaml, c + 1: the tenant file of customer c.
+    file: u32,
+}
+
+/// A `resources:` restriction: (dimension, resources) pairs.
+type Restriction = Vec<(u32, Vec<u32>)>;
 
 #[derive(Clone, Copy)]
 struct PolicyAsg {
@@ -415,6 +454,10 @@ struct World {
     pub_map: HashMap<u64, bool>,
     tenant_rules: Vec<TenantRule>,
     exclusions: Vec<(String, Vec<u32>, Option<&'static str>)>,
+    /// `--resources`: dimension names (empty without the flag).
+    dims: Vec<&'static str>,
+    res: Vec<Res>,
+    restrictions: Vec<Restriction>,
 }
 
 fn key(role: u32, org: u32) -> u64 {
@@ -559,6 +602,7 @@ fn build_catalog(w: &mut World, tier: &Tier, rng: &mut Rng) {
             actions: acts,
             gated,
             base,
+            dim: NONE,
         });
         base += n;
     }
@@ -613,6 +657,7 @@ fn new_role(name: String, class: Class) -> Role {
         excludes: None,
         description: None,
         perms: Vec::new(),
+        res: NONE,
     }
 }
 
@@ -990,6 +1035,7 @@ fn build_assignments(w: &mut World, tier: &Tier, rng: &mut Rng) {
                 inherit,
                 locked: false,
                 file: c + 1,
+                res: NONE,
             });
         }
     }
@@ -1061,6 +1107,7 @@ fn build_assignments(w: &mut World, tier: &Tier, rng: &mut Rng) {
             inherit,
             locked,
             file,
+            res: NONE,
         });
     }
     drop(org_asg);
@@ -1109,6 +1156,7 @@ fn build_assignments(w: &mut World, tier: &Tier, rng: &mut Rng) {
                 inherit: true,
                 locked: false,
                 file: c + 1,
+                res: NONE,
             };
             if !mine.iter().any(|b| covers(w, b, &a) || covers(w, &a, b)) {
                 mine.push(a);
@@ -1176,6 +1224,7 @@ fn build_assignments(w: &mut World, tier: &Tier, rng: &mut Rng) {
                 inherit,
                 locked,
                 file,
+                res: NONE,
             };
             if mine.iter().any(|b| covers(w, b, &a) || covers(w, &a, b)) {
                 continue;
@@ -1257,6 +1306,181 @@ fn build_rules_and_exclusions(w: &mut World, rng: &mut Rng) {
         w.exclusions
             .push(("sod-disjoint-tenants".to_owned(), roles, Some("org")));
     }
+}
+
+// ---------------------------------------------------------------- resources
+
+const DIMENSIONS: [&str; 3] = ["cloud_account", "device", "application"];
+/// Short id prefix of each dimension's resources.
+const DIM_PREFIX: [&str; 3] = ["acct", "dev", "app"];
+
+impl World {
+    /// The dimensions of the modules of role `r`'s permissions (sorted).
+    fn role_dims(&self, r: u32) -> Vec<u32> {
+        let mut d: Vec<u32> = self.roles[r as usize]
+            .perms
+            .iter()
+            .map(|&p| self.modules[self.perms[p as usize].0 as usize].dim)
+            .filter(|&d| d != NONE)
+            .collect();
+        d.sort_unstable();
+        d.dedup();
+        d
+    }
+    fn perm_dim(&self, p: u32) -> u32 {
+        self.modules[self.perms[p as usize].0 as usize].dim
+    }
+    /// What restriction `k` (or `NONE`) lists on `dim`; `None`: every resource.
+    fn restricted_to(&self, k: u32, dim: u32) -> Option<&[u32]> {
+        let r = self.restrictions.get(k as usize)?;
+        r.iter().find(|(d, _)| *d == dim).map(|(_, l)| l.as_slice())
+    }
+}
+
+/// A restriction on one (sometimes two) of `dims`, naming resources of
+/// `shared` (no org) or `own` (a customer's) of each dimension.
+fn random_restriction(
+    w: &World,
+    rng: &mut Rng,
+    dims: &[u32],
+    own: &[u32],
+    shared: &[u32],
+) -> Restriction {
+    let mut chosen: Vec<u32> = Vec::new();
+    let want = if dims.len() > 1 && rng.chance(0.2) {
+        2
+    } else {
+        1
+    };
+    while chosen.len() < want {
+        let d = dims[rng.below(dims.len())];
+        if !chosen.contains(&d) {
+            chosen.push(d);
+        }
+    }
+    chosen.sort_unstable();
+    chosen
+        .into_iter()
+        .map(|d| {
+            let pool: Vec<u32> = own
+                .iter()
+                .chain(shared)
+                .copied()
+                .filter(|&q| w.res[q as usize].dim == d)
+                .collect();
+            let k = rng.range(1, pool.len().min(3));
+            let mut list: Vec<u32> = Vec::with_capacity(k);
+            while list.len() < k {
+                let q = pool[rng.below(pool.len())];
+                if !list.contains(&q) {
+                    list.push(q);
+                }
+            }
+            list.sort_unstable();
+            (d, list)
+        })
+        .collect()
+}
+
+/// `--resources`: dimensions, module dimensions, resources and restrictions,
+/// drawn from their own stream `rng` after everything else.
+fn build_resources(w: &mut World, rng: &mut Rng) {
+    let n_dims = DIMENSIONS.len() as u32;
+    w.dims = DIMENSIONS.to_vec();
+    for m in &mut w.modules {
+        if rng.chance(0.25) {
+            m.dim = rng.below(n_dims as usize) as u32;
+        }
+    }
+    // Every dimension has a module: the first modules without one.
+    for d in 0..n_dims {
+        if !w.modules.iter().any(|m| m.dim == d) {
+            if let Some(m) = w.modules.iter_mut().find(|m| m.dim == NONE) {
+                m.dim = d;
+            }
+        }
+    }
+    // Resources of no org (provider file), two per dimension.
+    let mut shared = Vec::new();
+    for d in 0..n_dims {
+        for k in 0..2 {
+            shared.push(w.res.len() as u32);
+            w.res.push(Res {
+                id: format!("shared-{}{k}", DIM_PREFIX[d as usize]),
+                dim: d,
+                org: NONE,
+                file: 0,
+            });
+        }
+    }
+    // A handful per customer with users, of orgs of its subtree.
+    let mut own: Vec<Vec<u32>> = vec![Vec::new(); w.customers.len()];
+    for c in 0..w.customers.len() as u32 {
+        if w.cust_user_list(c).is_empty() {
+            continue;
+        }
+        let cid = w.orgs.id[w.customers[c as usize] as usize].clone();
+        let file = if c % 4 == 0 { 0 } else { c + 1 };
+        for k in 0..rng.range(2, 6) {
+            let d = rng.below(n_dims as usize) as u32;
+            let org = w.cust_org(c, rng.below(w.cust_org_count(c)));
+            own[c as usize].push(w.res.len() as u32);
+            w.res.push(Res {
+                id: format!("{cid}-{}{k}", DIM_PREFIX[d as usize]),
+                dim: d,
+                org,
+                file,
+            });
+        }
+    }
+    // Custom roles: about a third of those touching a dimension.
+    for (c, mine) in own.iter().enumerate() {
+        let (s, e) = w.custom_range[c];
+        for r in s..e {
+            let dims = w.role_dims(r);
+            if dims.is_empty() || !rng.chance(0.3) {
+                continue;
+            }
+            let k = random_restriction(w, rng, &dims, mine, &shared);
+            w.roles[r as usize].res = w.restrictions.len() as u32;
+            w.restrictions.push(k);
+        }
+    }
+    // User assignments (not locked ones): about a fifth of those whose role
+    // touches a dimension; resources of the customer of the assignment's org.
+    for i in 0..w.asgs.len() {
+        let a = w.asgs[i];
+        if a.user == NONE || a.locked {
+            continue;
+        }
+        let dims = w.role_dims(a.role);
+        if dims.is_empty() || !rng.chance(0.2) {
+            continue;
+        }
+        let c = w.orgs.cust[a.org as usize];
+        let mine: &[u32] = if c == NONE { &[] } else { &own[c as usize] };
+        let k = random_restriction(w, rng, &dims, mine, &shared);
+        w.asgs[i].res = w.restrictions.len() as u32;
+        w.restrictions.push(k);
+    }
+}
+
+fn restriction_text(w: &World, fmt: Fmt, k: u32) -> String {
+    let mut m = Inline::new(fmt);
+    for (d, list) in &w.restrictions[k as usize] {
+        let ids: Vec<String> = list.iter().map(|&q| w.res[q as usize].id.clone()).collect();
+        m.list(w.dims[*d as usize], &ids, false);
+    }
+    m.done()
+}
+
+fn res_body(w: &World, fmt: Fmt, q: &Res) -> String {
+    let mut m = Inline::new(fmt);
+    m.s("dimension", w.dims[q.dim as usize]);
+    if q.org != NONE {
+        m.s("org", &w.orgs.id[q.org as usize]);
+    }
+    m.done()
 }
 
 // ---------------------------------------------------------------- output
@@ -1413,6 +1637,9 @@ fn role_body(w: &World, fmt: Fmt, r: u32) -> String {
     if role.locked {
         m.raw("locked", "true");
     }
+    if role.res != NONE {
+        m.raw("resources", &restriction_text(w, fmt, role.res));
+    }
     m.done()
 }
 
@@ -1436,6 +1663,9 @@ fn asg_body(w: &World, fmt: Fmt, a: &Asg, in_provider: bool) -> String {
     if a.locked {
         m.raw("locked", "true");
     }
+    if a.res != NONE {
+        m.raw("resources", &restriction_text(w, fmt, a.res));
+    }
     m.done()
 }
 
@@ -1455,8 +1685,10 @@ fn write_provider(w: &World, dir: &Path, args: &Args) -> io::Result<u64> {
     let y = Fmt::Yaml;
     writeln!(
         f,
-        "# Generated by examples/generate.rs --tier {} --seed {}: a synthetic, valid policy set.",
-        args.tier.name, args.seed
+        "# Generated by examples/generate.rs --tier {} --seed {}{}: a synthetic, valid policy set.",
+        args.tier.name,
+        args.seed,
+        if args.resources { " --resources" } else { "" }
     )?;
     writeln!(f, "scope: provider\n")?;
     writeln!(f, "kinds:")?;
@@ -1464,13 +1696,25 @@ fn write_provider(w: &World, dir: &Path, args: &Args) -> io::Result<u64> {
     writeln!(f, "  partner: {{ parents: [distributor] }}")?;
     writeln!(f, "  customer: {{ parents: [distributor, partner] }}")?;
     writeln!(f, "  unit: {{ parents: [customer, unit] }}\n")?;
+    if !w.dims.is_empty() {
+        writeln!(f, "dimensions:")?;
+        for d in &w.dims {
+            writeln!(f, "  {d}: {{}}")?;
+        }
+        writeln!(f)?;
+    }
     writeln!(f, "modules:")?;
     for m in &w.modules {
         let acts: Vec<&str> = m.actions.iter().map(|&a| ACTIONS[a as usize]).collect();
         let gated = if m.gated { ", gated: true" } else { "" };
+        let dim = if m.dim == NONE {
+            String::new()
+        } else {
+            format!(", dimension: {}", w.dims[m.dim as usize])
+        };
         writeln!(
             f,
-            "  {}: {{ actions: [{}]{gated} }}",
+            "  {}: {{ actions: [{}]{gated}{dim} }}",
             m.name,
             acts.join(", ")
         )?;
@@ -1498,6 +1742,13 @@ fn write_provider(w: &World, dir: &Path, args: &Args) -> io::Result<u64> {
     for o in 0..w.orgs.len() as u32 {
         if w.orgs.kind[o as usize] != K_UNIT {
             write_org(w, &mut f, y, o)?;
+        }
+    }
+    let mut provider_res = w.res.iter().filter(|q| q.file == 0).peekable();
+    if provider_res.peek().is_some() {
+        writeln!(f, "\nresources:")?;
+        for q in provider_res {
+            writeln!(f, "  {}: {}", q.id, res_body(w, y, q))?;
         }
     }
     writeln!(f, "\nusers:")?;
@@ -1596,6 +1847,10 @@ fn write_tenants(w: &World, dir: &Path) -> io::Result<Written> {
     for r in &w.tenant_rules {
         trules[r.cust as usize].push(r.role);
     }
+    let mut tres: Vec<Vec<&Res>> = vec![Vec::new(); n_cust];
+    for q in w.res.iter().filter(|q| q.file != 0) {
+        tres[q.file as usize - 1].push(q);
+    }
     let mut out = Written {
         files: 0,
         toml: 0,
@@ -1606,7 +1861,13 @@ fn write_tenants(w: &World, dir: &Path) -> io::Result<Written> {
         let (rs, re) = w.custom_range[c];
         let users = w.cust_user_list(c as u32);
         let asgs = &w.asgs[asg_start[c + 1]..asg_start[c + 2]];
-        if us == ue && rs == re && users.is_empty() && asgs.is_empty() && tpubs[c].is_empty() {
+        if us == ue
+            && rs == re
+            && users.is_empty()
+            && asgs.is_empty()
+            && tpubs[c].is_empty()
+            && tres[c].is_empty()
+        {
             continue;
         }
         let cid = &w.orgs.id[w.customers[c] as usize];
@@ -1633,6 +1894,12 @@ fn write_tenants(w: &World, dir: &Path) -> io::Result<Written> {
                     writeln!(f, "users:")?;
                     for &u in users {
                         write_user(w, &mut f, fmt, u)?;
+                    }
+                }
+                if !tres[c].is_empty() {
+                    writeln!(f, "resources:")?;
+                    for q in &tres[c] {
+                        writeln!(f, "  {}: {}", q.id, res_body(w, fmt, q))?;
                     }
                 }
                 if rs < re {
@@ -1717,6 +1984,12 @@ fn write_tenants(w: &World, dir: &Path) -> io::Result<Written> {
                         writeln!(f, "{} = {}", w.roles[r as usize].name, role_body(w, fmt, r))?;
                     }
                 }
+                if !tres[c].is_empty() {
+                    writeln!(f, "\n[resources]")?;
+                    for q in &tres[c] {
+                        writeln!(f, "{} = {}", q.id, res_body(w, fmt, q))?;
+                    }
+                }
             }
         }
         f.flush()?;
@@ -1727,7 +2000,13 @@ fn write_tenants(w: &World, dir: &Path) -> io::Result<Written> {
     Ok(out)
 }
 
-fn write_queries(w: &World, dir: &Path, n: usize, rng: &mut Rng) -> io::Result<u64> {
+fn write_queries(
+    w: &World,
+    dir: &Path,
+    n: usize,
+    rng: &mut Rng,
+    res_rng: Option<&mut Rng>,
+) -> io::Result<u64> {
     let path = dir.join("queries.jsonl");
     let mut f = BufWriter::with_capacity(1 << 20, fs::File::create(&path)?);
     let user_asgs: Vec<&Asg> = w.asgs.iter().filter(|a| a.user != NONE).collect();
@@ -1761,8 +2040,145 @@ fn write_queries(w: &World, dir: &Path, n: usize, rng: &mut Rng) -> io::Result<u
             w.perm_text(perm)
         )?;
     }
+    if let Some(rr) = res_rng {
+        write_resource_queries(w, &mut f, n, rr)?;
+    }
     f.flush()?;
     Ok(fs::metadata(&path)?.len())
+}
+
+/// `n` questions about resources, each with a permission of the resource's
+/// dimension, asked at the resource's org (a resource of no org: at an org
+/// the line names). Three in four start from a user assignment whose role
+/// has resource permissions, about a resource of that dimension in the
+/// assignment's reach (or of no org), mostly one its restrictions allow;
+/// the rest are a random user, resource and permission of its dimension.
+fn write_resource_queries(
+    w: &World,
+    f: &mut impl Write,
+    n: usize,
+    rng: &mut Rng,
+) -> io::Result<()> {
+    let n_dims = w.dims.len();
+    let mut perms_of_dim: Vec<Vec<u32>> = vec![Vec::new(); n_dims];
+    for p in 0..w.perms.len() as u32 {
+        let d = w.perm_dim(p);
+        if d != NONE {
+            perms_of_dim[d as usize].push(p);
+        }
+    }
+    let mut shared_of_dim: Vec<Vec<u32>> = vec![Vec::new(); n_dims];
+    // Resources of an org, by the preorder number of their org.
+    let mut by_pre: Vec<(u32, u32)> = Vec::new();
+    for (i, q) in w.res.iter().enumerate() {
+        if q.org == NONE {
+            shared_of_dim[q.dim as usize].push(i as u32);
+        } else {
+            by_pre.push((w.orgs.pre[q.org as usize], i as u32));
+        }
+    }
+    by_pre.sort_unstable();
+    let role_res_perms: Vec<Vec<u32>> = (0..w.roles.len())
+        .map(|r| {
+            w.roles[r]
+                .perms
+                .iter()
+                .copied()
+                .filter(|&p| w.perm_dim(p) != NONE)
+                .collect()
+        })
+        .collect();
+    let cands: Vec<&Asg> = w
+        .asgs
+        .iter()
+        .filter(|a| a.user != NONE && !role_res_perms[a.role as usize].is_empty())
+        .collect();
+    let n_users = w.users.home.len();
+    let mut inside: Vec<u32> = Vec::new();
+    let mut outside: Vec<u32> = Vec::new();
+    for _ in 0..n {
+        let (user, perm, q, at) = match rng.pick(&cands) {
+            Some(a) if rng.chance(0.75) => {
+                let perm = *rng.pick(&role_res_perms[a.role as usize]).unwrap_or(&0);
+                let d = w.perm_dim(perm);
+                let pre = w.orgs.pre[a.org as usize];
+                let end = if a.inherit {
+                    w.orgs.end[a.org as usize]
+                } else {
+                    pre + 1
+                };
+                let lo = by_pre.partition_point(|&(p, _)| p < pre);
+                let hi = by_pre.partition_point(|&(p, _)| p < end);
+                let role = &w.roles[a.role as usize];
+                // The role's own restriction binds its own permissions: a
+                // custom role's are all its own, role types have none.
+                let allowed = |q: u32| {
+                    [a.res, role.res]
+                        .iter()
+                        .all(|&k| w.restricted_to(k, d).is_none_or(|l| l.contains(&q)))
+                };
+                inside.clear();
+                outside.clear();
+                let reach = by_pre[lo..hi].iter().map(|&(_, q)| q);
+                for q in reach.chain(shared_of_dim[d as usize].iter().copied()) {
+                    if w.res[q as usize].dim != d {
+                        continue;
+                    }
+                    if allowed(q) {
+                        inside.push(q);
+                    } else {
+                        outside.push(q);
+                    }
+                }
+                let q = match (rng.pick(&inside), rng.pick(&outside)) {
+                    (Some(&i), Some(&o)) => {
+                        if rng.chance(0.8) {
+                            i
+                        } else {
+                            o
+                        }
+                    }
+                    (Some(&q), None) | (None, Some(&q)) => q,
+                    (None, None) => continue,
+                };
+                let at = if a.inherit && end - pre > 1 && rng.chance(0.5) {
+                    w.orgs.by_pre[(pre + rng.below((end - pre) as usize) as u32) as usize]
+                } else {
+                    a.org
+                };
+                (a.user, perm, q, at)
+            }
+            _ => {
+                let q = rng.below(w.res.len()) as u32;
+                let d = w.res[q as usize].dim as usize;
+                let perm = *rng.pick(&perms_of_dim[d]).unwrap_or(&0);
+                (
+                    rng.below(n_users) as u32,
+                    perm,
+                    q,
+                    rng.below(w.orgs.len()) as u32,
+                )
+            }
+        };
+        let r = &w.res[q as usize];
+        if r.org == NONE {
+            writeln!(
+                f,
+                "{{\"user\": \"u{user}\", \"org\": \"{}\", \"permission\": \"{}\", \"resource\": \"{}\"}}",
+                w.orgs.id[at as usize],
+                w.perm_text(perm),
+                r.id
+            )?;
+        } else {
+            writeln!(
+                f,
+                "{{\"user\": \"u{user}\", \"permission\": \"{}\", \"resource\": \"{}\"}}",
+                w.perm_text(perm),
+                r.id
+            )?;
+        }
+    }
+    Ok(())
 }
 
 fn clean(dir: &Path) -> io::Result<()> {
@@ -1825,6 +2241,9 @@ fn run(args: &Args) -> io::Result<()> {
         pub_map: HashMap::new(),
         tenant_rules: Vec::new(),
         exclusions: Vec::new(),
+        dims: Vec::new(),
+        res: Vec::new(),
+        restrictions: Vec::new(),
     };
     build_catalog(&mut w, &tier, &mut rng);
     build_role_types(&mut w, &tier, &mut rng);
@@ -1834,13 +2253,24 @@ fn run(args: &Args) -> io::Result<()> {
     build_publications(&mut w, &mut rng);
     build_assignments(&mut w, &tier, &mut rng);
     build_rules_and_exclusions(&mut w, &mut rng);
+    // A stream of its own, so that the rest is the same with and without.
+    let mut res_rng = Rng::new(args.seed ^ 0x7265_736f_7572_6365);
+    if args.resources {
+        build_resources(&mut w, &mut res_rng);
+    }
     let t_gen = t0.elapsed();
 
     fs::create_dir_all(&args.out)?;
     clean(&args.out)?;
     let pbytes = write_provider(&w, &args.out, args)?;
     let tw = write_tenants(&w, &args.out)?;
-    let qbytes = write_queries(&w, &args.out, args.queries, &mut rng)?;
+    let qbytes = write_queries(
+        &w,
+        &args.out,
+        args.queries,
+        &mut rng,
+        args.resources.then_some(&mut res_rng),
+    )?;
 
     let n_user_asg = w.asgs.iter().filter(|a| a.user != NONE).count();
     let n_custom = w.roles.len() - w.n_types;
@@ -1863,6 +2293,25 @@ fn run(args: &Args) -> io::Result<()> {
         w.policies.len(),
         w.pubs.len(),
     );
+    if args.resources {
+        let of_org = w.res.iter().filter(|q| q.org != NONE).count();
+        let in_provider = w.res.iter().filter(|q| q.file == 0).count();
+        let restricted_roles = w.roles.iter().filter(|r| r.res != NONE).count();
+        let restricted_asgs = w.asgs.iter().filter(|a| a.res != NONE).count();
+        eprintln!(
+            "resources: {} dimensions, {} modules with a dimension, {} resources ({} of an org, {} of no org; {} declared in provider.yaml), \
+             {} restricted custom roles, {} restricted user assignments, {} resource questions",
+            w.dims.len(),
+            w.modules.iter().filter(|m| m.dim != NONE).count(),
+            w.res.len(),
+            of_org,
+            w.res.len() - of_org,
+            in_provider,
+            restricted_roles,
+            restricted_asgs,
+            args.queries,
+        );
+    }
     eprintln!(
         "wrote {}: provider.yaml {:.1} MB, {} tenant files ({} TOML) {:.1} MB, queries.jsonl {} lines {:.1} MB",
         args.out.display(),
@@ -1870,7 +2319,7 @@ fn run(args: &Args) -> io::Result<()> {
         tw.files,
         tw.toml,
         tw.bytes as f64 / 1e6,
-        args.queries,
+        if args.resources { 2 * args.queries } else { args.queries },
         qbytes as f64 / 1e6,
     );
     eprintln!("generated in {:.2?}, total {:.2?}", t_gen, t0.elapsed());
