@@ -227,7 +227,10 @@ fn hash(l: &Loaded) -> &str {
 /// their few fields directly rather than build a `Value`).
 fn json_text(body: String) -> Response {
     (
-        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
         body,
     )
         .into_response()
@@ -280,11 +283,7 @@ async fn allow_batch(Axum(state): Axum<Shared>, body: Body) -> Response {
     }
     // One table for the whole batch, even if a reload swaps it meanwhile.
     let loaded = state.current.load_full();
-    let answers: Vec<bool> = batch
-        .questions
-        .iter()
-        .map(|q| decide(&loaded, q))
-        .collect();
+    let answers: Vec<bool> = batch.questions.iter().map(|q| decide(&loaded, q)).collect();
     let allowed = answers.iter().filter(|a| **a).count();
     state
         .metrics

@@ -383,11 +383,17 @@ impl Table {
     /// The role and restriction (or `NONE`) of a role grant item.
     #[inline(always)]
     fn role_item(d: &View<'_>, item: u32) -> (u32, u32) {
-        let id = item & ITEM_MASK;
         if item & RESTRICTED_BIT == 0 {
-            return (id, NONE);
+            return (item & ITEM_MASK, NONE);
         }
-        match d.restricted_items.get(id as usize * 2..id as usize * 2 + 2) {
+        Self::restricted_item(d, item)
+    }
+
+    /// The `(role, restriction)` pair a restricted grant item names.
+    #[inline(never)]
+    fn restricted_item(d: &View<'_>, item: u32) -> (u32, u32) {
+        let id = (item & ITEM_MASK) as usize;
+        match d.restricted_items.get(id * 2..id * 2 + 2) {
             Some(p) => (p[0], p[1]),
             None => (NONE, NONE),
         }
@@ -493,33 +499,52 @@ impl Table {
         };
         let mut role_ok = false;
         let mut policy_ok = d.module_gated.get(module as usize).is_none_or(|g| *g == 0);
-        self.for_each_grant(u, x, |item| {
-            if item & POLICY_BIT != 0 {
-                let id = (item & ITEM_MASK) as usize;
-                policy_ok = policy_ok
-                    || d.policy_modules
-                        .get(id * d.module_words + module_word)
-                        .is_some_and(|w| w & module_bit != 0);
-            } else if !role_ok {
-                let (id, restr) = Self::role_item(d, item);
-                let id = id as usize;
-                if id < nroles
-                    && d.pub_pool
-                        .get(pub_row + (id >> 6))
-                        .is_some_and(|w| w & (1 << (id & 63)) != 0)
-                {
-                    let cell = closure_row + id;
-                    let free = d.closure_perms.get(cell).copied().unwrap_or(NONE);
-                    role_ok = if dim == NONE {
-                        in_perms(free)
+        // The scan is written out (no closure) so that it stays one loop in
+        // the caller; resources and restricted grants leave it through
+        // calls that are not inlined, so a set without them pays a bit test.
+        let x = x.0;
+        for list in self.grant_lists(u) {
+            for g in list.as_chunks::<3>().0 {
+                if g[0] > x {
+                    break;
+                }
+                if x >= g[1] {
+                    continue;
+                }
+                let item = g[2];
+                if item & POLICY_BIT != 0 {
+                    let id = (item & ITEM_MASK) as usize;
+                    policy_ok = policy_ok
+                        || d.policy_modules
+                            .get(id * d.module_words + module_word)
+                            .is_some_and(|w| w & module_bit != 0);
+                } else if !role_ok {
+                    let (id, restr) = if item & RESTRICTED_BIT == 0 {
+                        (item & ITEM_MASK, NONE)
                     } else {
-                        resources::path_allows(d, cell, free, restr, dim, q, &in_perms)
+                        Self::restricted_item(d, item)
                     };
+                    let id = id as usize;
+                    if id < nroles
+                        && d.pub_pool
+                            .get(pub_row + (id >> 6))
+                            .is_some_and(|w| w & (1 << (id & 63)) != 0)
+                    {
+                        let cell = closure_row + id;
+                        let free = d.closure_perms.get(cell).copied().unwrap_or(NONE);
+                        role_ok = if dim == NONE {
+                            in_perms(free)
+                        } else {
+                            resources::path_allows(d, cell, free, restr, dim, q, &in_perms)
+                        };
+                    }
+                }
+                if role_ok && policy_ok {
+                    return true;
                 }
             }
-            role_ok && policy_ok
-        });
-        role_ok && policy_ok
+        }
+        false
     }
 
     /// The effective roles of `u` at `x`, sorted by display name. A role
