@@ -245,7 +245,7 @@ async fn allow(Axum(state): Axum<Shared>, body: Body) -> Response {
     let allowed = decide(&loaded, &q);
     state.metrics.decisions(allowed, 1);
     if let Some(log) = &state.log {
-        log.write("allow", &question_json(&q), allowed, &hash(&loaded));
+        log.write("allow", &question_json(&q), allowed, hash(&loaded));
     }
     json_text(format!(
         "{{\"allowed\":{allowed},\"decision\":\"{}\",\"input_hash\":\"{}\"}}",
@@ -290,7 +290,7 @@ async fn allow_batch(Axum(state): Axum<Shared>, body: Body) -> Response {
         .decisions_batch(allowed, answers.len() - allowed);
     if let Some(log) = &state.log {
         for (q, a) in batch.questions.iter().zip(&answers) {
-            log.write("allow/batch", &question_json(q), *a, &hash(&loaded));
+            log.write("allow/batch", &question_json(q), *a, hash(&loaded));
         }
     }
     let mut body = String::with_capacity(answers.len() * 6 + 48);
