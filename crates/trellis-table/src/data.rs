@@ -196,10 +196,16 @@ impl View<'_> {
 
     /// User `u`'s id (empty for an unknown handle).
     pub fn user_name(&self, u: u32) -> &str {
+        std::str::from_utf8(self.user_name_bytes(u)).unwrap_or("")
+    }
+
+    /// User `u`'s id as bytes, for comparisons (no UTF-8 check).
+    #[inline]
+    pub fn user_name_bytes(&self, u: u32) -> &[u8] {
         if (u as usize) >= self.user_count() {
-            return "";
+            return &[];
         }
-        std::str::from_utf8(self.string(self.user_name_first.saturating_add(u))).unwrap_or("")
+        self.string(self.user_name_first.saturating_add(u))
     }
 
     /// The text of the name `names[i]` (empty when out of range).

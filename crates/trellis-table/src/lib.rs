@@ -262,12 +262,7 @@ impl Table {
     pub fn user(&self, id: &str) -> Option<User> {
         // Users are numbered in name order: a binary search on the handles.
         let d = self.d();
-        search_in_order(
-            self.user_count(),
-            |u| d.user_name(u).as_bytes(),
-            id.as_bytes(),
-        )
-        .map(User)
+        search_in_order(self.user_count(), |u| d.user_name_bytes(u), id.as_bytes()).map(User)
     }
     /// An org by id.
     pub fn org(&self, id: &str) -> Option<Org> {
@@ -345,7 +340,8 @@ impl Table {
             return false;
         };
         let m = d.perm_module.get(p.0 as usize).copied().unwrap_or(NONE);
-        d.str_of(d.module_name, m) == module
+        let module_name = d.module_name.get(m as usize).copied().unwrap_or(NONE);
+        d.string(module_name) == module.as_bytes()
             && d.string(d.perm_action.get(p.0 as usize).copied().unwrap_or(NONE))
                 == action.as_bytes()
     }

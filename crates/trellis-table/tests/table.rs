@@ -112,3 +112,35 @@ fn a_table_renamed_over_keeps_answering_from_the_old_file() {
     ));
     assert_eq!(Table::open(&file.0).unwrap_err(), TableError::NotATable);
 }
+
+#[test]
+fn the_name_index_finds_what_the_table_finds() {
+    let t = Table::from_bytes(QUICKSTART).unwrap();
+    let index = trellis_table::NameIndex::new(&t);
+    for u in 0..t.user_count() as u32 {
+        let name = t.user_name(trellis_table::User(u));
+        assert_eq!(index.user(&t, name), t.user(name));
+        assert!(index.user(&t, name).is_some());
+    }
+    for o in 0..t.org_count() as u32 {
+        let name = t.org_name(trellis_table::Org(o));
+        assert_eq!(index.org(&t, name), t.org(name));
+    }
+    for p in ["templates:read", "templates:delete", "beta-insights:read"] {
+        assert_eq!(index.permission(&t, p), t.permission(p));
+        assert!(index.permission(&t, p).is_some());
+    }
+    for unknown in [
+        "",
+        "nobody",
+        "alice ",
+        "templates",
+        "templates:fly",
+        "acme:",
+    ] {
+        assert_eq!(index.user(&t, unknown), None);
+        assert_eq!(index.org(&t, unknown), None);
+        assert_eq!(index.permission(&t, unknown), None);
+        assert_eq!(index.resource(&t, unknown), None);
+    }
+}
