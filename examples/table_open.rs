@@ -64,9 +64,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("check_records {:.2?}", start.elapsed());
         return Ok(());
     }
-    println!("before opening: {}", rss());
-    let t = open()?;
-    println!("after one open: {}", rss());
     let mut times = Vec::new();
     for _ in 0..9 {
         let start = Instant::now();
@@ -75,11 +72,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         drop(again);
     }
     times.sort();
-    println!(
-        "open ({mode}): median {:.2?} of 9 (min {:.2?})",
-        times[4], times[0]
-    );
+    println!("open ({mode}): median {:.2?} of 9 (min {:.2?})", times[4], times[0]);
     let text = std::fs::read_to_string(queries)?;
+    println!("before opening: {}", rss());
+    let t = open()?;
+    println!("after one open: {}", rss());
     let mut handles = Vec::new();
     for line in text.lines().take(n) {
         let q: serde_json::Value = serde_json::from_str(line)?;
