@@ -72,7 +72,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         drop(again);
     }
     times.sort();
-    println!("open ({mode}): median {:.2?} of 9 (min {:.2?})", times[4], times[0]);
+    println!(
+        "open ({mode}): median {:.2?} of 9 (min {:.2?})",
+        times[4], times[0]
+    );
     let text = std::fs::read_to_string(queries)?;
     println!("before opening: {}", rss());
     let t = open()?;

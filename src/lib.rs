@@ -94,6 +94,29 @@ impl Checked {
         Ok(table::build(&self.model, &self.sources, options.provenance))
     }
 
+    /// One table per top-level org (`compile --split`), by its id: its
+    /// subtree, its users with every grant they hold there (the provider's
+    /// included), the provider's roles and its own, its resources and those
+    /// of no org. Refused when the set has errors.
+    pub fn compile_split(
+        &self,
+        options: CompileOptions,
+    ) -> Result<Vec<(String, table::TableData)>, CompileError> {
+        self.refusal()?;
+        let mut roots: Vec<model::OrgId> = (0..self.model.orgs.len() as u32)
+            .map(model::OrgId)
+            .filter(|o| self.model.org(*o).parent.is_none())
+            .collect();
+        roots.sort_by(|a, b| self.model.org(*a).id.cmp(&self.model.org(*b).id));
+        Ok(roots
+            .into_iter()
+            .map(|r| {
+                let data = table::build_subtree(&self.model, &self.sources, options.provenance, r);
+                (self.model.org(r).id.clone(), data)
+            })
+            .collect())
+    }
+
     fn refusal(&self) -> Result<(), CompileError> {
         let errors = self.diagnostics.count(diag::Severity::Error);
         if errors > 0 {

@@ -555,3 +555,140 @@ fn the_runtime_crates_test_table_is_a_fresh_compile() {
         "regenerate: trellis compile policies-examples/quickstart -o crates/trellis-table/tests/data/quickstart.tbl"
     );
 }
+
+/// `compile --split`: each top-level org's table answers every question
+/// about its own users and orgs as the whole table does, and knows nothing
+/// of the others (their names have no handle, so questions about them
+/// answer deny).
+#[test]
+fn split_tables_answer_as_the_whole_for_their_tenant() {
+    let mut compared = 0usize;
+    let mut sets: Vec<PathBuf> = [
+        "policies-examples/msp-distributor",
+        "policies-examples/saas-provider",
+        "policies-examples/cloud-ops",
+        "policies-examples/atlantic-group",
+        "policies-examples/app-managers",
+        "policies-examples/monorepo",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .collect();
+    sets.extend(common::subdirs(std::path::Path::new("tests/scenarios")));
+    for dir in sets {
+        let c = trellis::check_paths(std::slice::from_ref(&dir), &Default::default()).unwrap();
+        if c.diagnostics.has_errors() {
+            continue;
+        }
+        let m = &c.model;
+        let whole = Table::from_bytes(&c.compile(Default::default()).unwrap().encode()).unwrap();
+        for (root, data) in c.compile_split(Default::default()).unwrap() {
+            let part = Table::from_bytes(&data.encode()).unwrap();
+            let r = m.org_index[&root];
+            let inside = |o: OrgId| m.in_subtree(o, r);
+            let what = format!("{}: {root}", dir.display());
+            for (oi, org) in m.orgs.iter().enumerate() {
+                assert_eq!(
+                    part.org(&org.id).is_some(),
+                    inside(OrgId(oi as u32)),
+                    "{what}: org {}",
+                    org.id
+                );
+            }
+            for user in &m.users {
+                let known = part.user(&user.id);
+                assert_eq!(
+                    known.is_some(),
+                    inside(user.home),
+                    "{what}: user {}",
+                    user.id
+                );
+                let Some(pu) = known else { continue };
+                let wu = whole.user(&user.id).unwrap();
+                for (oi, org) in m.orgs.iter().enumerate() {
+                    if !inside(OrgId(oi as u32)) {
+                        continue;
+                    }
+                    let (px, wx) = (part.org(&org.id).unwrap(), whole.org(&org.id).unwrap());
+                    for p in 0..m.perms.len() {
+                        let name = m.perm_name(PermId(p as u32));
+                        let (pp, wp) = (
+                            part.permission(&name).unwrap(),
+                            whole.permission(&name).unwrap(),
+                        );
+                        assert_eq!(
+                            part.allow(pu, pp, px),
+                            whole.allow(wu, wp, wx),
+                            "{what}: allow({}, {name}, {})",
+                            user.id,
+                            org.id
+                        );
+                        compared += 1;
+                        for res in &m.resources {
+                            if res.org.is_some_and(|o| !inside(o)) {
+                                assert!(
+                                    part.resource(&res.id).is_none(),
+                                    "{what}: resource {}",
+                                    res.id
+                                );
+                                continue;
+                            }
+                            let (pq, wq) = (
+                                part.resource(&res.id).unwrap(),
+                                whole.resource(&res.id).unwrap(),
+                            );
+                            assert_eq!(
+                                part.allow_on(pu, pp, px, Some(pq)),
+                                whole.allow_on(wu, wp, wx, Some(wq)),
+                                "{what}: allow({}, {name}, {}, {})",
+                                user.id,
+                                org.id,
+                                res.id
+                            );
+                            compared += 1;
+                        }
+                    }
+                    let names = |t: &Table, rs: Vec<trellis::table::Role>| -> Vec<String> {
+                        rs.into_iter().map(|r| t.role_name(r).to_owned()).collect()
+                    };
+                    assert_eq!(
+                        names(&part, part.roles(pu, px)),
+                        names(&whole, whole.roles(wu, wx)),
+                        "{what}: roles({}, {})",
+                        user.id,
+                        org.id
+                    );
+                }
+                // Delegation between users of the tenant, at the target's home.
+                for target in m.users.iter().filter(|t| inside(t.home)).take(6) {
+                    let (pt, wt) = (
+                        part.user(&target.id).unwrap(),
+                        whole.user(&target.id).unwrap(),
+                    );
+                    let home = &m.org(target.home).id;
+                    let (px, wx) = (part.org(home).unwrap(), whole.org(home).unwrap());
+                    for r in 0..part.role_count() as u32 {
+                        let pr = trellis::table::Role(r);
+                        let wr = whole.role(part.role_name(pr)).or_else(|| {
+                            // A bare name ambiguous in the whole set.
+                            (0..whole.role_count() as u32)
+                                .map(trellis::table::Role)
+                                .find(|w| whole.role_name(*w) == part.role_name(pr))
+                        });
+                        let Some(wr) = wr else { continue };
+                        assert_eq!(
+                            part.can_assign(pu, pr, pt, px),
+                            whole.can_assign(wu, wr, wt, wx),
+                            "{what}: can_assign({}, {}, {})",
+                            user.id,
+                            part.role_name(pr),
+                            target.id
+                        );
+                        compared += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert!(compared > 1000, "only {compared} decisions compared");
+}

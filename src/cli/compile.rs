@@ -12,8 +12,13 @@ pub struct CompileArgs {
     /// The policy set (default: the current directory).
     path: Option<PathBuf>,
     /// Where to write the decision table.
-    #[arg(short, long)]
-    output: PathBuf,
+    #[arg(short, long, required_unless_present = "split")]
+    output: Option<PathBuf>,
+    /// Also write one table per top-level org into this directory
+    /// (`ORG.tbl`): its subtree, its users, the provider's roles and its
+    /// own, for replicas that serve some tenants only.
+    #[arg(long)]
+    split: Option<PathBuf>,
     /// Also write a readable JSON dump of the table here.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -242,8 +247,39 @@ pub fn run(args: CompileArgs) -> u8 {
             }
         },
     };
+    // With --split, every tenant's table too, written with the others:
+    // all of them or none.
+    let split: Vec<(PathBuf, Vec<u8>)> = match &args.split {
+        None => Vec::new(),
+        Some(dir) => {
+            progress.stage("compiling one table per top-level org");
+            if let Err(e) = std::fs::create_dir_all(dir) {
+                progress.done();
+                super::err(&format!(
+                    "error: cannot create `{}`: {e}; nothing written\n",
+                    dir.display()
+                ));
+                return EXIT_USAGE;
+            }
+            match checked.compile_split(options) {
+                Ok(tables) => tables
+                    .into_iter()
+                    .map(|(org, data)| (dir.join(format!("{org}.tbl")), data.encode()))
+                    .collect(),
+                Err(e) => {
+                    progress.done();
+                    super::err(&format!("error: {e}; nothing written\n"));
+                    return EXIT_FINDINGS;
+                }
+            }
+        }
+    };
     progress.stage("writing");
-    let mut files: Vec<(&Path, &[u8])> = vec![(args.output.as_path(), &bytes)];
+    let mut files: Vec<(&Path, &[u8])> = Vec::new();
+    if let Some(out) = &args.output {
+        files.push((out.as_path(), &bytes));
+    }
+    files.extend(split.iter().map(|(p, b)| (p.as_path(), b.as_slice())));
     if let Some((path, text)) = &json {
         files.push((path, text.as_bytes()));
     }
@@ -257,9 +293,20 @@ pub fn run(args: CompileArgs) -> u8 {
     }
     progress.done();
     let assignments = checked.model.assignments.len().max(1);
+    if let Some(dir) = &args.split {
+        super::err(&format!(
+            "wrote {} tables into {} ({} bytes in all)\n",
+            split.len(),
+            dir.display(),
+            split.iter().map(|(_, b)| b.len()).sum::<usize>()
+        ));
+    }
+    let Some(output) = &args.output else {
+        return EXIT_OK;
+    };
     super::err(&format!(
         "wrote {} ({} bytes, {:.1} bytes per assignment; {} orgs, {} users, {} roles)\n",
-        args.output.display(),
+        output.display(),
         bytes.len(),
         bytes.len() as f64 / assignments as f64,
         checked.model.orgs.len(),

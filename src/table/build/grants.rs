@@ -42,7 +42,7 @@ pub(super) fn build(
         .assignments
         .iter()
         .filter_map(|a| match a.grant {
-            Grant::Role(r) if !a.resources.is_empty() => {
+            Grant::Role(r) if !a.resources.is_empty() && c.has_role(r) => {
                 Some((c.role(r), Restrictions::key(c, &a.resources)))
             }
             _ => None,
@@ -54,6 +54,7 @@ pub(super) fn build(
                 .flat_map(|g| {
                     g.roles
                         .iter()
+                        .filter(|(r, _)| c.has_role(*r))
                         .map(|(r, _)| (c.role(*r), Restrictions::key(c, &g.resources)))
                 })
         }))
@@ -86,6 +87,12 @@ pub(super) fn build(
             base
         }
     };
+    // Whether a grant's role is in the table (every role, but in a split
+    // table only the provider's and the tenant's own).
+    let in_table = |g: Grant| match g {
+        Grant::Role(r) => c.has_role(r),
+        Grant::Policy(_) => true,
+    };
     let reach = |o: OrgId, inherit: bool| {
         let lo = c.pre(o);
         (
@@ -107,6 +114,9 @@ pub(super) fn build(
         d.org_grant_start.push((d.org_grants.len() / 3) as u32);
         for a in &m.org_assignments[o.index()] {
             let a = &m.assignments[a.index()];
+            if !in_table(a.grant) {
+                continue;
+            }
             let (lo, hi) = reach(a.org, a.inherit);
             let src = if provenance { s.id(&loc(a.span)) } else { NONE };
             list.push(([lo, hi, item(a.grant, a.locked, &a.resources)], src));
@@ -130,6 +140,11 @@ pub(super) fn build(
         let start = out.len();
         for a in &m.user_assignments[u.index()] {
             let a = &m.assignments[a.index()];
+            // A grant at an org of another top-level org's subtree has no
+            // place in a split table.
+            if !c.has_org(a.org) || !in_table(a.grant) {
+                continue;
+            }
             let (lo, hi) = reach(a.org, a.inherit);
             out.push(([lo, hi, item(a.grant, a.locked, &a.resources)], a.span));
         }
@@ -140,7 +155,7 @@ pub(super) fn build(
             for g in &rule.grants {
                 for t in m.rule_targets(g, user.home) {
                     let (lo, hi) = reach(t, g.inherit);
-                    for (r, _) in &g.roles {
+                    for (r, _) in g.roles.iter().filter(|(r, _)| c.has_role(*r)) {
                         out.push((
                             [lo, hi, item(Grant::Role(*r), rule.locked, &g.resources)],
                             g.span,

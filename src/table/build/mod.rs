@@ -12,7 +12,7 @@ mod resources;
 mod roles;
 mod strings;
 
-use crate::model::{HashMap, Model};
+use crate::model::{HashMap, Model, OrgId};
 use crate::source::SourceMap;
 use trellis_table::TableData;
 
@@ -23,7 +23,19 @@ use strings::Strings;
 /// Compiles `m` (which must have no errors). With `provenance`, every grant
 /// keeps the `file:line` it was written at, for `explain`.
 pub fn build(m: &Model, sources: &SourceMap, provenance: bool) -> TableData {
-    let c = Canon::new(m);
+    build_with(m, sources, provenance, None)
+}
+
+/// The table of one top-level org alone (`compile --split`): its subtree,
+/// its users with every grant they hold there (the provider's included),
+/// the provider's roles and its own, its resources and those of no org.
+/// A question about anything else answers deny, its names being unknown.
+pub fn build_subtree(m: &Model, sources: &SourceMap, provenance: bool, root: OrgId) -> TableData {
+    build_with(m, sources, provenance, Some(root))
+}
+
+fn build_with(m: &Model, sources: &SourceMap, provenance: bool, only: Option<OrgId>) -> TableData {
+    let c = Canon::new(m, only);
     let mut s = Strings::default();
     let mut d = TableData {
         input_hash: input_hash(sources),

@@ -28,7 +28,13 @@ impl Restrictions {
             .entries()
             .iter()
             .map(|(dim, list)| {
-                let mut v: Vec<u32> = list.iter().map(|q| c.res_new[q.index()]).collect();
+                // Resources another top-level org's split table holds are
+                // left out here (they cannot be asked about in this one).
+                let mut v: Vec<u32> = list
+                    .iter()
+                    .map(|q| c.res_new[q.index()])
+                    .filter(|q| *q != NONE)
+                    .collect();
                 v.sort_unstable();
                 v.dedup();
                 (c.dim_new[dim.index()], v)
@@ -95,7 +101,7 @@ pub(super) fn build(
     for x in &c.dim_order {
         d.dim_name.push(s.id(&m.dimensions[x.index()].id));
     }
-    let mut of_org: Vec<Vec<u32>> = vec![Vec::new(); m.orgs.len()];
+    let mut of_org: Vec<Vec<u32>> = vec![Vec::new(); c.org_order.len()];
     for (i, q) in c.res_order.iter().enumerate() {
         let res = &m.resources[q.index()];
         d.res_name.push(s.id(&res.id));

@@ -94,7 +94,10 @@ pub(super) fn build(
                     .push((d.closure_parts.len() / 2) as u32);
                 continue;
             }
-            let held = m.closure(t, [id]);
+            // In a split table, only the roles it holds (a tenant's roles
+            // include only roles it can see: the provider's and its own).
+            let mut held = m.closure(t, [id]);
+            held.retain(|h| c.has_role(*h));
             d.closure_roles.push(role_pool.id(bits(
                 role_pool.words,
                 held.iter().map(|h| c.role(*h) as usize),
