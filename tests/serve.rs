@@ -715,3 +715,41 @@ fn the_openapi_document_lists_exactly_the_servers_routes() {
         "docs/openapi.yaml and the router differ"
     );
 }
+
+#[test]
+fn replicas_share_nothing_but_the_table_file() {
+    // Two replicas of one table, as behind a load balancer: the same
+    // answers; the file replaced once, each reloads it on its own.
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a.tbl"), tmp.path().join("b.tbl"));
+    compile("policies-examples/quickstart", &a);
+    compile("policies-examples/atlantic-group", &b);
+    let live = tmp.path().join("live.tbl");
+    std::fs::copy(&a, &live).unwrap();
+    let replicas = [Server::start(&live, &[]), Server::start(&live, &[])];
+    let q = json!({"user": "alice", "permission": "templates:delete", "org": "atlantic"});
+    let answers: Vec<Value> = replicas.iter().map(|s| s.post("/v1/allow", &q).1).collect();
+    assert_eq!(answers[0], answers[1]);
+    let next = tmp.path().join("next.tbl");
+    std::fs::copy(&b, &next).unwrap();
+    std::fs::rename(&next, &live).unwrap();
+    let want = format!(
+        "{:016x}",
+        trellis::table::Table::open(&b).unwrap().input_hash()
+    );
+    for s in &replicas {
+        let started = Instant::now();
+        loop {
+            let (_, t) = s.get("/v1/table");
+            let t: Value = serde_json::from_str(&t).unwrap();
+            if t["input_hash"] == want.as_str() {
+                break;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(5),
+                "a replica did not reload"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
