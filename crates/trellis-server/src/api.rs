@@ -141,6 +141,17 @@ fn parse<'a, T: Deserialize<'a>>(body: &'a Body) -> Result<T, ApiError> {
 
 type Body = Result<Bytes, axum::extract::rejection::BytesRejection>;
 
+/// The request parsed from its JSON body, or (from the handler) the error
+/// response.
+macro_rules! body {
+    ($body:expr) => {
+        match parse(&$body) {
+            Ok(q) => q,
+            Err(e) => return e.into_response(),
+        }
+    };
+}
+
 /// One question, by name.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -237,10 +248,7 @@ fn json_text(body: String) -> Response {
 }
 
 async fn allow(Axum(state): Axum<Shared>, body: Body) -> Response {
-    let q: Question<'_> = match parse(&body) {
-        Ok(q) => q,
-        Err(e) => return e.into_response(),
-    };
+    let q: Question<'_> = body!(body);
     let loaded = state.current.load();
     let allowed = decide(&loaded, &q);
     state.metrics.decisions(allowed, 1);
@@ -266,10 +274,7 @@ struct Batch<'a> {
 }
 
 async fn allow_batch(Axum(state): Axum<Shared>, body: Body) -> Response {
-    let batch: Batch<'_> = match parse(&body) {
-        Ok(b) => b,
-        Err(e) => return e.into_response(),
-    };
+    let batch: Batch<'_> = body!(body);
     if batch.questions.len() > state.config.max_batch {
         return error(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -330,43 +335,37 @@ fn user_at(t: &Table, q: &At<'_>) -> Result<(User, Org), Vec<String>> {
     }
 }
 
-async fn roles(Axum(state): Axum<Shared>, body: Body) -> Response {
-    let q: At<'_> = match parse(&body) {
-        Ok(q) => q,
-        Err(e) => return e.into_response(),
-    };
+/// `{user, org}` → the names `list` gives, under `key`.
+fn names_at(
+    state: &Shared,
+    body: &Body,
+    key: &str,
+    list: fn(&Table, User, Org) -> Vec<&str>,
+) -> Response {
+    let q: At<'_> = body!(*body);
     let loaded = state.current.load();
     let t = &loaded.table;
     let (names, unknown): (Vec<&str>, Vec<String>) = match user_at(t, &q) {
-        Ok((u, x)) => (
-            t.roles(u, x).into_iter().map(|r| t.role_name(r)).collect(),
-            Vec::new(),
-        ),
+        Ok((u, x)) => (list(t, u, x), Vec::new()),
         Err(unknown) => (Vec::new(), unknown),
     };
-    axum::Json(json!({ "roles": names, "unknown": unknown, "input_hash": hash(&loaded) }))
+    axum::Json(json!({ key: names, "unknown": unknown, "input_hash": hash(&loaded) }))
         .into_response()
 }
 
+async fn roles(Axum(state): Axum<Shared>, body: Body) -> Response {
+    names_at(&state, &body, "roles", |t, u, x| {
+        t.roles(u, x).into_iter().map(|r| t.role_name(r)).collect()
+    })
+}
+
 async fn policies(Axum(state): Axum<Shared>, body: Body) -> Response {
-    let q: At<'_> = match parse(&body) {
-        Ok(q) => q,
-        Err(e) => return e.into_response(),
-    };
-    let loaded = state.current.load();
-    let t = &loaded.table;
-    let (names, unknown): (Vec<&str>, Vec<String>) = match user_at(t, &q) {
-        Ok((u, x)) => (
-            t.policies(u, x)
-                .into_iter()
-                .map(|p| t.policy_name(p))
-                .collect(),
-            Vec::new(),
-        ),
-        Err(unknown) => (Vec::new(), unknown),
-    };
-    axum::Json(json!({ "policies": names, "unknown": unknown, "input_hash": hash(&loaded) }))
-        .into_response()
+    names_at(&state, &body, "policies", |t, u, x| {
+        t.policies(u, x)
+            .into_iter()
+            .map(|p| t.policy_name(p))
+            .collect()
+    })
 }
 
 #[derive(Deserialize)]
@@ -381,10 +380,7 @@ struct WhoQuestion<'a> {
 }
 
 async fn who(Axum(state): Axum<Shared>, body: Body) -> Response {
-    let q: WhoQuestion<'_> = match parse(&body) {
-        Ok(q) => q,
-        Err(e) => return e.into_response(),
-    };
+    let q: WhoQuestion<'_> = body!(body);
     let loaded = state.current.load();
     let t = &loaded.table;
     let mut unknown = Vec::new();
@@ -438,10 +434,7 @@ struct PublishedQuestion<'a> {
 }
 
 async fn published(Axum(state): Axum<Shared>, body: Body) -> Response {
-    let q: PublishedQuestion<'_> = match parse(&body) {
-        Ok(q) => q,
-        Err(e) => return e.into_response(),
-    };
+    let q: PublishedQuestion<'_> = body!(body);
     let loaded = state.current.load();
     let t = &loaded.table;
     let (r, x) = (t.role(&q.role), t.org(&q.org));
@@ -474,10 +467,7 @@ struct CanAssign<'a> {
 }
 
 async fn can_assign(Axum(state): Axum<Shared>, body: Body) -> Response {
-    let q: CanAssign<'_> = match parse(&body) {
-        Ok(q) => q,
-        Err(e) => return e.into_response(),
-    };
+    let q: CanAssign<'_> = body!(body);
     let loaded = state.current.load();
     let t = &loaded.table;
     let (a, r, u, x) = (
@@ -559,10 +549,7 @@ fn step_json(t: &Table, step: &Step) -> Value {
 }
 
 async fn explain(Axum(state): Axum<Shared>, body: Body) -> Response {
-    let q: Question<'_> = match parse(&body) {
-        Ok(q) => q,
-        Err(e) => return e.into_response(),
-    };
+    let q: Question<'_> = body!(body);
     let loaded = state.current.load();
     let t = &loaded.table;
     let body = match resolve(&loaded, &q) {

@@ -216,7 +216,10 @@ impl Table {
                             &in_perms,
                         )
                     };
-                    let could = in_perms(free) || self.part_gives(cell, &in_perms);
+                    let could = in_perms(free)
+                        || resources::parts(d, cell)
+                            .iter()
+                            .any(|[set, _]| in_perms(*set));
                     match (gives, could) {
                         (true, _) => GrantEffect::Gives,
                         (false, true) if dim != NONE => GrantEffect::Restricted,
@@ -244,24 +247,6 @@ impl Table {
             resource: q,
             steps,
         }
-    }
-
-    /// Does some held role with an own restriction grant the permission?
-    fn part_gives(&self, cell: usize, in_perms: &impl Fn(u32) -> bool) -> bool {
-        let d = self.d();
-        let (Some(&a), Some(&b)) = (
-            d.closure_part_start.get(cell),
-            d.closure_part_start.get(cell + 1),
-        ) else {
-            return false;
-        };
-        d.closure_parts
-            .get(a as usize * 2..b as usize * 2)
-            .unwrap_or(&[])
-            .as_chunks::<2>()
-            .0
-            .iter()
-            .any(|[set, _]| in_perms(*set))
     }
 }
 

@@ -40,23 +40,27 @@ pub(crate) fn path_allows(
     if in_perms(free) {
         return true;
     }
+    parts(d, cell).iter().any(|[set, k]| {
+        in_perms(*set)
+            && d.restriction_on(*k, dim)
+                .is_some_and(|list| list.binary_search(&q).is_ok())
+    })
+}
+
+/// The parts of closure cell `cell`: per held role with an own
+/// restriction, its restricted permissions (a set) and that restriction.
+pub(crate) fn parts<'a>(d: &View<'a>, cell: usize) -> &'a [[u32; 2]] {
     let (Some(&a), Some(&b)) = (
         d.closure_part_start.get(cell),
         d.closure_part_start.get(cell + 1),
     ) else {
-        return false;
+        return &[];
     };
     d.closure_parts
         .get(a as usize * 2..b as usize * 2)
         .unwrap_or(&[])
         .as_chunks::<2>()
         .0
-        .iter()
-        .any(|[set, k]| {
-            in_perms(*set)
-                && d.restriction_on(*k, dim)
-                    .is_some_and(|list| list.binary_search(&q).is_ok())
-        })
 }
 
 /// Does `given` name every dimension role `r` requires (its `dimensions`
