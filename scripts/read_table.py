@@ -320,7 +320,8 @@ class Table:
         _require(len(s["res_org"]) == resources, "res_org is not one per resource")
         _all_below(s["res_dim"], "res_dim", dims)
         _all_below(s["res_org"], "res_org", orgs, none_ok=True)
-        _offsets(s["org_res_start"], "org_res_start", orgs, len(s["org_res"]))
+        if not (len(s["res_name"]) == 0 and len(s["org_res_start"]) == 0):
+            _offsets(s["org_res_start"], "org_res_start", orgs, len(s["org_res"]))
         _all_below(s["org_res"], "org_res", resources)
         re_ = s["restr_entries"]
         _require(len(re_) % 3 == 0, "restr_entries is not a multiple of 3")

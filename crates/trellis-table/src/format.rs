@@ -502,7 +502,8 @@ fn resources(d: &View<'_>) -> Checks {
                 && all_below(d.res_dim, dims)
                 && d.res_org.len() == res
                 && below_or_none(d.res_org, orgs)
-                && offsets(d.org_res_start, orgs, d.org_res.len())
+                && ((res == 0 && d.org_res_start.is_empty())
+                    || offsets(d.org_res_start, orgs, d.org_res.len()))
                 && all_below(d.org_res, res),
         ),
         (

@@ -111,10 +111,14 @@ pub(super) fn build(
             of_org[c.pre(o) as usize].push(i as u32);
         }
     }
-    d.org_res_start.push(0);
-    for list in of_org {
-        d.org_res.extend(list);
-        d.org_res_start.push(d.org_res.len() as u32);
+    // Per org, its resources; a set without resources has no such index
+    // (one item per org would make its table larger than it need be).
+    if !c.res_order.is_empty() {
+        d.org_res_start.push(0);
+        for list in of_org {
+            d.org_res.extend(list);
+            d.org_res_start.push(d.org_res.len() as u32);
+        }
     }
     // Roles' own restrictions and required dimensions, in role order.
     d.role_req_start.push(0);
