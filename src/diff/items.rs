@@ -28,13 +28,130 @@ pub enum Place {
 #[derive(Debug, Clone)]
 pub struct ItemInfo {
     pub kind: &'static str,
-    pub fingerprint: String,
+    /// What the item means: two copies are the same item exactly when
+    /// their fingerprints are equal.
+    pub fingerprint: Fingerprint,
     pub span: Span,
     pub locked: bool,
     pub place: Place,
     /// The scope of the file that writes it: an actor may only touch files
     /// of its own subtree, so this is checked like the item's own place.
     pub written_by: Scope,
+}
+
+/// A restriction by names: per named dimension, its resources.
+pub type Names = Vec<(String, Vec<String>)>;
+
+/// What an item means, by names and typed values (never dense ids or file
+/// positions, which differ between revisions).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fingerprint {
+    Module {
+        actions: Vec<String>,
+        gated: bool,
+        dimension: Option<String>,
+        description: Option<String>,
+    },
+    Dimension {
+        description: Option<String>,
+    },
+    Resource {
+        dimension: String,
+        org: Option<String>,
+        description: Option<String>,
+    },
+    Kind {
+        parents: Vec<String>,
+        description: Option<String>,
+    },
+    Policy {
+        modules: Vec<String>,
+        description: Option<String>,
+    },
+    Org {
+        parent: Option<String>,
+        kind: Option<String>,
+        description: Option<String>,
+    },
+    User {
+        home: String,
+        identity: String,
+        owner: bool,
+        attributes: Vec<(String, String)>,
+        description: Option<String>,
+    },
+    Role(Box<RolePrint>),
+    Assignment {
+        inherit: bool,
+        by: Option<String>,
+        locked: bool,
+        resources: Names,
+        description: Option<String>,
+    },
+    Publication {
+        publish: bool,
+        locked: bool,
+    },
+    Exclusion {
+        roles: Vec<String>,
+        max: u32,
+        per: Per,
+        description: Option<String>,
+    },
+    Rule {
+        when: WhenPrint,
+        grants: Vec<RuleGrantPrint>,
+        locked: bool,
+        description: Option<String>,
+    },
+}
+
+/// A role's meaning (boxed: the largest fingerprint by far).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RolePrint {
+    pub active: bool,
+    pub locked: bool,
+    pub published: bool,
+    pub self_service: bool,
+    pub approval: Option<String>,
+    pub identity_types: Option<Vec<String>>,
+    pub includes: Vec<String>,
+    pub from: Option<String>,
+    pub assignable_by: Vec<String>,
+    /// Its own grants and its permissions, by name in permission order.
+    pub own: Vec<String>,
+    pub perms: Vec<String>,
+    pub resources: Names,
+    pub dimensions: Vec<String>,
+    pub multiple: bool,
+    pub description: Option<String>,
+}
+
+/// A rule's condition, by names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WhenPrint {
+    pub owner: Option<bool>,
+    pub identity: Option<String>,
+    pub org_kind: Option<String>,
+    pub org: Option<String>,
+    pub attributes: Vec<(String, String)>,
+}
+
+/// One grant item of a rule, by names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleGrantPrint {
+    pub roles: Vec<String>,
+    pub at: Vec<AtPrint>,
+    pub inherit: bool,
+    pub resources: Names,
+}
+
+/// Where a rule grant applies, by names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AtPrint {
+    Home,
+    Descendants(Option<Vec<String>>),
+    Labels(Vec<String>),
 }
 
 /// What an item is about, and who writes it.
@@ -118,26 +235,56 @@ fn grant_name(m: &Model, g: Grant) -> String {
     }
 }
 
-fn perms(m: &Model, set: &FixedBitSet) -> String {
-    set.ones()
-        .map(|p| m.perm_name(PermId(p as u32)))
-        .collect::<Vec<_>>()
-        .join(",")
+fn perms(m: &Model, set: &FixedBitSet) -> Vec<String> {
+    set.ones().map(|p| m.perm_name(PermId(p as u32))).collect()
 }
 
-/// A restriction by names: `dimension:[resource,...]` per named dimension.
-fn restriction(m: &Model, r: &Restriction) -> String {
+/// A restriction by names, per named dimension in its order.
+fn restriction(m: &Model, r: &Restriction) -> Names {
     r.entries()
         .iter()
         .map(|(d, ids)| {
-            let ids: Vec<&str> = ids
-                .iter()
-                .map(|x| m.resources[x.index()].id.as_str())
-                .collect();
-            format!("{}:[{}]", m.dimensions[d.index()].id, ids.join(","))
+            (
+                m.dimensions[d.index()].id.clone(),
+                ids.iter()
+                    .map(|x| m.resources[x.index()].id.clone())
+                    .collect(),
+            )
         })
-        .collect::<Vec<_>>()
-        .join(";")
+        .collect()
+}
+
+/// An unnamed rule's content as its key shows it.
+fn rule_content(when: &WhenPrint, grants: &[RuleGrantPrint]) -> String {
+    let grants: Vec<String> = grants
+        .iter()
+        .map(|g| {
+            let at: Vec<String> =
+                g.at.iter()
+                    .map(|p| match p {
+                        AtPrint::Home => "self".to_owned(),
+                        AtPrint::Descendants(None) => "descendants:any".to_owned(),
+                        AtPrint::Descendants(Some(ks)) => format!("descendants:{ks:?}"),
+                        AtPrint::Labels(ls) => format!("descendants:{ls:?}"),
+                    })
+                    .collect();
+            let resources: Vec<String> = g
+                .resources
+                .iter()
+                .map(|(d, ids)| format!("{d}:[{}]", ids.join(",")))
+                .collect();
+            format!(
+                "{:?}@{at:?} inherit={} resources=[{}]",
+                g.roles,
+                g.inherit,
+                resources.join(";")
+            )
+        })
+        .collect();
+    format!(
+        "when=owner:{:?},type:{:?},kind:{:?},org:{:?},attrs:{:?} grants={grants:?}",
+        when.owner, when.identity, when.org_kind, when.org, when.attributes,
+    )
 }
 
 fn scope_place(scope: Scope) -> Place {
@@ -169,13 +316,12 @@ pub fn items(m: &Model) -> Items {
             md.id.clone(),
             ItemInfo {
                 kind: "module",
-                fingerprint: format!(
-                    "{:?} gated={} dimension={:?} desc={:?}",
-                    md.actions,
-                    md.gated,
-                    md.dimension.map(|d| &m.dimensions[d.index()].id),
-                    md.description
-                ),
+                fingerprint: Fingerprint::Module {
+                    actions: md.actions.clone(),
+                    gated: md.gated,
+                    dimension: md.dimension.map(|d| m.dimensions[d.index()].id.clone()),
+                    description: md.description.clone(),
+                },
                 span: md.span,
                 locked: false,
                 place: Place::ProviderOnly,
@@ -188,7 +334,9 @@ pub fn items(m: &Model) -> Items {
             d.id.clone(),
             ItemInfo {
                 kind: "dimension",
-                fingerprint: format!("desc={:?}", d.description),
+                fingerprint: Fingerprint::Dimension {
+                    description: d.description.clone(),
+                },
                 span: d.span,
                 locked: false,
                 place: Place::ProviderOnly,
@@ -201,12 +349,11 @@ pub fn items(m: &Model) -> Items {
             r.id.clone(),
             ItemInfo {
                 kind: "resource",
-                fingerprint: format!(
-                    "dimension={} org={:?} desc={:?}",
-                    m.dimensions[r.dim.index()].id,
-                    r.org.map(|o| &m.org(o).id),
-                    r.description
-                ),
+                fingerprint: Fingerprint::Resource {
+                    dimension: m.dimensions[r.dim.index()].id.clone(),
+                    org: r.org.map(|o| m.org(o).id.clone()),
+                    description: r.description.clone(),
+                },
                 span: r.span,
                 locked: false,
                 // A resource of no org is the provider's to declare.
@@ -219,16 +366,19 @@ pub fn items(m: &Model) -> Items {
         );
     }
     for k in &m.kinds {
-        let parents: Vec<&str> = k
+        let parents: Vec<String> = k
             .parents
             .iter()
-            .map(|p| m.kinds[p.index()].id.as_str())
+            .map(|p| m.kinds[p.index()].id.clone())
             .collect();
         put(
             k.id.clone(),
             ItemInfo {
                 kind: "kind",
-                fingerprint: format!("{parents:?} desc={:?}", k.description),
+                fingerprint: Fingerprint::Kind {
+                    parents,
+                    description: k.description.clone(),
+                },
                 span: k.span,
                 locked: false,
                 place: Place::ProviderOnly,
@@ -237,16 +387,19 @@ pub fn items(m: &Model) -> Items {
         );
     }
     for p in &m.policies {
-        let modules: Vec<&str> = p
+        let modules: Vec<String> = p
             .modules
             .iter()
-            .map(|x| m.modules[x.index()].id.as_str())
+            .map(|x| m.modules[x.index()].id.clone())
             .collect();
         put(
             p.id.clone(),
             ItemInfo {
                 kind: "policy",
-                fingerprint: format!("{modules:?} desc={:?}", p.description),
+                fingerprint: Fingerprint::Policy {
+                    modules,
+                    description: p.description.clone(),
+                },
                 span: p.span,
                 locked: false,
                 place: Place::ProviderOnly,
@@ -260,10 +413,11 @@ pub fn items(m: &Model) -> Items {
             o.id.clone(),
             ItemInfo {
                 kind: "org",
-                fingerprint: format!(
-                    "parent={parent:?} kind={:?} desc={:?}",
-                    o.kind_label, o.description
-                ),
+                fingerprint: Fingerprint::Org {
+                    parent,
+                    kind: o.kind_label.clone(),
+                    description: o.description.clone(),
+                },
                 span: o.span,
                 locked: false,
                 place: match o.parent {
@@ -280,10 +434,13 @@ pub fn items(m: &Model) -> Items {
             u.id.clone(),
             ItemInfo {
                 kind: "user",
-                fingerprint: format!(
-                    "home={home} type={} owner={} attrs={:?} desc={:?}",
-                    u.identity, u.owner, u.attributes, u.description
-                ),
+                fingerprint: Fingerprint::User {
+                    home,
+                    identity: u.identity.clone(),
+                    owner: u.owner,
+                    attributes: u.attributes.clone(),
+                    description: u.description.clone(),
+                },
                 span: u.span,
                 locked: false,
                 place: Place::Orgs(vec![u.home]),
@@ -296,31 +453,37 @@ pub fn items(m: &Model) -> Items {
         let names = |v: &mut dyn Iterator<Item = RoleId>| {
             v.map(|x| m.role_qualified(x)).collect::<Vec<_>>()
         };
-        put(m.role_qualified(id), ItemInfo {
-            kind: "role",
-            fingerprint: format!(
-                "active={} locked={} published={} self={} approval={:?} types={:?} includes={:?} from={:?} by={:?} own=[{}] perms=[{}] resources=[{}] dimensions={:?} multiple={} desc={:?}",
-                r.active,
-                r.locked,
-                r.published,
-                r.self_service,
-                r.approval,
-                r.identity_types,
-                names(&mut r.includes.iter().map(|x| x.0)),
-                r.from.map(|f| m.role_qualified(f.0)),
-                names(&mut r.assignable_by.iter().copied()),
-                perms(m, &r.own),
-                perms(m, &r.perms),
-                restriction(m, &r.resources),
-                r.dimensions.iter().map(|d| &m.dimensions[d.index()].id).collect::<Vec<_>>(),
-                r.multiple,
-                r.description
-            ),
-            span: r.span,
-            locked: r.locked,
-            place: scope_place(r.owner),
-            written_by: r.owner,
-        });
+        put(
+            m.role_qualified(id),
+            ItemInfo {
+                kind: "role",
+                fingerprint: Fingerprint::Role(Box::new(RolePrint {
+                    active: r.active,
+                    locked: r.locked,
+                    published: r.published,
+                    self_service: r.self_service,
+                    approval: r.approval.clone(),
+                    identity_types: r.identity_types.clone(),
+                    includes: names(&mut r.includes.iter().map(|x| x.0)),
+                    from: r.from.map(|f| m.role_qualified(f.0)),
+                    assignable_by: names(&mut r.assignable_by.iter().copied()),
+                    own: perms(m, &r.own),
+                    perms: perms(m, &r.perms),
+                    resources: restriction(m, &r.resources),
+                    dimensions: r
+                        .dimensions
+                        .iter()
+                        .map(|d| m.dimensions[d.index()].id.clone())
+                        .collect(),
+                    multiple: r.multiple,
+                    description: r.description.clone(),
+                })),
+                span: r.span,
+                locked: r.locked,
+                place: scope_place(r.owner),
+                written_by: r.owner,
+            },
+        );
     }
     for a in &m.assignments {
         let (target, orgs) = match a.target {
@@ -339,13 +502,13 @@ pub fn items(m: &Model) -> Items {
             format!("{} -> {target} @ {org}", grant_name(m, a.grant)),
             ItemInfo {
                 kind: "assignment",
-                fingerprint: format!(
-                    "inherit={} by={by:?} locked={} resources=[{}] desc={:?}",
-                    a.inherit,
-                    a.locked,
-                    restriction(m, &a.resources),
-                    a.description
-                ),
+                fingerprint: Fingerprint::Assignment {
+                    inherit: a.inherit,
+                    by,
+                    locked: a.locked,
+                    resources: restriction(m, &a.resources),
+                    description: a.description.clone(),
+                },
                 span: a.span,
                 locked: a.locked,
                 place: match a.grant {
@@ -363,7 +526,10 @@ pub fn items(m: &Model) -> Items {
                 format!("{} @ {org}", m.role_qualified(RoleId(ri as u32))),
                 ItemInfo {
                     kind: "publication",
-                    fingerprint: format!("publish={} locked={}", e.publish, e.locked),
+                    fingerprint: Fingerprint::Publication {
+                        publish: e.publish,
+                        locked: e.locked,
+                    },
                     span: e.span,
                     locked: e.locked,
                     place: Place::Orgs(vec![*o]),
@@ -390,10 +556,12 @@ pub fn items(m: &Model) -> Items {
             key,
             ItemInfo {
                 kind: "exclusion",
-                fingerprint: format!(
-                    "roles={roles:?} max={} per={:?} desc={:?}",
-                    e.max, e.per, e.description
-                ),
+                fingerprint: Fingerprint::Exclusion {
+                    roles,
+                    max: e.max,
+                    per: e.per,
+                    description: e.description.clone(),
+                },
                 span: e.span,
                 locked: false,
                 place: scope_place(e.scope),
@@ -403,59 +571,52 @@ pub fn items(m: &Model) -> Items {
     }
     for rule in &m.rules {
         let scope = m.scope_name(rule.scope).to_owned();
-        let grants: Vec<String> = rule
+        let names = |ids: &[KindId]| ids.iter().map(|k| m.kinds[k.index()].id.clone()).collect();
+        let grants: Vec<RuleGrantPrint> = rule
             .grants
             .iter()
-            .map(|g| {
-                let roles: Vec<String> =
-                    g.roles.iter().map(|(r, _)| m.role_qualified(*r)).collect();
-                let at: Vec<String> = g
+            .map(|g| RuleGrantPrint {
+                roles: g.roles.iter().map(|(r, _)| m.role_qualified(*r)).collect(),
+                at: g
                     .at
                     .iter()
                     .map(|p| match p {
-                        crate::model::Place::Home => "self".to_owned(),
-                        crate::model::Place::Descendants(None) => "descendants:any".to_owned(),
-                        crate::model::Place::Descendants(Some(ks)) => {
-                            format!(
-                                "descendants:{:?}",
-                                ks.iter()
-                                    .map(|k| m.kinds[k.index()].id.as_str())
-                                    .collect::<Vec<_>>()
-                            )
+                        crate::model::Place::Home => AtPrint::Home,
+                        crate::model::Place::Descendants(ks) => {
+                            AtPrint::Descendants(ks.as_deref().map(names))
                         }
-                        crate::model::Place::DescendantLabels(ls) => format!("descendants:{ls:?}"),
+                        crate::model::Place::DescendantLabels(ls) => AtPrint::Labels(ls.clone()),
                     })
-                    .collect();
-                format!(
-                    "{roles:?}@{at:?} inherit={} resources=[{}]",
-                    g.inherit,
-                    restriction(m, &g.resources)
-                )
+                    .collect(),
+                inherit: g.inherit,
+                resources: restriction(m, &g.resources),
             })
             .collect();
         let w = &rule.when;
-        let content = format!(
-            "when=owner:{:?},type:{:?},kind:{:?},org:{:?},attrs:{:?} grants={grants:?}",
-            w.owner,
-            w.identity,
-            w.org_kind,
-            w.org.map(|o| m.org(o).id.clone()),
-            w.attributes,
-        );
+        let when = WhenPrint {
+            owner: w.owner,
+            identity: w.identity.clone(),
+            org_kind: w.org_kind.clone(),
+            org: w.org.map(|o| m.org(o).id.clone()),
+            attributes: w.attributes.clone(),
+        };
         // An unnamed rule is known by its content, not its position (SPEC
-        // §14.13): reordering rules is no change.
+        // §14.13): reordering rules is no change. Its key is that content
+        // written out, as messages show it.
         let key = match &rule.name {
             Some(n) => format!("{scope}/{n}"),
-            None => format!("{scope}/(unnamed) {content}"),
+            None => format!("{scope}/(unnamed) {}", rule_content(&when, &grants)),
         };
         put(
             key,
             ItemInfo {
                 kind: "rule",
-                fingerprint: format!(
-                    "{content} locked={} desc={:?}",
-                    rule.locked, rule.description
-                ),
+                fingerprint: Fingerprint::Rule {
+                    when,
+                    grants,
+                    locked: rule.locked,
+                    description: rule.description.clone(),
+                },
                 span: rule.span,
                 locked: rule.locked,
                 place: scope_place(rule.scope),
