@@ -753,3 +753,42 @@ fn replicas_share_nothing_but_the_table_file() {
         }
     }
 }
+
+#[test]
+fn the_decision_log_is_json_lines_bounded_in_size() {
+    let tmp = tempfile::tempdir().unwrap();
+    let table = tmp.path().join("t.tbl");
+    compile("policies-examples/quickstart", &table);
+    let log = tmp.path().join("decisions.jsonl");
+    let server = Server::start(
+        &table,
+        &[
+            "--decision-log",
+            log.to_str().unwrap(),
+            "--decision-log-max-bytes",
+            "2000",
+        ],
+    );
+    let q = json!({"user": "alice", "permission": "templates:delete", "org": "atlantic"});
+    for _ in 0..40 {
+        assert_eq!(server.post("/v1/allow", &q).0, 200);
+    }
+    let rotated = tmp.path().join("decisions.jsonl.1");
+    let (now, before) = (
+        std::fs::read_to_string(&log).unwrap(),
+        std::fs::read_to_string(&rotated).unwrap(),
+    );
+    assert!(
+        now.len() <= 2000 && before.len() <= 2000,
+        "{} and {} bytes",
+        now.len(),
+        before.len()
+    );
+    for line in now.lines().chain(before.lines()) {
+        let v: Value = serde_json::from_str(line).unwrap();
+        assert_eq!(v["decision"], "allow");
+        assert_eq!(v["question"]["user"], "alice");
+        assert_eq!(v["input_hash"].as_str().unwrap().len(), 16);
+        assert!(v["time"].as_f64().unwrap() > 0.0);
+    }
+}
