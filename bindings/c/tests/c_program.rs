@@ -1,5 +1,5 @@
 //! The C ABI from C: `tests/smoke.c`, built with the machine's `cc` against
-//! `libtrellis.so`, asks two bundled examples every question and must
+//! `libtrellis_c.so`, asks two bundled examples every question and must
 //! answer as the Rust library does; damaged tables must give an error code
 //! and the library's message. When `valgrind` is on the PATH the program
 //! runs under it too, leaks and invalid accesses failing the test; in CI
@@ -32,7 +32,7 @@ fn on_path(program: &str) -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
-/// The directory holding `libtrellis.so`: beside this test binary (cargo
+/// The directory holding `libtrellis_c.so`: beside this test binary (cargo
 /// builds the library there before its tests), else under
 /// `CARGO_TARGET_DIR` or `target`.
 fn library_dir() -> PathBuf {
@@ -46,14 +46,14 @@ fn library_dir() -> PathBuf {
     candidates
         .into_iter()
         .find(|d| d.join(library_file()).is_file())
-        .expect("libtrellis not built beside the test binary nor in the target directory")
+        .expect("libtrellis_c not built beside the test binary nor in the target directory")
 }
 
 fn library_file() -> &'static str {
     if cfg!(target_os = "macos") {
-        "libtrellis.dylib"
+        "libtrellis_c.dylib"
     } else {
-        "libtrellis.so"
+        "libtrellis_c.so"
     }
 }
 
@@ -82,7 +82,7 @@ fn build_smoke(dir: &Path) -> PathBuf {
         .arg("-L")
         .arg(&lib)
         .arg(format!("-Wl,-rpath,{}", lib.display()))
-        .arg("-ltrellis")
+        .arg("-ltrellis_c")
         .arg("-o")
         .arg(&exe)
         .output()
