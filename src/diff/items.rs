@@ -150,8 +150,10 @@ pub struct RuleGrantPrint {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AtPrint {
     Home,
+    /// Strict descendants of these kinds (`None`: of any). Declared kinds
+    /// and free kind labels are both names here: a set that starts or stops
+    /// declaring its kinds does not change a rule that names the same ones.
     Descendants(Option<Vec<String>>),
-    Labels(Vec<String>),
 }
 
 /// What an item is about, and who writes it.
@@ -265,7 +267,6 @@ fn rule_content(when: &WhenPrint, grants: &[RuleGrantPrint]) -> String {
                         AtPrint::Home => "self".to_owned(),
                         AtPrint::Descendants(None) => "descendants:any".to_owned(),
                         AtPrint::Descendants(Some(ks)) => format!("descendants:{ks:?}"),
-                        AtPrint::Labels(ls) => format!("descendants:{ls:?}"),
                     })
                     .collect();
             let resources: Vec<String> = g
@@ -585,7 +586,9 @@ pub fn items(m: &Model) -> Items {
                         crate::model::Place::Descendants(ks) => {
                             AtPrint::Descendants(ks.as_deref().map(names))
                         }
-                        crate::model::Place::DescendantLabels(ls) => AtPrint::Labels(ls.clone()),
+                        crate::model::Place::DescendantLabels(ls) => {
+                            AtPrint::Descendants(Some(ls.clone()))
+                        }
                     })
                     .collect(),
                 inherit: g.inherit,
@@ -643,4 +646,80 @@ pub fn inside(m: &Model, item: &ItemInfo, actor: Option<&str>) -> bool {
             Place::ProviderOnly => false,
             Place::Orgs(orgs) => orgs.iter().all(|o| m.in_subtree(*o, *a)),
         }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model(files: &[(&str, &str)]) -> Model {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        let checked = crate::check_paths(&[dir.path().to_path_buf()], &Default::default()).unwrap();
+        assert!(
+            !checked.diagnostics.has_errors(),
+            "{:?}",
+            checked.diagnostics
+        );
+        checked.model
+    }
+
+    const PROVIDER: &str = r#"scope: provider
+kinds:
+  reseller: { parents: [] }
+  customer: { parents: [reseller] }
+dimensions:
+  application: {}
+resources:
+  crm: { dimension: application }
+modules:
+  docs: { actions: [read, write] }
+  beta: { actions: [use], gated: true }
+policies:
+  beta-access: { modules: [beta] }
+roles:
+  viewer: { grants: ["docs:read"] }
+  writer: { grants: ["docs:write"] }
+orgs:
+  r1: { kind: reseller }
+  c1: { kind: customer, parent: r1 }
+users:
+  ann: { org: r1, owner: true }
+assignments:
+  - { role: viewer, user: ann, org: c1, resources: { application: [crm] } }
+  - { role: writer, org: r1 }
+  - { policy: beta-access, user: ann }
+publications:
+  - { role: writer, org: c1, publish: false }
+exclusions:
+  - { roles: [writer, viewer], max: 1, per: org }
+  - { name: two-hats, roles: [viewer, writer], max: 2 }
+automatic:
+  - when: { owner: true, attributes: { team: "a b" } }
+    grant:
+      - { roles: [viewer], at: [self, { descendants: [customer] }], resources: { application: [crm] } }
+"#;
+
+    /// A rule naming the same kinds means the same whether the set declares
+    /// its kinds or uses free labels (their text was always the same).
+    #[test]
+    fn descendants_of_kinds_and_of_labels_are_one_meaning() {
+        let declared = model(&[("provider.yaml", PROVIDER)]);
+        let labels = PROVIDER.replace(
+            "kinds:\n  reseller: { parents: [] }\n  customer: { parents: [reseller] }\n",
+            "",
+        );
+        let labels = model(&[("provider.yaml", &labels)]);
+        assert!(!labels.kinds_declared && declared.kinds_declared);
+        let rule = |m: &Model| {
+            items(m)
+                .into_iter()
+                .find(|(k, _)| k.kind == "rule")
+                .map(|(_, v)| v[0].fingerprint.clone())
+                .unwrap()
+        };
+        assert_eq!(rule(&declared), rule(&labels));
+    }
 }
