@@ -44,7 +44,7 @@ pub type Names = Vec<(String, Vec<String>)>;
 
 /// What an item means, by names and typed values (never dense ids or file
 /// positions, which differ between revisions).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Fingerprint {
     Module {
         actions: Vec<String>,
@@ -83,6 +83,9 @@ pub enum Fingerprint {
     Role(Box<RolePrint>),
     Assignment {
         inherit: bool,
+        /// The assigner's user id, or `self` for self-service (by name: a
+        /// user whose id is `self` and self-service compare alike, as their
+        /// text always did).
         by: Option<String>,
         locked: bool,
         resources: Names,
@@ -93,21 +96,18 @@ pub enum Fingerprint {
         locked: bool,
     },
     Exclusion {
-        roles: Vec<String>,
-        max: u32,
-        per: Per,
+        content: ExclusionContent,
         description: Option<String>,
     },
     Rule {
-        when: WhenPrint,
-        grants: Vec<RuleGrantPrint>,
+        content: RuleContent,
         locked: bool,
         description: Option<String>,
     },
 }
 
 /// A role's meaning (boxed: the largest fingerprint by far).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct RolePrint {
     pub active: bool,
     pub locked: bool,
@@ -127,8 +127,35 @@ pub struct RolePrint {
     pub description: Option<String>,
 }
 
-/// A rule's condition, by names.
+/// What an exclusion limits: the key of an unnamed one, and part of every
+/// one's fingerprint.
 #[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExclusionContent {
+    /// Qualified role names, sorted (their order means nothing).
+    pub roles: Vec<String>,
+    pub max: u32,
+    pub per: Per,
+}
+
+// By hand: the model's `Per` is not `Hash`; this hashes what `==` compares.
+impl std::hash::Hash for ExclusionContent {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.roles.hash(state);
+        self.max.hash(state);
+        std::mem::discriminant(&self.per).hash(state);
+    }
+}
+
+/// What a rule says: the key of an unnamed one, and part of every one's
+/// fingerprint.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RuleContent {
+    pub when: WhenPrint,
+    pub grants: Vec<RuleGrantPrint>,
+}
+
+/// A rule's condition, by names.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct WhenPrint {
     pub owner: Option<bool>,
     pub identity: Option<String>,
@@ -138,8 +165,9 @@ pub struct WhenPrint {
 }
 
 /// One grant item of a rule, by names.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct RuleGrantPrint {
+    /// Qualified role names, as written.
     pub roles: Vec<String>,
     pub at: Vec<AtPrint>,
     pub inherit: bool,
@@ -147,26 +175,157 @@ pub struct RuleGrantPrint {
 }
 
 /// Where a rule grant applies, by names.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum AtPrint {
     Home,
+    /// Strict descendants of these kinds (`None`: of any). Declared kinds
+    /// and free kind labels are both names here: a set that starts or stops
+    /// declaring its kinds does not change a rule that names the same ones.
     Descendants(Option<Vec<String>>),
-    Labels(Vec<String>),
 }
 
 /// What an item is about, and who writes it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ItemKey {
     pub kind: &'static str,
-    /// E.g. `viewer -> user:bob @ acme` for an assignment.
-    pub key: String,
+    pub key: Key,
     /// The scope of the file that writes it (`provider` or an org id).
     pub scope: String,
+}
+
+/// What an item is about, by names. Its `Display` is how messages name the
+/// item, e.g. `provider::viewer -> user:bob @ acme` for an assignment, and
+/// [`compare`] sorts by that text.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Key {
+    /// A catalog item, an org or a user by its id; a role by `owner::name`.
+    Id(String),
+    /// `grant -> target @ org`.
+    Assignment {
+        grant: GrantName,
+        target: TargetName,
+        org: String,
+    },
+    /// `owner::role @ org`.
+    Publication { role: String, org: String },
+    /// A named exclusion or rule: `scope/name`. A name is never taken for
+    /// content: a rule named `(unnamed) when=...` is not the unnamed rule
+    /// whose key reads the same (as text keys, the two were one key).
+    Named { scope: String, name: String },
+    /// An unnamed exclusion, known by its content (SPEC §14.13):
+    /// `scope/[roles] max=N per=P`.
+    Exclusion {
+        scope: String,
+        content: ExclusionContent,
+    },
+    /// An unnamed rule, known by its content, not its position (SPEC
+    /// §14.13): `scope/(unnamed) when=... grants=[...]`.
+    Rule {
+        scope: String,
+        content: Box<RuleContent>,
+    },
+}
+
+/// What an assignment gives, by name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum GrantName {
+    /// `owner::name`.
+    Role(String),
+    /// Shown `policy:id`.
+    Policy(String),
+}
+
+/// Whom an assignment is for, by name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum TargetName {
+    /// Shown `user:id`.
+    User(String),
+    /// Every member of the org, shown `members`.
+    Members,
 }
 
 impl std::fmt::Display for ItemKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} {}", self.kind, self.key)
+    }
+}
+
+impl std::fmt::Display for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Key::Id(id) => f.write_str(id),
+            Key::Assignment { grant, target, org } => write!(f, "{grant} -> {target} @ {org}"),
+            Key::Publication { role, org } => write!(f, "{role} @ {org}"),
+            Key::Named { scope, name } => write!(f, "{scope}/{name}"),
+            Key::Exclusion { scope, content } => write!(
+                f,
+                "{scope}/[{}] max={} per={:?}",
+                content.roles.join(","),
+                content.max,
+                content.per
+            ),
+            Key::Rule { scope, content } => write!(f, "{scope}/(unnamed) {content}"),
+        }
+    }
+}
+
+impl std::fmt::Display for GrantName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            GrantName::Role(r) => f.write_str(r),
+            GrantName::Policy(p) => write!(f, "policy:{p}"),
+        }
+    }
+}
+
+impl std::fmt::Display for TargetName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TargetName::User(u) => write!(f, "user:{u}"),
+            TargetName::Members => f.write_str("members"),
+        }
+    }
+}
+
+/// A restriction as keys show it: `dimension:[resource,...]` per named
+/// dimension, `;` between them.
+fn restriction_text(r: &Names) -> String {
+    r.iter()
+        .map(|(d, ids)| format!("{d}:[{}]", ids.join(",")))
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+impl std::fmt::Display for RuleContent {
+    /// The text an unnamed rule's key shows: each grant written out, then
+    /// the list of them quoted.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let grants: Vec<String> = self
+            .grants
+            .iter()
+            .map(|g| {
+                let at: Vec<String> =
+                    g.at.iter()
+                        .map(|p| match p {
+                            AtPrint::Home => "self".to_owned(),
+                            AtPrint::Descendants(None) => "descendants:any".to_owned(),
+                            AtPrint::Descendants(Some(ks)) => format!("descendants:{ks:?}"),
+                        })
+                        .collect();
+                format!(
+                    "{:?}@{at:?} inherit={} resources=[{}]",
+                    g.roles,
+                    g.inherit,
+                    restriction_text(&g.resources)
+                )
+            })
+            .collect();
+        let w = &self.when;
+        write!(
+            f,
+            "when=owner:{:?},type:{:?},kind:{:?},org:{:?},attrs:{:?} grants={grants:?}",
+            w.owner, w.identity, w.org_kind, w.org, w.attributes,
+        )
     }
 }
 
@@ -185,7 +344,8 @@ pub enum ItemDelta<'a> {
 /// The differences between two revisions, compared as multisets: copies
 /// with the same fingerprint cancel out; of the rest, copies are paired in
 /// path order as changes, and what is left over is added or removed.
-/// Sorted by key, so the result never depends on map order.
+/// Sorted by key as messages show it (then by position), so the result
+/// never depends on map order.
 pub fn compare<'a>(before: &'a Items, after: &'a Items) -> Vec<(&'a ItemKey, ItemDelta<'a>)> {
     let mut out = Vec::new();
     for (key, b) in before {
@@ -215,7 +375,7 @@ pub fn compare<'a>(before: &'a Items, after: &'a Items) -> Vec<(&'a ItemKey, Ite
             out.extend(h.iter().map(|hi| (key, ItemDelta::Added(hi))));
         }
     }
-    out.sort_by(|a, b| a.0.cmp(b.0).then_with(|| a.1.span().cmp(&b.1.span())));
+    out.sort_by_cached_key(|&(k, d)| (k.kind, k.key.to_string(), k.scope.as_str(), d.span()));
     out
 }
 
@@ -228,10 +388,10 @@ impl ItemDelta<'_> {
     }
 }
 
-fn grant_name(m: &Model, g: Grant) -> String {
+fn grant_name(m: &Model, g: Grant) -> GrantName {
     match g {
-        Grant::Role(r) => m.role_qualified(r),
-        Grant::Policy(p) => format!("policy:{}", m.policies[p.index()].id),
+        Grant::Role(r) => GrantName::Role(m.role_qualified(r)),
+        Grant::Policy(p) => GrantName::Policy(m.policies[p.index()].id.clone()),
     }
 }
 
@@ -254,39 +414,6 @@ fn restriction(m: &Model, r: &Restriction) -> Names {
         .collect()
 }
 
-/// An unnamed rule's content as its key shows it.
-fn rule_content(when: &WhenPrint, grants: &[RuleGrantPrint]) -> String {
-    let grants: Vec<String> = grants
-        .iter()
-        .map(|g| {
-            let at: Vec<String> =
-                g.at.iter()
-                    .map(|p| match p {
-                        AtPrint::Home => "self".to_owned(),
-                        AtPrint::Descendants(None) => "descendants:any".to_owned(),
-                        AtPrint::Descendants(Some(ks)) => format!("descendants:{ks:?}"),
-                        AtPrint::Labels(ls) => format!("descendants:{ls:?}"),
-                    })
-                    .collect();
-            let resources: Vec<String> = g
-                .resources
-                .iter()
-                .map(|(d, ids)| format!("{d}:[{}]", ids.join(",")))
-                .collect();
-            format!(
-                "{:?}@{at:?} inherit={} resources=[{}]",
-                g.roles,
-                g.inherit,
-                resources.join(";")
-            )
-        })
-        .collect();
-    format!(
-        "when=owner:{:?},type:{:?},kind:{:?},org:{:?},attrs:{:?} grants={grants:?}",
-        when.owner, when.identity, when.org_kind, when.org, when.attributes,
-    )
-}
-
 fn scope_place(scope: Scope) -> Place {
     match scope {
         Scope::Provider => Place::ProviderOnly,
@@ -301,7 +428,7 @@ pub fn items_of_both(base: &Model, head: &Model) -> (Items, Items) {
 
 pub fn items(m: &Model) -> Items {
     let mut out = Items::default();
-    let mut put = |key: String, info: ItemInfo| {
+    let mut put = |key: Key, info: ItemInfo| {
         // Where an item is written is part of what it is: moving it to a
         // file of another scope is a change.
         let key = ItemKey {
@@ -313,7 +440,7 @@ pub fn items(m: &Model) -> Items {
     };
     for md in &m.modules {
         put(
-            md.id.clone(),
+            Key::Id(md.id.clone()),
             ItemInfo {
                 kind: "module",
                 fingerprint: Fingerprint::Module {
@@ -331,7 +458,7 @@ pub fn items(m: &Model) -> Items {
     }
     for d in &m.dimensions {
         put(
-            d.id.clone(),
+            Key::Id(d.id.clone()),
             ItemInfo {
                 kind: "dimension",
                 fingerprint: Fingerprint::Dimension {
@@ -346,7 +473,7 @@ pub fn items(m: &Model) -> Items {
     }
     for r in &m.resources {
         put(
-            r.id.clone(),
+            Key::Id(r.id.clone()),
             ItemInfo {
                 kind: "resource",
                 fingerprint: Fingerprint::Resource {
@@ -372,7 +499,7 @@ pub fn items(m: &Model) -> Items {
             .map(|p| m.kinds[p.index()].id.clone())
             .collect();
         put(
-            k.id.clone(),
+            Key::Id(k.id.clone()),
             ItemInfo {
                 kind: "kind",
                 fingerprint: Fingerprint::Kind {
@@ -393,7 +520,7 @@ pub fn items(m: &Model) -> Items {
             .map(|x| m.modules[x.index()].id.clone())
             .collect();
         put(
-            p.id.clone(),
+            Key::Id(p.id.clone()),
             ItemInfo {
                 kind: "policy",
                 fingerprint: Fingerprint::Policy {
@@ -410,7 +537,7 @@ pub fn items(m: &Model) -> Items {
     for o in &m.orgs {
         let parent = o.parent.map(|p| m.org(p).id.clone());
         put(
-            o.id.clone(),
+            Key::Id(o.id.clone()),
             ItemInfo {
                 kind: "org",
                 fingerprint: Fingerprint::Org {
@@ -431,7 +558,7 @@ pub fn items(m: &Model) -> Items {
     for u in &m.users {
         let home = m.org(u.home).id.clone();
         put(
-            u.id.clone(),
+            Key::Id(u.id.clone()),
             ItemInfo {
                 kind: "user",
                 fingerprint: Fingerprint::User {
@@ -454,7 +581,7 @@ pub fn items(m: &Model) -> Items {
             v.map(|x| m.role_qualified(x)).collect::<Vec<_>>()
         };
         put(
-            m.role_qualified(id),
+            Key::Id(m.role_qualified(id)),
             ItemInfo {
                 kind: "role",
                 fingerprint: Fingerprint::Role(Box::new(RolePrint {
@@ -488,18 +615,21 @@ pub fn items(m: &Model) -> Items {
     for a in &m.assignments {
         let (target, orgs) = match a.target {
             Target::User(u) => (
-                format!("user:{}", m.user(u).id),
+                TargetName::User(m.user(u).id.clone()),
                 vec![m.user(u).home, a.org],
             ),
-            Target::Org => ("members".to_owned(), vec![a.org]),
+            Target::Org => (TargetName::Members, vec![a.org]),
         };
-        let org = &m.org(a.org).id;
         let by = a.by.map(|(b, _)| match b {
             Assigner::Admin(x) => m.user(x).id.clone(),
             Assigner::SelfService => "self".into(),
         });
         put(
-            format!("{} -> {target} @ {org}", grant_name(m, a.grant)),
+            Key::Assignment {
+                grant: grant_name(m, a.grant),
+                target,
+                org: m.org(a.org).id.clone(),
+            },
             ItemInfo {
                 kind: "assignment",
                 fingerprint: Fingerprint::Assignment {
@@ -521,9 +651,11 @@ pub fn items(m: &Model) -> Items {
     }
     for (ri, entries) in m.publications.iter().enumerate() {
         for (o, e) in entries {
-            let org = &m.org(*o).id;
             put(
-                format!("{} @ {org}", m.role_qualified(RoleId(ri as u32))),
+                Key::Publication {
+                    role: m.role_qualified(RoleId(ri as u32)),
+                    org: m.org(*o).id.clone(),
+                },
                 ItemInfo {
                     kind: "publication",
                     fingerprint: Fingerprint::Publication {
@@ -542,24 +674,28 @@ pub fn items(m: &Model) -> Items {
         let scope = m.scope_name(e.scope).to_owned();
         let mut roles: Vec<String> = e.roles.iter().map(|r| m.role_qualified(*r)).collect();
         roles.sort();
+        let content = ExclusionContent {
+            roles,
+            max: e.max,
+            per: e.per,
+        };
         // An unnamed exclusion is known by its content (SPEC §14.13).
         let key = match &e.name {
-            Some(n) => format!("{scope}/{n}"),
-            None => format!(
-                "{scope}/[{}] max={} per={:?}",
-                roles.join(","),
-                e.max,
-                e.per
-            ),
+            Some(n) => Key::Named {
+                scope,
+                name: n.clone(),
+            },
+            None => Key::Exclusion {
+                scope,
+                content: content.clone(),
+            },
         };
         put(
             key,
             ItemInfo {
                 kind: "exclusion",
                 fingerprint: Fingerprint::Exclusion {
-                    roles,
-                    max: e.max,
-                    per: e.per,
+                    content,
                     description: e.description.clone(),
                 },
                 span: e.span,
@@ -585,7 +721,9 @@ pub fn items(m: &Model) -> Items {
                         crate::model::Place::Descendants(ks) => {
                             AtPrint::Descendants(ks.as_deref().map(names))
                         }
-                        crate::model::Place::DescendantLabels(ls) => AtPrint::Labels(ls.clone()),
+                        crate::model::Place::DescendantLabels(ls) => {
+                            AtPrint::Descendants(Some(ls.clone()))
+                        }
                     })
                     .collect(),
                 inherit: g.inherit,
@@ -593,27 +731,34 @@ pub fn items(m: &Model) -> Items {
             })
             .collect();
         let w = &rule.when;
-        let when = WhenPrint {
-            owner: w.owner,
-            identity: w.identity.clone(),
-            org_kind: w.org_kind.clone(),
-            org: w.org.map(|o| m.org(o).id.clone()),
-            attributes: w.attributes.clone(),
+        let content = RuleContent {
+            when: WhenPrint {
+                owner: w.owner,
+                identity: w.identity.clone(),
+                org_kind: w.org_kind.clone(),
+                org: w.org.map(|o| m.org(o).id.clone()),
+                attributes: w.attributes.clone(),
+            },
+            grants,
         };
         // An unnamed rule is known by its content, not its position (SPEC
-        // §14.13): reordering rules is no change. Its key is that content
-        // written out, as messages show it.
+        // §14.13): reordering rules is no change.
         let key = match &rule.name {
-            Some(n) => format!("{scope}/{n}"),
-            None => format!("{scope}/(unnamed) {}", rule_content(&when, &grants)),
+            Some(n) => Key::Named {
+                scope,
+                name: n.clone(),
+            },
+            None => Key::Rule {
+                scope,
+                content: Box::new(content.clone()),
+            },
         };
         put(
             key,
             ItemInfo {
                 kind: "rule",
                 fingerprint: Fingerprint::Rule {
-                    when,
-                    grants,
+                    content,
                     locked: rule.locked,
                     description: rule.description.clone(),
                 },
@@ -643,4 +788,108 @@ pub fn inside(m: &Model, item: &ItemInfo, actor: Option<&str>) -> bool {
             Place::ProviderOnly => false,
             Place::Orgs(orgs) => orgs.iter().all(|o| m.in_subtree(*o, *a)),
         }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model(files: &[(&str, &str)]) -> Model {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        let checked = crate::check_paths(&[dir.path().to_path_buf()], &Default::default()).unwrap();
+        assert!(
+            !checked.diagnostics.has_errors(),
+            "{:?}",
+            checked.diagnostics
+        );
+        checked.model
+    }
+
+    const PROVIDER: &str = r#"scope: provider
+kinds:
+  reseller: { parents: [] }
+  customer: { parents: [reseller] }
+dimensions:
+  application: {}
+resources:
+  crm: { dimension: application }
+modules:
+  docs: { actions: [read, write] }
+  beta: { actions: [use], gated: true }
+policies:
+  beta-access: { modules: [beta] }
+roles:
+  viewer: { grants: ["docs:read"] }
+  writer: { grants: ["docs:write"] }
+orgs:
+  r1: { kind: reseller }
+  c1: { kind: customer, parent: r1 }
+users:
+  ann: { org: r1, owner: true }
+assignments:
+  - { role: viewer, user: ann, org: c1, resources: { application: [crm] } }
+  - { role: writer, org: r1 }
+  - { policy: beta-access, user: ann }
+publications:
+  - { role: writer, org: c1, publish: false }
+exclusions:
+  - { roles: [writer, viewer], max: 1, per: org }
+  - { name: two-hats, roles: [viewer, writer], max: 2 }
+automatic:
+  - when: { owner: true, attributes: { team: "a b" } }
+    grant:
+      - { roles: [viewer], at: [self, { descendants: [customer] }], resources: { application: [crm] } }
+"#;
+
+    /// Messages name items by these texts, and `compare` orders by them.
+    #[test]
+    fn keys_show_as_messages_name_them() {
+        let m = model(&[("provider.yaml", PROVIDER)]);
+        let mut shown: Vec<String> = items(&m)
+            .keys()
+            .filter(|k| !matches!(k.kind, "module" | "dimension" | "resource" | "kind"))
+            .map(|k| format!("{k} [{}]", k.scope))
+            .collect();
+        shown.sort();
+        let want = [
+            "assignment policy:beta-access -> user:ann @ r1 [provider]",
+            "assignment provider::viewer -> user:ann @ c1 [provider]",
+            "assignment provider::writer -> members @ r1 [provider]",
+            "exclusion provider/[provider::viewer,provider::writer] max=1 per=Org [provider]",
+            "exclusion provider/two-hats [provider]",
+            "org c1 [provider]",
+            "org r1 [provider]",
+            "policy beta-access [provider]",
+            "publication provider::writer @ c1 [provider]",
+            "role provider::viewer [provider]",
+            "role provider::writer [provider]",
+            r#"rule provider/(unnamed) when=owner:Some(true),type:None,kind:None,org:None,attrs:[("team", "a b")] grants=["[\"provider::viewer\"]@[\"self\", \"descendants:[\\\"customer\\\"]\"] inherit=false resources=[application:[crm]]"] [provider]"#,
+            "user ann [provider]",
+        ];
+        assert_eq!(shown, want);
+    }
+
+    /// A rule naming the same kinds means the same whether the set declares
+    /// its kinds or uses free labels (their text was always the same).
+    #[test]
+    fn descendants_of_kinds_and_of_labels_are_one_meaning() {
+        let declared = model(&[("provider.yaml", PROVIDER)]);
+        let labels = PROVIDER.replace(
+            "kinds:\n  reseller: { parents: [] }\n  customer: { parents: [reseller] }\n",
+            "",
+        );
+        let labels = model(&[("provider.yaml", &labels)]);
+        assert!(!labels.kinds_declared && declared.kinds_declared);
+        let rule = |m: &Model| {
+            items(m)
+                .into_iter()
+                .find(|(k, _)| k.kind == "rule")
+                .map(|(_, v)| v[0].fingerprint.clone())
+                .unwrap()
+        };
+        assert_eq!(rule(&declared), rule(&labels));
+    }
 }
