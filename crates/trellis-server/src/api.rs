@@ -174,28 +174,47 @@ enum Resolved {
 }
 
 fn resolve(l: &Loaded, q: &Question<'_>) -> Resolved {
-    let (t, names) = (&l.table, &l.names);
     let mut unknown = Vec::new();
-    let u = names.user(t, &q.user);
+    let u = l.names.user(&l.table, &q.user);
     if u.is_none() {
         unknown.push(format!("user `{}`", q.user));
     }
-    let p = names.permission(t, &q.permission);
-    if p.is_none() {
-        unknown.push(format!("permission `{}`", q.permission));
+    let place = place(
+        l,
+        &q.permission,
+        q.org.as_deref(),
+        q.resource.as_deref(),
+        &mut unknown,
+    );
+    match (u, place) {
+        (Some(u), Some((p, x, r))) => Resolved::Known(u, p, x, r),
+        _ => Resolved::Unknown(unknown),
     }
-    let r = match &q.resource {
-        Some(name) => {
-            let r = names.resource(t, name);
-            if r.is_none() {
-                unknown.push(format!("resource `{name}`"));
-            }
-            Some(r)
+}
+
+/// The permission, the org and the resource a question names (a resource
+/// of an org is asked about at that org unless `org` says otherwise), or
+/// `None` with the unknown names added to `unknown`.
+fn place(
+    l: &Loaded,
+    permission: &str,
+    org: Option<&str>,
+    resource: Option<&str>,
+    unknown: &mut Vec<String>,
+) -> Option<(Perm, Org, Option<Resource>)> {
+    let (t, names) = (&l.table, &l.names);
+    let p = names.permission(t, permission);
+    if p.is_none() {
+        unknown.push(format!("permission `{permission}`"));
+    }
+    let r = resource.map(|name| {
+        let r = names.resource(t, name);
+        if r.is_none() {
+            unknown.push(format!("resource `{name}`"));
         }
-        None => None,
-    };
-    // A resource of an org is asked about at that org unless told otherwise.
-    let x = match (q.org.as_deref().filter(|o| !o.is_empty()), r) {
+        r
+    });
+    let x = match (org.filter(|o| !o.is_empty()), r) {
         (Some(o), _) => {
             let x = names.org(t, o);
             if x.is_none() {
@@ -216,10 +235,10 @@ fn resolve(l: &Loaded, q: &Question<'_>) -> Resolved {
             None
         }
     };
-    match (u, p, x, r) {
-        (Some(u), Some(p), Some(x), None) => Resolved::Known(u, p, x, None),
-        (Some(u), Some(p), Some(x), Some(Some(r))) => Resolved::Known(u, p, x, Some(r)),
-        _ => Resolved::Unknown(unknown),
+    match (p, x, r) {
+        (Some(p), Some(x), None) => Some((p, x, None)),
+        (Some(p), Some(x), Some(Some(r))) => Some((p, x, Some(r))),
+        _ => None,
     }
 }
 
@@ -384,41 +403,19 @@ async fn who(Axum(state): Axum<Shared>, body: Body) -> Response {
     let loaded = state.current.load();
     let t = &loaded.table;
     let mut unknown = Vec::new();
-    let p = t.permission(&q.permission);
-    if p.is_none() {
-        unknown.push(format!("permission `{}`", q.permission));
-    }
-    let r = q.resource.as_deref().map(|name| {
-        let r = t.resource(name);
-        if r.is_none() {
-            unknown.push(format!("resource `{name}`"));
-        }
-        r
-    });
-    let x = match q.org.as_deref().filter(|o| !o.is_empty()) {
-        Some(o) => {
-            let x = t.org(o);
-            if x.is_none() {
-                unknown.push(format!("org `{o}`"));
-            }
-            x
-        }
-        None => {
-            let x = r.flatten().and_then(|r| t.resource_org(r));
-            if x.is_none() && !matches!(r, Some(None)) {
-                unknown.push("org (none given)".to_owned());
-            }
-            x
-        }
-    };
-    let users: Vec<&str> = match (p, x, r) {
-        (Some(p), Some(x), None) => t.who(p, x).into_iter().map(|u| t.user_name(u)).collect(),
-        (Some(p), Some(x), Some(Some(r))) => t
-            .who_on(p, x, Some(r))
+    let users: Vec<&str> = match place(
+        &loaded,
+        &q.permission,
+        q.org.as_deref(),
+        q.resource.as_deref(),
+        &mut unknown,
+    ) {
+        Some((p, x, r)) => t
+            .who_on(p, x, r)
             .into_iter()
             .map(|u| t.user_name(u))
             .collect(),
-        _ => Vec::new(),
+        None => Vec::new(),
     };
     axum::Json(json!({ "users": users, "unknown": unknown, "input_hash": hash(&loaded) }))
         .into_response()
