@@ -37,6 +37,7 @@ pub mod diff;
 pub(crate) mod eval;
 pub mod graph;
 pub mod load;
+pub mod lsp;
 pub mod model;
 pub mod query;
 pub(crate) mod resolve;
@@ -144,7 +145,7 @@ pub fn run_paths(
 }
 
 /// The stages after loading, for a set read from disk or given as contents.
-fn run_loaded(
+pub(crate) fn run_loaded(
     mut set: load::LoadedSet,
     t: std::time::Instant,
     compile: Option<CompileOptions>,

@@ -5,6 +5,7 @@ mod compile;
 mod diff;
 mod explain;
 mod graph;
+mod lsp;
 mod query;
 mod roles;
 mod schema;
@@ -53,6 +54,8 @@ enum Command {
     Graph(graph::GraphArgs),
     /// Answer questions over HTTP from a table, reloading it when it changes.
     Serve(serve::ServeArgs),
+    /// Serve the Language Server Protocol over stdio, for editors.
+    Lsp,
     /// Print the JSON Schema of policy files.
     Schema,
     /// Print the long explanation of a diagnostic code.
@@ -87,6 +90,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::Roles(a) => roles::run(a),
         Command::Graph(a) => graph::run(a),
         Command::Serve(a) => serve::run(a),
+        Command::Lsp => lsp::run(),
         Command::Schema => schema::run(),
         Command::Explain(a) => explain::run(a),
     }

@@ -78,7 +78,7 @@ pub struct Item<T> {
 }
 
 /// One policy file after loading.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct PolicyFile {
     /// The file it was read from.
     pub file: FileId,
@@ -397,6 +397,125 @@ pub(crate) fn load_files(
         }
     }
     parse_all(&ids, limits, &mut set);
+    set
+}
+
+/// Parsed files kept between runs (the language server's edits): each
+/// file's path, the hash of its text and its [`FileId`] with what parsing
+/// it gave. A file is parsed again only when one of the three changed (its
+/// spans carry the id, so a file that moved in the set is parsed anew).
+#[derive(Debug, Default)]
+pub(crate) struct ParseCache {
+    entries: rustc_hash::FxHashMap<PathBuf, CachedParse>,
+}
+
+#[derive(Debug)]
+struct CachedParse {
+    hash: u64,
+    len: usize,
+    id: FileId,
+    file: Option<PolicyFile>,
+    diags: Vec<Diagnostic>,
+}
+
+impl ParseCache {
+    /// The parsed file at `path`, as last loaded (for the language
+    /// server's index of names).
+    pub(crate) fn file(&self, path: &Path) -> Option<&PolicyFile> {
+        self.entries.get(path).and_then(|c| c.file.as_ref())
+    }
+}
+
+fn text_hash(text: &str) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault};
+    BuildHasherDefault::<rustc_hash::FxHasher>::default().hash_one(text)
+}
+
+/// [`load_files`], reusing the parse of every file whose path, text and id
+/// are those of `cache` (and keeping the new ones there, dropping files
+/// that are gone).
+pub(crate) fn load_files_cached(
+    inputs: Vec<(PathBuf, Vec<u8>)>,
+    links: &[PathBuf],
+    limits: &Limits,
+    cache: &mut ParseCache,
+) -> LoadedSet {
+    let mut set = LoadedSet::default();
+    let mut links = links.to_vec();
+    links.sort();
+    for link in &links {
+        symlink_not_followed(link, &mut set.sources, &mut set.diagnostics);
+    }
+    let mut inputs = inputs;
+    inputs.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut ids = Vec::with_capacity(inputs.len());
+    for (path, bytes) in inputs {
+        if let Some(id) = add_source(&path, bytes, limits, &mut set.sources, &mut set.diagnostics) {
+            ids.push(id);
+        }
+    }
+    let keys: Vec<(FileId, u64, usize)> = ids
+        .iter()
+        .filter_map(|id| {
+            set.sources
+                .get(*id)
+                .map(|f| (*id, text_hash(&f.text), f.text.len()))
+        })
+        .collect();
+    let stale: Vec<FileId> = keys
+        .iter()
+        .filter(|(id, hash, len)| {
+            let path = &set
+                .sources
+                .get(*id)
+                .map(|f| f.path.clone())
+                .unwrap_or_default();
+            !cache
+                .entries
+                .get(path)
+                .is_some_and(|c| c.id == *id && c.hash == *hash && c.len == *len)
+        })
+        .map(|k| k.0)
+        .collect();
+    let sources = &set.sources;
+    let parsed: Vec<_> = stale
+        .par_iter()
+        .map(|id| {
+            let mut diags = Diagnostics::default();
+            let file = parse_tree(*id, sources, limits, &mut diags)
+                .and_then(|root| read_policy_file(*id, &root, &mut diags));
+            (*id, file, diags)
+        })
+        .collect();
+    let mut fresh: rustc_hash::FxHashMap<FileId, (Option<PolicyFile>, Diagnostics)> = parsed
+        .into_iter()
+        .map(|(id, file, diags)| (id, (file, diags)))
+        .collect();
+    let mut entries = rustc_hash::FxHashMap::default();
+    for (id, hash, len) in keys {
+        let Some(path) = set.sources.get(id).map(|f| f.path.clone()) else {
+            continue;
+        };
+        let entry = match fresh.remove(&id) {
+            Some((file, diags)) => CachedParse {
+                hash,
+                len,
+                id,
+                file,
+                diags: diags.into_iter().collect(),
+            },
+            None => match cache.entries.remove(&path) {
+                Some(c) => c,
+                None => continue,
+            },
+        };
+        set.diagnostics.extend(entry.diags.iter().cloned());
+        if let Some(f) = &entry.file {
+            set.files.push(f.clone());
+        }
+        entries.insert(path, entry);
+    }
+    cache.entries = entries;
     set
 }
 
