@@ -123,7 +123,8 @@ pub(super) fn code_actions(
             continue;
         }
         let r = range(sources, d.primary.span);
-        if r.end < p.range.start || r.start > p.range.end {
+        // By line: a cursor anywhere on the finding's lines asks for its fixes.
+        if r.end.line < p.range.start.line || r.start.line > p.range.end.line {
             continue;
         }
         let edit = match d.code {
@@ -204,7 +205,9 @@ fn whole_lines(file: &crate::source::SourceFile, span: Span) -> Option<Span> {
     let after = file
         .text
         .get(span.end as usize..last_range.end.max(span.end as usize))?;
+    // A flow map's span may end at its last value, before ` }`.
     let after = after.trim_start();
+    let after = after.strip_prefix('}').unwrap_or(after).trim_start();
     if !(after.is_empty() || after.starts_with('#')) {
         return None;
     }
@@ -231,4 +234,23 @@ fn whole_lines(file: &crate::source::SourceFile, span: Span) -> Option<Span> {
         file.text.len()
     };
     Some(Span::new(span.file, start, end))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::{FileId, SourceFile};
+
+    #[test]
+    fn a_list_item_on_its_own_line_is_removed_with_its_line() {
+        let text = "a:\n  - { role: x }\n  - { description: \"Zoë’s 😀 grant\", role: y }\n";
+        let f = SourceFile::new("a.yaml".into(), text.into());
+        let start = text.find("{ desc").unwrap();
+        let span = Span::new(FileId(0), start, text.len() - 1);
+        let got = whole_lines(&f, span).unwrap();
+        assert_eq!(
+            &text[got.start as usize..got.end as usize],
+            &text[text.find("  - { desc").unwrap()..]
+        );
+    }
 }

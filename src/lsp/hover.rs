@@ -123,10 +123,22 @@ pub(crate) fn role(m: &Model, r: RoleId) -> String {
                 .map(|p| format!("`{}`", m.perm_name(crate::model::PermId(p as u32)))),
         )
     };
-    s.push_str(&format!("\n\npermissions: {}", perms(&role.perms)));
+    // Everything holding it confers: its own and cloned part, and those
+    // of every role it includes (active links).
+    let mut all = role.perms.clone();
+    for x in m.closure_any(r) {
+        all.union_with(&m.role(x).perms);
+    }
+    s.push_str(&format!("\n\npermissions: {}", perms(&all)));
     s.push_str(&format!("\n\n- own: {}", perms(&role.own)));
     if let Some((from, _)) = role.from {
-        s.push_str(&format!("\n- cloned from: `{}`", m.role_display(from)));
+        let mut cloned = role.perms.clone();
+        cloned.difference_with(&role.own);
+        s.push_str(&format!(
+            "\n- cloned from `{}`: {}",
+            m.role_display(from),
+            perms(&cloned)
+        ));
     }
     if !role.includes.is_empty() {
         s.push_str(&format!(

@@ -207,7 +207,8 @@ impl Builder<'_> {
         }
         for rule in &f.automatic {
             let rule = &rule.value;
-            if provider && rule.locked.as_ref().is_some_and(|l| l.value) {
+            // A provider rule is locked unless it says `locked: false`.
+            if provider && rule.locked.as_ref().is_none_or(|l| l.value) {
                 self.locked = Some("locked provider rule".to_owned());
             }
             if let Some(w) = &rule.when {
