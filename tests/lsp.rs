@@ -1,8 +1,16 @@
 //! `trellis lsp` driven as an editor drives it: JSON-RPC frames over the
 //! server's stdin and stdout (LSP 3.17), on a copy of `tests/lsp/set`
-//! (a provider file and one tenant file, acme).
+//! (a provider file and one tenant file, acme). The fixture lives outside
+//! `tests/fixtures/`, whose every folder is a snapshot case of its own.
 
-use std::io::{BufRead, BufReader, Read, Write};
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail loudly"
+)]
+
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;

@@ -103,6 +103,10 @@ fn suggestion(help: &str) -> Option<&str> {
 
 /// Quick fixes for the findings in the asked range: the did-you-mean fix
 /// of E002 and E004, and removing an assignment W104 found redundant.
+#[allow(
+    clippy::mutable_key_type,
+    reason = "WorkspaceEdit is keyed by Uri, which hashes and compares its text only"
+)]
 pub(super) fn code_actions(
     server: &mut Server,
     p: &CodeActionParams,

@@ -231,7 +231,7 @@ pub(crate) fn org(m: &Model, o: OrgId) -> String {
     let grants: Vec<String> = m
         .assignments
         .iter()
-        .filter(|a| a.org == o || (a.inherit && m.in_subtree(o, a.org) && a.org != o))
+        .filter(|a| a.org == o || (a.inherit && m.in_subtree(o, a.org)))
         .take(20)
         .map(|a| {
             let what = match a.grant {

@@ -462,6 +462,10 @@ pub(super) fn workspace_symbols(server: &mut Server, query: &str) -> WorkspaceSy
 
 /// Renames a role or an org everywhere the set names it; refused when an
 /// edit would fall in a locked provider item, or the new name is taken.
+#[allow(
+    clippy::mutable_key_type,
+    reason = "WorkspaceEdit is keyed by Uri, which hashes and compares its text only"
+)]
 pub(super) fn rename(
     server: &mut Server,
     p: &RenameParams,
