@@ -120,7 +120,12 @@ fn main() {
         let end = at + text[at..].find([',', ' ', '}', '\n']).unwrap();
         (at, text[at..end].to_owned())
     };
-    let bad = format!("{}{}-typo{}", &text[..role_at], role, &text[role_at + role.len()..]);
+    let bad = format!(
+        "{}{}-typo{}",
+        &text[..role_at],
+        role,
+        &text[role_at + role.len()..]
+    );
     let t = Instant::now();
     send(json!({ "jsonrpc": "2.0", "method": "textDocument/didOpen",
         "params": { "textDocument": { "uri": uri, "languageId": "yaml", "version": 1, "text": bad } } }));
@@ -133,9 +138,11 @@ fn main() {
         // Even edits fix the role, odd ones misspell it again.
         let body = if i % 2 == 0 { &text } else { &bad };
         let t = Instant::now();
-        send(json!({ "jsonrpc": "2.0", "method": "textDocument/didChange",
+        send(
+            json!({ "jsonrpc": "2.0", "method": "textDocument/didChange",
             "params": { "textDocument": { "uri": uri, "version": i + 2 },
-                        "contentChanges": [{ "text": body }] } }));
+                        "contentChanges": [{ "text": body }] } }),
+        );
         let n = wait_publish(&rx);
         times.push(t.elapsed());
         assert_eq!(n == 0, i % 2 == 0, "edit {i}: the finding comes and goes");
@@ -153,7 +160,9 @@ fn main() {
         String::from_utf8_lossy(&check.stderr)
             .lines()
             .chain(String::from_utf8_lossy(&check.stdout).lines())
-            .find_map(|l| l.strip_prefix("checked ").and_then(|r| r.split(' ').next().map(str::to_owned)))
+            .find_map(|l| l
+                .strip_prefix("checked ")
+                .and_then(|r| r.split(' ').next().map(str::to_owned)))
             .unwrap_or_default(),
         ms(full_check),
         ms(first),

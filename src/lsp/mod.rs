@@ -81,6 +81,8 @@ struct Server {
     docs: HashMap<PathBuf, Doc>,
     /// Policy sets by root.
     workspaces: HashMap<PathBuf, Workspace>,
+    /// The root found for each file touched.
+    roots: HashMap<PathBuf, PathBuf>,
     /// When the edited sets are due to be checked again.
     due: Option<Instant>,
 }
@@ -158,6 +160,7 @@ fn serve(connection: &Connection) -> Result<(), String> {
         options: Options::from_init(&init),
         docs: HashMap::new(),
         workspaces: HashMap::new(),
+        roots: HashMap::new(),
         due: None,
     };
     loop {
@@ -225,27 +228,37 @@ impl Server {
             }
             let _ = self.sender.send(
                 log_message(&format!(
-                    "trellis: checked {} in {} ms",
+                    "trellis: checked {} in {} ms ({})",
                     ws.root.display(),
-                    t.elapsed().as_millis()
+                    t.elapsed().as_millis(),
+                    ws.timings
                 ))
                 .into(),
             );
         }
     }
 
-    fn touch(&mut self, path: &Path) {
-        let doc_text = self.docs.get(path).map(|d| d.text.as_str());
-        let root = workspace::find_root(path, doc_text);
-        let ws = self
-            .workspaces
+    /// Marks the sets holding `path` for a re-check; `rescan`: their
+    /// files on disk may have changed too (an edit of a buffer alone does
+    /// not look at the disk again).
+    fn touch(&mut self, path: &Path, rescan: bool) {
+        let root = match self.roots.get(path) {
+            Some(r) if !rescan => r.clone(),
+            _ => {
+                let doc_text = self.docs.get(path).map(|d| d.text.as_str());
+                let r = workspace::find_root(path, doc_text);
+                self.roots.insert(path.to_path_buf(), r.clone());
+                r
+            }
+        };
+        self.workspaces
             .entry(root.clone())
             .or_insert_with(|| Workspace::new(root));
-        ws.dirty = true;
         // Another open set may hold the file too (a set nested in a set).
         for (r, w) in self.workspaces.iter_mut() {
             if path.starts_with(r) {
                 w.dirty = true;
+                w.rescan |= rescan;
             }
         }
         self.due = Some(Instant::now() + self.options.debounce);
@@ -265,7 +278,7 @@ impl Server {
                             text: p.text_document.text,
                         },
                     );
-                    self.touch(&path);
+                    self.touch(&path, true);
                 }
                 notif::DidChangeTextDocument::METHOD => {
                     let p: lsp_types::DidChangeTextDocumentParams =
@@ -276,7 +289,7 @@ impl Server {
                     if let Some(c) = p.content_changes.into_iter().last() {
                         self.docs.insert(path.clone(), Doc { text: c.text });
                     }
-                    self.touch(&path);
+                    self.touch(&path, false);
                 }
                 notif::DidSaveTextDocument::METHOD => {
                     let p: lsp_types::DidSaveTextDocumentParams =
@@ -286,7 +299,7 @@ impl Server {
                     if let (Some(text), Some(doc)) = (p.text, self.docs.get_mut(&path)) {
                         doc.text = text;
                     }
-                    self.touch(&path);
+                    self.touch(&path, true);
                 }
                 notif::DidCloseTextDocument::METHOD => {
                     let p: lsp_types::DidCloseTextDocumentParams =
@@ -295,7 +308,14 @@ impl Server {
                         uri_path(&p.text_document.uri).ok_or_else(|| invalid("not a file URI"))?;
                     // The disk's text counts again.
                     self.docs.remove(&path);
-                    self.touch(&path);
+                    self.touch(&path, true);
+                }
+                notif::DidChangeWatchedFiles::METHOD => {
+                    for w in self.workspaces.values_mut() {
+                        w.dirty = true;
+                        w.rescan = true;
+                    }
+                    self.due = Some(Instant::now() + self.options.debounce);
                 }
                 _ => {}
             }

@@ -78,10 +78,16 @@ pub(crate) struct Workspace {
     pub root: PathBuf,
     /// Has an open buffer of it changed since the last analysis?
     pub dirty: bool,
+    /// May its files on disk have changed since (read the tree again)?
+    pub rescan: bool,
+    /// Its policy files on disk, as last found.
+    paths: Vec<PathBuf>,
     /// The last analysis (`None` before the first, or when the root could not be read).
     pub analysis: Option<Analysis>,
     /// Files that had diagnostics in the last publication.
     pub published: BTreeSet<PathBuf>,
+    /// How long each stage of the last analysis took (cumulative), for the log.
+    pub timings: String,
     cache: ParseCache,
     disk: HashMap<PathBuf, DiskFile>,
     limits: Limits,
@@ -101,8 +107,11 @@ impl Workspace {
         Workspace {
             root,
             dirty: true,
+            rescan: true,
+            paths: Vec::new(),
             analysis: None,
             published: BTreeSet::new(),
+            timings: String::new(),
             cache: ParseCache::default(),
             disk: HashMap::new(),
             limits: Limits::default(),
@@ -129,10 +138,15 @@ impl Workspace {
     /// disk. Returns why the set could not be read, if it could not.
     pub fn analyze(&mut self, docs: &HashMap<PathBuf, String>) -> Option<String> {
         self.dirty = false;
-        let (mut paths, _) = match load::discover(std::slice::from_ref(&self.root)) {
-            Ok(found) => found,
-            Err(e) => return Some(e.to_string()),
-        };
+        let started = std::time::Instant::now();
+        let rescan = std::mem::take(&mut self.rescan) || self.analysis.is_none();
+        if rescan {
+            match load::discover(std::slice::from_ref(&self.root)) {
+                Ok((found, _)) => self.paths = found,
+                Err(e) => return Some(e.to_string()),
+            }
+        }
+        let mut paths = self.paths.clone();
         for p in docs.keys() {
             if self.holds(p) {
                 paths.push(p.clone());
@@ -147,6 +161,13 @@ impl Workspace {
             if let Some(text) = docs.get(&p) {
                 inputs.push((p, text.clone().into_bytes()));
                 continue;
+            }
+            if !rescan {
+                if let Some(d) = self.disk.get(&p) {
+                    inputs.push((p.clone(), d.bytes.clone()));
+                    seen.insert(p, ());
+                    continue;
+                }
             }
             let Ok(meta) = std::fs::symlink_metadata(&p) else {
                 continue;
@@ -181,6 +202,7 @@ impl Workspace {
             }
         }
         self.disk.retain(|p, _| seen.contains_key(p));
+        let read = started.elapsed();
         let t = std::time::Instant::now();
         let set = load::load_files_cached(inputs, &links, &self.limits, &mut self.cache);
         let checked = crate::run_loaded(set, t, None, &|_| {}).0;
@@ -190,11 +212,18 @@ impl Workspace {
                 checked.sources.get(id).map(|f| (f.path.clone(), id))
             })
             .collect();
-        self.analysis = Some(Analysis {
+        self.timings = std::iter::once(("read", read))
+            .chain(checked.model.timings.iter().map(|(w, d)| (*w, read + *d)))
+            .map(|(w, d)| format!("{w} {d:.1?}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let old = self.analysis.replace(Analysis {
             checked,
             files,
             index: OnceCell::new(),
         });
+        // Freeing a large set takes a while: not on the way to publishing.
+        std::thread::spawn(move || drop(old));
         None
     }
 
