@@ -449,3 +449,56 @@ fn a_malformed_request_gets_an_error_and_the_server_goes_on() {
     assert_eq!(names, ["acme::reviewer"]);
     c.shutdown();
 }
+
+#[test]
+fn a_hostile_buffer_is_reported_and_the_server_keeps_answering() {
+    let mut c = Client::start(|_| {});
+    // A few KB whose aliases would copy a long string a million times, on
+    // one very long line.
+    let mut bomb = format!("scope: acme\nl0: &l0 \"{}\"\n", "x".repeat(3000));
+    for i in 1..6 {
+        bomb.push_str(&format!(
+            "l{i}: &l{i} [{}]\n",
+            vec![format!("*l{}", i - 1); 10].join(", ")
+        ));
+    }
+    bomb.push_str(&format!("roles: {{ {} }}\n", "a".repeat(200_000)));
+    c.open("acme.yaml", &bomb);
+    let ds = c.diagnostics("acme.yaml");
+    assert!(codes(&ds).contains(&"E001"), "{ds:?}");
+    // Hover and completion on the hostile text answer (nothing to say).
+    let r = c.request("textDocument/hover", c.at("acme.yaml", 7, 100_000));
+    assert!(r.get("error").is_none(), "{r}");
+    let r = c.request("textDocument/completion", c.at("acme.yaml", 7, 150_000));
+    assert!(r.get("error").is_none(), "{r}");
+    c.shutdown();
+}
+
+#[test]
+fn hover_on_an_org_and_a_user() {
+    let mut c = Client::start(|_| {});
+    let provider = c.text("provider.yaml");
+    c.open("provider.yaml", &provider);
+    let (line, col) = find(&provider, "acme:");
+    let r = c.request("textDocument/hover", c.at("provider.yaml", line, col));
+    let text = r["result"]["contents"]["value"].as_str().unwrap();
+    assert!(text.contains("**org** `acme`"), "{text}");
+    assert!(text.contains("kind: `customer`"), "{text}");
+    // Both provider roles not locked, and the locked one marked.
+    assert!(
+        text.contains("`viewer`") && text.contains("`auditor` (locked)"),
+        "{text}"
+    );
+    assert!(text.contains("2 member(s)"), "{text}");
+
+    let (line, col) = find(&provider, "user: alice");
+    let r = c.request("textDocument/hover", c.at("provider.yaml", line, col + 6));
+    let text = r["result"]["contents"]["value"].as_str().unwrap();
+    assert!(text.contains("home: `acme`"), "{text}");
+    // editor and the viewer it includes.
+    assert!(
+        text.contains("`editor`") && text.contains("`viewer`"),
+        "{text}"
+    );
+    c.shutdown();
+}
