@@ -1,11 +1,11 @@
 //! `trellis lsp`: a language server over stdio (manual: *Editors*).
 //!
-//! The pipeline stays the library's: [`workspace`] finds the policy set of
+//! The pipeline stays the library's: `workspace` finds the policy set of
 //! an open file and runs load → resolve → check on it, open buffers winning
 //! over the disk and parses kept by content hash between edits;
-//! [`diagnostics`] publishes every finding of the set per file;
-//! [`navigate`] indexes the names written in each file (definitions,
-//! references, symbols, rename); [`hover`] and [`complete`] answer from the
+//! `diagnostics` publishes every finding of the set per file;
+//! `navigate` indexes the names written in each file (definitions,
+//! references, symbols, rename); `hover` and `complete` answer from the
 //! resolved model. This file is the message loop: it debounces edits,
 //! dispatches requests, and answers a malformed request (or a handler that
 //! failed) with an error response instead of stopping.
