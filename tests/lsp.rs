@@ -502,3 +502,49 @@ fn hover_on_an_org_and_a_user() {
     );
     c.shutdown();
 }
+
+#[test]
+fn a_misspelt_key_gets_its_fix_and_an_org_is_renamed_in_every_file() {
+    let mut c = Client::start(|_| {});
+    let provider = c.text("provider.yaml");
+    let bad = provider.replace("grants: [\"docs:write\"]", "grnts: [\"docs:write\"]");
+    c.open("provider.yaml", &bad);
+    let ds = c.diagnostics("provider.yaml");
+    let (line, col) = find(&bad, "grnts");
+    let e002 = ds
+        .iter()
+        .find(|d| d["code"] == "E002")
+        .unwrap_or_else(|| panic!("{ds:?}"));
+    assert_eq!(e002["range"], range(line, col, col + 5));
+    let r = c.request(
+        "textDocument/codeAction",
+        json!({ "textDocument": { "uri": c.uri("provider.yaml") }, "range": range(line, col, col), "context": { "diagnostics": [] } }),
+    );
+    let fix = &r["result"][0];
+    assert_eq!(fix["title"], "change to `grants`", "{r}");
+    assert_eq!(
+        fix["edit"]["changes"][c.uri("provider.yaml")][0]["range"],
+        range(line, col, col + 5)
+    );
+
+    // acme: its key, two users' `org`, the assignment's `org`, and the
+    // tenant file's `scope`.
+    c.change("provider.yaml", 2, &provider);
+    let (line, col) = find(&provider, "acme:");
+    let mut p = c.at("provider.yaml", line, col);
+    p["newName"] = json!("acme-corp");
+    let r = c.request("textDocument/rename", p);
+    let changes = &r["result"]["changes"];
+    assert_eq!(
+        changes[c.uri("provider.yaml")].as_array().map(Vec::len),
+        Some(4),
+        "{r}"
+    );
+    let acme = c.text("acme.yaml");
+    let (sl, sc) = find(&acme, "acme");
+    assert_eq!(
+        changes[c.uri("acme.yaml")],
+        json!([{ "range": range(sl, sc, sc + 4), "newText": "acme-corp" }])
+    );
+    c.shutdown();
+}

@@ -217,7 +217,16 @@ impl Server {
                 continue;
             }
             let t = Instant::now();
-            let notes = ws.analyze(&docs);
+            // A failure in the pipeline must not take the server down: the
+            // last analysis stays, and the client is told.
+            let notes = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                ws.analyze(&docs)
+            })) {
+                Ok(notes) => notes,
+                Err(_) => Some(
+                    "internal error while checking the set; the previous findings stay".to_owned(),
+                ),
+            };
             for n in diagnostics::publish(ws, &self.options) {
                 let _ = self.sender.send(n.into());
             }
