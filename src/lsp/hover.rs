@@ -35,7 +35,14 @@ pub(super) fn hover(
             None => return Ok(None),
         },
         Sym::User(u) => match m.user_index.get(u) {
-            Some(u) => user(m, *u),
+            Some(u) => user(
+                m,
+                *u,
+                occ.at_org
+                    .as_ref()
+                    .and_then(|o| m.org_index.get(o))
+                    .copied(),
+            ),
             None => return Ok(None),
         },
         Sym::Perm(p) => perm(m, p),
@@ -252,10 +259,12 @@ pub(crate) fn org(m: &Model, o: OrgId) -> String {
     s
 }
 
-/// A user's home, type, and effective roles there.
-pub(crate) fn user(m: &Model, u: crate::model::UserId) -> String {
+/// A user's home, type, and effective roles at `at` (the org of the
+/// assignment the user is named in), else at home.
+pub(crate) fn user(m: &Model, u: crate::model::UserId, at: Option<OrgId>) -> String {
     let user = m.user(u);
     let home = user.home;
+    let at = at.unwrap_or(home);
     let mut s = format!(
         "**user** `{}`\n\nhome: `{}` · type: `{}`{}",
         user.id,
@@ -266,10 +275,10 @@ pub(crate) fn user(m: &Model, u: crate::model::UserId) -> String {
     if let Some(d) = &user.description {
         s.push_str(&format!("\n\n{d}"));
     }
-    let roles = m.roles_at(u, home);
+    let roles = m.roles_at(u, at);
     s.push_str(&format!(
         "\n\neffective roles at `{}`: {}",
-        m.org(home).id,
+        m.org(at).id,
         list(roles.iter().map(|r| format!("`{}`", m.role_display(*r))))
     ));
     s

@@ -43,6 +43,9 @@ pub(crate) struct Occurrence {
     pub def: bool,
     /// The locked provider item it is written in, described, if any.
     pub locked: Option<String>,
+    /// For a user named in an assignment: the org it is made at, as
+    /// written (`None`: the user's home).
+    pub at_org: Option<String>,
 }
 
 /// Every name written in the set, by file.
@@ -65,6 +68,7 @@ impl Builder<'_> {
             sym,
             def,
             locked: self.locked.clone(),
+            at_org: None,
         });
     }
     fn org(&mut self, s: &Str) {
@@ -178,6 +182,9 @@ impl Builder<'_> {
             }
             if let Some(u) = &a.user {
                 self.user(u);
+                if let (Some(o), Some(last)) = (&a.org, self.out.last_mut()) {
+                    last.at_org = Some(o.value.clone());
+                }
             }
             if let Some(o) = &a.org {
                 self.org(o);
