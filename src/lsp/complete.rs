@@ -102,9 +102,12 @@ fn indent(line: &str) -> usize {
 
 /// What is wanted at the end of `before` (the text from the start of the
 /// file to the cursor).
-fn want(before: &str) -> Want {
+fn want(before: &str, toml: bool) -> Want {
     let lines: Vec<&str> = before.split('\n').collect();
     let current = lines.last().copied().unwrap_or("");
+    if toml {
+        return want_toml(&lines, current);
+    }
     // The section: the last top-level key above.
     let section = lines
         .iter()
@@ -164,6 +167,26 @@ fn want(before: &str) -> Want {
         }
     }
     Want::Key(section)
+}
+
+/// [`want`] for TOML: keys are not indented, and the section is the last
+/// table header above (`[roles.x]`, `[[assignments]]`).
+fn want_toml(lines: &[&str], current: &str) -> Want {
+    let header = lines
+        .iter()
+        .rev()
+        .skip(1)
+        .find(|l| l.trim_start().starts_with('['))
+        .map(|l| {
+            let t = l.trim().trim_matches(['[', ']']);
+            t.split('.').next().unwrap_or(t).trim().to_owned()
+        });
+    if current.contains('=') {
+        if let Some(k) = last_key(current) {
+            return Want::Value(k);
+        }
+    }
+    Want::Key(header)
 }
 
 fn item(label: String, kind: CompletionItemKind, detail: &str) -> CompletionItem {
@@ -301,7 +324,8 @@ pub(super) fn completion(
     let before = file.text.get(..at).unwrap_or("");
     let m = &a.checked.model;
     let scope = ws.scope_of(&path);
-    let items = match want(before) {
+    let toml = path.extension().is_some_and(|e| e == "toml");
+    let items = match want(before, toml) {
         Want::Value(k) => values(m, &k, scope),
         Want::Key(None) => FILE_KEYS
             .iter()
@@ -326,24 +350,48 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_wanted_thing_in_toml() {
+        assert_eq!(
+            want("scope = \"a\"\n[roles.x]\nfrom = \"ed", true),
+            Want::Value("from".into())
+        );
+        assert_eq!(
+            want("scope = \"a\"\n[roles.x]\ngra", true),
+            Want::Key(Some("roles".into()))
+        );
+        assert_eq!(
+            want("scope = \"a\"\n[[assignments]]\nrole = \"x\"\nus", true),
+            Want::Key(Some("assignments".into()))
+        );
+        assert_eq!(want("sco", true), Want::Key(None));
+        assert_eq!(
+            want("[[assignments]]\nrole = \"a\"\nuser = \"", true),
+            Want::Value("user".into())
+        );
+    }
+
+    #[test]
     fn the_wanted_thing_is_read_from_the_text_before_the_cursor() {
         assert_eq!(
-            want("scope: acme\nassignments:\n  - { role: ed"),
+            want("scope: acme\nassignments:\n  - { role: ed", false),
             Want::Value("role".into())
         );
         assert_eq!(
-            want("roles:\n  x: { includes: [viewer, "),
+            want("roles:\n  x: { includes: [viewer, ", false),
             Want::Value("includes".into())
         );
         assert_eq!(
-            want("roles:\n  x:\n    includes:\n      - "),
+            want("roles:\n  x:\n    includes:\n      - ", false),
             Want::Value("includes".into())
         );
-        assert_eq!(want("scope: acme\nsco"), Want::Key(None));
+        assert_eq!(want("scope: acme\nsco", false), Want::Key(None));
         assert_eq!(
-            want("scope: acme\nroles:\n  x:\n    gra"),
+            want("scope: acme\nroles:\n  x:\n    gra", false),
             Want::Key(Some("roles".into()))
         );
-        assert_eq!(want("a:\n  - { role: acme::vi"), Want::Value("role".into()));
+        assert_eq!(
+            want("a:\n  - { role: acme::vi", false),
+            Want::Value("role".into())
+        );
     }
 }
