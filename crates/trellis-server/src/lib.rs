@@ -11,6 +11,7 @@
 //! decision server* says how to run and deploy it.
 
 mod api;
+mod batch;
 mod decision_log;
 mod metrics;
 mod reload;
