@@ -244,7 +244,9 @@ fn every_endpoint_answers_as_trellis_query() {
         // The same batch written with every letter `e` escaped is read by
         // the general JSON parser, not the server's plain reader: the same
         // answers.
-        let escaped = json!({ "questions": qs }).to_string().replace('e', "\\u0065");
+        let escaped = json!({ "questions": qs })
+            .to_string()
+            .replace('e', "\\u0065");
         let (status, text) = server.request("POST", "/v1/allow/batch", &escaped, &[]);
         assert_eq!(status, 200, "{text}");
         let escaped: Value = serde_json::from_str(&text).unwrap();

@@ -17,7 +17,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use trellis_table::{Dimension, GrantEffect, Granted, Org, Perm, Resource, Step, Table, User};
 
-use crate::batch::BatchError;
+use crate::questions::BatchError;
 use crate::{Loaded, State};
 
 type Shared = Arc<State>;
@@ -281,18 +281,27 @@ fn json_text(body: String) -> Response {
 }
 
 async fn allow(Axum(state): Axum<Shared>, body: Body) -> Response {
-    let q: Question<'_> = body!(body);
+    let q = match body_text(&body).and_then(|text| {
+        crate::questions::read_one(text).map_err(|e| bad_json(format!("not a valid request: {e}")))
+    }) {
+        Ok(q) => q,
+        Err(e) => return e.into_response(),
+    };
     let loaded = state.current.load();
     let allowed = decide(&loaded, &q);
     state.metrics.decisions(allowed, 1);
     if let Some(log) = &state.log {
         log.write("allow", &question_json(&q), allowed, hash(&loaded));
     }
-    json_text(format!(
-        "{{\"allowed\":{allowed},\"decision\":\"{}\",\"input_hash\":\"{}\"}}",
-        if allowed { "allow" } else { "deny" },
-        loaded.hash
-    ))
+    let mut body = String::with_capacity(80);
+    body.push_str(if allowed {
+        "{\"allowed\":true,\"decision\":\"allow\",\"input_hash\":\""
+    } else {
+        "{\"allowed\":false,\"decision\":\"deny\",\"input_hash\":\""
+    });
+    body.push_str(&loaded.hash);
+    body.push_str("\"}");
+    json_text(body)
 }
 
 fn question_json(q: &Question<'_>) -> Value {
@@ -308,7 +317,7 @@ struct Answers<'l, 'a> {
     kept: Option<Vec<Question<'a>>>,
 }
 
-impl<'a> crate::batch::Sink<'a> for Answers<'_, 'a> {
+impl<'a> crate::questions::Sink<'a> for Answers<'_, 'a> {
     fn question(&mut self, q: Question<'a>) {
         self.answers.push(decide(self.loaded, &q));
         if let Some(kept) = &mut self.kept {
@@ -337,7 +346,7 @@ async fn allow_batch(Axum(state): Axum<Shared>, body: Body) -> Response {
         answers: Vec::new(),
         kept: state.log.as_ref().map(|_| Vec::new()),
     };
-    let read = crate::batch::read(text, max, &mut answers);
+    let read = crate::questions::read(text, max, &mut answers);
     match read {
         Ok(()) => {}
         Err(BatchError::TooLong) => {

@@ -11,9 +11,9 @@
 //! decision server* says how to run and deploy it.
 
 mod api;
-mod batch;
 mod decision_log;
 mod metrics;
+mod questions;
 mod reload;
 
 use std::net::SocketAddr;
