@@ -141,7 +141,9 @@ impl NativeTable {
     /// Maps the table file at `path` and validates it.
     #[napi(factory)]
     pub fn open(path: String) -> Result<NativeTable, Error<TableErrorCode>> {
-        Table::open(&path).map(NativeTable::new).map_err(table_error)
+        Table::open(&path)
+            .map(NativeTable::new)
+            .map_err(table_error)
     }
 
     /// Validates a table held in memory (copied once).
