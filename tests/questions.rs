@@ -104,7 +104,7 @@ fn questions(t: &Table) -> Vec<Value> {
                 out.push(question(u, p, None, Some(q)));
                 for x in &orgs {
                     every += 1;
-                    if every % 4 == 0 {
+                    if every.is_multiple_of(4) {
                         out.push(question(u, p, Some(x), Some(q)));
                     }
                 }
