@@ -53,3 +53,5 @@ npm run build
   console.log("bindings/node: trellis", trellis.version, "built")
 ')
 npm test
+# The declarations type what the tests call (tsc, from package-lock.json).
+npm run check:types

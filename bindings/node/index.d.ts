@@ -1,3 +1,4 @@
+/// <reference types="node" />
 /**
  * Decision tables of trellis, in-process.
  *
