@@ -68,6 +68,22 @@ function rethrow(e) {
   throw e
 }
 
+/**
+ * napi's conversion errors (an argument of the wrong type: codes such as
+ * `StringExpected`, `NumberExpected`) as the TypeError JavaScript throws
+ * for one, keeping the code; others pass.
+ */
+function typeError(e) {
+  if (e !== null && typeof e === 'object' && typeof e.code === 'string' && !(e instanceof TypeError)) {
+    if (e.code.endsWith('Expected') || e.code === 'InvalidArg') {
+      const t = new TypeError(e.message)
+      t.code = e.code
+      return t
+    }
+  }
+  return e
+}
+
 // Only open() and fromBytes() make tables.
 const MAKE = Symbol('trellis.Table')
 
@@ -149,11 +165,19 @@ class Table {
   }
 
   allow(user, permission, org, resource) {
-    return this.#t.allow(user, permission, org ?? null, resource ?? null)
+    try {
+      return this.#t.allow(user, permission, org, resource)
+    } catch (e) {
+      throw typeError(e)
+    }
   }
 
   allowHandles(u, p, x, q) {
-    return this.#t.allowHandles(u ?? null, p ?? null, x ?? null, q ?? null)
+    try {
+      return this.#t.allowHandles(u, p, x, q)
+    } catch (e) {
+      throw typeError(e)
+    }
   }
 
   allowMany(questions) {
@@ -171,48 +195,116 @@ class Table {
       throw new TypeError('allowMany: an array of questions, or a Uint32Array of packed handles')
     }
     const [users, permissions, orgs, resources] = columns(questions)
-    return this.#t.allowManyNames(users, permissions, orgs, resources)
+    try {
+      return this.#t.allowManyNames(users, permissions, orgs, resources)
+    } catch (e) {
+      throw typeError(e)
+    }
   }
 
+
   user(name) {
-    return this.#t.user(name)
+    try {
+      return this.#t.user(name)
+    } catch (e) {
+      throw typeError(e)
+    }
   }
+
   org(name) {
-    return this.#t.org(name)
+    try {
+      return this.#t.org(name)
+    } catch (e) {
+      throw typeError(e)
+    }
   }
+
   permission(name) {
-    return this.#t.permission(name)
+    try {
+      return this.#t.permission(name)
+    } catch (e) {
+      throw typeError(e)
+    }
   }
+
   resource(name) {
-    return this.#t.resource(name)
+    try {
+      return this.#t.resource(name)
+    } catch (e) {
+      throw typeError(e)
+    }
   }
+
   role(name) {
-    return this.#t.role(name)
+    try {
+      return this.#t.role(name)
+    } catch (e) {
+      throw typeError(e)
+    }
   }
+
   policy(name) {
-    return this.#t.policy(name)
+    try {
+      return this.#t.policy(name)
+    } catch (e) {
+      throw typeError(e)
+    }
   }
+
   dimension(name) {
-    return this.#t.dimension(name)
+    try {
+      return this.#t.dimension(name)
+    } catch (e) {
+      throw typeError(e)
+    }
   }
 
   roles(user, org) {
-    return this.#t.roles(user, org)
+    try {
+      return this.#t.roles(user, org)
+    } catch (e) {
+      throw typeError(e)
+    }
   }
+
   policies(user, org) {
-    return this.#t.policies(user, org)
+    try {
+      return this.#t.policies(user, org)
+    } catch (e) {
+      throw typeError(e)
+    }
   }
+
   who(permission, org, resource) {
-    return this.#t.who(permission, org ?? null, resource ?? null)
+    try {
+      return this.#t.who(permission, org, resource)
+    } catch (e) {
+      throw typeError(e)
+    }
   }
+
   published(role, org) {
-    return this.#t.published(role, org)
+    try {
+      return this.#t.published(role, org)
+    } catch (e) {
+      throw typeError(e)
+    }
   }
+
   canAssign(admin, role, user, org, resources) {
-    return this.#t.canAssign(admin, role, user, org, resources ?? null)
+    try {
+      return this.#t.canAssign(admin, role, user, org, resources)
+    } catch (e) {
+      throw typeError(e)
+    }
   }
+
   explain(user, permission, org, resource) {
-    return this.#t.explain(user, permission, org ?? null, resource ?? null)
+    try {
+      return this.#t.explain(user, permission, org, resource)
+    } catch (e) {
+      throw typeError(e)
+    }
   }
 
   toString() {

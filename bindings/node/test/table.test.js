@@ -195,6 +195,13 @@ for (const name of EXAMPLES) {
       assert.throws(() => t.allowMany('alice'), TypeError)
       assert.throws(() => t.allowMany([42]), TypeError)
       assert.throws(() => t.allowMany(new Uint32Array(5)), RangeError)
+      // Arguments of the wrong type are TypeErrors, as in Python.
+      assert.throws(() => t.allowMany([[1, 'm:a', 'x']]), TypeError)
+      assert.throws(() => t.allowMany([{ permission: 'm:a', org: 'x' }]), TypeError)
+      assert.throws(() => t.allow(1, 'm:a', 'x'), TypeError)
+      assert.throws(() => t.allowHandles('0', 0, 0), TypeError)
+      assert.throws(() => t.roles(null, 'x'), TypeError)
+      assert.throws(() => t.canAssign('a', 'r', 'u', 'x', { dim: 'not an array' }), TypeError)
     })
 
     test('handles equal names', () => {
