@@ -354,6 +354,10 @@ for (const name of EXAMPLES) {
       assert.equal(Table.fromBytes(bytes).inputHash, t.inputHash)
       const copy = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length)
       assert.equal(Table.fromBytes(copy).inputHash, t.inputHash)
+      // A view at an odd offset into a larger buffer.
+      const padded = Buffer.concat([Buffer.alloc(3), bytes, Buffer.alloc(5)])
+      assert.equal(Table.fromBytes(padded.subarray(3, 3 + bytes.length)).inputHash, t.inputHash)
+      assert.throws(() => Table.fromBytes(padded), TableError)
       assert.equal(Table.open(new URL(`file://${ex.path}`)).inputHash, t.inputHash)
       assert.equal(typeof trellis.version, 'string')
       assert.throws(() => new Table(), TypeError)
