@@ -1136,3 +1136,76 @@ fn change_check_summary_counts_both_revisions() {
         "checked 3 files: 0 errors, 0 warnings\n"
     );
 }
+
+/// `TRELLIS_TIMINGS` makes every command that reads a set print its stages,
+/// each with a time and the peak memory, then `done`; without it, stderr
+/// that is not a terminal gets no progress at all (CI logs stay clean).
+#[test]
+fn every_long_command_reports_its_stages() {
+    let stage =
+        |line: &str| line.starts_with('[') && line.contains("s, peak ") && line.contains(" MiB] ");
+    let tmp = tempfile::tempdir().unwrap();
+    let table = tmp.path().join("t.tbl");
+    let table = table.to_str().unwrap();
+    let cases: [(&[&str], &[&str]); 4] = [
+        (
+            &["check", "policies-examples/quickstart"],
+            &[
+                "reading and parsing",
+                "resolving 2 files",
+                "checking",
+                "done",
+            ],
+        ),
+        (
+            &["compile", "policies-examples/quickstart", "-o", table],
+            &[
+                "reading and parsing",
+                "checking and compiling",
+                "encoding",
+                "done",
+            ],
+        ),
+        (
+            &["test", "policies-examples/quickstart"],
+            &["reading and parsing", "running 1 test file", "done"],
+        ),
+        (
+            &[
+                "diff",
+                "./policies-examples/quickstart",
+                "./policies-examples/quickstart",
+            ],
+            &[
+                "reading and checking the base `./policies-examples/quickstart`",
+                "reading and checking the head `./policies-examples/quickstart`",
+                "comparing access",
+                "done",
+            ],
+        ),
+    ];
+    for (args, want) in cases {
+        let out = trellis()
+            .args(args)
+            .env("TRELLIS_TIMINGS", "1")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        let stages: Vec<&str> = err
+            .lines()
+            .filter(|l| stage(l))
+            .filter_map(|l| l.split_once("] ").map(|(_, what)| what))
+            .collect();
+        for w in want {
+            assert!(stages.contains(w), "{args:?}: no stage `{w}` in {err}");
+        }
+        assert_eq!(stages.last(), Some(&"done"), "{args:?}: {err}");
+
+        let out = trellis().args(args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !err.lines().any(stage) && !err.contains('\u{1b}'),
+            "{args:?}: progress on a stderr that is no terminal: {err:?}"
+        );
+    }
+}

@@ -37,7 +37,7 @@ pub fn run(args: CheckArgs) -> u8 {
         });
     let paths = super::default_paths(args.paths);
     let limits = args.input.limits();
-    let mut checked = match trellis::check_paths(&paths, &limits) {
+    let mut checked = match super::check_paths(&paths, &limits) {
         Ok(c) => c,
         Err(e) => {
             super::err(&format!("error: {e}\n"));
@@ -56,6 +56,7 @@ pub fn run(args: CheckArgs) -> u8 {
             }
         };
         let sources = std::mem::take(&mut checked.sources);
+        super::progress::stage(&format!("reading and checking the base `{base}`"));
         let base_checked = match trellis::check_source(src, &limits, sources) {
             Ok(c) => c,
             Err(e) => {
@@ -77,6 +78,7 @@ pub fn run(args: CheckArgs) -> u8 {
             ));
             return EXIT_USAGE;
         };
+        super::progress::stage("checking the change");
         checked.diagnostics.extend(trellis::diff::change::check(
             &base_checked.model,
             &checked.model,

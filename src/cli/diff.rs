@@ -46,6 +46,7 @@ pub fn run(args: DiffArgs) -> u8 {
                 return EXIT_USAGE;
             }
         };
+        super::progress::stage(&format!("reading and checking the {label} `{spec}`"));
         match trellis::check_source(src, &limits, sources) {
             Ok(mut c) => {
                 sources = std::mem::take(&mut c.sources);
@@ -73,6 +74,7 @@ pub fn run(args: DiffArgs) -> u8 {
     if base.diagnostics.has_errors() {
         super::err("warning: the base has errors; its access is computed from what resolved\n");
     }
+    super::progress::stage("comparing access");
     let d = trellis::diff::diff(&base.model, &head.model);
     super::out(&match args.format {
         DiffFormat::Human => diff_render::human(&d),
