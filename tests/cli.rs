@@ -1209,3 +1209,72 @@ fn every_long_command_reports_its_stages() {
         );
     }
 }
+
+/// The pull-request gate in one run: `check --base --actor` with
+/// `--sarif-out` and `--diff-out` writes what `check --format sarif` and
+/// `trellis diff` print for the same change, byte for byte, and still
+/// prints its own format and exit code.
+#[test]
+fn the_gate_in_one_run_writes_the_sarif_and_the_diff_of_separate_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (case, actor, code) in [
+        ("tenant-adds-user", "t1", 0),
+        ("tenant-removes-locked-publication", "t1", 1),
+    ] {
+        let base = format!("./tests/changes/{case}/base");
+        let head = format!("./tests/changes/{case}/head");
+        let (sarif, diff) = (
+            tmp.path().join(format!("{case}.sarif")),
+            tmp.path().join(format!("{case}.json")),
+        );
+        let one = trellis()
+            .args([
+                "check", &head, "--base", &base, "--actor", actor, "--format", "short",
+            ])
+            .arg("--sarif-out")
+            .arg(&sarif)
+            .arg("--diff-out")
+            .arg(&diff)
+            .args(["--diff-format", "json"])
+            .output()
+            .unwrap();
+        assert_eq!(one.status.code(), Some(code), "{case}");
+        let (short, c) = stdout(&[
+            "check", &head, "--base", &base, "--actor", actor, "--format", "short",
+        ]);
+        assert_eq!(
+            (String::from_utf8_lossy(&one.stdout).into_owned(), code),
+            (short, c),
+            "{case}"
+        );
+        let (want_sarif, _) = stdout(&[
+            "check", &head, "--base", &base, "--actor", actor, "--format", "sarif",
+        ]);
+        assert_eq!(
+            std::fs::read_to_string(&sarif).unwrap(),
+            want_sarif,
+            "{case}"
+        );
+        let (want_diff, _) = stdout(&["diff", &base, &head, "--format", "json"]);
+        assert_eq!(std::fs::read_to_string(&diff).unwrap(), want_diff, "{case}");
+        assert!(want_diff.contains("\"summary\""), "{case}: {want_diff}");
+    }
+    // A set with errors gets no diff (as `trellis diff` refuses), and says so.
+    let diff = tmp.path().join("none.md");
+    let out = trellis()
+        .args([
+            "check",
+            "tests/fixtures/e004-unknown",
+            "--base",
+            "./tests/fixtures/clean",
+            "--actor",
+            "provider",
+        ])
+        .arg("--diff-out")
+        .arg(&diff)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!diff.exists());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no access diff written"));
+}
