@@ -15,10 +15,9 @@ use std::collections::BTreeMap;
 use napi::bindgen_prelude::Uint8Array;
 use napi::{Error, Status};
 use napi_derive::napi;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use trellis_table::{
-    Decision, Dimension, GrantEffect, Granted, NameIndex, Org, Perm, Policy, Resource, Step, Table,
-    User, NONE,
+    Decision, Dimension, NameIndex, Org, Perm, Policy, Resource, Table, User, NONE,
 };
 
 /// The `code` of the errors `index.js` rethrows as its `TableError`.
@@ -422,7 +421,7 @@ impl NativeTable {
         match self.resolve(&user, &permission, org, resource) {
             Some((u, p, x, q)) => {
                 let why = t.explain_on(u, p, x, q);
-                let steps: Vec<Value> = why.steps.iter().map(|s| step_json(t, s)).collect();
+                let steps: Vec<Value> = why.steps.iter().map(|s| s.to_json(t)).collect();
                 json!({
                     "decision": why.decision.as_str(),
                     "allowed": why.decision == Decision::Allow,
@@ -441,47 +440,6 @@ impl NativeTable {
                     "steps": [],
                 })
             }
-        }
-    }
-}
-
-/// One explanation step, with the keys of the decision server's (and of
-/// the Python package's dicts).
-fn step_json(t: &Table, step: &Step) -> Value {
-    match step {
-        Step::NoGrant => json!({ "kind": "no_grant" }),
-        Step::OtherDimension => json!({ "kind": "other_dimension" }),
-        Step::OtherOrg { owner } => json!({ "kind": "other_org", "owner": t.org_name(*owner) }),
-        Step::Gate { opened } => json!({ "kind": "gate", "opened": opened }),
-        Step::Grant { grant, effect } => {
-            let (role, policy) = match grant.granted {
-                Granted::Role(r) => (Some(t.role_name(r)), None),
-                Granted::Policy(p) => (None, Some(t.policy_name(p))),
-            };
-            let resources: Map<String, Value> = grant
-                .resources
-                .iter()
-                .map(|(dim, list)| {
-                    let ids: Vec<&str> = list.iter().map(|q| t.resource_name(*q)).collect();
-                    (t.dimension_name(*dim).to_owned(), json!(ids))
-                })
-                .collect();
-            let effect = match effect {
-                GrantEffect::Gives => "gives",
-                GrantEffect::Restricted => "restricted",
-                GrantEffect::NotPublished => "not_published",
-                GrantEffect::Other => "other",
-            };
-            json!({
-                "kind": "grant",
-                "role": role,
-                "policy": policy,
-                "at": t.org_name(grant.anchor),
-                "locked": grant.locked,
-                "resources": resources,
-                "source": grant.source.as_deref(),
-                "effect": effect,
-            })
         }
     }
 }

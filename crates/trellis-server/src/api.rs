@@ -15,7 +15,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use trellis_table::{Dimension, GrantEffect, Granted, Org, Perm, Resource, Step, Table, User};
+use trellis_table::{Dimension, Org, Perm, Resource, Table, User};
 
 use crate::questions::BatchError;
 use crate::{Loaded, State};
@@ -564,42 +564,6 @@ async fn can_assign(Axum(state): Axum<Shared>, body: Body) -> Response {
         .into_response()
 }
 
-fn step_json(t: &Table, step: &Step) -> Value {
-    match step {
-        Step::NoGrant => json!({ "kind": "no_grant" }),
-        Step::OtherDimension => json!({ "kind": "other_dimension" }),
-        Step::OtherOrg { owner } => json!({ "kind": "other_org", "owner": t.org_name(*owner) }),
-        Step::Gate { opened } => json!({ "kind": "gate", "opened": opened }),
-        Step::Grant { grant, effect } => {
-            let resources: serde_json::Map<String, Value> = grant
-                .resources
-                .iter()
-                .map(|(d, list)| {
-                    (
-                        t.dimension_name(*d).to_owned(),
-                        json!(list.iter().map(|q| t.resource_name(*q)).collect::<Vec<_>>()),
-                    )
-                })
-                .collect();
-            json!({
-                "kind": "grant",
-                "role": match grant.granted { Granted::Role(r) => Some(t.role_name(r)), Granted::Policy(_) => None },
-                "policy": match grant.granted { Granted::Policy(p) => Some(t.policy_name(p)), Granted::Role(_) => None },
-                "at": t.org_name(grant.anchor),
-                "locked": grant.locked,
-                "resources": resources,
-                "source": grant.source,
-                "effect": match effect {
-                    GrantEffect::Gives => "gives",
-                    GrantEffect::Restricted => "restricted",
-                    GrantEffect::NotPublished => "not_published",
-                    GrantEffect::Other => "other",
-                },
-            })
-        }
-    }
-}
-
 async fn explain(Axum(state): Axum<Shared>, body: Body) -> Response {
     let q: Question<'_> = body!(body);
     let loaded = state.current.load();
@@ -613,7 +577,7 @@ async fn explain(Axum(state): Axum<Shared>, body: Body) -> Response {
             json!({
                 "allowed": why.decision == trellis_table::Decision::Allow,
                 "decision": why.decision.as_str(),
-                "steps": why.steps.iter().map(|s| step_json(t, s)).collect::<Vec<_>>(),
+                "steps": why.steps.iter().map(|s| s.to_json(t)).collect::<Vec<_>>(),
                 "lines": why.lines(t),
                 "unknown": Vec::<String>::new(),
                 "input_hash": hash(&loaded),
