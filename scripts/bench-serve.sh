@@ -7,7 +7,11 @@
 #   bash scripts/bench-serve.sh [TIER_DIR] [RUNS]
 #
 # TIER_DIR defaults to target/bench/M (generated when missing). Needs wrk
-# (apt-get install wrk) and a release build (built here).
+# (apt-get install wrk) and a release build (built here). With
+# BASELINE=/path/to/an/older/trellis, every load is run against both
+# servers in turn (baseline, then this build, RUNS times) and both medians
+# are printed with their ratio: the machine is noisy, so compare within one
+# run of the script, never across runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DIR="${1:-target/bench/M}"
@@ -16,21 +20,30 @@ DURATION="${DURATION:-10s}"
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
 cargo build --release --quiet --bin trellis --example generate
 T=target/release/trellis
+BASELINE="${BASELINE:-}"
 if [ ! -f "$DIR/provider.yaml" ]; then
   tier="$(basename "$DIR")"
   target/release/examples/generate --tier "${tier:0:1}" --out "$DIR" >/dev/null
 fi
 WORK="$(mktemp -d)"
-trap 'kill "$SERVER" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+SERVER=""
+trap '[ -z "$SERVER" ] || kill "$SERVER" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 "$T" compile "$DIR" -o "$WORK/table.tbl" >/dev/null 2>&1
 # Questions with an org (the generator's, resource lines left out).
 grep -v '"resource"' "$DIR/queries.jsonl" | head -n 100000 >"$WORK/q.jsonl"
 N="$(wc -l <"$WORK/q.jsonl")"
 
-"$T" serve "$WORK/table.tbl" --listen 127.0.0.1:0 --no-watch 2>"$WORK/serve.log" &
-SERVER=$!
-for _ in $(seq 50); do grep -q listening "$WORK/serve.log" && break; sleep 0.1; done
-ADDR="$(sed -n 's/^trellis serve: listening on http:\/\///p' "$WORK/serve.log" | head -1)"
+start_server() { # BINARY: starts it, sets SERVER and ADDR
+  : >"$WORK/serve.log"
+  "$1" serve "$WORK/table.tbl" --listen 127.0.0.1:0 --no-watch 2>"$WORK/serve.log" &
+  SERVER=$!
+  for _ in $(seq 50); do grep -q listening "$WORK/serve.log" && break; sleep 0.1; done
+  ADDR="$(sed -n 's/^trellis serve: listening on http:\/\///p' "$WORK/serve.log" | head -1)"
+  [ -n "$ADDR" ] || { echo "$1 serve did not start:" >&2; cat "$WORK/serve.log" >&2; exit 1; }
+}
+stop_server() {
+  kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=""
+}
 
 # wrk scripts: one question per request (rotating through 10,000), or
 # batches of 1,000 (rotating through 20).
@@ -65,22 +78,32 @@ run_wrk() { # CONNECTIONS SCRIPT
   [ -z "$errors" ] || { echo "wrk saw errors: $errors" >&2; exit 1; }
   echo "$rate $p99"
 }
+# One load: RUNS rounds, each running wrk against the baseline (if any)
+# and then this build, each on a freshly started server.
 report() { # LABEL CONNECTIONS SCRIPT ANSWERS_PER_REQUEST
-  : >"$WORK/rates"; : >"$WORK/p99s"
+  : >"$WORK/rates.new"; : >"$WORK/p99s.new"; : >"$WORK/rates.old"; : >"$WORK/p99s.old"
   for _ in $(seq "$RUNS"); do
-    read -r rate p99 < <(run_wrk "$2" "$3")
-    echo "$rate" >>"$WORK/rates"; echo "$p99" >>"$WORK/p99s"
+    for which in ${BASELINE:+old} new; do
+      if [ "$which" = old ]; then start_server "$BASELINE"; else start_server "$T"; fi
+      read -r rate p99 < <(run_wrk "$2" "$3")
+      stop_server
+      echo "$rate" >>"$WORK/rates.$which"; echo "$p99" >>"$WORK/p99s.$which"
+    done
   done
-  r="$(median <"$WORK/rates")"; p="$(median <"$WORK/p99s")"
-  printf '%-38s %12.0f req/s %14.0f answers/s   p99 %7.3f ms\n' "$1" "$r" "$(echo "$r * $4" | bc -l)" "$p"
+  r="$(median <"$WORK/rates.new")"; p="$(median <"$WORK/p99s.new")"
+  printf '%-34s %10.0f req/s %12.0f answers/s  p99 %7.3f ms' "$1" "$r" "$(echo "$r * $4" | bc -l)" "$p"
+  if [ -n "$BASELINE" ]; then
+    ro="$(median <"$WORK/rates.old")"; po="$(median <"$WORK/p99s.old")"
+    printf '   baseline %12.0f answers/s  p99 %7.3f ms  (%.2fx)' "$(echo "$ro * $4" | bc -l)" "$po" "$(echo "$r / $ro" | bc -l)"
+  fi
+  printf '\n'
 }
 
-echo "table: $(stat -c %s "$WORK/table.tbl") bytes, $N questions; $RUNS runs of $DURATION each, medians"
+echo "table: $(stat -c %s "$WORK/table.tbl") bytes, $N questions; $RUNS runs of $DURATION each, medians${BASELINE:+; baseline $BASELINE}"
 report "single, 64 connections" 64 "$WORK/single.lua" 1
 report "single, 4 connections" 4 "$WORK/single.lua" 1
 report "single, 2 connections" 2 "$WORK/single.lua" 1
 report "batches of 1000, 8 connections" 8 "$WORK/batch.lua" 1000
-kill "$SERVER"; wait "$SERVER" 2>/dev/null || true
 
 : >"$WORK/cli"
 for _ in $(seq "$RUNS"); do
@@ -89,4 +112,4 @@ for _ in $(seq "$RUNS"); do
   end="$(date +%s.%N)"
   echo "$N / ($end - $start)" | bc -l >>"$WORK/cli"
 done
-printf '%-38s %33.0f answers/s (process start and table load included)\n' "trellis query --batch" "$(median <"$WORK/cli")"
+printf '%-34s %35.0f answers/s (process start and table load included)\n' "trellis query --batch" "$(median <"$WORK/cli")"

@@ -1136,3 +1136,145 @@ fn change_check_summary_counts_both_revisions() {
         "checked 3 files: 0 errors, 0 warnings\n"
     );
 }
+
+/// `TRELLIS_TIMINGS` makes every command that reads a set print its stages,
+/// each with a time and the peak memory, then `done`; without it, stderr
+/// that is not a terminal gets no progress at all (CI logs stay clean).
+#[test]
+fn every_long_command_reports_its_stages() {
+    let stage =
+        |line: &str| line.starts_with('[') && line.contains("s, peak ") && line.contains(" MiB] ");
+    let tmp = tempfile::tempdir().unwrap();
+    let table = tmp.path().join("t.tbl");
+    let table = table.to_str().unwrap();
+    let cases: [(&[&str], &[&str]); 4] = [
+        (
+            &["check", "policies-examples/quickstart"],
+            &[
+                "reading and parsing",
+                "resolving 2 files",
+                "checking",
+                "done",
+            ],
+        ),
+        (
+            &["compile", "policies-examples/quickstart", "-o", table],
+            &[
+                "reading and parsing",
+                "checking and compiling",
+                "encoding",
+                "done",
+            ],
+        ),
+        (
+            &["test", "policies-examples/quickstart"],
+            &["reading and parsing", "running 1 test file", "done"],
+        ),
+        (
+            &[
+                "diff",
+                "./policies-examples/quickstart",
+                "./policies-examples/quickstart",
+            ],
+            &[
+                "reading and checking the base `./policies-examples/quickstart`",
+                "reading and checking the head `./policies-examples/quickstart`",
+                "comparing access",
+                "done",
+            ],
+        ),
+    ];
+    for (args, want) in cases {
+        let out = trellis()
+            .args(args)
+            .env("TRELLIS_TIMINGS", "1")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        let stages: Vec<&str> = err
+            .lines()
+            .filter(|l| stage(l))
+            .filter_map(|l| l.split_once("] ").map(|(_, what)| what))
+            .collect();
+        for w in want {
+            assert!(stages.contains(w), "{args:?}: no stage `{w}` in {err}");
+        }
+        assert_eq!(stages.last(), Some(&"done"), "{args:?}: {err}");
+
+        let out = trellis().args(args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !err.lines().any(stage) && !err.contains('\u{1b}'),
+            "{args:?}: progress on a stderr that is no terminal: {err:?}"
+        );
+    }
+}
+
+/// The pull-request gate in one run: `check --base --actor` with
+/// `--sarif-out` and `--diff-out` writes what `check --format sarif` and
+/// `trellis diff` print for the same change, byte for byte, and still
+/// prints its own format and exit code.
+#[test]
+fn the_gate_in_one_run_writes_the_sarif_and_the_diff_of_separate_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (case, actor, code) in [
+        ("tenant-adds-user", "t1", 0),
+        ("tenant-removes-locked-publication", "t1", 1),
+    ] {
+        let base = format!("./tests/changes/{case}/base");
+        let head = format!("./tests/changes/{case}/head");
+        let (sarif, diff) = (
+            tmp.path().join(format!("{case}.sarif")),
+            tmp.path().join(format!("{case}.json")),
+        );
+        let one = trellis()
+            .args([
+                "check", &head, "--base", &base, "--actor", actor, "--format", "short",
+            ])
+            .arg("--sarif-out")
+            .arg(&sarif)
+            .arg("--diff-out")
+            .arg(&diff)
+            .args(["--diff-format", "json"])
+            .output()
+            .unwrap();
+        assert_eq!(one.status.code(), Some(code), "{case}");
+        let (short, c) = stdout(&[
+            "check", &head, "--base", &base, "--actor", actor, "--format", "short",
+        ]);
+        assert_eq!(
+            (String::from_utf8_lossy(&one.stdout).into_owned(), code),
+            (short, c),
+            "{case}"
+        );
+        let (want_sarif, _) = stdout(&[
+            "check", &head, "--base", &base, "--actor", actor, "--format", "sarif",
+        ]);
+        assert_eq!(
+            std::fs::read_to_string(&sarif).unwrap(),
+            want_sarif,
+            "{case}"
+        );
+        let (want_diff, _) = stdout(&["diff", &base, &head, "--format", "json"]);
+        assert_eq!(std::fs::read_to_string(&diff).unwrap(), want_diff, "{case}");
+        assert!(want_diff.contains("\"summary\""), "{case}: {want_diff}");
+    }
+    // A set with errors gets no diff (as `trellis diff` refuses), and says so.
+    let diff = tmp.path().join("none.md");
+    let out = trellis()
+        .args([
+            "check",
+            "tests/fixtures/e004-unknown",
+            "--base",
+            "./tests/fixtures/clean",
+            "--actor",
+            "provider",
+        ])
+        .arg("--diff-out")
+        .arg(&diff)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!diff.exists());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no access diff written"));
+}

@@ -241,6 +241,16 @@ fn every_endpoint_answers_as_trellis_query() {
             .map(|b| b.as_bool().unwrap())
             .collect();
         assert_eq!(got, want, "{set}: batch answers differ from trellis query");
+        // The same batch written with every letter `e` escaped is read by
+        // the general JSON parser, not the server's plain reader: the same
+        // answers.
+        let escaped = json!({ "questions": qs })
+            .to_string()
+            .replace('e', "\\u0065");
+        let (status, text) = server.request("POST", "/v1/allow/batch", &escaped, &[]);
+        assert_eq!(status, 200, "{text}");
+        let escaped: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(escaped["allowed"], json!(want), "{set}: escaped batch");
         assert!(want.iter().any(|a| *a) && want.iter().any(|a| !*a));
         for (q, w) in qs.iter().zip(&want).step_by(7) {
             let (status, a) = server.post("/v1/allow", q);

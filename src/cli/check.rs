@@ -3,6 +3,7 @@ use std::path::PathBuf;
 use clap::Args;
 use trellis::diag::render::{self, Format};
 
+use super::diff::DiffFormat;
 use super::{InputArgs, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE};
 
 #[derive(Args, Debug)]
@@ -23,6 +24,23 @@ pub struct CheckArgs {
     /// Who makes the change: `provider` or an org id (with `--base`).
     #[arg(long, requires = "base")]
     actor: Option<String>,
+    /// Also write the diagnostics as SARIF to this file (whatever
+    /// `--format` prints), so that one run feeds code scanning and the
+    /// annotations.
+    #[arg(long, value_name = "FILE")]
+    sarif_out: Option<PathBuf>,
+    /// With `--base`: also write the access diff between the base and this
+    /// set to this file, as `trellis diff` would print it (from the two
+    /// revisions this run has read already). Not written when the set has
+    /// errors, as `trellis diff` refuses then.
+    #[arg(long, value_name = "FILE", requires = "base")]
+    diff_out: Option<PathBuf>,
+    /// The format of `--diff-out`.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Markdown, requires = "diff_out")]
+    diff_format: DiffFormat,
+    /// Largest markdown diff, in bytes (GitHub comments hold 65,536).
+    #[arg(long, default_value_t = 60_000, requires = "diff_out")]
+    markdown_cap: usize,
     #[command(flatten)]
     input: InputArgs,
 }
@@ -37,7 +55,7 @@ pub fn run(args: CheckArgs) -> u8 {
         });
     let paths = super::default_paths(args.paths);
     let limits = args.input.limits();
-    let mut checked = match trellis::check_paths(&paths, &limits) {
+    let mut checked = match super::check_paths(&paths, &limits) {
         Ok(c) => c,
         Err(e) => {
             super::err(&format!("error: {e}\n"));
@@ -47,6 +65,8 @@ pub fn run(args: CheckArgs) -> u8 {
     let head_files = checked.sources.len();
     // With `--base`: how many of the files read are the base's.
     let mut base_files = None;
+    // With `--diff-out`: the access diff, computed once both sets are read.
+    let mut diff_text = None;
     if let (Some(base), Some(actor)) = (&args.base, &args.actor) {
         let src = match trellis::revision::resolve(base, &paths[0]) {
             Ok(s) => s,
@@ -56,6 +76,7 @@ pub fn run(args: CheckArgs) -> u8 {
             }
         };
         let sources = std::mem::take(&mut checked.sources);
+        super::progress::stage(&format!("reading and checking the base `{base}`"));
         let base_checked = match trellis::check_source(src, &limits, sources) {
             Ok(c) => c,
             Err(e) => {
@@ -77,6 +98,12 @@ pub fn run(args: CheckArgs) -> u8 {
             ));
             return EXIT_USAGE;
         };
+        if args.diff_out.is_some() && !checked.diagnostics.has_errors() {
+            super::progress::stage("comparing access");
+            let d = trellis::diff::diff(&base_checked.model, &checked.model);
+            diff_text = Some(args.diff_format.render(&d, args.markdown_cap));
+        }
+        super::progress::stage("checking the change");
         checked.diagnostics.extend(trellis::diff::change::check(
             &base_checked.model,
             &checked.model,
@@ -95,6 +122,31 @@ pub fn run(args: CheckArgs) -> u8 {
         super::err(&format!("timings (cumulative): {}\n", stages.join(", ")));
     }
     let diags = &checked.diagnostics;
+    // The files first, together or not at all: a run whose outputs cannot be
+    // written fails as a usage error before it prints a verdict.
+    let sarif = args.sarif_out.as_ref().map(|path| {
+        (
+            path,
+            render::render(Format::Sarif, diags, &checked.sources, false),
+        )
+    });
+    let mut files: Vec<(&std::path::Path, &[u8])> = Vec::new();
+    if let Some((path, text)) = &sarif {
+        files.push((path.as_path(), text.as_bytes()));
+    }
+    if let (Some(path), Some(text)) = (&args.diff_out, &diff_text) {
+        files.push((path.as_path(), text.as_bytes()));
+    }
+    if let Err((path, e)) = super::compile::write_all_or_none(&files) {
+        super::err(&format!("error: cannot write {}: {e}\n", path.display()));
+        return EXIT_USAGE;
+    }
+    if let (Some(path), None) = (&args.diff_out, &diff_text) {
+        super::err(&format!(
+            "note: no access diff written to {}: the set has errors; fix them first\n",
+            path.display()
+        ));
+    }
     super::out(&render::render(
         format,
         diags,

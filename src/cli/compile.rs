@@ -139,83 +139,27 @@ fn stage_and_commit(
     Ok(())
 }
 
-/// Stage-by-stage progress on stderr, only when it is a terminal; with
-/// `TRELLIS_TIMINGS` set, one line per stage with the time and peak memory
-/// so far (for the benchmarks).
-struct Progress {
-    on: bool,
-    timings: bool,
-    start: std::time::Instant,
-}
-
-/// Peak resident set so far, in MiB (Linux; 0 elsewhere).
-fn peak_rss_mib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        })
-        .map_or(0, |kb| kb / 1024)
-}
-
-impl Progress {
-    fn new() -> Progress {
-        use std::io::IsTerminal;
-        let timings = std::env::var_os("TRELLIS_TIMINGS").is_some();
-        Progress {
-            on: std::io::stderr().is_terminal() && !timings,
-            timings,
-            start: std::time::Instant::now(),
-        }
-    }
-    fn stage(&self, what: &str) {
-        if self.timings {
-            super::err(&format!(
-                "[{:>6.2}s, peak {} MiB] {what}\n",
-                self.start.elapsed().as_secs_f64(),
-                peak_rss_mib()
-            ));
-        }
-        if self.on {
-            super::err(&format!(
-                "\r\x1b[2K[{:>6.2}s] {what}...",
-                self.start.elapsed().as_secs_f64()
-            ));
-        }
-    }
-    fn done(&self) {
-        if self.timings {
-            self.stage("done");
-        }
-        if self.on {
-            super::err("\r\x1b[2K");
-        }
-    }
-}
-
 pub fn run(args: CompileArgs) -> u8 {
     let paths = super::default_paths(args.path.into_iter().collect());
-    let progress = Progress::new();
     let options = trellis::CompileOptions {
         provenance: args.provenance,
     };
-    let stage = |what: &str| progress.stage(what);
-    let (checked, compiled) =
-        match trellis::run_paths(&paths, &args.input.limits(), Some(options), &stage) {
-            Ok(done) => done,
-            Err(e) => {
-                progress.done();
-                super::err(&format!("error: {e}\n"));
-                return EXIT_USAGE;
-            }
-        };
+    let (checked, compiled) = match trellis::run_paths(
+        &paths,
+        &args.input.limits(),
+        Some(options),
+        &super::progress::stage,
+    ) {
+        Ok(done) => done,
+        Err(e) => {
+            super::err(&format!("error: {e}\n"));
+            return EXIT_USAGE;
+        }
+    };
     let data = match compiled {
         Some(Ok(data)) => data,
         // The pipeline was asked to compile; with findings it refuses.
         _ => {
-            progress.done();
             super::out(&render::render(
                 args.format,
                 &checked.diagnostics,
@@ -229,7 +173,7 @@ pub fn run(args: CompileArgs) -> u8 {
             return EXIT_FINDINGS;
         }
     };
-    progress.stage("encoding");
+    super::progress::stage("encoding");
     let bytes = data.encode();
     // The arrays are in `bytes` now: free them before anything else is
     // built (the split tables, the JSON dump), which lowers the peak.
@@ -244,7 +188,6 @@ pub fn run(args: CompileArgs) -> u8 {
                 Some((path.as_path(), text))
             }
             Err(e) => {
-                progress.done();
                 super::err(&format!("error: {e}; nothing written\n"));
                 return EXIT_USAGE;
             }
@@ -255,9 +198,8 @@ pub fn run(args: CompileArgs) -> u8 {
     let split: Vec<(PathBuf, Vec<u8>)> = match &args.split {
         None => Vec::new(),
         Some(dir) => {
-            progress.stage("compiling one table per top-level org");
+            super::progress::stage("compiling one table per top-level org");
             if let Err(e) = std::fs::create_dir_all(dir) {
-                progress.done();
                 super::err(&format!(
                     "error: cannot create `{}`: {e}; nothing written\n",
                     dir.display()
@@ -270,14 +212,13 @@ pub fn run(args: CompileArgs) -> u8 {
                     .map(|(org, data)| (dir.join(format!("{org}.tbl")), data.encode()))
                     .collect(),
                 Err(e) => {
-                    progress.done();
                     super::err(&format!("error: {e}; nothing written\n"));
                     return EXIT_FINDINGS;
                 }
             }
         }
     };
-    progress.stage("writing");
+    super::progress::stage("writing");
     let mut files: Vec<(&Path, &[u8])> = Vec::new();
     if let Some(out) = &args.output {
         files.push((out.as_path(), &bytes));
@@ -287,14 +228,12 @@ pub fn run(args: CompileArgs) -> u8 {
         files.push((path, text.as_bytes()));
     }
     if let Err((path, e)) = write_all_or_none(&files) {
-        progress.done();
         super::err(&format!(
             "error: cannot write `{}`: {e}; nothing written\n",
             path.display()
         ));
         return EXIT_USAGE;
     }
-    progress.done();
     let assignments = checked.model.assignments.len().max(1);
     if let Some(dir) = &args.split {
         super::err(&format!(

@@ -6,11 +6,23 @@ use trellis::diff::render as diff_render;
 
 use super::{InputArgs, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE};
 
+/// How an access diff is printed (`trellis diff --format`, `trellis check
+/// --diff-format`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-enum DiffFormat {
+pub enum DiffFormat {
     Human,
     Json,
     Markdown,
+}
+
+impl DiffFormat {
+    pub fn render(self, d: &trellis::diff::AccessDiff, markdown_cap: usize) -> String {
+        match self {
+            DiffFormat::Human => diff_render::human(d),
+            DiffFormat::Json => diff_render::json(d),
+            DiffFormat::Markdown => diff_render::markdown(d, markdown_cap),
+        }
+    }
 }
 
 #[derive(Args, Debug)]
@@ -46,6 +58,7 @@ pub fn run(args: DiffArgs) -> u8 {
                 return EXIT_USAGE;
             }
         };
+        super::progress::stage(&format!("reading and checking the {label} `{spec}`"));
         match trellis::check_source(src, &limits, sources) {
             Ok(mut c) => {
                 sources = std::mem::take(&mut c.sources);
@@ -73,12 +86,9 @@ pub fn run(args: DiffArgs) -> u8 {
     if base.diagnostics.has_errors() {
         super::err("warning: the base has errors; its access is computed from what resolved\n");
     }
+    super::progress::stage("comparing access");
     let d = trellis::diff::diff(&base.model, &head.model);
-    super::out(&match args.format {
-        DiffFormat::Human => diff_render::human(&d),
-        DiffFormat::Json => diff_render::json(&d),
-        DiffFormat::Markdown => diff_render::markdown(&d, args.markdown_cap),
-    });
+    super::out(&args.format.render(&d, args.markdown_cap));
     if args.exit_code && d.changes_access() {
         EXIT_FINDINGS
     } else {

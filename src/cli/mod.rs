@@ -6,6 +6,7 @@ mod diff;
 mod explain;
 mod graph;
 mod lsp;
+pub mod progress;
 mod query;
 mod roles;
 mod schema;
@@ -80,6 +81,12 @@ impl InputArgs {
 }
 
 pub fn run(cli: Cli) -> u8 {
+    let code = run_command(cli);
+    progress::finish();
+    code
+}
+
+fn run_command(cli: Cli) -> u8 {
     match cli.command {
         Command::Check(a) => check::run(a),
         Command::Compile(a) => compile::run(a),
@@ -98,6 +105,8 @@ pub fn run(cli: Cli) -> u8 {
 
 /// Writes to stdout; a closed pipe is not an error worth a panic.
 pub fn out(text: &str) {
+    // Results come after the stages: the spinner is gone before them.
+    progress::finish();
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(text.as_bytes());
     let _ = stdout.flush();
@@ -120,8 +129,10 @@ pub fn json_text(value: &impl serde::Serialize, pretty: bool) -> String {
 }
 
 pub fn err(text: &str) {
-    let mut stderr = std::io::stderr().lock();
-    let _ = stderr.write_all(text.as_bytes());
+    progress::suspend(|| {
+        let mut stderr = std::io::stderr().lock();
+        let _ = stderr.write_all(text.as_bytes());
+    });
 }
 
 pub fn color_stdout() -> bool {
@@ -136,6 +147,14 @@ pub fn default_paths(paths: Vec<PathBuf>) -> Vec<PathBuf> {
     }
 }
 
+/// Loads, resolves and checks the set under `paths`, showing its stages.
+pub fn check_paths(
+    paths: &[PathBuf],
+    limits: &trellis::load::Limits,
+) -> Result<trellis::Checked, trellis::load::LoadError> {
+    trellis::run_paths(paths, limits, None, &progress::stage).map(|(checked, _)| checked)
+}
+
 /// Loads and checks a set for a command that needs it without errors
 /// (query, show, graph): on errors, prints them and returns the exit code.
 pub fn load_clean(
@@ -143,7 +162,7 @@ pub fn load_clean(
     input: &InputArgs,
     refusal: &str,
 ) -> Result<trellis::Checked, u8> {
-    let checked = trellis::check_paths(paths, &input.limits()).map_err(|e| {
+    let checked = check_paths(paths, &input.limits()).map_err(|e| {
         err(&format!("error: {e}\n"));
         EXIT_USAGE
     })?;

@@ -32,7 +32,7 @@ pub fn run(args: TestArgs) -> u8 {
         None => super::default_paths(args.path.into_iter().collect()),
     };
     let limits = args.input.limits();
-    let mut checked = match trellis::check_paths(&paths, &limits) {
+    let mut checked = match super::check_paths(&paths, &limits) {
         Ok(c) => c,
         Err(e) => {
             super::err(&format!("error: {e}\n"));
@@ -46,6 +46,15 @@ pub fn run(args: TestArgs) -> u8 {
         super::err("error: no test files (*.test.yaml, *.test.yml, *.test.toml) found\n");
         return EXIT_USAGE;
     }
+    super::progress::stage(&format!(
+        "running {} test file{}",
+        checked.test_paths.len(),
+        if checked.test_paths.len() == 1 {
+            ""
+        } else {
+            "s"
+        }
+    ));
     let report = trellis::testing::run(&mut checked, &limits);
     let mut text = String::new();
     if !report.test_file_diagnostics.is_empty() {

@@ -1,7 +1,9 @@
 //! The C ABI from C: `tests/smoke.c`, built with the machine's `cc` against
 //! `libtrellis_c.so`, asks two bundled examples every question and must
 //! answer as the Rust library does; damaged tables must give an error code
-//! and the library's message. When `valgrind` is on the PATH the program
+//! and the library's message; and it answers every line of the shared
+//! question files (`bindings/questions/*.jsonl`) as `trellis query` did.
+//! When `valgrind` is on the PATH the program
 //! runs under it too, leaks and invalid accesses failing the test; in CI
 //! (`CI=true`) a missing `valgrind` or `cc` is a failure, not a skip.
 
@@ -279,6 +281,20 @@ fn setup() -> Option<Setup> {
     }
     expected.insert_str(0, &errors);
     args.splice(0..0, corrupt_args);
+    // Last, the shared question files, each asked of its example's table.
+    for example in EXAMPLES {
+        let file = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../bindings/questions")
+            .join(format!("{example}.jsonl"));
+        let text = std::fs::read_to_string(&file).expect("read the shared question file");
+        let lines = text.lines().filter(|l| !l.is_empty()).count();
+        let allowed = text.matches("\"allow\":true").count();
+        assert!(lines > 0 && allowed > 0, "{}: no questions", file.display());
+        let _ = writeln!(expected, "questions {} {lines} {allowed}", file.display());
+        args.push(PathBuf::from("--questions"));
+        args.push(file);
+        args.push(dir.path().join(format!("{example}.tbl")));
+    }
     Some(Setup {
         _dir: dir,
         exe,

@@ -2,7 +2,7 @@
  * The C ABI from C: built with the machine's cc by tests/c_program.rs,
  * which compares what it prints with the Rust library's answers.
  *
- *   smoke [--corrupt FILE]... TABLE...
+ *   smoke [--corrupt FILE]... TABLE... [--questions FILE TABLE]...
  *
  * For each TABLE it prints every answer, by name, one per line:
  *   table PATH
@@ -22,6 +22,12 @@
  * For each FILE (a damaged table) it prints
  *   corrupt FILE open CODE MESSAGE
  *   corrupt FILE bytes CODE MESSAGE          (when the file can be read)
+ * For each --questions FILE TABLE (a shared question file,
+ * bindings/questions/EXAMPLE.jsonl: one JSON object a line with "user",
+ * "permission", optional "org" and "resource", and the expected "allow")
+ * it asks every question by names and by handles, checks each answer, and
+ * prints
+ *   questions FILE N ALLOWED                 the lines read, how many allow
  * Last it prints "smoke: N checks, M failed" and exits with 1 if M > 0.
  */
 #include <pthread.h>
@@ -349,6 +355,77 @@ static void corrupt(const char *path) {
     free(bytes);
 }
 
+/* The string value of `"key":"..."` in a flat JSON object, unescaped into
+ * out (the question files hold plain names: \" and \\ are the escapes
+ * read; any other escape fails the check). 1 if found, 0 if absent. */
+static int json_string(const char *line, const char *key, char *out, size_t cap) {
+    char pattern[64];
+    snprintf(pattern, sizeof pattern, "\"%s\":\"", key);
+    const char *p = strstr(line, pattern);
+    if (p == NULL) {
+        return 0;
+    }
+    p += strlen(pattern);
+    size_t n = 0;
+    for (; *p != '\0' && *p != '"'; p++) {
+        if (*p == '\\') {
+            p++;
+            CHECK(*p == '"' || *p == '\\', "unsupported escape \\%c in %s", *p, line);
+        }
+        if (n + 1 < cap) {
+            out[n++] = *p;
+        }
+    }
+    CHECK(*p == '"', "unterminated string for %s in %s", key, line);
+    out[n] = '\0';
+    return 1;
+}
+
+/* Every question of a shared question file, asked of the table at `path`
+ * by names (trellis_allow_names) and by handles (trellis_allow_on). */
+static void questions(const char *file, const char *path) {
+    TrellisError err;
+    TrellisTable *t = trellis_table_open(path, &err);
+    CHECK(t != NULL, "questions: %s does not open: %s", path, err.message);
+    FILE *f = fopen(file, "r");
+    CHECK(f != NULL, "questions: cannot read %s", file);
+    if (t == NULL || f == NULL) {
+        if (f != NULL) {
+            fclose(f);
+        }
+        trellis_table_free(t);
+        return;
+    }
+    char line[4096], user[512], perm[512], org[512], res[512];
+    long n = 0, allowed = 0;
+    while (fgets(line, sizeof line, f) != NULL) {
+        if (line[0] == '\n' || line[0] == '\0') {
+            continue;
+        }
+        n++;
+        CHECK(strchr(line, '\n') != NULL, "%s:%ld: line too long", file, n);
+        int ok = json_string(line, "user", user, sizeof user) && json_string(line, "permission", perm, sizeof perm);
+        CHECK(ok, "%s:%ld: no user or permission", file, n);
+        int has_org = json_string(line, "org", org, sizeof org);
+        int has_res = json_string(line, "resource", res, sizeof res);
+        int expected = strstr(line, "\"allow\":true") != NULL;
+        CHECK(expected || strstr(line, "\"allow\":false") != NULL, "%s:%ld: no allow", file, n);
+        allowed += expected;
+
+        bool by_name = trellis_allow_names(t, user, perm, has_org ? org : NULL, has_res ? res : NULL);
+        CHECK(by_name == (bool)expected, "%s:%ld: by name %d, expected %d: %s", file, n, by_name, expected, line);
+
+        int64_t q = has_res ? trellis_resource(t, res) : TRELLIS_NO_RESOURCE;
+        int64_t x = has_org ? trellis_org(t, org) : (q >= 0 ? trellis_resource_org(t, q) : TRELLIS_NOT_FOUND);
+        bool by_handle = trellis_allow_on(t, trellis_user(t, user), trellis_permission(t, perm), x, q);
+        CHECK(by_handle == (bool)expected, "%s:%ld: by handle %d, expected %d: %s", file, n, by_handle, expected, line);
+    }
+    fclose(f);
+    trellis_table_free(t);
+    CHECK(n > 0, "questions: %s is empty", file);
+    printf("questions %s %ld %ld\n", file, n, allowed);
+}
+
 int main(int argc, char **argv) {
     CHECK(trellis_format_version() == 3, "format version %u", trellis_format_version());
     TrellisError err;
@@ -360,6 +437,9 @@ int main(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--corrupt") == 0 && i + 1 < argc) {
             corrupt(argv[++i]);
+        } else if (strcmp(argv[i], "--questions") == 0 && i + 2 < argc) {
+            questions(argv[i + 1], argv[i + 2]);
+            i += 2;
         } else {
             table(argv[i]);
         }

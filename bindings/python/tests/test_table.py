@@ -5,7 +5,9 @@ target/release/trellis of the repository), ask every user x org x
 permission (and, for sets with resources, every user x resource x
 permission, at every org and with the org left out) of both
 `trellis query TABLE --batch` and `trellis.Table`, and compare; the same
-for the effective roles of every user x org. Then the error paths.
+for the effective roles of every user x org. Then the shared question file
+(bindings/questions/NAME.jsonl, answered by C and Node too) and the error
+paths.
 """
 
 import json
@@ -113,6 +115,31 @@ def test_every_question_as_trellis_query(ex):
     # The comparison means something: both answers occur.
     assert any(got) and not all(got)
     print(f"{ex.name}: {len(got)} questions, {sum(got)} allow")
+
+
+def shared_questions(name: str) -> list[dict]:
+    """The shared question file (bindings/questions/NAME.jsonl): each line a
+    question and the `allow` that `trellis query` answered."""
+    path = ROOT / "bindings" / "questions" / f"{name}.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines() if line]
+
+
+def test_shared_question_file(ex):
+    qs = shared_questions(ex.name)
+    assert qs, f"no questions for {ex.name}"
+    for i, q in enumerate(qs, 1):
+        assert isinstance(q["allow"], bool), (i, q)
+        assert ask(ex.table, q) is q["allow"], (i, q)
+    expected = [q["allow"] for q in qs]
+    got = ex.table.allow_many(
+        [q["user"] for q in qs],
+        [q["permission"] for q in qs],
+        [q.get("org") for q in qs],
+        [q.get("resource") for q in qs],
+    )
+    assert got == expected
+    assert any(expected) and not all(expected)
+    print(f"{ex.name}: {len(qs)} shared questions, {sum(expected)} allow")
 
 
 def test_resources_are_asked(ex):

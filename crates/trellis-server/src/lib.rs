@@ -13,6 +13,7 @@
 mod api;
 mod decision_log;
 mod metrics;
+mod questions;
 mod reload;
 
 use std::net::SocketAddr;

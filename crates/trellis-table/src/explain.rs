@@ -250,6 +250,58 @@ impl Table {
     }
 }
 
+impl GrantEffect {
+    /// The effect's name in JSON (`gives`, `restricted`, `not_published`,
+    /// `other`).
+    pub fn name(self) -> &'static str {
+        match self {
+            GrantEffect::Gives => "gives",
+            GrantEffect::Restricted => "restricted",
+            GrantEffect::NotPublished => "not_published",
+            GrantEffect::Other => "other",
+        }
+    }
+}
+
+impl Step {
+    /// The step as JSON, with names rather than handles: the shape the
+    /// decision server's `/v1/explain` and the Node package give (and the
+    /// Python package's dicts).
+    pub fn to_json(&self, t: &Table) -> serde_json::Value {
+        use serde_json::json;
+        match self {
+            Step::NoGrant => json!({ "kind": "no_grant" }),
+            Step::OtherDimension => json!({ "kind": "other_dimension" }),
+            Step::OtherOrg { owner } => json!({ "kind": "other_org", "owner": t.org_name(*owner) }),
+            Step::Gate { opened } => json!({ "kind": "gate", "opened": opened }),
+            Step::Grant { grant, effect } => {
+                let (role, policy) = match grant.granted {
+                    Granted::Role(r) => (Some(t.role_name(r)), None),
+                    Granted::Policy(p) => (None, Some(t.policy_name(p))),
+                };
+                let resources: serde_json::Map<String, serde_json::Value> = grant
+                    .resources
+                    .iter()
+                    .map(|(dim, list)| {
+                        let ids: Vec<&str> = list.iter().map(|q| t.resource_name(*q)).collect();
+                        (t.dimension_name(*dim).to_owned(), json!(ids))
+                    })
+                    .collect();
+                json!({
+                    "kind": "grant",
+                    "role": role,
+                    "policy": policy,
+                    "at": t.org_name(grant.anchor),
+                    "locked": grant.locked,
+                    "resources": resources,
+                    "source": grant.source.as_deref(),
+                    "effect": effect.name(),
+                })
+            }
+        }
+    }
+}
+
 impl Explanation {
     /// The explanation as `trellis query --explain` prints it: the question
     /// and its answer, then one line per step.
