@@ -83,6 +83,8 @@ struct Server {
     workspaces: HashMap<PathBuf, Workspace>,
     /// The root found for each file touched.
     roots: HashMap<PathBuf, PathBuf>,
+    /// Directories looked at for a root: does each hold a root's mark?
+    root_dirs: HashMap<PathBuf, bool>,
     /// When the edited sets are due to be checked again.
     due: Option<Instant>,
 }
@@ -161,6 +163,7 @@ fn serve(connection: &Connection) -> Result<(), String> {
         docs: HashMap::new(),
         workspaces: HashMap::new(),
         roots: HashMap::new(),
+        root_dirs: HashMap::new(),
         due: None,
     };
     loop {
@@ -254,8 +257,12 @@ impl Server {
         let root = match self.roots.get(path) {
             Some(r) if !rescan => r.clone(),
             _ => {
+                // The file itself may have become (or stopped being) a provider file.
+                if let Some(dir) = path.parent() {
+                    self.root_dirs.remove(dir);
+                }
                 let doc_text = self.docs.get(path).map(|d| d.text.as_str());
-                let r = workspace::find_root(path, doc_text);
+                let r = workspace::find_root(path, doc_text, &mut self.root_dirs);
                 self.roots.insert(path.to_path_buf(), r.clone());
                 r
             }
@@ -320,6 +327,7 @@ impl Server {
                     self.touch(&path, true);
                 }
                 notif::DidChangeWatchedFiles::METHOD => {
+                    self.root_dirs.clear();
                     for w in self.workspaces.values_mut() {
                         w.dirty = true;
                         w.rescan = true;
@@ -416,7 +424,7 @@ impl Server {
             Some(r) => r.clone(),
             None => {
                 let doc_text = self.docs.get(&path).map(|d| d.text.as_str());
-                let root = workspace::find_root(&path, doc_text);
+                let root = workspace::find_root(&path, doc_text, &mut self.root_dirs);
                 self.workspaces
                     .entry(root.clone())
                     .or_insert_with(|| Workspace::new(root.clone()));

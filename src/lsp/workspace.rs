@@ -16,30 +16,24 @@ use crate::Checked;
 
 /// The root of the set holding `file`: the nearest directory up the tree
 /// holding a `.trellis` marker or a provider file (a policy file whose
-/// `scope` is `provider`). Without one, the file's own directory.
-pub(crate) fn find_root(file: &Path, open_text: Option<&str>) -> PathBuf {
+/// `scope` is `provider`). Without one, the file's own directory. What was
+/// learnt of each directory is kept in `known` (a directory of thousands of
+/// tenant files is read once, not once per file opened).
+pub(crate) fn find_root(
+    file: &Path,
+    open_text: Option<&str>,
+    known: &mut HashMap<PathBuf, bool>,
+) -> PathBuf {
     let own_dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
     if open_text.is_some_and(is_provider_text) {
         return own_dir;
     }
     for dir in file.ancestors().skip(1) {
-        if dir.join(".trellis").exists() {
+        let is_root = *known
+            .entry(dir.to_path_buf())
+            .or_insert_with(|| holds_root_mark(dir));
+        if is_root {
             return dir.to_path_buf();
-        }
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let policy = [".yaml", ".yml", ".toml"].iter().any(|e| name.ends_with(e))
-                && !load::is_test_file(&name)
-                && !name.starts_with('.');
-            if policy
-                && entry.file_type().is_ok_and(|t| t.is_file())
-                && std::fs::read_to_string(entry.path()).is_ok_and(|t| is_provider_text(&t))
-            {
-                return dir.to_path_buf();
-            }
         }
         // A repository's root ends the search.
         if dir.join(".git").exists() {
@@ -47,6 +41,25 @@ pub(crate) fn find_root(file: &Path, open_text: Option<&str>) -> PathBuf {
         }
     }
     own_dir
+}
+
+/// Does `dir` hold a `.trellis` marker or a provider file?
+fn holds_root_mark(dir: &Path) -> bool {
+    if dir.join(".trellis").exists() {
+        return true;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    entries.flatten().any(|entry| {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let policy = [".yaml", ".yml", ".toml"].iter().any(|e| name.ends_with(e))
+            && !load::is_test_file(&name)
+            && !name.starts_with('.');
+        policy
+            && entry.file_type().is_ok_and(|t| t.is_file())
+            && std::fs::read_to_string(entry.path()).is_ok_and(|t| is_provider_text(&t))
+    })
 }
 
 /// Does this text say `scope: provider` (YAML) or `scope = "provider"`
