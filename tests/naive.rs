@@ -924,6 +924,11 @@ struct ResStats {
     tables: usize,
     table_questions: usize,
     table_can_assign: usize,
+    /// `who` questions the tables answered (compared with the naive
+    /// reading, or for resources with asking every user), and how many
+    /// named someone.
+    table_who: usize,
+    table_who_someone: usize,
 }
 
 /// Where an item is, for messages.
@@ -1055,13 +1060,20 @@ fn compare_resources(b: &Built, st: &mut ResStats) -> Vec<String> {
         }
     }
 
-    // allow(u, p, x): no resource.
+    // allow(u, p, x): no resource. The users allowed, by (p, x), for who.
+    let mut allowed: BTreeMap<(usize, usize), BTreeSet<String>> = BTreeMap::new();
     for ((u, x), (paths, policies)) in &at {
         for p in 0..m.perms.len() {
             let p = PermId(p as u32);
             st.org_questions += 1;
             let want = naive.allow_by(paths, policies, p, *x, None);
             st.org_allowed += usize::from(want);
+            if want {
+                allowed
+                    .entry((p.index(), x.index()))
+                    .or_default()
+                    .insert(uid(*u));
+            }
             let got = m.allow_on(*u, p, *x, None);
             if let Some(t) = &table {
                 let (tu, tp, tx) = th(t, *u, p, *x);
@@ -1085,6 +1097,32 @@ fn compare_resources(b: &Built, st: &mut ResStats) -> Vec<String> {
                     oid(*x),
                     paths_text(paths, p)
                 ));
+            }
+        }
+    }
+
+    // who(p, x): exactly the users the naive reading allows (the table
+    // asks only the users its index finds reached: none may be missed).
+    if let Some(t) = &table {
+        for x in naive.orgs() {
+            let tx = t.org(&m.orgs[x.index()].id).unwrap();
+            for p in 0..m.perms.len() {
+                let tp = t.permission(&m.perm_name(PermId(p as u32))).unwrap();
+                let got: BTreeSet<String> = t
+                    .who_on(tp, tx, None)
+                    .into_iter()
+                    .map(|u| t.user_name(u).to_owned())
+                    .collect();
+                let want = allowed.remove(&(p, x.index())).unwrap_or_default();
+                st.table_who += 1;
+                st.table_who_someone += usize::from(!want.is_empty());
+                if got != want {
+                    bad.push(format!(
+                        "seed {seed}: table who({}, {}): table {got:?}, naive {want:?}",
+                        m.perm_name(PermId(p as u32)),
+                        oid(x)
+                    ));
+                }
             }
         }
     }
@@ -1150,6 +1188,16 @@ fn compare_resources(b: &Built, st: &mut ResStats) -> Vec<String> {
             let tq = t.resource(&res.id).unwrap();
             st.table_questions += 1;
             let tgot = t.allow_on(tu, tp, tx, Some(tq));
+            let who = t.who_on(tp, tx, Some(tq));
+            st.table_who += 1;
+            if who != t.who_on_every_user(tp, tx, Some(tq)) || who.contains(&tu) != tgot {
+                bad.push(format!(
+                    "seed {seed}: table who({}, {}, resource {}) is not every user allowed",
+                    m.perm_name(p),
+                    oid(x),
+                    rid(q)
+                ));
+            }
             if tgot != want {
                 bad.push(format!(
                     "seed {seed}: table allow({}, {}, resource {} (of {}), asked at {}): table {tgot}, naive {want}; paths: {}",
@@ -1455,7 +1503,7 @@ fn resources_resolver_equals_naive() {
         }
     }
     eprintln!(
-        "resources, resolver vs naive: {} seeds, {} with dimensions ({} clean; {} compared, {} of them with errors other than {NOT_COMPARED:?}); {} role sets, {} questions without resource ({} allow), {} about a resource at its org ({} allow), {} at another org, {} with a permission of another dimension, {} can_assign {:?}, {} `by:` assignments ({} E013 due); {} tables asked {} decisions and {} can_assign; {:.1?}",
+        "resources, resolver vs naive: {} seeds, {} with dimensions ({} clean; {} compared, {} of them with errors other than {NOT_COMPARED:?}); {} role sets, {} questions without resource ({} allow), {} about a resource at its org ({} allow), {} at another org, {} with a permission of another dimension, {} can_assign {:?}, {} `by:` assignments ({} E013 due); {} tables asked {} decisions, {} can_assign and {} who ({} naming someone); {:.1?}",
         seeds.len(),
         st.dim_sets,
         st.clean,
@@ -1475,6 +1523,8 @@ fn resources_resolver_equals_naive() {
         st.tables,
         st.table_questions,
         st.table_can_assign,
+        st.table_who,
+        st.table_who_someone,
         start.elapsed()
     );
     assert!(
@@ -1508,5 +1558,6 @@ fn resources_resolver_equals_naive() {
         }
         assert!(st.by_judged > 0 && st.by_e013 > 0);
         assert!(st.tables > 0 && st.table_questions > 0 && st.table_can_assign > 0);
+        assert!(st.table_who_someone > 0 && st.table_who_someone < st.table_who);
     }
 }
