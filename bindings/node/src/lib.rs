@@ -267,8 +267,9 @@ impl NativeTable {
             ));
         }
         let mut units: &[u16] = &text;
-        // One buffer for the four names of a question, reused.
-        let mut buf = String::new();
+        // One buffer for the four names of a question, reused: UTF-8,
+        // written a byte a unit while the names are ASCII.
+        let mut buf: Vec<u8> = Vec::new();
         let mut out = Vec::with_capacity(questions.len());
         for lens in questions {
             buf.clear();
@@ -284,16 +285,27 @@ impl NativeTable {
                     ));
                 };
                 units = tail;
-                // As napi's own conversion to UTF-8: a lone surrogate is U+FFFD.
-                buf.extend(
-                    char::decode_utf16(name.iter().copied()).map(|c| c.unwrap_or('\u{FFFD}')),
-                );
+                if name.iter().all(|u| *u < 0x80) {
+                    // In range: the cast is exact.
+                    buf.extend(name.iter().map(|u| *u as u8));
+                } else {
+                    // As napi's own conversion to UTF-8: a lone surrogate is U+FFFD.
+                    for c in char::decode_utf16(name.iter().copied()) {
+                        let c = c.unwrap_or('\u{FFFD}');
+                        buf.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+                    }
+                }
                 *end = Some(buf.len());
             }
+            // Valid UTF-8 by construction; were it not, no name would match.
+            let Ok(text) = std::str::from_utf8(&buf) else {
+                out.push(false);
+                continue;
+            };
             let mut start = 0;
             let mut name = |end: Option<usize>| {
                 end.map(|e| {
-                    let s = &buf[start..e];
+                    let s = text.get(start..e).unwrap_or("");
                     start = e;
                     s
                 })
