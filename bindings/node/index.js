@@ -246,7 +246,11 @@ class Table {
     }
     const packed = packNames(questions)
     if (packed !== null) {
-      return this.#t.allowManyPackedNames(packed[0], packed[1])
+      const bytes = this.#t.allowManyPackedNames(packed[0], packed[1])
+      // push, not new Array(n): a long preallocated array is a slow one.
+      const answers = []
+      for (let i = 0; i < bytes.length; i++) answers.push(bytes[i] === 1)
+      return answers
     }
     const [users, permissions, orgs, resources] = columns(questions)
     try {

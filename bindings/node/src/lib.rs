@@ -247,13 +247,15 @@ impl NativeTable {
     /// `lengths` their lengths in UTF-16 code units, four to a question,
     /// `0xFFFFFFFF` for an org or resource left out. `index.js` packs
     /// them so (one string and one array cross into Rust, instead of four
-    /// strings a question); the answers are `allowManyNames`'s.
+    /// strings a question); the answers are `allowManyNames`'s, one byte
+    /// (0 or 1) each, which `index.js` turns into booleans (cheaper in
+    /// JavaScript than napi's one call per element of a `boolean[]`).
     #[napi]
     pub fn allow_many_packed_names(
         &self,
         text: Utf16String,
         lengths: &[u32],
-    ) -> napi::Result<Vec<bool>> {
+    ) -> napi::Result<Uint8Array> {
         let (questions, rest) = lengths.as_chunks::<4>();
         let total: u64 = lengths
             .iter()
@@ -299,7 +301,7 @@ impl NativeTable {
             }
             // Valid UTF-8 by construction; were it not, no name would match.
             let Ok(text) = std::str::from_utf8(&buf) else {
-                out.push(false);
+                out.push(0);
                 continue;
             };
             let mut start = 0;
@@ -311,9 +313,14 @@ impl NativeTable {
                 })
             };
             let (u, p, x, q) = (name(ends[0]), name(ends[1]), name(ends[2]), name(ends[3]));
-            out.push(self.decide(self.resolve(u.unwrap_or(""), p.unwrap_or(""), x, q)));
+            out.push(u8::from(self.decide(self.resolve(
+                u.unwrap_or(""),
+                p.unwrap_or(""),
+                x,
+                q,
+            ))));
         }
-        Ok(out)
+        Ok(Uint8Array::new(out))
     }
 
     /// Many decisions by handles, packed four to a question (user,
