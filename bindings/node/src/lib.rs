@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 
-use napi::bindgen_prelude::Uint8Array;
+use napi::bindgen_prelude::{Uint8Array, Utf16String};
 use napi::{Error, Status};
 use napi_derive::napi;
 use serde_json::{json, Value};
@@ -239,6 +239,87 @@ impl NativeTable {
             .zip(orgs.iter().zip(&resources))
             .map(|((u, p), (x, q))| self.decide(self.resolve(u, p, x.as_deref(), q.as_deref())))
             .collect())
+    }
+
+    /// Many decisions by names, read in one piece: `text` is every name
+    /// of every question end to end (user, permission, org, resource),
+    /// `lengths` their lengths in UTF-16 code units, four to a question,
+    /// `0xFFFFFFFF` for an org or resource left out. `index.js` packs
+    /// them so (one string and one array cross into Rust, instead of four
+    /// strings a question); the answers are `allowManyNames`'s, one byte
+    /// (0 or 1) each, which `index.js` turns into booleans (cheaper in
+    /// JavaScript than napi's one call per element of a `boolean[]`).
+    #[napi]
+    pub fn allow_many_packed_names(
+        &self,
+        text: Utf16String,
+        lengths: &[u32],
+    ) -> napi::Result<Uint8Array> {
+        let (questions, rest) = lengths.as_chunks::<4>();
+        let total: u64 = lengths
+            .iter()
+            .filter(|n| **n != NONE)
+            .map(|n| u64::from(*n))
+            .sum();
+        if !rest.is_empty() || total != text.len() as u64 {
+            return Err(Error::new(
+                Status::InvalidArg,
+                "allowMany: the lengths do not add up to the packed names",
+            ));
+        }
+        let mut units: &[u16] = &text;
+        // One buffer for the four names of a question, reused: UTF-8,
+        // written a byte a unit while the names are ASCII.
+        let mut buf: Vec<u8> = Vec::new();
+        let mut out = Vec::with_capacity(questions.len());
+        for lens in questions {
+            buf.clear();
+            let mut ends = [None; 4];
+            for (end, &n) in ends.iter_mut().zip(lens) {
+                if n == NONE {
+                    continue;
+                }
+                let Some((name, tail)) = units.split_at_checked(n as usize) else {
+                    return Err(Error::new(
+                        Status::InvalidArg,
+                        "allowMany: the lengths do not add up to the packed names",
+                    ));
+                };
+                units = tail;
+                if name.iter().all(|u| *u < 0x80) {
+                    // In range: the cast is exact.
+                    buf.extend(name.iter().map(|u| *u as u8));
+                } else {
+                    // As napi's own conversion to UTF-8: a lone surrogate is U+FFFD.
+                    for c in char::decode_utf16(name.iter().copied()) {
+                        let c = c.unwrap_or('\u{FFFD}');
+                        buf.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+                    }
+                }
+                *end = Some(buf.len());
+            }
+            // Valid UTF-8 by construction; were it not, no name would match.
+            let Ok(text) = std::str::from_utf8(&buf) else {
+                out.push(0);
+                continue;
+            };
+            let mut start = 0;
+            let mut name = |end: Option<usize>| {
+                end.map(|e| {
+                    let s = text.get(start..e).unwrap_or("");
+                    start = e;
+                    s
+                })
+            };
+            let (u, p, x, q) = (name(ends[0]), name(ends[1]), name(ends[2]), name(ends[3]));
+            out.push(u8::from(self.decide(self.resolve(
+                u.unwrap_or(""),
+                p.unwrap_or(""),
+                x,
+                q,
+            ))));
+        }
+        Ok(Uint8Array::new(out))
     }
 
     /// Many decisions by handles, packed four to a question (user,

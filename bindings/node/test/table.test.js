@@ -192,7 +192,25 @@ for (const name of EXAMPLES) {
         plain.map((q) => ask(t, q)),
       )
       assert.deepEqual(t.allowMany([]), [])
-      assert.throws(() => t.allowMany('alice'), TypeError)
+      // The names cross into Rust in one string with their lengths: names
+      // beyond ASCII (a lone surrogate too), empty ones, a left-out org and
+      // a mix of arrays and objects answer as allow does, one by one.
+      const q0 = ex.questions.find((q) => q.org && ask(t, q))
+      const odd = [
+        [q0.user, q0.permission, q0.org, q0.resource],
+        ['é' + q0.user, q0.permission, q0.org],
+        [q0.user + '\ud800', q0.permission, q0.org],
+        ['\u{1F600}', '\ud83d', '', undefined],
+        [q0.user, q0.permission, ''],
+        [q0.user, q0.permission],
+        { user: q0.user, permission: q0.permission, org: q0.org, resource: q0.resource },
+        ['', '', null, null],
+      ]
+      assert.deepEqual(
+        t.allowMany(odd),
+        odd.map((q) => (Array.isArray(q) ? t.allow(q[0], q[1], q[2] ?? null, q[3] ?? null) : ask(t, q))),
+      )
+      assert.equal(t.allowMany(odd)[0], true)
       assert.throws(() => t.allowMany([42]), TypeError)
       assert.throws(() => t.allowMany(new Uint32Array(5)), RangeError)
       // Arguments of the wrong type are TypeErrors, as in Python.
