@@ -38,7 +38,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let questions: Vec<_> = text
         .lines()
         .filter(|l| !l.contains("\"resource\""))
-        .filter_map(|l| Some((t.permission(field(l, "permission")?)?, t.org(field(l, "org")?)?)))
+        .filter_map(|l| {
+            Some((
+                t.permission(field(l, "permission")?)?,
+                t.org(field(l, "org")?)?,
+            ))
+        })
         .take(n)
         .collect();
     let Some(&(p0, x0)) = questions.first() else {
