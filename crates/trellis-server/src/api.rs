@@ -308,25 +308,48 @@ fn question_json(q: &Question<'_>) -> Value {
     json!({ "user": q.user, "permission": q.permission, "org": q.org, "resource": q.resource })
 }
 
-/// A batch's answers, decided as its questions are read (no list of the
-/// questions is built unless the decision log needs it).
+/// A question by handles.
+type Handles = (User, Perm, Org, Option<Resource>);
+
+/// A batch's answers: each question resolved to handles as it is read (the
+/// names themselves are not kept unless the decision log needs them), then
+/// all decided together.
 struct Answers<'l, 'a> {
     loaded: &'l Loaded,
-    answers: Vec<bool>,
+    /// Each question resolved to handles as it is read (`None`: a name is
+    /// unknown, the answer is deny); decided once all are read.
+    resolved: Vec<Option<Handles>>,
     /// The questions, kept for the decision log.
     kept: Option<Vec<Question<'a>>>,
 }
 
+impl Answers<'_, '_> {
+    /// The answers, in order. Deciding in a loop of its own, apart from
+    /// reading, lets the processor overlap the table reads of successive
+    /// questions (they are independent), which the reading between them
+    /// would otherwise push out of its window.
+    fn decide(&self) -> Vec<bool> {
+        let t = &self.loaded.table;
+        self.resolved
+            .iter()
+            .map(|q| q.is_some_and(|(u, p, x, r)| t.allow_on(u, p, x, r)))
+            .collect()
+    }
+}
+
 impl<'a> crate::questions::Sink<'a> for Answers<'_, 'a> {
     fn question(&mut self, q: Question<'a>) {
-        self.answers.push(decide(self.loaded, &q));
+        self.resolved.push(match resolve(self.loaded, &q) {
+            Resolved::Known(u, p, x, r) => Some((u, p, x, r)),
+            Resolved::Unknown(_) => None,
+        });
         if let Some(kept) = &mut self.kept {
             kept.push(q);
         }
     }
 
     fn restart(&mut self) {
-        self.answers.clear();
+        self.resolved.clear();
         if let Some(kept) = &mut self.kept {
             kept.clear();
         }
@@ -343,7 +366,7 @@ async fn allow_batch(Axum(state): Axum<Shared>, body: Body) -> Response {
     let max = state.config.max_batch;
     let mut answers = Answers {
         loaded: &loaded,
-        answers: Vec::new(),
+        resolved: Vec::new(),
         kept: state.log.as_ref().map(|_| Vec::new()),
     };
     let read = crate::questions::read(text, max, &mut answers);
@@ -362,7 +385,9 @@ async fn allow_batch(Axum(state): Axum<Shared>, body: Body) -> Response {
             return bad_json(format!("not a valid request: {e}")).into_response()
         }
     }
-    let Answers { answers, kept, .. } = answers;
+    let decided = answers.decide();
+    let Answers { kept, .. } = answers;
+    let answers = decided;
     let allowed = answers.iter().filter(|a| **a).count();
     state
         .metrics
