@@ -1259,8 +1259,10 @@ fn the_gate_in_one_run_writes_the_sarif_and_the_diff_of_separate_runs() {
         assert_eq!(std::fs::read_to_string(&diff).unwrap(), want_diff, "{case}");
         assert!(want_diff.contains("\"summary\""), "{case}: {want_diff}");
     }
-    // A set with errors gets no diff (as `trellis diff` refuses), and says so.
+    // A set with errors gets no diff (as `trellis diff` refuses), and says
+    // so; a diff an earlier run left there is removed.
     let diff = tmp.path().join("none.md");
+    std::fs::write(&diff, "an earlier run's diff").unwrap();
     let out = trellis()
         .args([
             "check",

@@ -142,6 +142,13 @@ pub fn run(args: CheckArgs) -> u8 {
         return EXIT_USAGE;
     }
     if let (Some(path), None) = (&args.diff_out, &diff_text) {
+        // A diff left by an earlier run must not pass for this one's.
+        if let Err(e) = std::fs::remove_file(path) {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                super::err(&format!("error: cannot remove {}: {e}\n", path.display()));
+                return EXIT_USAGE;
+            }
+        }
         super::err(&format!(
             "note: no access diff written to {}: the set has errors; fix them first\n",
             path.display()
