@@ -371,6 +371,30 @@ pub(crate) fn add_source(
     }
 }
 
+/// Adds the files given as contents to `set`'s sources in path order (each
+/// symbolic link reported first, E001), returning the ids of those that
+/// were read.
+fn add_inputs(
+    mut inputs: Vec<(PathBuf, Vec<u8>)>,
+    links: &[PathBuf],
+    limits: &Limits,
+    set: &mut LoadedSet,
+) -> Vec<FileId> {
+    let mut links = links.to_vec();
+    links.sort();
+    for link in &links {
+        symlink_not_followed(link, &mut set.sources, &mut set.diagnostics);
+    }
+    inputs.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut ids = Vec::with_capacity(inputs.len());
+    for (path, bytes) in inputs {
+        if let Some(id) = add_source(&path, bytes, limits, &mut set.sources, &mut set.diagnostics) {
+            ids.push(id);
+        }
+    }
+    ids
+}
+
 /// Loads policy files given as contents (e.g. read from a git revision),
 /// adding them to `sources` (which may already hold other files).
 pub(crate) fn load_files(
@@ -383,19 +407,7 @@ pub(crate) fn load_files(
         sources,
         ..LoadedSet::default()
     };
-    let mut links = links.to_vec();
-    links.sort();
-    for link in &links {
-        symlink_not_followed(link, &mut set.sources, &mut set.diagnostics);
-    }
-    let mut inputs = inputs;
-    inputs.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut ids = Vec::with_capacity(inputs.len());
-    for (path, bytes) in inputs {
-        if let Some(id) = add_source(&path, bytes, limits, &mut set.sources, &mut set.diagnostics) {
-            ids.push(id);
-        }
-    }
+    let ids = add_inputs(inputs, links, limits, &mut set);
     parse_all(&ids, limits, &mut set);
     set
 }
@@ -441,19 +453,7 @@ pub(crate) fn load_files_cached(
     cache: &mut ParseCache,
 ) -> LoadedSet {
     let mut set = LoadedSet::default();
-    let mut links = links.to_vec();
-    links.sort();
-    for link in &links {
-        symlink_not_followed(link, &mut set.sources, &mut set.diagnostics);
-    }
-    let mut inputs = inputs;
-    inputs.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut ids = Vec::with_capacity(inputs.len());
-    for (path, bytes) in inputs {
-        if let Some(id) = add_source(&path, bytes, limits, &mut set.sources, &mut set.diagnostics) {
-            ids.push(id);
-        }
-    }
+    let ids = add_inputs(inputs, links, limits, &mut set);
     let keys: Vec<(FileId, u64, usize)> = ids
         .iter()
         .filter_map(|id| {

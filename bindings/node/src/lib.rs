@@ -59,10 +59,7 @@ impl NativeTable {
 
     /// The org a question is asked at: the one named, else the resource's.
     fn org_of(&self, org: Option<&str>, resource: Option<Resource>) -> Option<Org> {
-        match org.filter(|o| !o.is_empty()) {
-            Some(o) => self.names.org(&self.table, o),
-            None => resource.and_then(|q| self.table.resource_org(q)),
-        }
+        self.names.org_of(&self.table, org, resource)
     }
 
     fn resolve(
@@ -72,15 +69,8 @@ impl NativeTable {
         org: Option<&str>,
         resource: Option<&str>,
     ) -> Option<Question> {
-        let (t, n) = (&self.table, &self.names);
-        let u = n.user(t, user)?;
-        let p = n.permission(t, permission)?;
-        let q = match resource {
-            Some(name) => Some(n.resource(t, name)?),
-            None => None,
-        };
-        let x = self.org_of(org, q)?;
-        Some((u, p, x, q))
+        self.names
+            .question(&self.table, user, permission, org, resource)
     }
 
     /// What `explain` says of names it does not know, as `trellis query`

@@ -135,6 +135,35 @@ impl NameIndex {
         }
     }
 
+    /// The org a question is asked at: `org` when given (and not empty),
+    /// else the resource's own org (`None`: an unknown name, or a resource
+    /// of no org asked without one).
+    pub fn org_of(&self, t: &Table, org: Option<&str>, resource: Option<Resource>) -> Option<Org> {
+        match org.filter(|o| !o.is_empty()) {
+            Some(o) => self.org(t, o),
+            None => resource.and_then(|q| t.resource_org(q)),
+        }
+    }
+
+    /// A question by names (as the bindings take it) resolved to handles,
+    /// or `None` when a name is unknown or no org can be told.
+    pub fn question(
+        &self,
+        t: &Table,
+        user: &str,
+        permission: &str,
+        org: Option<&str>,
+        resource: Option<&str>,
+    ) -> Option<(User, Perm, Org, Option<Resource>)> {
+        let u = self.user(t, user)?;
+        let p = self.permission(t, permission)?;
+        let q = match resource {
+            Some(name) => Some(self.resource(t, name)?),
+            None => None,
+        };
+        Some((u, p, self.org_of(t, org, q)?, q))
+    }
+
     /// As [`Table::resource`].
     #[inline]
     pub fn resource(&self, t: &Table, id: &str) -> Option<Resource> {
