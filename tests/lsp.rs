@@ -548,3 +548,52 @@ fn a_misspelt_key_gets_its_fix_and_an_org_is_renamed_in_every_file() {
     );
     c.shutdown();
 }
+
+#[test]
+fn a_code_lens_above_each_grant_counts_the_users_it_reaches() {
+    // acme has alice and bob; globex has gina. An org assignment reaches
+    // its members, one to a user that user, a rule the users it matches.
+    let mut c = Client::start(|dir| {
+        let acme = dir.join("acme.yaml");
+        let text = std::fs::read_to_string(&acme).unwrap();
+        std::fs::write(&acme, format!("{text}  - {{ role: viewer, org: acme }}\n")).unwrap();
+        std::fs::write(
+            dir.join("rules.yaml"),
+            "scope: provider\n\nautomatic:\n  - name: everyone\n    when: {}\n    grant: [{ roles: [viewer], at: [self] }]\n",
+        )
+        .unwrap();
+    });
+    let caps = c.request(
+        "textDocument/codeLens",
+        json!({ "textDocument": { "uri": c.uri("acme.yaml") } }),
+    );
+    let acme = c.text("acme.yaml");
+    let lenses = caps["result"].as_array().unwrap();
+    let titled: Vec<(u64, &str)> = lenses
+        .iter()
+        .map(|l| {
+            (
+                l["range"]["start"]["line"].as_u64().unwrap(),
+                l["command"]["title"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    let line = |needle: &str| u64::from(find(&acme, needle).0);
+    assert_eq!(
+        titled,
+        vec![
+            (line("role: reviewer, user: bob"), "reaches 1 user"),
+            (line("role: viewer, user: bob"), "reaches 1 user"),
+            (line("role: viewer, org: acme"), "reaches 2 users"),
+        ],
+        "{caps}"
+    );
+    let r = c.request(
+        "textDocument/codeLens",
+        json!({ "textDocument": { "uri": c.uri("rules.yaml") } }),
+    );
+    let lenses = r["result"].as_array().unwrap();
+    assert_eq!(lenses.len(), 1, "{r}");
+    assert_eq!(lenses[0]["command"]["title"], "reaches 3 users", "{r}");
+    c.shutdown();
+}

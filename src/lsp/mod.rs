@@ -13,6 +13,7 @@
 mod complete;
 mod diagnostics;
 mod hover;
+mod lens;
 mod navigate;
 mod workspace;
 
@@ -130,6 +131,9 @@ fn capabilities() -> ServerCapabilities {
             ..Default::default()
         }),
         code_action_provider: Some(CodeActionProviderCapability::Simple(true)),
+        code_lens_provider: Some(lsp_types::CodeLensOptions {
+            resolve_provider: Some(false),
+        }),
         ..Default::default()
     }
 }
@@ -404,6 +408,10 @@ impl Server {
             req::CodeActionRequest::METHOD => {
                 let p: lsp_types::CodeActionParams = params(r)?;
                 json(diagnostics::code_actions(self, &p)?)
+            }
+            req::CodeLensRequest::METHOD => {
+                let p: lsp_types::CodeLensParams = params(r)?;
+                json(lens::code_lenses(self, &p.text_document.uri)?)
             }
             _ => Err((
                 ErrorCode::MethodNotFound,
