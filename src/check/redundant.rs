@@ -3,29 +3,79 @@
 
 use std::collections::BTreeSet;
 
+use fixedbitset::FixedBitSet;
+
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::*;
 
 /// Role closures asked for again and again (one per candidate pair), kept
-/// by identity type and role: a few thousand sets instead of millions.
-#[derive(Default)]
+/// by identity type and role: a few thousand sets instead of millions,
+/// each found by index (no hashing of type names per question).
 struct Closures<'m> {
-    by_identity: HashMap<(&'m str, RoleId), BTreeSet<RoleId>>,
-    any: HashMap<RoleId, BTreeSet<RoleId>>,
+    /// Per user, the index of its identity type in `types`.
+    type_of_user: &'m [u32],
+    types: &'m [&'m str],
+    nroles: usize,
+    /// By type and role: that role's closure for that type.
+    by_identity: Memo,
+    /// By role: its closure whatever the type.
+    any: Vec<Option<FixedBitSet>>,
 }
 
+/// Closures by `type * nroles + role`: in a vector while types × roles is
+/// small (the usual case: a handful of types), in a map otherwise, so that
+/// a set with thousands of identity types costs no more memory than the
+/// closures it asks for.
+enum Memo {
+    Dense(Vec<Option<FixedBitSet>>),
+    Sparse(HashMap<usize, FixedBitSet>),
+}
+
+/// The most cells a dense memo has (a few megabytes).
+const DENSE_CELLS: usize = 1 << 16;
+
 impl<'m> Closures<'m> {
-    fn holds(&mut self, m: &'m Model, identity: &'m str, rb: RoleId, ra: RoleId) -> bool {
-        self.by_identity
-            .entry((identity, rb))
-            .or_insert_with(|| m.closure(identity, [rb]))
-            .contains(&ra)
+    fn new(m: &Model, type_of_user: &'m [u32], types: &'m [&'m str]) -> Closures<'m> {
+        let nroles = m.roles.len();
+        Closures {
+            type_of_user,
+            types,
+            nroles,
+            by_identity: match types.len().checked_mul(nroles) {
+                Some(cells) if cells <= DENSE_CELLS => Memo::Dense(vec![None; cells]),
+                _ => Memo::Sparse(HashMap::default()),
+            },
+            any: vec![None; nroles],
+        }
     }
+
+    fn bits(nroles: usize, roles: BTreeSet<RoleId>) -> FixedBitSet {
+        let mut bits = FixedBitSet::with_capacity(nroles);
+        for r in roles {
+            bits.insert(r.index());
+        }
+        bits
+    }
+
+    /// Does `rb`, held by user `u`, give `ra` (its closure for `u`'s type)?
+    fn holds(&mut self, m: &Model, u: UserId, rb: RoleId, ra: RoleId) -> bool {
+        let t = self.type_of_user[u.index()] as usize;
+        let (nroles, types) = (self.nroles, self.types);
+        let make = || Self::bits(nroles, m.closure(types[t], [rb]));
+        let cell = t * nroles + rb.index();
+        let closure = match &mut self.by_identity {
+            Memo::Dense(cells) => cells[cell].get_or_insert_with(make),
+            Memo::Sparse(map) => map.entry(cell).or_insert_with(make),
+        };
+        closure.contains(ra.index())
+    }
+
+    /// Does `rb` give `ra` for some identity type?
     fn holds_any(&mut self, m: &Model, rb: RoleId, ra: RoleId) -> bool {
-        self.any
-            .entry(rb)
-            .or_insert_with(|| m.closure_any(rb))
-            .contains(&ra)
+        let nroles = self.nroles;
+        self.any[rb.index()]
+            .get_or_insert_with(|| Self::bits(nroles, m.closure_any(rb)))
+            .contains(ra.index())
     }
 }
 
@@ -37,6 +87,16 @@ pub fn check(m: &Model, diags: &mut Diagnostics) {
         .collect();
     by_home.sort_unstable();
     let by_home = &by_home;
+    // Identity types by index, and each user's.
+    let mut types: Vec<&str> = m.users.iter().map(|u| u.identity.as_str()).collect();
+    types.sort_unstable();
+    types.dedup();
+    let type_of_user: Vec<u32> = m
+        .users
+        .iter()
+        .map(|u| types.binary_search(&u.identity.as_str()).unwrap_or(0) as u32)
+        .collect();
+    let (types, type_of_user) = (&types, &type_of_user);
     // Assignments are independent of one another here: each worker keeps
     // its own cache, findings come back in assignment order.
     use rayon::prelude::*;
@@ -48,24 +108,27 @@ pub fn check(m: &Model, diags: &mut Diagnostics) {
     let found: Vec<Diagnostics> = (0..m.assignments.len())
         .into_par_iter()
         .step_by(run)
-        .map_init(Closures::default, |memo, start| {
-            let mut d = Diagnostics::default();
-            for ai in start..(start + run).min(m.assignments.len()) {
-                check_one(m, by_home, ai, memo, &mut d);
-            }
-            d
-        })
+        .map_init(
+            || Closures::new(m, type_of_user, types),
+            |memo, start| {
+                let mut d = Diagnostics::default();
+                for ai in start..(start + run).min(m.assignments.len()) {
+                    check_one(m, by_home, ai, memo, &mut d);
+                }
+                d
+            },
+        )
         .collect();
     for d in found {
         diags.extend(d);
     }
 }
 
-fn check_one<'m>(
-    m: &'m Model,
+fn check_one(
+    m: &Model,
     by_home: &[(u32, UserId)],
     ai: usize,
-    memo: &mut Closures<'m>,
+    memo: &mut Closures<'_>,
     diags: &mut Diagnostics,
 ) {
     let a = &m.assignments[ai];
@@ -95,7 +158,13 @@ fn check_one<'m>(
             return false;
         }
         let b = &m.assignments[bi.index()];
-        covers(m, memo, b, a) && (!covers(m, memo, a, b) || a.order > b.order)
+        // Most candidates give something else: one bit test rules them out.
+        let same_grant = match (a.grant, b.grant) {
+            (Grant::Policy(pa), Grant::Policy(pb)) => pa == pb,
+            (Grant::Role(ra), Grant::Role(rb)) => memo.holds_any(m, rb, ra),
+            _ => false,
+        };
+        same_grant && covers(m, memo, b, a) && (!covers(m, memo, a, b) || a.order > b.order)
     });
     if let Some(bi) = implied_by {
         let b = &m.assignments[bi.index()];
@@ -168,7 +237,7 @@ fn publication_points<'m>(
 
 /// Does `b` alone give `a`'s role (or policy) to every user `a` reaches, at
 /// every org where `a` counts?
-fn covers<'m>(m: &'m Model, memo: &mut Closures<'m>, b: &Assignment, a: &Assignment) -> bool {
+fn covers(m: &Model, memo: &mut Closures<'_>, b: &Assignment, a: &Assignment) -> bool {
     // Users: a's users must be b's users.
     let users_ok = match (a.target, b.target) {
         (Target::User(ua), Target::User(ub)) => ua == ub,
@@ -208,7 +277,7 @@ fn covers<'m>(m: &'m Model, memo: &mut Closures<'m>, b: &Assignment, a: &Assignm
                 return false;
             }
             let holds = match a.target {
-                Target::User(u) => memo.holds(m, &m.user(u).identity, rb, ra),
+                Target::User(u) => memo.holds(m, u, rb, ra),
                 Target::Org => {
                     let (ta, tb) = (&m.role(ra).identity_types, &role_b.identity_types);
                     let types_ok = match (ta, tb) {
