@@ -102,7 +102,21 @@ pub fn resolve(mut files: Vec<PolicyFile>, diags: &mut Diagnostics) -> Model {
     laps.push(("resolve rules", t.elapsed()));
     // Stage durations (cumulative), for `TRELLIS_TIMINGS`; the CLI prints them.
     b.model.timings = laps;
-    b.model
+    let Builder {
+        model,
+        raw_users,
+        raw_assignments,
+        ..
+    } = b;
+    // Freeing the parsed files (millions of small strings at the larger
+    // tiers) takes longer than some stages: a thread of its own does it
+    // while checking goes on (if no thread can be started, they are freed
+    // here, with the closure that failed to start).
+    let parsed = (files, raw_users, raw_assignments);
+    let _ = std::thread::Builder::new()
+        .name("trellis-free".into())
+        .spawn(move || drop(parsed));
+    model
 }
 
 fn dup(what: &str, id: &str, second: Span, first: Span) -> Diagnostic {
