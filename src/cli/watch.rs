@@ -1,0 +1,201 @@
+//! `check --watch` and `test --watch`: run, then run again whenever a file
+//! of the set changes, until interrupted (Ctrl-C).
+
+use std::io::IsTerminal;
+use std::path::{Component, Path, PathBuf};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use notify::RecursiveMode;
+use notify_debouncer_mini::new_debouncer;
+
+use super::EXIT_USAGE;
+
+/// Changes closer together than this make one run.
+const DEBOUNCE: Duration = Duration::from_millis(200);
+
+/// What is watched: each root of the set, and the outputs a run writes
+/// itself (never a reason to run again).
+struct Filter {
+    roots: Vec<PathBuf>,
+    ignore: Vec<PathBuf>,
+}
+
+/// `path` made absolute without needing it to exist (its parent is
+/// canonicalised when it can be).
+fn absolute(path: &Path) -> PathBuf {
+    if let Ok(p) = path.canonicalize() {
+        return p;
+    }
+    let parent = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    match (parent.canonicalize(), path.file_name()) {
+        (Ok(dir), Some(name)) => dir.join(name),
+        _ => std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()),
+    }
+}
+
+fn is_policy_name(name: &str) -> bool {
+    [".yaml", ".yml", ".toml"].iter().any(|s| name.ends_with(s))
+}
+
+impl Filter {
+    /// Is a change at `path` a change of the set, as the loader reads it?
+    /// Not: a file or directory whose name starts with a dot (or anything
+    /// below one), anything inside a nested repository (a directory below
+    /// the root holding `.git`), an output of the run, a file that is not
+    /// a policy or test file. A directory (or a removed path without an
+    /// extension, which may have been one) counts: files went with it.
+    fn counts(&self, path: &Path) -> bool {
+        if self.ignore.iter().any(|i| i == path) {
+            return false;
+        }
+        let Some(root) = self.roots.iter().find(|r| path.starts_with(r)) else {
+            return false;
+        };
+        let Ok(rel) = path.strip_prefix(root) else {
+            return false;
+        };
+        let mut dir = root.clone();
+        let parts: Vec<Component> = rel.components().collect();
+        for (i, c) in parts.iter().enumerate() {
+            let Component::Normal(name) = c else {
+                return false;
+            };
+            if name.to_string_lossy().starts_with('.') {
+                return false;
+            }
+            dir.push(name);
+            // A directory below the root holding `.git` is not of the set.
+            if i + 1 < parts.len() && dir.join(".git").exists() {
+                return false;
+            }
+        }
+        if path.is_dir() {
+            return !path.join(".git").exists() || path == root;
+        }
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        is_policy_name(&name) || (!path.exists() && path.extension().is_none()) || path == root
+    }
+}
+
+/// Clears the terminal (and its scrollback) before a run, only when stdout
+/// is one.
+fn clear() {
+    if std::io::stdout().is_terminal() {
+        super::out("\x1b[2J\x1b[3J\x1b[H");
+    }
+}
+
+/// Runs `run` once, then again after every change of a file of the set
+/// under `paths`, until the process is interrupted. `ignore` are the files
+/// a run writes. Returns only when watching fails (exit 2).
+pub fn watch(paths: &[PathBuf], ignore: &[PathBuf], mut run: impl FnMut() -> u8) -> u8 {
+    let filter = Filter {
+        roots: paths.iter().map(|p| absolute(p)).collect(),
+        ignore: ignore.iter().map(|p| absolute(p)).collect(),
+    };
+    let (tx, rx) = mpsc::channel();
+    let mut debouncer = match new_debouncer(DEBOUNCE, tx) {
+        Ok(d) => d,
+        Err(e) => {
+            super::err(&format!("error: cannot watch for changes: {e}\n"));
+            return EXIT_USAGE;
+        }
+    };
+    for root in &filter.roots {
+        let mode = if root.is_dir() {
+            RecursiveMode::Recursive
+        } else {
+            RecursiveMode::NonRecursive
+        };
+        if let Err(e) = debouncer.watcher().watch(root, mode) {
+            super::err(&format!("error: cannot watch {}: {e}\n", root.display()));
+            return EXIT_USAGE;
+        }
+    }
+    clear();
+    run();
+    super::err("watching for changes (Ctrl-C to stop)\n");
+    while let Ok(batch) = rx.recv() {
+        let events = match batch {
+            Ok(events) => events,
+            Err(e) => {
+                super::err(&format!("warning: watching: {e}\n"));
+                continue;
+            }
+        };
+        let mut changed: Vec<&Path> = events
+            .iter()
+            .map(|e| e.path.as_path())
+            .filter(|p| filter.counts(p))
+            .collect();
+        if changed.is_empty() {
+            continue;
+        }
+        changed.sort();
+        changed.dedup();
+        clear();
+        let first = changed.first().map(|p| p.display().to_string());
+        super::err(&format!(
+            "changed: {}{}; running again\n",
+            first.unwrap_or_default(),
+            match changed.len() {
+                1 => String::new(),
+                n => format!(" and {} more", n - 1),
+            }
+        ));
+        run();
+        super::err("watching for changes (Ctrl-C to stop)\n");
+    }
+    EXIT_USAGE
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_set_counts_dot_files_and_nested_repositories_do_not() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let root = dir.path().canonicalize()?;
+        std::fs::create_dir_all(root.join("tenants"))?;
+        std::fs::create_dir_all(root.join("vendor/.git"))?;
+        std::fs::create_dir_all(root.join(".hidden"))?;
+        let f = Filter {
+            roots: vec![root.clone()],
+            ignore: vec![root.join("out.yaml")],
+        };
+        assert!(f.counts(&root.join("provider.yaml")));
+        assert!(f.counts(&root.join("tenants/acme.toml")));
+        assert!(f.counts(&root.join("tenants/acme.test.yml")));
+        assert!(f.counts(&root.join("tenants")), "a directory of the set");
+        assert!(f.counts(&root.join("gone")), "a removed directory");
+        assert!(!f.counts(&root.join(".provider.yaml")), "a dot-file");
+        assert!(
+            !f.counts(&root.join(".hidden/x.yaml")),
+            "below a dot-directory"
+        );
+        assert!(
+            !f.counts(&root.join("tenants/.x.yaml.tmp-1")),
+            "a staged output"
+        );
+        assert!(
+            !f.counts(&root.join("vendor/x.yaml")),
+            "a nested repository"
+        );
+        assert!(
+            !f.counts(&root.join("vendor")),
+            "a nested repository itself"
+        );
+        assert!(!f.counts(&root.join("out.yaml")), "an output of the run");
+        assert!(!f.counts(&root.join("notes.md")), "not a policy file");
+        assert!(!f.counts(Path::new("/elsewhere/x.yaml")), "outside the set");
+        Ok(())
+    }
+}
