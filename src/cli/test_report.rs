@@ -21,8 +21,7 @@ fn short(sources: &SourceMap, d: &Diagnostic) -> String {
     )
 }
 
-/// The test files in report order: those with expectations, in the order
-/// run, then those that could not be read.
+/// The test files of the report, in path order.
 fn files(report: &testing::Report, sources: &SourceMap) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut push = |f: &str| {
@@ -39,6 +38,8 @@ fn files(report: &testing::Report, sources: &SourceMap) -> Vec<String> {
     for f in &report.unreadable {
         push(f);
     }
+    // In path order, as the files were found.
+    out.sort();
     out
 }
 

@@ -4,15 +4,29 @@
 use std::io::IsTerminal;
 use std::path::{Component, Path, PathBuf};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use notify::RecursiveMode;
-use notify_debouncer_mini::new_debouncer;
+use notify::event::{EventKind, ModifyKind};
+use notify::{RecursiveMode, Watcher};
 
 use super::EXIT_USAGE;
 
 /// Changes closer together than this make one run.
 const DEBOUNCE: Duration = Duration::from_millis(200);
+/// However busy the files, a run starts at most this long after a change.
+const LONGEST_WAIT: Duration = Duration::from_secs(2);
+
+/// Does an event change what is read? Reading the set (opening files and
+/// directories) and metadata changes do not: only creating, writing,
+/// renaming and removing do.
+fn changes_content(kind: &EventKind) -> bool {
+    match kind {
+        EventKind::Create(_) | EventKind::Remove(_) => true,
+        EventKind::Modify(ModifyKind::Metadata(_)) => false,
+        EventKind::Modify(_) => true,
+        EventKind::Access(_) | EventKind::Any | EventKind::Other => false,
+    }
+}
 
 /// What is watched: each root of the set, and the outputs a run writes
 /// itself (never a reason to run again).
@@ -101,8 +115,8 @@ pub fn watch(paths: &[PathBuf], ignore: &[PathBuf], mut run: impl FnMut() -> u8)
         ignore: ignore.iter().map(|p| absolute(p)).collect(),
     };
     let (tx, rx) = mpsc::channel();
-    let mut debouncer = match new_debouncer(DEBOUNCE, tx) {
-        Ok(d) => d,
+    let mut watcher = match notify::recommended_watcher(tx) {
+        Ok(w) => w,
         Err(e) => {
             super::err(&format!("error: cannot watch for changes: {e}\n"));
             return EXIT_USAGE;
@@ -114,37 +128,46 @@ pub fn watch(paths: &[PathBuf], ignore: &[PathBuf], mut run: impl FnMut() -> u8)
         } else {
             RecursiveMode::NonRecursive
         };
-        if let Err(e) = debouncer.watcher().watch(root, mode) {
+        if let Err(e) = watcher.watch(root, mode) {
             super::err(&format!("error: cannot watch {}: {e}\n", root.display()));
             return EXIT_USAGE;
         }
     }
+    let relevant = |event: notify::Result<notify::Event>, into: &mut Vec<PathBuf>| match event {
+        Ok(e) if changes_content(&e.kind) => {
+            into.extend(e.paths.into_iter().filter(|p| filter.counts(p)));
+        }
+        Ok(_) => {}
+        Err(e) => super::err(&format!("warning: watching: {e}\n")),
+    };
     clear();
     run();
     super::err("watching for changes (Ctrl-C to stop)\n");
-    while let Ok(batch) = rx.recv() {
-        let events = match batch {
-            Ok(events) => events,
-            Err(e) => {
-                super::err(&format!("warning: watching: {e}\n"));
-                continue;
+    loop {
+        // Wait for a change of the set, then for the changes to settle.
+        let mut changed = Vec::new();
+        while changed.is_empty() {
+            match rx.recv() {
+                Ok(event) => relevant(event, &mut changed),
+                Err(_) => return EXIT_USAGE,
             }
-        };
-        let mut changed: Vec<&Path> = events
-            .iter()
-            .map(|e| e.path.as_path())
-            .filter(|p| filter.counts(p))
-            .collect();
-        if changed.is_empty() {
-            continue;
+        }
+        let first = Instant::now();
+        while first.elapsed() < LONGEST_WAIT {
+            match rx.recv_timeout(DEBOUNCE) {
+                Ok(event) => relevant(event, &mut changed),
+                Err(_) => break,
+            }
         }
         changed.sort();
         changed.dedup();
         clear();
-        let first = changed.first().map(|p| p.display().to_string());
         super::err(&format!(
             "changed: {}{}; running again\n",
-            first.unwrap_or_default(),
+            changed
+                .first()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
             match changed.len() {
                 1 => String::new(),
                 n => format!(" and {} more", n - 1),
@@ -153,7 +176,6 @@ pub fn watch(paths: &[PathBuf], ignore: &[PathBuf], mut run: impl FnMut() -> u8)
         run();
         super::err("watching for changes (Ctrl-C to stop)\n");
     }
-    EXIT_USAGE
 }
 
 #[cfg(test)]
