@@ -115,7 +115,9 @@ pub fn watch(paths: &[PathBuf], ignore: &[PathBuf], mut run: impl FnMut() -> u8)
         ignore: ignore.iter().map(|p| absolute(p)).collect(),
     };
     let (tx, rx) = mpsc::channel();
-    let mut watcher = match notify::recommended_watcher(tx) {
+    // The loader does not follow symbolic links: neither does the watcher.
+    let config = notify::Config::default().with_follow_symlinks(false);
+    let mut watcher = match notify::RecommendedWatcher::new(tx, config) {
         Ok(w) => w,
         Err(e) => {
             super::err(&format!("error: cannot watch for changes: {e}\n"));
