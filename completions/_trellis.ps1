@@ -76,6 +76,7 @@ Register-ArgumentCompleter -Native -CommandName 'trellis' -ScriptBlock {
             [CompletionResult]::new('--resource', '--resource', [CompletionResultType]::ParameterName, 'Ask about this resource; `--org` may then be left out unless the resource belongs to no org')
             [CompletionResult]::new('--by', '--by', [CompletionResultType]::ParameterName, 'The admin of `--can-assign` (`self`: the user themselves)')
             [CompletionResult]::new('--role', '--role', [CompletionResultType]::ParameterName, 'A role, as `--roles` prints it (`owner::name`, or the bare name when one owner has it)')
+            [CompletionResult]::new('--resources', '--resources', [CompletionResultType]::ParameterName, 'With `--can-assign`: the assignment''s resources on a dimension, `DIMENSION=ID[,ID...]` (repeat for several dimensions)')
             [CompletionResult]::new('--batch', '--batch', [CompletionResultType]::ParameterName, 'JSON lines of {"user","org","permission"} (`-` for stdin); one answer per line. A line with `"question"` asks another question: `allow`, `roles`, `who`, `policies`, `published` or `can_assign`')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'format')
             [CompletionResult]::new('--max-file-size', '--max-file-size', [CompletionResultType]::ParameterName, 'Largest policy file accepted, in bytes')

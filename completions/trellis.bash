@@ -551,7 +551,7 @@ _trellis() {
             return 0
             ;;
         trellis__subcmd__query)
-            opts="-h --user --org --permission --resource --explain --roles --who --policies --published --can-assign --by --role --batch --format --max-file-size --help"
+            opts="-h --user --org --permission --resource --explain --roles --who --policies --published --can-assign --by --role --resources --batch --format --max-file-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -578,6 +578,10 @@ _trellis() {
                     return 0
                     ;;
                 --role)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --resources)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

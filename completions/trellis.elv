@@ -70,6 +70,7 @@ set edit:completion:arg-completer[trellis] = {|@words|
             cand --resource 'Ask about this resource; `--org` may then be left out unless the resource belongs to no org'
             cand --by 'The admin of `--can-assign` (`self`: the user themselves)'
             cand --role 'A role, as `--roles` prints it (`owner::name`, or the bare name when one owner has it)'
+            cand --resources 'With `--can-assign`: the assignment''s resources on a dimension, `DIMENSION=ID[,ID...]` (repeat for several dimensions)'
             cand --batch 'JSON lines of {"user","org","permission"} (`-` for stdin); one answer per line. A line with `"question"` asks another question: `allow`, `roles`, `who`, `policies`, `published` or `can_assign`'
             cand --format 'format'
             cand --max-file-size 'Largest policy file accepted, in bytes'

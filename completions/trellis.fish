@@ -77,6 +77,7 @@ complete -c trellis -n "__fish_trellis_using_subcommand query" -l permission -d 
 complete -c trellis -n "__fish_trellis_using_subcommand query" -l resource -d 'Ask about this resource; `--org` may then be left out unless the resource belongs to no org' -r
 complete -c trellis -n "__fish_trellis_using_subcommand query" -l by -d 'The admin of `--can-assign` (`self`: the user themselves)' -r
 complete -c trellis -n "__fish_trellis_using_subcommand query" -l role -d 'A role, as `--roles` prints it (`owner::name`, or the bare name when one owner has it)' -r
+complete -c trellis -n "__fish_trellis_using_subcommand query" -l resources -d 'With `--can-assign`: the assignment\'s resources on a dimension, `DIMENSION=ID[,ID...]` (repeat for several dimensions)' -r
 complete -c trellis -n "__fish_trellis_using_subcommand query" -l batch -d 'JSON lines of {"user","org","permission"} (`-` for stdin); one answer per line. A line with `"question"` asks another question: `allow`, `roles`, `who`, `policies`, `published` or `can_assign`' -r -F
 complete -c trellis -n "__fish_trellis_using_subcommand query" -l format -r -f -a "text\t''
 json\t''"

@@ -563,6 +563,55 @@ fn check_watch_runs_again_on_each_change_of_the_set_only() {
 }
 
 #[test]
+fn check_watch_of_files_sees_saves_that_replace_the_file() {
+    let dir = example("quickstart");
+    let mut child = Child(
+        Command::new(env!("CARGO_BIN_EXE_trellis"))
+            .args([
+                "check",
+                "provider.yaml",
+                "atlantic.toml",
+                "--watch",
+                "--format",
+                "short",
+            ])
+            .current_dir(dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn"),
+    );
+    let _out = lines_of(child.0.stdout.take().unwrap());
+    let err = lines_of(child.0.stderr.take().unwrap());
+    let limit = Duration::from_secs(30);
+    until(&err, limit, "watching", |l| l.starts_with("watching"));
+    let provider = dir.path().join("provider.yaml");
+    let good = std::fs::read_to_string(&provider).unwrap();
+    // As editors save: a new file renamed over the old one, twice.
+    for (text, want) in [
+        (
+            good.replace(
+                "{ role: analyst, user: bob }",
+                "{ role: analystt, user: bob }",
+            ),
+            ": 1 error,",
+        ),
+        (good.clone(), ": 0 errors,"),
+    ] {
+        let tmp = dir.path().join(".provider.yaml.swp");
+        std::fs::write(&tmp, text).unwrap();
+        std::fs::rename(&tmp, &provider).unwrap();
+        let run = until(&err, limit, "a run", |l| l.starts_with("checked "));
+        assert!(run.last().unwrap().contains(want), "{run:?}");
+    }
+    // Another file beside them is not part of what was given.
+    std::fs::write(dir.path().join("other.yaml"), "scope: [").unwrap();
+    std::thread::sleep(Duration::from_millis(800));
+    let rest: Vec<String> = err.try_iter().collect();
+    assert!(rest.iter().all(|l| !l.starts_with("changed")), "{rest:?}");
+}
+
+#[test]
 fn test_watch_runs_again_when_a_test_file_changes() {
     let dir = example("quickstart");
     let mut child = Child(
@@ -626,6 +675,33 @@ fn batch_lines(table: &trellis_table::Table) -> String {
             line(serde_json::json!({"question": "who", "permission": p, "resource": q}));
         }
     }
+    // Assignments with resources: every resource of a dimension alone, at
+    // its own org (or the first), by a few admins, and one unknown
+    // dimension.
+    for q in (0..)
+        .map(trellis_table::Resource)
+        .take_while(|q| table.resource_dimension(*q).is_some())
+    {
+        let dim = table.dimension_name(table.resource_dimension(q).unwrap());
+        let at = table
+            .resource_org(q)
+            .map(|o| table.org_name(o).to_owned())
+            .unwrap_or_else(|| orgs[0].clone());
+        for a in users.iter().take(4).chain(["self".to_owned()].iter()) {
+            for u in &users {
+                for r in &roles {
+                    line(
+                        serde_json::json!({"question": "can_assign", "by": a, "role": r, "user": u, "org": at,
+                        "resources": {dim: [table.resource_name(q)]}}),
+                    );
+                }
+            }
+        }
+        line(
+            serde_json::json!({"question": "can_assign", "by": users[0], "role": roles[0], "user": users[0], "org": at,
+            "resources": {"no-dimension": [table.resource_name(q)]}}),
+        );
+    }
     for x in &orgs {
         for p in &perms {
             line(serde_json::json!({"question": "who", "permission": p, "org": x}));
@@ -660,6 +736,7 @@ fn every_question_answers_alike_from_sources_and_from_the_table() {
     let dir = tempfile::tempdir().unwrap();
     let mut asked = 0;
     let mut assignable = 0;
+    let mut with_resources = 0;
     for name in [
         "quickstart",
         "msp-distributor",
@@ -733,6 +810,9 @@ fn every_question_answers_alike_from_sources_and_from_the_table() {
             let q: serde_json::Value = serde_json::from_str(q).unwrap();
             if q["question"] == "can_assign" && a["allowed"] == true {
                 assignable += 1;
+                if q.get("resources").is_some() {
+                    with_resources += 1;
+                }
             }
             if q["question"] == "who" {
                 let users = a["users"].as_array().unwrap();
@@ -764,6 +844,10 @@ fn every_question_answers_alike_from_sources_and_from_the_table() {
     }
     assert!(asked > 1000, "{asked} questions");
     assert!(assignable > 0, "some can_assign is allowed");
+    assert!(
+        with_resources > 0,
+        "some can_assign with resources is allowed"
+    );
 }
 
 #[test]
@@ -867,6 +951,44 @@ fn query_questions_from_the_command_line() {
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["allowed"], false);
     assert_eq!(v["unknown"], serde_json::json!(["user `mallory`"]));
+    // Resources of the assignment: an unknown dimension fails closed.
+    let (out, _, code) = ask(&[
+        "--can-assign",
+        "--by",
+        "alice",
+        "--role",
+        "viewer",
+        "--user",
+        "bob",
+        "--org",
+        "atlantic",
+        "--resources",
+        "region=eu,us",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["allowed"], false);
+    assert_eq!(v["resources"], serde_json::json!({"region": ["eu", "us"]}));
+    assert_eq!(v["unknown"], serde_json::json!(["dimension `region`"]));
+    assert_eq!(
+        ask(&[
+            "--can-assign",
+            "--by",
+            "alice",
+            "--role",
+            "viewer",
+            "--user",
+            "bob",
+            "--org",
+            "atlantic",
+            "--resources",
+            "region"
+        ])
+        .2,
+        2
+    );
     // Usage: a question without what it needs is exit 2.
     assert_eq!(ask(&["--who", "--org", "atlantic"]).2, 2);
     assert_eq!(ask(&["--policies", "--user", "bob"]).2, 2);

@@ -58,6 +58,10 @@ pub struct QueryArgs {
     /// when one owner has it).
     #[arg(long)]
     role: Option<String>,
+    /// With `--can-assign`: the assignment's resources on a dimension,
+    /// `DIMENSION=ID[,ID...]` (repeat for several dimensions).
+    #[arg(long, value_name = "DIM=IDS", requires = "can_assign")]
+    resources: Vec<String>,
     /// JSON lines of {"user","org","permission"} (`-` for stdin); one answer
     /// per line. A line with `"question"` asks another question: `allow`,
     /// `roles`, `who`, `policies`, `published` or `can_assign`.
@@ -332,12 +336,29 @@ fn ask_other(engine: &Engine, args: &QueryArgs) -> Option<u8> {
             need("--user (with --can-assign)", &args.user),
             need("--org (with --can-assign)", &args.org),
         ) {
-            (Ok(by), Ok(role), Ok(user), Ok(org)) => Asked::CanAssign {
-                by,
-                role,
-                user,
-                org,
-            },
+            (Ok(by), Ok(role), Ok(user), Ok(org)) => {
+                let mut resources: std::collections::BTreeMap<String, Vec<String>> =
+                    Default::default();
+                for r in &args.resources {
+                    let Some((dim, ids)) = r.split_once('=') else {
+                        super::err(&format!(
+                            "error: `--resources {r}`: give DIMENSION=ID[,ID...]\n"
+                        ));
+                        return Some(EXIT_USAGE);
+                    };
+                    resources
+                        .entry(dim.to_owned())
+                        .or_default()
+                        .extend(ids.split(',').filter(|i| !i.is_empty()).map(str::to_owned));
+                }
+                Asked::CanAssign {
+                    by,
+                    role,
+                    user,
+                    org,
+                    resources,
+                }
+            }
             _ => return Some(EXIT_USAGE),
         }
     } else {

@@ -4,6 +4,8 @@
 //! the same answers; an unknown name gives the empty (or `false`) answer
 //! and is listed under `unknown`, as the server's endpoints do.
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use trellis::model::{Model, RoleId, Scope};
@@ -57,6 +59,9 @@ pub enum Asked {
         role: String,
         user: String,
         org: String,
+        /// The assignment's `resources`: dimension → resource ids.
+        #[serde(default)]
+        resources: BTreeMap<String, Vec<String>>,
     },
 }
 
@@ -172,8 +177,9 @@ impl Engine {
                 role,
                 user,
                 org,
+                resources,
             } => {
-                let (yes, missing, why) = self.can_assign(by, role, user, org);
+                let (yes, missing, why) = self.can_assign(by, role, user, org, resources);
                 let mut explanation = explained_unknown(explain, &missing);
                 if explain {
                     if let Some(why) = &why {
@@ -187,6 +193,14 @@ impl Engine {
                         ("role", json!(role)),
                         ("user", json!(user)),
                         ("org", json!(org)),
+                        (
+                            "resources",
+                            if resources.is_empty() {
+                                Value::Null
+                            } else {
+                                json!(resources)
+                            },
+                        ),
                         ("allowed", json!(yes)),
                         ("unknown", json!(missing)),
                         (
@@ -457,6 +471,7 @@ impl Engine {
         role: &str,
         user: &str,
         org: &str,
+        resources: &BTreeMap<String, Vec<String>>,
     ) -> (bool, Vec<String>, Option<String>) {
         // `self` is the user assigning a role to themselves.
         let admin = if by == "self" { user } else { by };
@@ -479,12 +494,32 @@ impl Engine {
                 known(r.is_some(), "role", role, &mut missing);
                 known(u.is_some(), "user", user, &mut missing);
                 known(x.is_some(), "org", org, &mut missing);
-                missing.dedup();
+                let mut given = Vec::new();
+                for (dim, ids) in resources {
+                    let Some(&d) = m.dimension_index.get(dim) else {
+                        missing.push(unknown("dimension", dim));
+                        continue;
+                    };
+                    let mut list = Vec::new();
+                    for id in ids {
+                        match m.resource_index.get(id) {
+                            Some(&q) if m.resources[q.index()].dim == d => list.push(q),
+                            _ => missing.push(format!("resource `{id}` of dimension `{dim}`")),
+                        }
+                    }
+                    list.sort();
+                    list.dedup();
+                    given.push((d, list));
+                }
+                given.sort_by_key(|(d, _)| *d);
+                let given = trellis::model::Restriction::new(given);
                 match (a, r, u, x) {
-                    (Some(a), Some(r), Some(u), Some(x)) => match m.can_assign_why(a, r, u, x) {
-                        Ok(()) => (true, missing, None),
-                        Err(why) => (false, missing, Some(why)),
-                    },
+                    (Some(a), Some(r), Some(u), Some(x)) if missing.is_empty() => {
+                        match m.can_assign_with(a, r, u, x, &given) {
+                            Ok(()) => (true, missing, None),
+                            Err(why) => (false, missing, Some(why)),
+                        }
+                    }
                     _ => (false, missing, None),
                 }
             }
@@ -494,9 +529,30 @@ impl Engine {
                 known(r.is_some(), "role", role, &mut missing);
                 known(u.is_some(), "user", user, &mut missing);
                 known(x.is_some(), "org", org, &mut missing);
-                missing.dedup();
+                let mut given: Vec<(trellis_table::Dimension, Vec<trellis_table::Resource>)> =
+                    Vec::new();
+                for (dim, ids) in resources {
+                    let Some(d) = t.dimension(dim) else {
+                        missing.push(unknown("dimension", dim));
+                        continue;
+                    };
+                    let mut list = Vec::new();
+                    for id in ids {
+                        match t.resource(id) {
+                            Some(q) if t.resource_dimension(q) == Some(d) => list.push(q),
+                            _ => missing.push(format!("resource `{id}` of dimension `{dim}`")),
+                        }
+                    }
+                    list.sort();
+                    list.dedup();
+                    given.push((d, list));
+                }
+                let borrowed: Vec<(trellis_table::Dimension, &[trellis_table::Resource])> =
+                    given.iter().map(|(d, v)| (*d, v.as_slice())).collect();
                 let yes = match (a, r, u, x) {
-                    (Some(a), Some(r), Some(u), Some(x)) => t.can_assign(a, r, u, x),
+                    (Some(a), Some(r), Some(u), Some(x)) if missing.is_empty() => {
+                        t.can_assign_with(a, r, u, x, &borrowed)
+                    }
                     _ => false,
                 };
                 let why = (!yes && missing.is_empty()).then(|| {

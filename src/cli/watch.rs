@@ -125,13 +125,14 @@ pub fn watch(paths: &[PathBuf], ignore: &[PathBuf], mut run: impl FnMut() -> u8)
         }
     };
     for root in &filter.roots {
-        let mode = if root.is_dir() {
-            RecursiveMode::Recursive
-        } else {
-            RecursiveMode::NonRecursive
+        // A file is watched through its directory: an editor that saves by
+        // renaming a new file over it replaces what a watch on it would see.
+        let (at, mode) = match root.parent() {
+            Some(dir) if !root.is_dir() => (dir, RecursiveMode::NonRecursive),
+            _ => (root.as_path(), RecursiveMode::Recursive),
         };
-        if let Err(e) = watcher.watch(root, mode) {
-            super::err(&format!("error: cannot watch {}: {e}\n", root.display()));
+        if let Err(e) = watcher.watch(at, mode) {
+            super::err(&format!("error: cannot watch {}: {e}\n", at.display()));
             return EXIT_USAGE;
         }
     }
