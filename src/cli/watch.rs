@@ -98,6 +98,19 @@ impl Filter {
     }
 }
 
+/// `path` as a user would write it: relative to the current directory
+/// when it is below it.
+fn shown(path: &Path) -> String {
+    std::env::current_dir()
+        .ok()
+        .and_then(|d| d.canonicalize().ok())
+        .and_then(|d| path.strip_prefix(d).ok().map(Path::to_path_buf))
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| path.to_path_buf())
+        .display()
+        .to_string()
+}
+
 /// Clears the terminal (and its scrollback) before a run, only when stdout
 /// is one.
 fn clear() {
@@ -167,10 +180,7 @@ pub fn watch(paths: &[PathBuf], ignore: &[PathBuf], mut run: impl FnMut() -> u8)
         clear();
         super::err(&format!(
             "changed: {}{}; running again\n",
-            changed
-                .first()
-                .map(|p| p.display().to_string())
-                .unwrap_or_default(),
+            changed.first().map(|p| shown(p)).unwrap_or_default(),
             match changed.len() {
                 1 => String::new(),
                 n => format!(" and {} more", n - 1),
