@@ -143,7 +143,7 @@ pub fn junit(
     for file in files(report, sources) {
         let mut suite = TestSuite::new(file.as_str());
         let problems = reading_problems(report, sources, &file);
-        let unreadable = report.unreadable.iter().any(|f| *f == file);
+        let unreadable = report.unreadable.contains(&file);
         if !problems.is_empty() || unreadable {
             let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
             let lines: Vec<String> = problems.iter().map(|d| short(sources, d)).collect();
