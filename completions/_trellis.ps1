@@ -27,7 +27,7 @@ Register-ArgumentCompleter -Native -CommandName 'trellis' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Load, resolve and validate a policy set; print its diagnostics')
             [CompletionResult]::new('compile', 'compile', [CompletionResultType]::ParameterValue, 'Check, then write the decision table (refuses on errors)')
-            [CompletionResult]::new('query', 'query', [CompletionResultType]::ParameterValue, 'Answer one decision (or a batch) from a policy set')
+            [CompletionResult]::new('query', 'query', [CompletionResultType]::ParameterValue, 'Answer a question (or a batch) from a policy set or a compiled table')
             [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Access changes between two revisions of a policy set')
             [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Run the test files of a policy set')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'What a customer org sees: its subtree, roles, users, grants; locks read-only')
@@ -70,8 +70,8 @@ Register-ArgumentCompleter -Native -CommandName 'trellis' -ScriptBlock {
             break
         }
         'trellis;query' {
-            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'user')
-            [CompletionResult]::new('--org', '--org', [CompletionResultType]::ParameterName, 'org')
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'The user''s id')
+            [CompletionResult]::new('--org', '--org', [CompletionResultType]::ParameterName, 'The org''s id')
             [CompletionResult]::new('--permission', '--permission', [CompletionResultType]::ParameterName, '`module:action`')
             [CompletionResult]::new('--resource', '--resource', [CompletionResultType]::ParameterName, 'Ask about this resource; `--org` may then be left out unless the resource belongs to no org')
             [CompletionResult]::new('--by', '--by', [CompletionResultType]::ParameterName, 'The admin of `--can-assign` (`self`: the user themselves)')
@@ -177,7 +177,7 @@ Register-ArgumentCompleter -Native -CommandName 'trellis' -ScriptBlock {
         'trellis;help' {
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Load, resolve and validate a policy set; print its diagnostics')
             [CompletionResult]::new('compile', 'compile', [CompletionResultType]::ParameterValue, 'Check, then write the decision table (refuses on errors)')
-            [CompletionResult]::new('query', 'query', [CompletionResultType]::ParameterValue, 'Answer one decision (or a batch) from a policy set')
+            [CompletionResult]::new('query', 'query', [CompletionResultType]::ParameterValue, 'Answer a question (or a batch) from a policy set or a compiled table')
             [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Access changes between two revisions of a policy set')
             [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Run the test files of a policy set')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'What a customer org sees: its subtree, roles, users, grants; locks read-only')

@@ -24,7 +24,7 @@ set edit:completion:arg-completer[trellis] = {|@words|
             cand --version 'Print version'
             cand check 'Load, resolve and validate a policy set; print its diagnostics'
             cand compile 'Check, then write the decision table (refuses on errors)'
-            cand query 'Answer one decision (or a batch) from a policy set'
+            cand query 'Answer a question (or a batch) from a policy set or a compiled table'
             cand diff 'Access changes between two revisions of a policy set'
             cand test 'Run the test files of a policy set'
             cand show 'What a customer org sees: its subtree, roles, users, grants; locks read-only'
@@ -64,8 +64,8 @@ set edit:completion:arg-completer[trellis] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'trellis;query'= {
-            cand --user 'user'
-            cand --org 'org'
+            cand --user 'The user''s id'
+            cand --org 'The org''s id'
             cand --permission '`module:action`'
             cand --resource 'Ask about this resource; `--org` may then be left out unless the resource belongs to no org'
             cand --by 'The admin of `--can-assign` (`self`: the user themselves)'
@@ -159,7 +159,7 @@ set edit:completion:arg-completer[trellis] = {|@words|
         &'trellis;help'= {
             cand check 'Load, resolve and validate a policy set; print its diagnostics'
             cand compile 'Check, then write the decision table (refuses on errors)'
-            cand query 'Answer one decision (or a batch) from a policy set'
+            cand query 'Answer a question (or a batch) from a policy set or a compiled table'
             cand diff 'Access changes between two revisions of a policy set'
             cand test 'Run the test files of a policy set'
             cand show 'What a customer org sees: its subtree, roles, users, grants; locks read-only'

@@ -28,7 +28,7 @@ complete -c trellis -n "__fish_trellis_needs_command" -s h -l help -d 'Print hel
 complete -c trellis -n "__fish_trellis_needs_command" -s V -l version -d 'Print version'
 complete -c trellis -n "__fish_trellis_needs_command" -f -a "check" -d 'Load, resolve and validate a policy set; print its diagnostics'
 complete -c trellis -n "__fish_trellis_needs_command" -f -a "compile" -d 'Check, then write the decision table (refuses on errors)'
-complete -c trellis -n "__fish_trellis_needs_command" -f -a "query" -d 'Answer one decision (or a batch) from a policy set'
+complete -c trellis -n "__fish_trellis_needs_command" -f -a "query" -d 'Answer a question (or a batch) from a policy set or a compiled table'
 complete -c trellis -n "__fish_trellis_needs_command" -f -a "diff" -d 'Access changes between two revisions of a policy set'
 complete -c trellis -n "__fish_trellis_needs_command" -f -a "test" -d 'Run the test files of a policy set'
 complete -c trellis -n "__fish_trellis_needs_command" -f -a "show" -d 'What a customer org sees: its subtree, roles, users, grants; locks read-only'
@@ -71,8 +71,8 @@ junit\t'JUnit XML: one test case per file (warnings as its output)'"
 complete -c trellis -n "__fish_trellis_using_subcommand compile" -l max-file-size -d 'Largest policy file accepted, in bytes' -r
 complete -c trellis -n "__fish_trellis_using_subcommand compile" -l provenance -d 'Keep the file and line of every grant, for `query --explain`'
 complete -c trellis -n "__fish_trellis_using_subcommand compile" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c trellis -n "__fish_trellis_using_subcommand query" -l user -r
-complete -c trellis -n "__fish_trellis_using_subcommand query" -l org -r
+complete -c trellis -n "__fish_trellis_using_subcommand query" -l user -d 'The user\'s id' -r
+complete -c trellis -n "__fish_trellis_using_subcommand query" -l org -d 'The org\'s id' -r
 complete -c trellis -n "__fish_trellis_using_subcommand query" -l permission -d '`module:action`' -r
 complete -c trellis -n "__fish_trellis_using_subcommand query" -l resource -d 'Ask about this resource; `--org` may then be left out unless the resource belongs to no org' -r
 complete -c trellis -n "__fish_trellis_using_subcommand query" -l by -d 'The admin of `--can-assign` (`self`: the user themselves)' -r
@@ -138,7 +138,7 @@ complete -c trellis -n "__fish_trellis_using_subcommand man" -s o -l out -d 'The
 complete -c trellis -n "__fish_trellis_using_subcommand man" -s h -l help -d 'Print help'
 complete -c trellis -n "__fish_trellis_using_subcommand help; and not __fish_seen_subcommand_from check compile query diff test show roles graph serve lsp schema explain completions man help" -f -a "check" -d 'Load, resolve and validate a policy set; print its diagnostics'
 complete -c trellis -n "__fish_trellis_using_subcommand help; and not __fish_seen_subcommand_from check compile query diff test show roles graph serve lsp schema explain completions man help" -f -a "compile" -d 'Check, then write the decision table (refuses on errors)'
-complete -c trellis -n "__fish_trellis_using_subcommand help; and not __fish_seen_subcommand_from check compile query diff test show roles graph serve lsp schema explain completions man help" -f -a "query" -d 'Answer one decision (or a batch) from a policy set'
+complete -c trellis -n "__fish_trellis_using_subcommand help; and not __fish_seen_subcommand_from check compile query diff test show roles graph serve lsp schema explain completions man help" -f -a "query" -d 'Answer a question (or a batch) from a policy set or a compiled table'
 complete -c trellis -n "__fish_trellis_using_subcommand help; and not __fish_seen_subcommand_from check compile query diff test show roles graph serve lsp schema explain completions man help" -f -a "diff" -d 'Access changes between two revisions of a policy set'
 complete -c trellis -n "__fish_trellis_using_subcommand help; and not __fish_seen_subcommand_from check compile query diff test show roles graph serve lsp schema explain completions man help" -f -a "test" -d 'Run the test files of a policy set'
 complete -c trellis -n "__fish_trellis_using_subcommand help; and not __fish_seen_subcommand_from check compile query diff test show roles graph serve lsp schema explain completions man help" -f -a "show" -d 'What a customer org sees: its subtree, roles, users, grants; locks read-only'

@@ -38,7 +38,9 @@ pub fn pages() -> Result<Vec<(String, Vec<u8>)>, std::io::Error> {
         for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()).cloned() {
             walk(sub, out)?;
         }
-        let man = clap_mangen::Man::new(cmd).manual("trellis manual");
+        let man = clap_mangen::Man::new(cmd)
+            .manual("trellis manual")
+            .source(format!("trellis {}", env!("CARGO_PKG_VERSION")));
         let mut buf = Vec::new();
         man.render(&mut buf)?;
         out.push((man.get_filename(), buf));

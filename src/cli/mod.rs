@@ -45,7 +45,7 @@ enum Command {
     Check(check::CheckArgs),
     /// Check, then write the decision table (refuses on errors).
     Compile(compile::CompileArgs),
-    /// Answer one decision (or a batch) from a policy set.
+    /// Answer a question (or a batch) from a policy set or a compiled table.
     Query(query::QueryArgs),
     /// Access changes between two revisions of a policy set.
     Diff(diff::DiffArgs),

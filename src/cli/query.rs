@@ -19,8 +19,10 @@ pub(super) enum OutFormat {
 pub struct QueryArgs {
     /// The policy set (a directory or file).
     path: PathBuf,
+    /// The user's id.
     #[arg(long)]
     user: Option<String>,
+    /// The org's id.
     #[arg(long)]
     org: Option<String>,
     /// `module:action`.
