@@ -298,6 +298,67 @@ fn check_junit_has_a_case_per_file_failing_on_errors() {
     assert!(!doc.descendants().any(|n| n.has_tag_name("system-out")));
 }
 
+#[test]
+fn check_junit_with_a_git_base_has_one_case_per_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let git = |args: &[&str]| {
+        let ok = Command::new("git")
+            .args(args)
+            .current_dir(d)
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@t")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@t")
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false);
+        assert!(ok, "git {args:?}");
+    };
+    std::fs::write(
+        d.join("provider.yaml"),
+        "scope: provider\nmodules: { docs: { actions: [read] } }\n\
+         roles: { viewer: { grants: [\"docs:read\"] } }\norgs: { t1: {}, t2: {} }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("t2.yaml"),
+        "scope: t2\nusers: { bo: { org: t2 } }\nassignments:\n  - { role: viewer, user: bo }\n",
+    )
+    .unwrap();
+    git(&["init", "-q"]);
+    git(&["add", "-A"]);
+    git(&["commit", "-qm", "base"]);
+    // t1 removes t2's assignment: outside its subtree (E012 at the base's line).
+    std::fs::write(d.join("t2.yaml"), "scope: t2\nusers: { bo: { org: t2 } }\n").unwrap();
+    let (xml, err, code) = trellis_in(
+        d,
+        &[
+            "check", ".", "--base", "HEAD", "--actor", "t1", "--format", "junit",
+        ],
+    );
+    assert_eq!(code, 1, "{err}");
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let cases: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .collect();
+    let names: Vec<&str> = cases.iter().map(|c| attr(c, "name")).collect();
+    assert_eq!(names, ["provider.yaml", "t2.yaml"], "each path once");
+    let failure = cases[1]
+        .children()
+        .find(|n| n.has_tag_name("failure"))
+        .expect("t2 fails");
+    assert!(
+        failure
+            .text()
+            .unwrap_or("")
+            .starts_with("t2.yaml:4:5: error[E012]: "),
+        "{xml}"
+    );
+    assert!(!cases[0].children().any(|n| n.has_tag_name("failure")));
+}
+
 // ------------------------------------------------- completions and man
 
 const SHELLS: &[(&str, &str)] = &[

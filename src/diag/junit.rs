@@ -24,18 +24,22 @@ fn plural(n: usize, word: &str) -> String {
     format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
 
-/// The report: one suite, `trellis check`, with one case per file in
-/// `sources` (in the map's order, which is path order), named by its path.
-/// A file's errors are its failure; its warnings are its `system-out`, or
-/// part of its failure with `deny_warnings`.
+/// The report: one suite, `trellis check`, with one case per path in
+/// `sources`, in path order, named by the path. A path read twice (the head
+/// and the base of a change check) is one case. A file's errors are its
+/// failure; its warnings are its `system-out`, or part of its failure with
+/// `deny_warnings`.
 pub fn check_report(diags: &Diagnostics, sources: &SourceMap, deny_warnings: bool) -> String {
+    let mut paths: Vec<&str> = (0..sources.len())
+        .map(|i| sources.path(FileId(i as u32)))
+        .collect();
+    paths.sort();
+    paths.dedup();
     let mut suite = TestSuite::new("trellis check");
-    for i in 0..sources.len() {
-        let file = FileId(i as u32);
-        let path = sources.path(file);
+    for path in paths {
         let mine: Vec<&Diagnostic> = diags
             .iter()
-            .filter(|d| d.primary.span.file == file)
+            .filter(|d| sources.path(d.primary.span.file) == path)
             .collect();
         let errors = mine
             .iter()
