@@ -117,6 +117,21 @@ impl Engine {
         }
     }
 
+    /// A known resource's org (`Some(None)` for one of no org); `None` for
+    /// an unknown resource.
+    pub(super) fn resource_org(&self, r: &str) -> Option<Option<String>> {
+        match self {
+            Engine::Sources(c) => c.model.resource_index.get(r).map(|q| {
+                c.model.resources[q.index()]
+                    .org
+                    .map(|o| c.model.org(o).id.clone())
+            }),
+            Engine::Table(t) => t
+                .resource(r)
+                .map(|q| t.resource_org(q).map(|o| t.org_name(o).to_owned())),
+        }
+    }
+
     pub(super) fn roles(&self, user: &str, org: &str) -> Result<Vec<String>, String> {
         match self {
             Engine::Sources(c) => roles(&c.model, user, org),
@@ -228,17 +243,10 @@ pub fn run(args: QueryArgs) -> u8 {
         return code;
     }
     // A resource of an org answers for its org: `--org` may be left out.
-    let resource_org = match (&engine, &args.resource) {
-        (Engine::Sources(c), Some(r)) => c.model.resource_index.get(r).map(|q| {
-            c.model.resources[q.index()]
-                .org
-                .map(|o| c.model.org(o).id.clone())
-        }),
-        (Engine::Table(t), Some(r)) => t
-            .resource(r)
-            .map(|q| t.resource_org(q).map(|o| t.org_name(o).to_owned())),
-        _ => None,
-    };
+    let resource_org = args
+        .resource
+        .as_deref()
+        .and_then(|r| engine.resource_org(r));
     let org = match (args.org.clone(), resource_org) {
         (Some(o), _) => Some(o),
         (None, Some(Some(o))) => Some(o),
@@ -308,6 +316,14 @@ fn ask_other(engine: &Engine, args: &QueryArgs) -> Option<u8> {
         };
         if args.org.is_none() && args.resource.is_none() {
             super::err("error: give --org (or --resource) with --who\n");
+            return Some(EXIT_USAGE);
+        }
+        let no_org = args
+            .resource
+            .as_deref()
+            .is_some_and(|r| engine.resource_org(r) == Some(None));
+        if args.org.is_none() && no_org {
+            super::err("error: the resource belongs to no org: give --org\n");
             return Some(EXIT_USAGE);
         }
         Asked::Who {

@@ -251,21 +251,10 @@ impl Engine {
         explain: bool,
     ) -> Told {
         // A resource of an org is asked about at its org unless told otherwise.
-        let (known_resource, resource_org) = match (self, resource) {
-            (_, None) => (true, None),
-            (Engine::Sources(c), Some(r)) => match c.model.resource_index.get(r) {
-                Some(q) => (
-                    true,
-                    c.model.resources[q.index()]
-                        .org
-                        .map(|o| c.model.org(o).id.clone()),
-                ),
-                None => (false, None),
-            },
-            (Engine::Table(t), Some(r)) => match t.resource(r) {
-                Some(q) => (true, t.resource_org(q).map(|o| t.org_name(o).to_owned())),
-                None => (false, None),
-            },
+        let (known_resource, resource_org) = match resource.map(|r| self.resource_org(r)) {
+            None => (true, None),
+            Some(Some(o)) => (true, o),
+            Some(None) => (false, None),
         };
         let org_name = org.map(str::to_owned).or(resource_org).unwrap_or_default();
         let (org_known, perm_known) = match self {
@@ -282,7 +271,13 @@ impl Engine {
         if !perm_known {
             missing.push(unknown("permission", permission));
         }
-        if !org_known {
+        if org_name.is_empty() {
+            missing.push(if known_resource && resource.is_some() {
+                "org (none given, and the resource belongs to no org)".to_owned()
+            } else {
+                "org (none given)".to_owned()
+            });
+        } else if !org_known {
             missing.push(unknown("org", &org_name));
         }
         if let (false, Some(r)) = (known_resource, resource) {
