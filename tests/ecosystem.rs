@@ -631,6 +631,61 @@ fn check_watch_runs_again_on_each_change_of_the_set_only() {
     }
 }
 
+/// On a terminal (a pseudo-terminal from util-linux's `script`), every run
+/// starts by clearing the screen and its scrollback.
+#[test]
+fn check_watch_clears_a_terminal_before_each_run() {
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("`script` not found: skipped");
+        return;
+    }
+    let dir = example("quickstart");
+    let mut child = Child(
+        Command::new("script")
+            .args(["-qfec"])
+            .arg(format!("{} check --watch", env!("CARGO_BIN_EXE_trellis")))
+            .arg("/dev/null")
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn"),
+    );
+    let mut out = child.0.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = out.read(&mut buf) {
+            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let clear = b"\x1b[2J\x1b[3J\x1b[H";
+    let mut seen = Vec::new();
+    let count = |seen: &[u8], what: &[u8]| seen.windows(what.len()).filter(|w| *w == what).count();
+    let wait_for = |seen: &mut Vec<u8>, runs: usize| {
+        let start = Instant::now();
+        while count(seen, b"watching for changes") < runs {
+            let left = Duration::from_secs(30)
+                .checked_sub(start.elapsed())
+                .unwrap_or_default();
+            match rx.recv_timeout(left) {
+                Ok(bytes) => seen.extend(bytes),
+                Err(_) => panic!("run {runs} not seen: {}", String::from_utf8_lossy(seen)),
+            }
+        }
+    };
+    wait_for(&mut seen, 1);
+    assert_eq!(count(&seen, clear), 1, "cleared before the first run");
+    let provider = dir.path().join("provider.yaml");
+    let text = std::fs::read_to_string(&provider).unwrap();
+    std::fs::write(&provider, text + "# a comment\n").unwrap();
+    wait_for(&mut seen, 2);
+    assert_eq!(count(&seen, clear), 2, "cleared before the second run");
+}
+
 #[test]
 fn check_watch_of_files_sees_saves_that_replace_the_file() {
     let dir = example("quickstart");
