@@ -21,6 +21,56 @@ pub struct Failure {
     pub message: String,
 }
 
+/// What one expectation of a test file is: its `diagnostics` list, or a case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaseKind {
+    /// The file's `diagnostics` expectation (present or not).
+    Diagnostics,
+    /// The case at this position (1-based) of the file's `tests`.
+    Case(usize),
+}
+
+/// How one expectation came out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// It held.
+    Passed,
+    /// It did not: what was expected and what came instead, one per line.
+    Failed(Vec<String>),
+    /// It was not run (the set has errors).
+    Skipped(String),
+}
+
+/// One expectation of a test file, run or not, for reports that list
+/// every case (`trellis test --format json|junit`).
+#[derive(Debug, Clone)]
+pub struct CaseResult {
+    /// The test file, as the diagnostics name it.
+    pub file: String,
+    /// Where the expectation is written (1-based).
+    pub line: usize,
+    /// Its column (1-based).
+    pub column: usize,
+    /// The `diagnostics` list or a case.
+    pub kind: CaseKind,
+    /// The case's `name`, if it has one.
+    pub name: Option<String>,
+    /// Passed, failed or skipped.
+    pub outcome: Outcome,
+}
+
+impl CaseResult {
+    /// The name a report shows: the case's `name`, or `case N` for an
+    /// unnamed one, or `diagnostics`.
+    pub fn title(&self) -> String {
+        match (&self.kind, &self.name) {
+            (CaseKind::Diagnostics, _) => "diagnostics".to_owned(),
+            (CaseKind::Case(_), Some(n)) => n.clone(),
+            (CaseKind::Case(i), None) => format!("case {i}"),
+        }
+    }
+}
+
 /// The outcome of running a set's test files.
 #[derive(Debug, Default)]
 pub struct Report {
@@ -30,11 +80,35 @@ pub struct Report {
     pub failures: Vec<Failure>,
     /// Problems reading the test files themselves.
     pub test_file_diagnostics: Diagnostics,
+    /// Every expectation of the test files that could be read: each file's
+    /// `diagnostics` expectation, then each file's cases, in file order and
+    /// then in the order written.
+    pub cases: Vec<CaseResult>,
+    /// The test files that could not be read, with their diagnostics.
+    pub unreadable: Vec<String>,
 }
 
 fn loc(sources: &SourceMap, span: Span) -> String {
     let (s, _) = sources.line_col(span);
     format!("{}:{}:{}", sources.path(span.file), s.line, s.column)
+}
+
+fn case_at(
+    sources: &SourceMap,
+    span: Span,
+    kind: CaseKind,
+    name: Option<String>,
+    outcome: Outcome,
+) -> CaseResult {
+    let (s, _) = sources.line_col(span);
+    CaseResult {
+        file: sources.path(span.file).to_owned(),
+        line: s.line,
+        column: s.column,
+        kind,
+        name,
+        outcome,
+    }
 }
 
 /// Runs every test file of a checked set.
@@ -46,18 +120,23 @@ pub fn run(checked: &mut Checked, limits: &Limits) -> Report {
         let mut diags = Diagnostics::default();
         let Ok(Some(id)) = load::read_source(path, limits, &mut checked.sources, &mut diags) else {
             report.test_file_diagnostics.extend(diags);
+            report.unreadable.push(path.display().to_string());
             continue;
         };
         let Some(root) = load::parse_tree(id, &checked.sources, limits, &mut diags) else {
             report.test_file_diagnostics.extend(diags);
+            report.unreadable.push(checked.sources.path(id).to_owned());
             continue;
         };
         report.test_file_diagnostics.extend(diags);
         match from_node::<RawTestFile>(&root) {
             Ok(t) => files.push((id, t)),
-            Err(e) => report
-                .test_file_diagnostics
-                .push(e.into_diagnostic(root.span)),
+            Err(e) => {
+                report
+                    .test_file_diagnostics
+                    .push(e.into_diagnostic(root.span));
+                report.unreadable.push(checked.sources.path(id).to_owned());
+            }
         }
     }
     let has_errors = checked.diagnostics.has_errors();
@@ -70,26 +149,41 @@ pub fn run(checked: &mut Checked, limits: &Limits) -> Report {
             .and_then(|d| d.first().map(|c| c.span))
             .unwrap_or(Span::file_start(*id));
         let mut expected = Vec::new();
-        let mut bad = false;
+        let mut bad = Vec::new();
         for c in file.diagnostics.iter().flatten() {
             match Code::parse(&c.value) {
                 Some(code) => expected.push(code),
                 None => {
-                    bad = true;
+                    let message = format!("unknown diagnostic code `{}`", c.value);
+                    bad.push(message.clone());
                     report.failures.push(Failure {
                         location: loc(&checked.sources, c.span),
                         name: None,
-                        message: format!("unknown diagnostic code `{}`", c.value),
+                        message,
                     });
                 }
             }
         }
         expected.sort();
-        if bad {
+        if !bad.is_empty() {
+            report.cases.push(case_at(
+                &checked.sources,
+                span,
+                CaseKind::Diagnostics,
+                None,
+                Outcome::Failed(bad),
+            ));
             continue;
         }
         if expected == actual {
             report.passed += 1;
+            report.cases.push(case_at(
+                &checked.sources,
+                span,
+                CaseKind::Diagnostics,
+                None,
+                Outcome::Passed,
+            ));
         } else {
             let show = |v: &[Code]| {
                 if v.is_empty() {
@@ -98,33 +192,66 @@ pub fn run(checked: &mut Checked, limits: &Limits) -> Report {
                     v.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ")
                 }
             };
+            let message = format!(
+                "expected diagnostics [{}], got [{}]",
+                show(&expected),
+                show(&actual)
+            );
+            report.cases.push(case_at(
+                &checked.sources,
+                span,
+                CaseKind::Diagnostics,
+                None,
+                Outcome::Failed(vec![message.clone()]),
+            ));
             report.failures.push(Failure {
                 location: loc(&checked.sources, span),
                 name: None,
-                message: format!(
-                    "expected diagnostics [{}], got [{}]",
-                    show(&expected),
-                    show(&actual)
-                ),
+                message,
             });
         }
     }
-    if has_errors {
-        return report;
-    }
     for (_, file) in &files {
-        for case in &file.tests {
+        for (i, case) in file.tests.iter().enumerate() {
+            let name = case.value.name.clone();
+            let kind = CaseKind::Case(i + 1);
+            if has_errors {
+                report.cases.push(case_at(
+                    &checked.sources,
+                    case.span,
+                    kind,
+                    name,
+                    Outcome::Skipped("the set has errors: cases were not run".to_owned()),
+                ));
+                continue;
+            }
             let location = loc(&checked.sources, case.span);
             match run_case(&checked.model, &case.value) {
-                Ok(()) => report.passed += 1,
+                Ok(()) => {
+                    report.passed += 1;
+                    report.cases.push(case_at(
+                        &checked.sources,
+                        case.span,
+                        kind,
+                        name,
+                        Outcome::Passed,
+                    ));
+                }
                 Err(messages) => {
-                    for message in messages {
+                    for message in &messages {
                         report.failures.push(Failure {
                             location: location.clone(),
-                            name: case.value.name.clone(),
-                            message,
+                            name: name.clone(),
+                            message: message.clone(),
                         });
                     }
+                    report.cases.push(case_at(
+                        &checked.sources,
+                        case.span,
+                        kind,
+                        name,
+                        Outcome::Failed(messages),
+                    ));
                 }
             }
         }

@@ -41,11 +41,30 @@ pub struct CheckArgs {
     /// Largest markdown diff, in bytes (GitHub comments hold 65,536).
     #[arg(long, default_value_t = 60_000, requires = "diff_out")]
     markdown_cap: usize,
+    /// Run again whenever a file of the set changes (until Ctrl-C),
+    /// clearing the screen first on a terminal.
+    #[arg(long)]
+    watch: bool,
     #[command(flatten)]
     input: InputArgs,
 }
 
 pub fn run(args: CheckArgs) -> u8 {
+    if args.watch {
+        let outputs: Vec<PathBuf> = args
+            .sarif_out
+            .iter()
+            .chain(args.diff_out.iter())
+            .cloned()
+            .collect();
+        let paths = super::default_paths(args.paths.clone());
+        return super::watch::watch(&paths, &outputs, || run_once(&args, false));
+    }
+    run_once(&args, true)
+}
+
+/// One run; `last` when the process ends right after it.
+fn run_once(args: &CheckArgs, last: bool) -> u8 {
     let format = args
         .format
         .unwrap_or(if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
@@ -53,7 +72,7 @@ pub fn run(args: CheckArgs) -> u8 {
         } else {
             Format::Short
         });
-    let paths = super::default_paths(args.paths);
+    let paths = super::default_paths(args.paths.clone());
     let limits = args.input.limits();
     let mut checked = match super::check_paths(&paths, &limits) {
         Ok(c) => c,
@@ -154,12 +173,13 @@ pub fn run(args: CheckArgs) -> u8 {
             path.display()
         ));
     }
-    super::out(&render::render(
-        format,
-        diags,
-        &checked.sources,
-        super::color_stdout(),
-    ));
+    super::out(&match format {
+        // Whether warnings fail a file depends on `--deny-warnings`.
+        Format::Junit => {
+            trellis::diag::junit::check_report(diags, &checked.sources, args.deny_warnings)
+        }
+        _ => render::render(format, diags, &checked.sources, super::color_stdout()),
+    });
     if matches!(format, Format::Human | Format::Short) {
         // Every file read counts, the base's too (docs/manual.md, check).
         let files = checked.sources.len();
@@ -181,6 +201,8 @@ pub fn run(args: CheckArgs) -> u8 {
     };
     // The process ends here: freeing a large model piece by piece would only
     // add seconds (the OS reclaims it at once).
-    std::mem::forget(checked);
+    if last {
+        std::mem::forget(checked);
+    }
     code
 }

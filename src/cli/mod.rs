@@ -2,17 +2,21 @@
 
 mod check;
 mod compile;
+mod completions;
 mod diff;
 mod explain;
 mod graph;
 mod lsp;
 pub mod progress;
 mod query;
+mod questions;
 mod roles;
 mod schema;
 mod serve;
 mod show;
 mod test;
+mod test_report;
+mod watch;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -41,7 +45,7 @@ enum Command {
     Check(check::CheckArgs),
     /// Check, then write the decision table (refuses on errors).
     Compile(compile::CompileArgs),
-    /// Answer one decision (or a batch) from a policy set.
+    /// Answer a question (or a batch) from a policy set or a compiled table.
     Query(query::QueryArgs),
     /// Access changes between two revisions of a policy set.
     Diff(diff::DiffArgs),
@@ -61,6 +65,10 @@ enum Command {
     Schema,
     /// Print the long explanation of a diagnostic code.
     Explain(explain::ExplainArgs),
+    /// Print the shell completion script for bash, zsh, fish, powershell or elvish.
+    Completions(completions::CompletionsArgs),
+    /// Write the manual pages (one per subcommand) to a directory.
+    Man(completions::ManArgs),
 }
 
 /// Options every command that reads a policy set shares.
@@ -100,6 +108,8 @@ fn run_command(cli: Cli) -> u8 {
         Command::Lsp => lsp::run(),
         Command::Schema => schema::run(),
         Command::Explain(a) => explain::run(a),
+        Command::Completions(a) => completions::run(a),
+        Command::Man(a) => completions::run_man(a),
     }
 }
 

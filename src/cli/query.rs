@@ -5,10 +5,12 @@ use clap::{Args, ValueEnum};
 use trellis::query::{decide, roles, Answer, Question};
 use trellis::table::Table;
 
+use super::questions::Asked;
+
 use super::{InputArgs, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-enum OutFormat {
+pub(super) enum OutFormat {
     Text,
     Json,
 }
@@ -17,8 +19,10 @@ enum OutFormat {
 pub struct QueryArgs {
     /// The policy set (a directory or file).
     path: PathBuf,
+    /// The user's id.
     #[arg(long)]
     user: Option<String>,
+    /// The org's id.
     #[arg(long)]
     org: Option<String>,
     /// `module:action`.
@@ -34,7 +38,35 @@ pub struct QueryArgs {
     /// Print the effective roles of the user at the org instead.
     #[arg(long)]
     roles: bool,
-    /// JSON lines of {"user","org","permission"} (`-` for stdin); one answer per line.
+    /// Print every user allowed `--permission` at `--org` (or on
+    /// `--resource`), sorted; with `--explain`, each one's derivation.
+    #[arg(long, conflicts_with_all = ["roles", "policies", "published", "can_assign"])]
+    who: bool,
+    /// Print the access policies reaching `--user` at `--org`.
+    #[arg(long, conflicts_with_all = ["roles", "published", "can_assign"])]
+    policies: bool,
+    /// Print the roles published at `--org`, or with `--role` whether that
+    /// one is (`published` or `unpublished`).
+    #[arg(long, conflicts_with_all = ["roles", "can_assign"])]
+    published: bool,
+    /// May `--by` give `--role` to `--user` at `--org`? Prints `allow` or
+    /// `deny`; with `--explain`, why not (from sources).
+    #[arg(long, requires_all = ["by", "role"], conflicts_with = "roles")]
+    can_assign: bool,
+    /// The admin of `--can-assign` (`self`: the user themselves).
+    #[arg(long)]
+    by: Option<String>,
+    /// A role, as `--roles` prints it (`owner::name`, or the bare name
+    /// when one owner has it).
+    #[arg(long)]
+    role: Option<String>,
+    /// With `--can-assign`: the assignment's resources on a dimension,
+    /// `DIMENSION=ID[,ID...]` (repeat for several dimensions).
+    #[arg(long, value_name = "DIM=IDS", requires = "can_assign")]
+    resources: Vec<String>,
+    /// JSON lines of {"user","org","permission"} (`-` for stdin); one answer
+    /// per line. A line with `"question"` asks another question: `allow`,
+    /// `roles`, `who`, `policies`, `published` or `can_assign`.
     #[arg(long)]
     batch: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = OutFormat::Text)]
@@ -55,7 +87,7 @@ fn is_table(path: &std::path::Path) -> bool {
 
 /// What answers: the resolved sources, or a compiled table. Both give the
 /// same answers (tests/table.rs); the flags work the same on either.
-enum Engine {
+pub(super) enum Engine {
     Sources(Box<trellis::Checked>),
     Table(Box<Table>),
 }
@@ -78,14 +110,29 @@ impl Engine {
         .map(|c| Engine::Sources(Box::new(c)))
     }
 
-    fn answer(&self, q: &Question, explain: bool) -> Answer {
+    pub(super) fn answer(&self, q: &Question, explain: bool) -> Answer {
         match self {
             Engine::Sources(c) => decide(&c.model, &c.sources, q, explain),
             Engine::Table(t) => table_answer(t, q, explain),
         }
     }
 
-    fn roles(&self, user: &str, org: &str) -> Result<Vec<String>, String> {
+    /// A known resource's org (`Some(None)` for one of no org); `None` for
+    /// an unknown resource.
+    pub(super) fn resource_org(&self, r: &str) -> Option<Option<String>> {
+        match self {
+            Engine::Sources(c) => c.model.resource_index.get(r).map(|q| {
+                c.model.resources[q.index()]
+                    .org
+                    .map(|o| c.model.org(o).id.clone())
+            }),
+            Engine::Table(t) => t
+                .resource(r)
+                .map(|q| t.resource_org(q).map(|o| t.org_name(o).to_owned())),
+        }
+    }
+
+    pub(super) fn roles(&self, user: &str, org: &str) -> Result<Vec<String>, String> {
         match self {
             Engine::Sources(c) => roles(&c.model, user, org),
             Engine::Table(t) => {
@@ -192,18 +239,14 @@ pub fn run(args: QueryArgs) -> u8 {
     if let Some(batch) = &args.batch {
         return run_batch(&engine, batch, args.format);
     }
+    if let Some(code) = ask_other(&engine, &args) {
+        return code;
+    }
     // A resource of an org answers for its org: `--org` may be left out.
-    let resource_org = match (&engine, &args.resource) {
-        (Engine::Sources(c), Some(r)) => c.model.resource_index.get(r).map(|q| {
-            c.model.resources[q.index()]
-                .org
-                .map(|o| c.model.org(o).id.clone())
-        }),
-        (Engine::Table(t), Some(r)) => t
-            .resource(r)
-            .map(|q| t.resource_org(q).map(|o| t.org_name(o).to_owned())),
-        _ => None,
-    };
+    let resource_org = args
+        .resource
+        .as_deref()
+        .and_then(|r| engine.resource_org(r));
     let org = match (args.org.clone(), resource_org) {
         (Some(o), _) => Some(o),
         (None, Some(Some(o))) => Some(o),
@@ -257,6 +300,96 @@ pub fn run(args: QueryArgs) -> u8 {
     EXIT_OK
 }
 
+/// `--who`, `--policies`, `--published`, `--can-assign`: the answer's exit
+/// code, or `None` for the other questions.
+fn ask_other(engine: &Engine, args: &QueryArgs) -> Option<u8> {
+    let need = |flag: &str, v: &Option<String>| -> Result<String, u8> {
+        v.clone().ok_or_else(|| {
+            super::err(&format!("error: give {flag}\n"));
+            EXIT_USAGE
+        })
+    };
+    let asked = if args.who {
+        let Ok(permission) = need("--permission MODULE:ACTION (with --who)", &args.permission)
+        else {
+            return Some(EXIT_USAGE);
+        };
+        if args.org.is_none() && args.resource.is_none() {
+            super::err("error: give --org (or --resource) with --who\n");
+            return Some(EXIT_USAGE);
+        }
+        let no_org = args
+            .resource
+            .as_deref()
+            .is_some_and(|r| engine.resource_org(r) == Some(None));
+        if args.org.is_none() && no_org {
+            super::err("error: the resource belongs to no org: give --org\n");
+            return Some(EXIT_USAGE);
+        }
+        Asked::Who {
+            permission,
+            org: args.org.clone(),
+            resource: args.resource.clone(),
+        }
+    } else if args.policies {
+        match (
+            need("--user (with --policies)", &args.user),
+            need("--org (with --policies)", &args.org),
+        ) {
+            (Ok(user), Ok(org)) => Asked::Policies { user, org },
+            _ => return Some(EXIT_USAGE),
+        }
+    } else if args.published {
+        match need("--org (with --published)", &args.org) {
+            Ok(org) => Asked::Published {
+                org,
+                role: args.role.clone(),
+            },
+            Err(code) => return Some(code),
+        }
+    } else if args.can_assign {
+        match (
+            need("--by (with --can-assign)", &args.by),
+            need("--role (with --can-assign)", &args.role),
+            need("--user (with --can-assign)", &args.user),
+            need("--org (with --can-assign)", &args.org),
+        ) {
+            (Ok(by), Ok(role), Ok(user), Ok(org)) => {
+                let mut resources: std::collections::BTreeMap<String, Vec<String>> =
+                    Default::default();
+                for r in &args.resources {
+                    let Some((dim, ids)) = r.split_once('=') else {
+                        super::err(&format!(
+                            "error: `--resources {r}`: give DIMENSION=ID[,ID...]\n"
+                        ));
+                        return Some(EXIT_USAGE);
+                    };
+                    resources
+                        .entry(dim.to_owned())
+                        .or_default()
+                        .extend(ids.split(',').filter(|i| !i.is_empty()).map(str::to_owned));
+                }
+                Asked::CanAssign {
+                    by,
+                    role,
+                    user,
+                    org,
+                    resources,
+                }
+            }
+            _ => return Some(EXIT_USAGE),
+        }
+    } else {
+        return None;
+    };
+    let told = engine.ask(&asked, args.explain);
+    match args.format {
+        OutFormat::Text => super::out(&told.text()),
+        OutFormat::Json => super::out(&format!("{}\n", super::json_text(&told.json, false))),
+    }
+    Some(EXIT_OK)
+}
+
 /// One answer per JSON line, in order, in one process; output is flushed in
 /// chunks so that a hundred thousand answers stream.
 fn run_batch(engine: &Engine, path: &PathBuf, format: OutFormat) -> u8 {
@@ -284,7 +417,7 @@ fn run_batch(engine: &Engine, path: &PathBuf, format: OutFormat) -> u8 {
         if line.trim().is_empty() {
             continue;
         }
-        let q: Question = match serde_json::from_str(&line) {
+        let q = match batch_question(&line) {
             Ok(q) => q,
             Err(e) => {
                 super::out(&out);
@@ -296,10 +429,21 @@ fn run_batch(engine: &Engine, path: &PathBuf, format: OutFormat) -> u8 {
                 return EXIT_USAGE;
             }
         };
-        let a = engine.answer(&q, false);
-        match format {
-            OutFormat::Text => out.push_str(a.decision),
-            OutFormat::Json => out.push_str(&super::json_text(&a, false)),
+        match q {
+            BatchQuestion::Allow(q) => {
+                let a = engine.answer(&q, false);
+                match format {
+                    OutFormat::Text => out.push_str(a.decision),
+                    OutFormat::Json => out.push_str(&super::json_text(&a, false)),
+                }
+            }
+            BatchQuestion::Other(q) => {
+                let told = engine.ask(&q, false);
+                match format {
+                    OutFormat::Text => out.push_str(&told.batch_line()),
+                    OutFormat::Json => out.push_str(&super::json_text(&told.json, false)),
+                }
+            }
         }
         out.push('\n');
         if out.len() > 1 << 16 {
@@ -309,4 +453,26 @@ fn run_batch(engine: &Engine, path: &PathBuf, format: OutFormat) -> u8 {
     }
     super::out(&out);
     EXIT_OK
+}
+
+enum BatchQuestion {
+    Allow(Question),
+    Other(Asked),
+}
+
+/// A batch line: `{"user","org","permission"}` (an `allow` question, as
+/// before), or one with `"question"` naming its kind.
+fn batch_question(line: &str) -> Result<BatchQuestion, serde_json::Error> {
+    let value: serde_json::Value = serde_json::from_str(line)?;
+    match value.get("question") {
+        None => serde_json::from_value(value).map(BatchQuestion::Allow),
+        Some(serde_json::Value::String(k)) if k == "allow" => {
+            let mut value = value;
+            if let Some(o) = value.as_object_mut() {
+                o.remove("question");
+            }
+            serde_json::from_value(value).map(BatchQuestion::Allow)
+        }
+        Some(_) => serde_json::from_value(value).map(BatchQuestion::Other),
+    }
 }

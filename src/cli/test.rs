@@ -5,15 +5,49 @@ use trellis::diag::render::{self, Format};
 
 use super::{InputArgs, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE};
 
+/// The report of `trellis test`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum TestFormat {
+    /// Failures, one line each, and a count.
+    Human,
+    /// Every expectation with its outcome.
+    Json,
+    /// JUnit XML: a test suite per test file, a test case per expectation.
+    Junit,
+}
+
 #[derive(Args, Debug)]
 pub struct TestArgs {
     /// The policy set (default: the current directory).
     path: Option<PathBuf>,
+    /// The format of the report.
+    #[arg(long, value_enum, default_value_t = TestFormat::Human)]
+    format: TestFormat,
+    /// Run again whenever a file of the set changes (until Ctrl-C),
+    /// clearing the screen first on a terminal.
+    #[arg(long)]
+    watch: bool,
     #[command(flatten)]
     input: InputArgs,
 }
 
 pub fn run(args: TestArgs) -> u8 {
+    if args.watch {
+        let root = match &args.path {
+            Some(p) if p.is_file() => p
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from(".")),
+            Some(p) => p.clone(),
+            None => PathBuf::from("."),
+        };
+        return super::watch::watch(&[root], &[], || run_once(&args));
+    }
+    run_once(&args)
+}
+
+fn run_once(args: &TestArgs) -> u8 {
     // A test file given alone runs against the set in its directory.
     let only: Option<PathBuf> = args.path.clone().filter(|p| {
         p.is_file()
@@ -29,7 +63,7 @@ pub fn run(args: TestArgs) -> u8 {
             .filter(|d| !d.as_os_str().is_empty())
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from("."))],
-        None => super::default_paths(args.path.into_iter().collect()),
+        None => super::default_paths(args.path.iter().cloned().collect()),
     };
     let limits = args.input.limits();
     let mut checked = match super::check_paths(&paths, &limits) {
@@ -56,6 +90,28 @@ pub fn run(args: TestArgs) -> u8 {
         }
     ));
     let report = trellis::testing::run(&mut checked, &limits);
+    let failed = report.failures.len() + report.test_file_diagnostics.len();
+    let code = if failed == 0 { EXIT_OK } else { EXIT_FINDINGS };
+    match args.format {
+        TestFormat::Human => {}
+        TestFormat::Json => {
+            super::out(&super::test_report::json(
+                &report,
+                &checked.sources,
+                &checked.diagnostics,
+                failed,
+            ));
+            return code;
+        }
+        TestFormat::Junit => {
+            super::out(&super::test_report::junit(
+                &report,
+                &checked.sources,
+                &checked.diagnostics,
+            ));
+            return code;
+        }
+    }
     let mut text = String::new();
     if !report.test_file_diagnostics.is_empty() {
         text.push_str(&render::render(
@@ -85,12 +141,7 @@ pub fn run(args: TestArgs) -> u8 {
     if checked.diagnostics.has_errors() {
         text.push_str("the set has errors: cases were not run\n");
     }
-    let failed = report.failures.len() + report.test_file_diagnostics.len();
     text.push_str(&format!("{} passed, {} failed\n", report.passed, failed));
     super::out(&text);
-    if failed == 0 {
-        EXIT_OK
-    } else {
-        EXIT_FINDINGS
-    }
+    code
 }

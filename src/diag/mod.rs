@@ -1,6 +1,7 @@
 //! Diagnostics: one type for every finding, with a stable code (SPEC §12).
 
 mod codes;
+pub mod junit;
 pub mod render;
 mod snippet;
 

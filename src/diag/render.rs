@@ -1,4 +1,4 @@
-//! Diagnostic renderers: human (miette), short, json, sarif, github.
+//! Diagnostic renderers: human (miette), short, json, sarif, github, junit.
 
 use std::fmt::Write as _;
 
@@ -21,6 +21,8 @@ pub enum Format {
     Sarif,
     /// GitHub Actions workflow commands.
     Github,
+    /// JUnit XML: one test case per file (warnings as its output).
+    Junit,
 }
 
 /// Renders all diagnostics in `format`. `color` only affects `human`.
@@ -31,6 +33,7 @@ pub fn render(format: Format, diags: &Diagnostics, sources: &SourceMap, color: b
         Format::Json => document(&json_report(diags, sources)),
         Format::Sarif => document(&sarif(diags, sources)),
         Format::Github => github(diags, sources),
+        Format::Junit => super::junit::check_report(diags, sources, false),
     }
 }
 
