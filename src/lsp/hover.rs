@@ -184,10 +184,7 @@ pub(crate) fn role(m: &Model, r: RoleId) -> String {
         .map(RoleId)
         .filter(|x| m.closure_any(*x).contains(&r))
         .collect();
-    let holders = (0..m.users.len() as u32)
-        .map(crate::model::UserId)
-        .filter(|u| m.source_roles(*u).iter().any(|x| giving.contains(x)))
-        .count();
+    let holders = holders(m, &giving);
     let direct: BTreeSet<_> = m
         .assignments
         .iter()
@@ -202,6 +199,43 @@ pub(crate) fn role(m: &Model, r: RoleId) -> String {
         direct.len()
     ));
     s
+}
+
+/// How many users a grant of which names a role of `giving` (as
+/// `Model::source_roles` counts them: their own assignments, those of their
+/// home org and its ancestors, the rules that match them). Found from the
+/// grants: one pass over the assignments, then a walk up from each user's
+/// home, instead of every user's grants collected into a set.
+fn holders(m: &Model, giving: &BTreeSet<RoleId>) -> usize {
+    let gives = |g: &Grant| matches!(g, Grant::Role(r) if giving.contains(r));
+    let mut by_user = vec![false; m.users.len()];
+    let mut by_org = vec![false; m.orgs.len()];
+    for a in m.assignments.iter().filter(|a| gives(&a.grant)) {
+        let marks = match a.target {
+            Target::User(u) => by_user.get_mut(u.index()),
+            Target::Org => by_org.get_mut(a.org.index()),
+        };
+        if let Some(mark) = marks {
+            *mark = true;
+        }
+    }
+    let rules: Vec<_> = m
+        .rules
+        .iter()
+        .filter(|r| {
+            r.grants
+                .iter()
+                .any(|g| g.roles.iter().any(|(x, _)| giving.contains(x)))
+        })
+        .collect();
+    (0..m.users.len() as u32)
+        .map(crate::model::UserId)
+        .filter(|u| {
+            by_user[u.index()]
+                || m.ancestors(m.user(*u).home).any(|o| by_org[o.index()])
+                || rules.iter().any(|r| m.rule_matches(r, *u))
+        })
+        .count()
 }
 
 /// The org's path from the top, its kind, and the roles published there.
@@ -298,4 +332,40 @@ fn perm(m: &Model, p: &str) -> String {
         s.push_str("\n\nnot in the catalog");
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The count from the grants is the count of users whose
+    /// `source_roles` name a role giving `r`, for every role of every
+    /// bundled example (rules, org and user assignments, includes).
+    #[test]
+    fn holders_from_the_grants_are_those_of_every_users_sources() {
+        let mut roles_seen = 0;
+        for entry in std::fs::read_dir("policies-examples")
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let Ok(c) = crate::check_paths(&[entry.path()], &crate::load::Limits::default()) else {
+                continue;
+            };
+            let m = &c.model;
+            for r in (0..m.roles.len() as u32).map(RoleId) {
+                let giving: BTreeSet<RoleId> = (0..m.roles.len() as u32)
+                    .map(RoleId)
+                    .filter(|x| m.closure_any(*x).contains(&r))
+                    .collect();
+                let naive = (0..m.users.len() as u32)
+                    .map(crate::model::UserId)
+                    .filter(|u| m.source_roles(*u).iter().any(|x| giving.contains(x)))
+                    .count();
+                assert_eq!(holders(m, &giving), naive, "{}", m.role_qualified(r));
+                roles_seen += 1;
+            }
+        }
+        assert!(roles_seen > 20, "only {roles_seen} roles looked at");
+    }
 }
