@@ -435,6 +435,29 @@ fn the_set_is_still_checked_under_the_chosen_actor() {
 }
 
 #[test]
+fn a_change_that_would_break_the_owners_file_is_refused() {
+    let dir = repo();
+    let d = dir.path();
+    // The provider removes globex, which the owners file still names.
+    write(
+        d,
+        "provider.yaml",
+        &PROVIDER
+            .replace("  globex: {}\n", "")
+            .replace("  gus: { org: globex }\n", ""),
+    );
+    std::fs::remove_file(d.join("tenants/globex/globex.yaml")).unwrap();
+    let out = gate(d, "alice");
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("trellis-owners.toml:17:9: error[E004]: unknown scope `globex`"),
+        "{err}"
+    );
+    assert!(err.contains("has errors with this change"), "{err}");
+}
+
+#[test]
 fn author_and_actor_usage() {
     let dir = repo();
     let d = dir.path();

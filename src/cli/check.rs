@@ -73,7 +73,7 @@ pub fn run(args: CheckArgs) -> u8 {
             Format::Short
         });
     let deny_warnings = args.deny_warnings || config.deny_warnings;
-    if (args.author.is_some()) && paths.len() != 1 {
+    if args.author.is_some() && paths.len() != 1 {
         super::err("error: `--author` checks one set: give one PATH\n");
         return EXIT_USAGE;
     }

@@ -61,8 +61,7 @@ enum Command {
     Lsp,
     /// Print the JSON Schema of policy files (or of trellis.toml).
     Schema(schema::SchemaArgs),
-    /// Create a policy repository that checks clean: provider and tenant
-    /// files, a test, CI, an owners file, trellis.toml and a README.
+    /// Create a policy repository that checks clean and whose tests pass.
     Init(init::InitArgs),
     /// Print the long explanation of a diagnostic code.
     Explain(explain::ExplainArgs),

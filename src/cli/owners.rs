@@ -116,6 +116,19 @@ pub fn actor(gate: &Gate, base_src: &SetSource, base: &Model, head: &Model) -> R
     let scopes = owners.scopes_of(gate.author);
     match owners::decide(gate.author, &scopes, &changed, base, head) {
         Ok(actor) => {
+            // The owners file as this change leaves it must still work
+            // against the set as this change leaves it: otherwise the gate
+            // breaks for every change after the merge (an org removed that
+            // it still names, a typo in the provider's own edit).
+            if let Some(OneFile::Bytes(bytes)) = head_files.get(&rel) {
+                if let Err((sources, diags)) = owners::parse(&shown, bytes.clone(), head) {
+                    super::report_file_errors(&diags, &sources);
+                    return Err(fail(format!(
+                        "the owners file `{}` has errors with this change: fix them before it is merged, or the gate refuses every later change",
+                        shown.display()
+                    )));
+                }
+            }
             let own = changed
                 .iter()
                 .filter(|f| f.scopes.contains(&FileScope::SetFile))
