@@ -41,9 +41,12 @@ fn git(dir: &Path, args: &[&str]) -> Result<Vec<u8>, String> {
 fn is_policy_path(rel: &str) -> bool {
     let parts: Vec<&str> = rel.split('/').collect();
     let name = parts.last().copied().unwrap_or("");
-    !parts.iter().any(|p| p.starts_with('.'))
+    // The set's own files at its root are not policy files.
+    let own_file = parts.len() == 1 && crate::load::is_reserved_name(name);
+    let hidden = parts.iter().any(|p| p.starts_with('.'));
+    !hidden
+        && !own_file
         && !is_test_file(name)
-        && !(parts.len() == 1 && crate::load::is_reserved_name(name))
         && [".yaml", ".yml", ".toml"].iter().any(|e| name.ends_with(e))
 }
 
