@@ -32,6 +32,7 @@
 #![warn(missing_docs)]
 
 pub(crate) mod check;
+pub mod config;
 pub mod diag;
 pub mod diff;
 pub(crate) mod eval;
@@ -39,6 +40,7 @@ pub mod graph;
 pub mod load;
 pub mod lsp;
 pub mod model;
+pub mod owners;
 pub mod query;
 pub(crate) mod resolve;
 pub mod revision;

@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use crate::load::is_test_file;
 
 /// Where a policy set comes from.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum SetSource {
     /// A directory on disk.
     Dir(PathBuf),
@@ -41,7 +41,11 @@ fn git(dir: &Path, args: &[&str]) -> Result<Vec<u8>, String> {
 fn is_policy_path(rel: &str) -> bool {
     let parts: Vec<&str> = rel.split('/').collect();
     let name = parts.last().copied().unwrap_or("");
-    !parts.iter().any(|p| p.starts_with('.'))
+    // The set's own files at its root are not policy files.
+    let own_file = parts.len() == 1 && crate::load::is_reserved_name(name);
+    let hidden = parts.iter().any(|p| p.starts_with('.'));
+    !hidden
+        && !own_file
         && !is_test_file(name)
         && [".yaml", ".yml", ".toml"].iter().any(|e| name.ends_with(e))
 }
@@ -231,4 +235,99 @@ fn cat_files(top: &Path, commit: &str, names: &[String]) -> Result<Vec<Vec<u8>>,
         pos = end + 1;
     }
     Ok(blobs)
+}
+
+/// One file of a set at a base, as [`read_one`] finds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OneFile {
+    /// There is no such file.
+    Missing,
+    /// A symbolic link (never followed).
+    Link,
+    /// A regular file's contents.
+    Bytes(Vec<u8>),
+}
+
+/// The file at `rel` (a `/`-separated path relative to the set) of the set
+/// `spec` names, a directory or a revision, as in [`resolve`]; `path` is the
+/// set in the work tree. `rel` has no `..` and no leading `/`.
+pub fn read_one(spec: &str, path: &Path, rel: &str) -> Result<OneFile, String> {
+    if rel.split('/').any(|p| p == ".." || p.is_empty()) {
+        return Err(format!("`{rel}` is not a path inside the set"));
+    }
+    let as_dir = Path::new(spec);
+    let explicit_dir = spec == "."
+        || spec == ".."
+        || spec.starts_with("./")
+        || spec.starts_with("../")
+        || as_dir.is_absolute();
+    if explicit_dir || (as_dir.is_dir() && !revision_exists(spec, path)) {
+        if !as_dir.is_dir() {
+            return Err(format!("`{spec}` is not a directory"));
+        }
+        return read_one_on_disk(&as_dir.join(rel));
+    }
+    if as_dir.is_dir() {
+        return Err(format!("`{spec}` is both a directory and a git revision"));
+    }
+    let dir = dir_of(path);
+    let top = git(&dir, &["rev-parse", "--show-toplevel"])
+        .map_err(|_| format!("`{}` is not in a git repository", path.display()))?;
+    let top = PathBuf::from(String::from_utf8_lossy(&top).trim());
+    let prefix = String::from_utf8_lossy(&git(&dir, &["rev-parse", "--show-prefix"])?)
+        .trim()
+        .to_owned();
+    let commit = git(
+        &top,
+        &[
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            &format!("{spec}^{{commit}}"),
+        ],
+    )
+    .map_err(|_| format!("`{spec}` is not a revision of the repository"))?;
+    let commit = String::from_utf8_lossy(&commit).trim().to_owned();
+    let name = format!("{prefix}{rel}");
+    let listing = git(&top, &["ls-tree", "-z", &commit, "--", &name])?;
+    for entry in listing.split(|b| *b == 0).filter(|s| !s.is_empty()) {
+        let entry = String::from_utf8_lossy(entry);
+        let Some((meta, listed)) = entry.split_once('\t') else {
+            return Err(format!("unexpected `git ls-tree` output: {entry}"));
+        };
+        if listed != name {
+            continue;
+        }
+        let mut fields = meta.split(' ');
+        return match (fields.next(), fields.next()) {
+            (Some("120000"), _) => Ok(OneFile::Link),
+            (_, Some("blob")) => {
+                let mut blobs = cat_files(&top, &commit, std::slice::from_ref(&name))?;
+                Ok(OneFile::Bytes(blobs.pop().unwrap_or_default()))
+            }
+            // A directory or a submodule by that name: no file.
+            _ => Ok(OneFile::Missing),
+        };
+    }
+    Ok(OneFile::Missing)
+}
+
+/// A file on disk as [`OneFile`]: links are not followed.
+pub fn read_one_on_disk(path: &Path) -> Result<OneFile, String> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => Ok(OneFile::Link),
+        Ok(m) if m.is_file() => std::fs::read(path)
+            .map(OneFile::Bytes)
+            .map_err(|e| format!("cannot read `{}`: {e}", path.display())),
+        Ok(_) => Ok(OneFile::Missing),
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+            ) =>
+        {
+            Ok(OneFile::Missing)
+        }
+        Err(e) => Err(format!("cannot read `{}`: {e}", path.display())),
+    }
 }

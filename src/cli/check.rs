@@ -14,16 +14,25 @@ pub struct CheckArgs {
     /// `short` otherwise).
     #[arg(long, value_enum)]
     format: Option<Format>,
-    /// Exit 1 on warnings too.
+    /// Exit 1 on warnings too (also `deny_warnings` in trellis.toml).
     #[arg(long)]
     deny_warnings: bool,
     /// Also check what changed against this base: a directory, or a git
     /// revision of the repository holding PATH (`origin/main`, `HEAD~1`).
-    #[arg(long, requires = "actor")]
+    #[arg(long)]
     base: Option<String>,
     /// Who makes the change: `provider` or an org id (with `--base`).
-    #[arg(long, requires = "base")]
+    #[arg(long, requires = "base", conflicts_with = "author")]
     actor: Option<String>,
+    /// The change's author (a forge login, with `--base`): the actor is the
+    /// narrowest scope the owners file of the base lets them act for that
+    /// covers every changed file; refused (exit 2) when there is none.
+    #[arg(long, requires = "base", value_name = "LOGIN")]
+    author: Option<String>,
+    /// The owners file, read from the base (default: `owners` in the
+    /// base's trellis.toml).
+    #[arg(long, requires = "author", value_name = "FILE")]
+    owners: Option<PathBuf>,
     /// Also write the diagnostics as SARIF to this file (whatever
     /// `--format` prints), so that one run feeds code scanning and the
     /// annotations.
@@ -50,6 +59,10 @@ pub struct CheckArgs {
 }
 
 pub fn run(args: CheckArgs) -> u8 {
+    if args.base.is_some() && args.actor.is_none() && args.author.is_none() {
+        super::err("error: `--base` needs `--actor SCOPE` or `--author LOGIN`\n");
+        return EXIT_USAGE;
+    }
     if args.watch {
         let outputs: Vec<PathBuf> = args
             .sarif_out
@@ -65,15 +78,26 @@ pub fn run(args: CheckArgs) -> u8 {
 
 /// One run; `last` when the process ends right after it.
 fn run_once(args: &CheckArgs, last: bool) -> u8 {
+    let paths = super::default_paths(args.paths.clone());
+    // Read again on every run: under `--watch` an edit of trellis.toml counts.
+    let config = match super::config_for(&paths[0]) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
     let format = args
         .format
+        .or(config.format.map(super::config_format))
         .unwrap_or(if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
             Format::Human
         } else {
             Format::Short
         });
-    let paths = super::default_paths(args.paths.clone());
-    let limits = args.input.limits();
+    let deny_warnings = args.deny_warnings || config.deny_warnings;
+    if args.author.is_some() && paths.len() != 1 {
+        super::err("error: `--author` checks one set: give one PATH\n");
+        return EXIT_USAGE;
+    }
+    let limits = args.input.limits_with(&config);
     let mut checked = match super::check_paths(&paths, &limits) {
         Ok(c) => c,
         Err(e) => {
@@ -86,7 +110,7 @@ fn run_once(args: &CheckArgs, last: bool) -> u8 {
     let mut base_files = None;
     // With `--diff-out`: the access diff, computed once both sets are read.
     let mut diff_text = None;
-    if let (Some(base), Some(actor)) = (&args.base, &args.actor) {
+    if let Some(base) = &args.base {
         let src = match trellis::revision::resolve(base, &paths[0]) {
             Ok(s) => s,
             Err(e) => {
@@ -94,6 +118,8 @@ fn run_once(args: &CheckArgs, last: bool) -> u8 {
                 return EXIT_USAGE;
             }
         };
+        // With `--author`: what the base holds, to tell what changed.
+        let base_src = args.author.as_ref().map(|_| src.clone());
         let sources = std::mem::take(&mut checked.sources);
         super::progress::stage(&format!("reading and checking the base `{base}`"));
         let base_checked = match trellis::check_source(src, &limits, sources) {
@@ -105,10 +131,26 @@ fn run_once(args: &CheckArgs, last: bool) -> u8 {
         };
         checked.sources = base_checked.sources;
         base_files = Some(checked.sources.len().saturating_sub(head_files));
+        let actor = match (&args.actor, &args.author, &base_src) {
+            (Some(a), _, _) => a.clone(),
+            (None, Some(author), Some(base_src)) => {
+                let gate = super::owners::Gate {
+                    base,
+                    root: &paths[0],
+                    owners: args.owners.as_ref(),
+                    author,
+                };
+                match super::owners::actor(&gate, base_src, &base_checked.model, &checked.model) {
+                    Ok(a) => a,
+                    Err(code) => return code,
+                }
+            }
+            _ => return EXIT_USAGE,
+        };
         let actor = if actor == "provider" {
             None
-        } else if checked.model.org_index.contains_key(actor)
-            || base_checked.model.org_index.contains_key(actor)
+        } else if checked.model.org_index.contains_key(&actor)
+            || base_checked.model.org_index.contains_key(&actor)
         {
             Some(actor.as_str())
         } else {
@@ -140,6 +182,7 @@ fn run_once(args: &CheckArgs, last: bool) -> u8 {
             .collect();
         super::err(&format!("timings (cumulative): {}\n", stages.join(", ")));
     }
+    checked.diagnostics = config.apply_allow(std::mem::take(&mut checked.diagnostics));
     let diags = &checked.diagnostics;
     // The files first, together or not at all: a run whose outputs cannot be
     // written fails as a usage error before it prints a verdict.
@@ -174,10 +217,14 @@ fn run_once(args: &CheckArgs, last: bool) -> u8 {
         ));
     }
     super::out(&match format {
-        // Whether warnings fail a file depends on `--deny-warnings`.
-        Format::Junit => {
-            trellis::diag::junit::check_report(diags, &checked.sources, args.deny_warnings)
-        }
+        // Warnings fail a file when they fail the run (`--deny-warnings`,
+        // or trellis.toml's `deny_warnings` or `[warnings] deny`), so that
+        // the report is red exactly when the exit code is 1.
+        Format::Junit => trellis::diag::junit::check_report(
+            diags,
+            &checked.sources,
+            deny_warnings || config.denies(diags),
+        ),
         _ => render::render(format, diags, &checked.sources, super::color_stdout()),
     });
     if matches!(format, Format::Human | Format::Short) {
@@ -194,7 +241,7 @@ fn run_once(args: &CheckArgs, last: bool) -> u8 {
         ));
     }
     let warnings = diags.count(trellis::diag::Severity::Warning) > 0;
-    let code = if diags.has_errors() || (args.deny_warnings && warnings) {
+    let code = if diags.has_errors() || (deny_warnings && warnings) || config.denies(diags) {
         EXIT_FINDINGS
     } else {
         EXIT_OK

@@ -6,7 +6,9 @@ mod completions;
 mod diff;
 mod explain;
 mod graph;
+mod init;
 mod lsp;
+mod owners;
 pub mod progress;
 mod query;
 mod questions;
@@ -61,8 +63,10 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Serve the Language Server Protocol over stdio, for editors.
     Lsp,
-    /// Print the JSON Schema of policy files.
-    Schema,
+    /// Print the JSON Schema of policy files (or of trellis.toml).
+    Schema(schema::SchemaArgs),
+    /// Create a policy repository that checks clean and whose tests pass.
+    Init(init::InitArgs),
     /// Print the long explanation of a diagnostic code.
     Explain(explain::ExplainArgs),
     /// Print the shell completion script for bash, zsh, fish, powershell or elvish.
@@ -74,16 +78,47 @@ enum Command {
 /// Options every command that reads a policy set shares.
 #[derive(Args, Debug, Clone)]
 pub struct InputArgs {
-    /// Largest policy file accepted, in bytes.
-    #[arg(long, default_value_t = 256 * 1024 * 1024, global = true)]
-    max_file_size: u64,
+    /// Largest policy file accepted, in bytes (default: `max_file_size` of
+    /// trellis.toml, else 268435456, 256 MiB).
+    #[arg(long, global = true)]
+    max_file_size: Option<u64>,
 }
 
 impl InputArgs {
+    /// The limits, without a configuration file.
     pub fn limits(&self) -> Limits {
+        self.limits_with(&trellis::config::Config::default())
+    }
+
+    /// The limits: the flag, else the configuration's key, else the default.
+    pub fn limits_with(&self, config: &trellis::config::Config) -> Limits {
+        let default = Limits::default();
         Limits {
-            max_file_size: self.max_file_size,
-            ..Limits::default()
+            max_file_size: self
+                .max_file_size
+                .or(config.max_file_size)
+                .unwrap_or(default.max_file_size),
+            ..default
+        }
+    }
+}
+
+/// The `trellis.toml` that applies to the set at `path` (none: defaults).
+/// A file that cannot be used is reported here, located, and is exit 2.
+pub fn config_for(path: &std::path::Path) -> Result<trellis::config::Config, u8> {
+    match trellis::config::discover(path) {
+        Ok(c) => Ok(c),
+        Err(trellis::config::ConfigError::Read(e)) => {
+            err(&format!("error: {e}\n"));
+            Err(EXIT_USAGE)
+        }
+        Err(trellis::config::ConfigError::Invalid {
+            sources,
+            diagnostics,
+        }) => {
+            report_file_errors(&diagnostics, &sources);
+            err("error: the configuration file has errors; fix them first\n");
+            Err(EXIT_USAGE)
         }
     }
 }
@@ -106,7 +141,8 @@ fn run_command(cli: Cli) -> u8 {
         Command::Graph(a) => graph::run(a),
         Command::Serve(a) => serve::run(a),
         Command::Lsp => lsp::run(),
-        Command::Schema => schema::run(),
+        Command::Schema(a) => schema::run(a),
+        Command::Init(a) => init::run(a),
         Command::Explain(a) => explain::run(a),
         Command::Completions(a) => completions::run(a),
         Command::Man(a) => completions::run_man(a),
@@ -172,7 +208,12 @@ pub fn load_clean(
     input: &InputArgs,
     refusal: &str,
 ) -> Result<trellis::Checked, u8> {
-    let checked = check_paths(paths, &input.limits()).map_err(|e| {
+    let config = config_for(
+        paths
+            .first()
+            .map_or(std::path::Path::new("."), |p| p.as_path()),
+    )?;
+    let checked = check_paths(paths, &input.limits_with(&config)).map_err(|e| {
         err(&format!("error: {e}\n"));
         EXIT_USAGE
     })?;
@@ -188,4 +229,37 @@ pub fn load_clean(
         return Err(EXIT_FINDINGS);
     }
     Ok(checked)
+}
+
+/// The `--format` a configuration's `format` names.
+pub fn config_format(f: trellis::config::ConfigFormat) -> trellis::diag::render::Format {
+    use trellis::config::ConfigFormat as C;
+    use trellis::diag::render::Format as F;
+    match f {
+        C::Human => F::Human,
+        C::Short => F::Short,
+        C::Json => F::Json,
+        C::Sarif => F::Sarif,
+        C::Github => F::Github,
+        C::Junit => F::Junit,
+    }
+}
+
+/// The diagnostics of one of the set's own files (trellis.toml, the owners
+/// file) on standard error: one short line each, with its help below.
+pub fn report_file_errors(
+    diagnostics: &trellis::diag::Diagnostics,
+    sources: &trellis::source::SourceMap,
+) {
+    use trellis::diag::render::{render, Format};
+    let mut text = String::new();
+    for d in diagnostics.iter() {
+        let mut one = trellis::diag::Diagnostics::default();
+        one.push(d.clone());
+        text.push_str(&render(Format::Short, &one, sources, false));
+        if let Some(help) = &d.help {
+            text.push_str(&format!("  help: {help}\n"));
+        }
+    }
+    err(&text);
 }

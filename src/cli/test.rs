@@ -65,7 +65,11 @@ fn run_once(args: &TestArgs) -> u8 {
             .unwrap_or_else(|| PathBuf::from("."))],
         None => super::default_paths(args.path.iter().cloned().collect()),
     };
-    let limits = args.input.limits();
+    let config = match super::config_for(&paths[0]) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let limits = args.input.limits_with(&config);
     let mut checked = match super::check_paths(&paths, &limits) {
         Ok(c) => c,
         Err(e) => {
@@ -73,6 +77,7 @@ fn run_once(args: &TestArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
+    checked.diagnostics = config.apply_allow(std::mem::take(&mut checked.diagnostics));
     if let Some(file) = &only {
         checked.test_paths = vec![file.clone()];
     }

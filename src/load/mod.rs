@@ -142,6 +142,18 @@ pub fn is_test_file(name: &str) -> bool {
         .any(|s| name.ends_with(s))
 }
 
+/// The set's own files, named alike in every set: the configuration
+/// (`trellis.toml`) and the owners file (`trellis-owners.toml`). They are
+/// never policy files. At the set's root they are skipped; anywhere below
+/// it each is an E002 (see [`parse_tree`]), so that a tenant cannot plant
+/// one that either changes the set or silently vanishes.
+pub const RESERVED_NAMES: [&str; 2] = ["trellis.toml", "trellis-owners.toml"];
+
+/// Is `name` one of [`RESERVED_NAMES`]?
+pub fn is_reserved_name(name: &str) -> bool {
+    RESERVED_NAMES.contains(&name)
+}
+
 fn is_policy_ext(name: &str) -> bool {
     [".yaml", ".yml", ".toml"].iter().any(|s| name.ends_with(s))
 }
@@ -199,7 +211,10 @@ fn walk(
             let kind = entry
                 .file_type()
                 .map_err(|e| LoadError::Io(child.clone(), e))?;
-            if kind.is_symlink() {
+            if dir == root && !kind.is_dir() && is_reserved_name(&name) {
+                // The set's configuration or owners file, not a policy (a
+                // link there is refused by what reads it).
+            } else if kind.is_symlink() {
                 if is_policy_ext(&name) && !is_test_file(&name) {
                     policies.push(child);
                 }
@@ -521,6 +536,38 @@ pub(crate) fn load_files_cached(
 
 /// Parses a file's text into a node tree by its extension.
 pub(crate) fn parse_tree(
+    id: FileId,
+    sources: &SourceMap,
+    limits: &Limits,
+    diagnostics: &mut Diagnostics,
+) -> Option<Node> {
+    let source = sources.get(id)?;
+    if let Some(name) = source
+        .path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .filter(|n| is_reserved_name(n))
+    {
+        // Only the set's root holds these (the walk skips them there).
+        diagnostics.push(
+            Diagnostic::new(
+                Code::E002,
+                Span::file_start(id),
+                format!("`{name}` below the set's root is not read"),
+            )
+            .with_label("neither a policy file nor the set's own")
+            .with_help(format!(
+                "only the `{name}` at the root of the set counts; move what it says there (the provider's file) or delete this one"
+            )),
+        );
+        return None;
+    }
+    parse_text(id, sources, limits, diagnostics)
+}
+
+/// Parses a file's text into a node tree by its extension, whatever its
+/// name (the set's own files, `trellis.toml` and the owners file).
+pub(crate) fn parse_text(
     id: FileId,
     sources: &SourceMap,
     limits: &Limits,
