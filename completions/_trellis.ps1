@@ -35,7 +35,8 @@ Register-ArgumentCompleter -Native -CommandName 'trellis' -ScriptBlock {
             [CompletionResult]::new('graph', 'graph', [CompletionResultType]::ParameterValue, 'The org tree and role hierarchy as a Mermaid or DOT picture')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Answer questions over HTTP from a table, reloading it when it changes')
             [CompletionResult]::new('lsp', 'lsp', [CompletionResultType]::ParameterValue, 'Serve the Language Server Protocol over stdio, for editors')
-            [CompletionResult]::new('schema', 'schema', [CompletionResultType]::ParameterValue, 'Print the JSON Schema of policy files')
+            [CompletionResult]::new('schema', 'schema', [CompletionResultType]::ParameterValue, 'Print the JSON Schema of policy files (or of trellis.toml)')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create a policy repository that checks clean and whose tests pass')
             [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Print the long explanation of a diagnostic code')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the shell completion script for bash, zsh, fish, powershell or elvish')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Write the manual pages (one per subcommand) to a directory')
@@ -46,12 +47,14 @@ Register-ArgumentCompleter -Native -CommandName 'trellis' -ScriptBlock {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format of the diagnostics (default: `human` on a terminal, `short` otherwise)')
             [CompletionResult]::new('--base', '--base', [CompletionResultType]::ParameterName, 'Also check what changed against this base: a directory, or a git revision of the repository holding PATH (`origin/main`, `HEAD~1`)')
             [CompletionResult]::new('--actor', '--actor', [CompletionResultType]::ParameterName, 'Who makes the change: `provider` or an org id (with `--base`)')
+            [CompletionResult]::new('--author', '--author', [CompletionResultType]::ParameterName, 'The change''s author (a forge login, with `--base`): the actor is the narrowest scope the owners file of the base lets them act for that covers every changed file; refused (exit 2) when there is none')
+            [CompletionResult]::new('--owners', '--owners', [CompletionResultType]::ParameterName, 'The owners file, read from the base (default: `owners` in the base''s trellis.toml)')
             [CompletionResult]::new('--sarif-out', '--sarif-out', [CompletionResultType]::ParameterName, 'Also write the diagnostics as SARIF to this file (whatever `--format` prints), so that one run feeds code scanning and the annotations')
             [CompletionResult]::new('--diff-out', '--diff-out', [CompletionResultType]::ParameterName, 'With `--base`: also write the access diff between the base and this set to this file, as `trellis diff` would print it (from the two revisions this run has read already). Not written when the set has errors, as `trellis diff` refuses then')
             [CompletionResult]::new('--diff-format', '--diff-format', [CompletionResultType]::ParameterName, 'The format of `--diff-out`')
             [CompletionResult]::new('--markdown-cap', '--markdown-cap', [CompletionResultType]::ParameterName, 'Largest markdown diff, in bytes (GitHub comments hold 65,536)')
-            [CompletionResult]::new('--max-file-size', '--max-file-size', [CompletionResultType]::ParameterName, 'Largest policy file accepted, in bytes')
-            [CompletionResult]::new('--deny-warnings', '--deny-warnings', [CompletionResultType]::ParameterName, 'Exit 1 on warnings too')
+            [CompletionResult]::new('--max-file-size', '--max-file-size', [CompletionResultType]::ParameterName, 'Largest policy file accepted, in bytes (default: `max_file_size` of trellis.toml, else 268435456, 256 MiB)')
+            [CompletionResult]::new('--deny-warnings', '--deny-warnings', [CompletionResultType]::ParameterName, 'Exit 1 on warnings too (also `deny_warnings` in trellis.toml)')
             [CompletionResult]::new('--watch', '--watch', [CompletionResultType]::ParameterName, 'Run again whenever a file of the set changes (until Ctrl-C), clearing the screen first on a terminal')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -63,7 +66,7 @@ Register-ArgumentCompleter -Native -CommandName 'trellis' -ScriptBlock {
             [CompletionResult]::new('--split', '--split', [CompletionResultType]::ParameterName, 'Also write one table per top-level org into this directory (`ORG.tbl`): its subtree, its users, the provider''s roles and its own, for replicas that serve some tenants only')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Also write a readable JSON dump of the table here')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Format of the diagnostics printed when the set has errors')
-            [CompletionResult]::new('--max-file-size', '--max-file-size', [CompletionResultType]::ParameterName, 'Largest policy file accepted, in bytes')
+            [CompletionResult]::new('--max-file-size', '--max-file-size', [CompletionResultType]::ParameterName, 'Largest policy file accepted, in bytes (default: `max_file_size` of trellis.toml, else 268435456, 256 MiB)')
             [CompletionResult]::new('--provenance', '--provenance', [CompletionResultType]::ParameterName, 'Keep the file and line of every grant, for `query --explain`')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -79,7 +82,7 @@ Register-ArgumentCompleter -Native -CommandName 'trellis' -ScriptBlock {
             [CompletionResult]::new('--resources', '--resources', [CompletionResultType]::ParameterName, 'With `--can-assign`: the assignment''s resources on a dimension, `DIMENSION=ID[,ID...]` (repeat for several dimensions)')
             [CompletionResult]::new('--batch', '--batch', [CompletionResultType]::ParameterName, 'JSON lines of {"user","org","permission"} (`-` for stdin); one answer per line. A line with `"question"` asks another question: `allow`, `roles`, `who`, `policies`, `published` or `can_assign`')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'format')
-            [CompletionResult]::new('--max-file-size', '--max-file-size', [CompletionResultType]::ParameterName, 'Largest policy file accepted, in bytes')
+            [CompletionResult]::new('--max-file-size', '--max-file-size', [CompletionResultType]::ParameterName, 'Largest policy file accepted, in bytes (default: `max_file_size` of trellis.toml, else 268435456, 256 MiB)')
             [CompletionResult]::new('--explain', '--explain', [CompletionResultType]::ParameterName, 'Print the derivation of the decision')
             [CompletionResult]::new('--roles', '--roles', [CompletionResultType]::ParameterName, 'Print the effective roles of the user at the org instead')
             [CompletionResult]::new('--who', '--who', [CompletionResultType]::ParameterName, 'Print every user allowed `--permission` at `--org` (or on `--resource`), sorted; with `--explain`, each one''s derivation')
@@ -93,7 +96,7 @@ Register-ArgumentCompleter -Native -CommandName 'trellis' -ScriptBlock {
         'trellis;diff' {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'format')
             [CompletionResult]::new('--markdown-cap', '--markdown-cap', [CompletionResultType]::ParameterName, 'Largest markdown output, in bytes (GitHub comments hold 65,536)')
-            [CompletionResult]::new('--max-file-size', '--max-file-size', [CompletionResultType]::ParameterName, 'Largest policy file accepted, in bytes')
+            [CompletionResult]::new('--max-file-size', '--max-file-size', [CompletionResultType]::ParameterName, 'Largest policy file accepted, in bytes (default: `max_file_size` of trellis.toml, else 268435456, 256 MiB)')
             [CompletionResult]::new('--exit-code', '--exit-code', [CompletionResultType]::ParameterName, 'Exit 1 when access changes')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -101,7 +104,7 @@ Register-ArgumentCompleter -Native -CommandName 'trellis' -ScriptBlock {
         }
         'trellis;test' {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'The format of the report')
-            [CompletionResult]::new('--max-file-size', '--max-file-size', [CompletionResultType]::ParameterName, 'Largest policy file accepted, in bytes')
+            [CompletionResult]::new('--max-file-size', '--max-file-size', [CompletionResultType]::ParameterName, 'Largest policy file accepted, in bytes (default: `max_file_size` of trellis.toml, else 268435456, 256 MiB)')
             [CompletionResult]::new('--watch', '--watch', [CompletionResultType]::ParameterName, 'Run again whenever a file of the set changes (until Ctrl-C), clearing the screen first on a terminal')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -110,7 +113,7 @@ Register-ArgumentCompleter -Native -CommandName 'trellis' -ScriptBlock {
         'trellis;show' {
             [CompletionResult]::new('--org', '--org', [CompletionResultType]::ParameterName, 'The org whose view to show')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'format')
-            [CompletionResult]::new('--max-file-size', '--max-file-size', [CompletionResultType]::ParameterName, 'Largest policy file accepted, in bytes')
+            [CompletionResult]::new('--max-file-size', '--max-file-size', [CompletionResultType]::ParameterName, 'Largest policy file accepted, in bytes (default: `max_file_size` of trellis.toml, else 268435456, 256 MiB)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -119,7 +122,7 @@ Register-ArgumentCompleter -Native -CommandName 'trellis' -ScriptBlock {
             [CompletionResult]::new('--org', '--org', [CompletionResultType]::ParameterName, 'The org whose role list to show')
             [CompletionResult]::new('--search', '--search', [CompletionResultType]::ParameterName, 'Only roles whose name or description contains this (case ignored)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'format')
-            [CompletionResult]::new('--max-file-size', '--max-file-size', [CompletionResultType]::ParameterName, 'Largest policy file accepted, in bytes')
+            [CompletionResult]::new('--max-file-size', '--max-file-size', [CompletionResultType]::ParameterName, 'Largest policy file accepted, in bytes (default: `max_file_size` of trellis.toml, else 268435456, 256 MiB)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -127,7 +130,7 @@ Register-ArgumentCompleter -Native -CommandName 'trellis' -ScriptBlock {
         'trellis;graph' {
             [CompletionResult]::new('--org', '--org', [CompletionResultType]::ParameterName, 'Only this org''s subtree (and the roles visible there)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'format')
-            [CompletionResult]::new('--max-file-size', '--max-file-size', [CompletionResultType]::ParameterName, 'Largest policy file accepted, in bytes')
+            [CompletionResult]::new('--max-file-size', '--max-file-size', [CompletionResultType]::ParameterName, 'Largest policy file accepted, in bytes (default: `max_file_size` of trellis.toml, else 268435456, 256 MiB)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -153,6 +156,13 @@ Register-ArgumentCompleter -Native -CommandName 'trellis' -ScriptBlock {
             break
         }
         'trellis;schema' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The schema of the configuration file, trellis.toml, instead')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'trellis;init' {
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'A tenant org to scaffold under `tenants/` (repeat for more; default one, `acme`)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -185,7 +195,8 @@ Register-ArgumentCompleter -Native -CommandName 'trellis' -ScriptBlock {
             [CompletionResult]::new('graph', 'graph', [CompletionResultType]::ParameterValue, 'The org tree and role hierarchy as a Mermaid or DOT picture')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Answer questions over HTTP from a table, reloading it when it changes')
             [CompletionResult]::new('lsp', 'lsp', [CompletionResultType]::ParameterValue, 'Serve the Language Server Protocol over stdio, for editors')
-            [CompletionResult]::new('schema', 'schema', [CompletionResultType]::ParameterValue, 'Print the JSON Schema of policy files')
+            [CompletionResult]::new('schema', 'schema', [CompletionResultType]::ParameterValue, 'Print the JSON Schema of policy files (or of trellis.toml)')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create a policy repository that checks clean and whose tests pass')
             [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Print the long explanation of a diagnostic code')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the shell completion script for bash, zsh, fish, powershell or elvish')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Write the manual pages (one per subcommand) to a directory')
@@ -223,6 +234,9 @@ Register-ArgumentCompleter -Native -CommandName 'trellis' -ScriptBlock {
             break
         }
         'trellis;help;schema' {
+            break
+        }
+        'trellis;help;init' {
             break
         }
         'trellis;help;explain' {

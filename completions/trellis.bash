@@ -37,6 +37,9 @@ _trellis() {
             trellis,help)
                 cmd="trellis__subcmd__help"
                 ;;
+            trellis,init)
+                cmd="trellis__subcmd__init"
+                ;;
             trellis,lsp)
                 cmd="trellis__subcmd__lsp"
                 ;;
@@ -82,6 +85,9 @@ _trellis() {
             trellis__subcmd__help,help)
                 cmd="trellis__subcmd__help__subcmd__help"
                 ;;
+            trellis__subcmd__help,init)
+                cmd="trellis__subcmd__help__subcmd__init"
+                ;;
             trellis__subcmd__help,lsp)
                 cmd="trellis__subcmd__help__subcmd__lsp"
                 ;;
@@ -113,7 +119,7 @@ _trellis() {
 
     case "${cmd}" in
         trellis)
-            opts="-h -V --help --version check compile query diff test show roles graph serve lsp schema explain completions man help"
+            opts="-h -V --help --version check compile query diff test show roles graph serve lsp schema init explain completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -127,7 +133,7 @@ _trellis() {
             return 0
             ;;
         trellis__subcmd__check)
-            opts="-h --format --deny-warnings --base --actor --sarif-out --diff-out --diff-format --markdown-cap --watch --max-file-size --help"
+            opts="-h --format --deny-warnings --base --actor --author --owners --sarif-out --diff-out --diff-format --markdown-cap --watch --max-file-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -142,6 +148,14 @@ _trellis() {
                     return 0
                     ;;
                 --actor)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --author)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --owners)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -291,7 +305,7 @@ _trellis() {
             return 0
             ;;
         trellis__subcmd__help)
-            opts="check compile query diff test show roles graph serve lsp schema explain completions man help"
+            opts="check compile query diff test show roles graph serve lsp schema init explain completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -389,6 +403,20 @@ _trellis() {
             return 0
             ;;
         trellis__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        trellis__subcmd__help__subcmd__init)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -507,6 +535,24 @@ _trellis() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        trellis__subcmd__init)
+            opts="-h --tenant --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --tenant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -635,7 +681,7 @@ _trellis() {
             return 0
             ;;
         trellis__subcmd__schema)
-            opts="-h --help"
+            opts="-h --config --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

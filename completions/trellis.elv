@@ -32,7 +32,8 @@ set edit:completion:arg-completer[trellis] = {|@words|
             cand graph 'The org tree and role hierarchy as a Mermaid or DOT picture'
             cand serve 'Answer questions over HTTP from a table, reloading it when it changes'
             cand lsp 'Serve the Language Server Protocol over stdio, for editors'
-            cand schema 'Print the JSON Schema of policy files'
+            cand schema 'Print the JSON Schema of policy files (or of trellis.toml)'
+            cand init 'Create a policy repository that checks clean and whose tests pass'
             cand explain 'Print the long explanation of a diagnostic code'
             cand completions 'Print the shell completion script for bash, zsh, fish, powershell or elvish'
             cand man 'Write the manual pages (one per subcommand) to a directory'
@@ -42,12 +43,14 @@ set edit:completion:arg-completer[trellis] = {|@words|
             cand --format 'Output format of the diagnostics (default: `human` on a terminal, `short` otherwise)'
             cand --base 'Also check what changed against this base: a directory, or a git revision of the repository holding PATH (`origin/main`, `HEAD~1`)'
             cand --actor 'Who makes the change: `provider` or an org id (with `--base`)'
+            cand --author 'The change''s author (a forge login, with `--base`): the actor is the narrowest scope the owners file of the base lets them act for that covers every changed file; refused (exit 2) when there is none'
+            cand --owners 'The owners file, read from the base (default: `owners` in the base''s trellis.toml)'
             cand --sarif-out 'Also write the diagnostics as SARIF to this file (whatever `--format` prints), so that one run feeds code scanning and the annotations'
             cand --diff-out 'With `--base`: also write the access diff between the base and this set to this file, as `trellis diff` would print it (from the two revisions this run has read already). Not written when the set has errors, as `trellis diff` refuses then'
             cand --diff-format 'The format of `--diff-out`'
             cand --markdown-cap 'Largest markdown diff, in bytes (GitHub comments hold 65,536)'
-            cand --max-file-size 'Largest policy file accepted, in bytes'
-            cand --deny-warnings 'Exit 1 on warnings too'
+            cand --max-file-size 'Largest policy file accepted, in bytes (default: `max_file_size` of trellis.toml, else 268435456, 256 MiB)'
+            cand --deny-warnings 'Exit 1 on warnings too (also `deny_warnings` in trellis.toml)'
             cand --watch 'Run again whenever a file of the set changes (until Ctrl-C), clearing the screen first on a terminal'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
@@ -58,7 +61,7 @@ set edit:completion:arg-completer[trellis] = {|@words|
             cand --split 'Also write one table per top-level org into this directory (`ORG.tbl`): its subtree, its users, the provider''s roles and its own, for replicas that serve some tenants only'
             cand --json 'Also write a readable JSON dump of the table here'
             cand --format 'Format of the diagnostics printed when the set has errors'
-            cand --max-file-size 'Largest policy file accepted, in bytes'
+            cand --max-file-size 'Largest policy file accepted, in bytes (default: `max_file_size` of trellis.toml, else 268435456, 256 MiB)'
             cand --provenance 'Keep the file and line of every grant, for `query --explain`'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
@@ -73,7 +76,7 @@ set edit:completion:arg-completer[trellis] = {|@words|
             cand --resources 'With `--can-assign`: the assignment''s resources on a dimension, `DIMENSION=ID[,ID...]` (repeat for several dimensions)'
             cand --batch 'JSON lines of {"user","org","permission"} (`-` for stdin); one answer per line. A line with `"question"` asks another question: `allow`, `roles`, `who`, `policies`, `published` or `can_assign`'
             cand --format 'format'
-            cand --max-file-size 'Largest policy file accepted, in bytes'
+            cand --max-file-size 'Largest policy file accepted, in bytes (default: `max_file_size` of trellis.toml, else 268435456, 256 MiB)'
             cand --explain 'Print the derivation of the decision'
             cand --roles 'Print the effective roles of the user at the org instead'
             cand --who 'Print every user allowed `--permission` at `--org` (or on `--resource`), sorted; with `--explain`, each one''s derivation'
@@ -86,14 +89,14 @@ set edit:completion:arg-completer[trellis] = {|@words|
         &'trellis;diff'= {
             cand --format 'format'
             cand --markdown-cap 'Largest markdown output, in bytes (GitHub comments hold 65,536)'
-            cand --max-file-size 'Largest policy file accepted, in bytes'
+            cand --max-file-size 'Largest policy file accepted, in bytes (default: `max_file_size` of trellis.toml, else 268435456, 256 MiB)'
             cand --exit-code 'Exit 1 when access changes'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'trellis;test'= {
             cand --format 'The format of the report'
-            cand --max-file-size 'Largest policy file accepted, in bytes'
+            cand --max-file-size 'Largest policy file accepted, in bytes (default: `max_file_size` of trellis.toml, else 268435456, 256 MiB)'
             cand --watch 'Run again whenever a file of the set changes (until Ctrl-C), clearing the screen first on a terminal'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
@@ -101,7 +104,7 @@ set edit:completion:arg-completer[trellis] = {|@words|
         &'trellis;show'= {
             cand --org 'The org whose view to show'
             cand --format 'format'
-            cand --max-file-size 'Largest policy file accepted, in bytes'
+            cand --max-file-size 'Largest policy file accepted, in bytes (default: `max_file_size` of trellis.toml, else 268435456, 256 MiB)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -109,14 +112,14 @@ set edit:completion:arg-completer[trellis] = {|@words|
             cand --org 'The org whose role list to show'
             cand --search 'Only roles whose name or description contains this (case ignored)'
             cand --format 'format'
-            cand --max-file-size 'Largest policy file accepted, in bytes'
+            cand --max-file-size 'Largest policy file accepted, in bytes (default: `max_file_size` of trellis.toml, else 268435456, 256 MiB)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'trellis;graph'= {
             cand --org 'Only this org''s subtree (and the roles visible there)'
             cand --format 'format'
-            cand --max-file-size 'Largest policy file accepted, in bytes'
+            cand --max-file-size 'Largest policy file accepted, in bytes (default: `max_file_size` of trellis.toml, else 268435456, 256 MiB)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -139,6 +142,12 @@ set edit:completion:arg-completer[trellis] = {|@words|
             cand --help 'Print help'
         }
         &'trellis;schema'= {
+            cand --config 'The schema of the configuration file, trellis.toml, instead'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'trellis;init'= {
+            cand --tenant 'A tenant org to scaffold under `tenants/` (repeat for more; default one, `acme`)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -167,7 +176,8 @@ set edit:completion:arg-completer[trellis] = {|@words|
             cand graph 'The org tree and role hierarchy as a Mermaid or DOT picture'
             cand serve 'Answer questions over HTTP from a table, reloading it when it changes'
             cand lsp 'Serve the Language Server Protocol over stdio, for editors'
-            cand schema 'Print the JSON Schema of policy files'
+            cand schema 'Print the JSON Schema of policy files (or of trellis.toml)'
+            cand init 'Create a policy repository that checks clean and whose tests pass'
             cand explain 'Print the long explanation of a diagnostic code'
             cand completions 'Print the shell completion script for bash, zsh, fish, powershell or elvish'
             cand man 'Write the manual pages (one per subcommand) to a directory'
@@ -194,6 +204,8 @@ set edit:completion:arg-completer[trellis] = {|@words|
         &'trellis;help;lsp'= {
         }
         &'trellis;help;schema'= {
+        }
+        &'trellis;help;init'= {
         }
         &'trellis;help;explain'= {
         }
