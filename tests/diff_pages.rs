@@ -4,6 +4,13 @@
 //! changes always shown), and `--format html` is one self-contained page
 //! with every user, every org and every name escaped.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail loudly"
+)]
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 

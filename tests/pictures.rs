@@ -7,6 +7,13 @@
 //! bundled examples (`TRELLIS_UPDATE_PICTURES=1 cargo test --test pictures`
 //! rewrites them; review the diff).
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail loudly"
+)]
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
