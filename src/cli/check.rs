@@ -54,6 +54,10 @@ pub struct CheckArgs {
     /// clearing the screen first on a terminal.
     #[arg(long)]
     watch: bool,
+    /// Where the diff's HTML page will be published: the markdown diff
+    /// links to it (as `trellis diff --page-url`).
+    #[arg(long, value_name = "URL", requires = "diff_out")]
+    page_url: Option<String>,
     #[command(flatten)]
     input: InputArgs,
 }
@@ -98,6 +102,12 @@ fn run_once(args: &CheckArgs, last: bool) -> u8 {
         return EXIT_USAGE;
     }
     let limits = args.input.limits_with(&config);
+    if let Some(u) = &args.page_url {
+        if let Err(e) = super::diff::check_page_url(u) {
+            super::err(&e);
+            return EXIT_USAGE;
+        }
+    }
     let mut checked = match super::check_paths(&paths, &limits) {
         Ok(c) => c,
         Err(e) => {
@@ -162,7 +172,11 @@ fn run_once(args: &CheckArgs, last: bool) -> u8 {
         if args.diff_out.is_some() && !checked.diagnostics.has_errors() {
             super::progress::stage("comparing access");
             let d = trellis::diff::diff(&base_checked.model, &checked.model);
-            diff_text = Some(args.diff_format.render(&d, args.markdown_cap));
+            diff_text = Some(args.diff_format.render(
+                &d,
+                args.markdown_cap,
+                args.page_url.as_deref(),
+            ));
         }
         super::progress::stage("checking the change");
         checked.diagnostics.extend(trellis::diff::change::check(
