@@ -133,7 +133,7 @@ _trellis() {
             return 0
             ;;
         trellis__subcmd__check)
-            opts="-h --format --deny-warnings --base --actor --author --owners --sarif-out --diff-out --diff-format --markdown-cap --watch --max-file-size --help"
+            opts="-h --format --deny-warnings --base --actor --author --owners --sarif-out --diff-out --diff-format --diff-page-out --markdown-cap --watch --page-url --max-file-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -168,10 +168,18 @@ _trellis() {
                     return 0
                     ;;
                 --diff-format)
-                    COMPREPLY=($(compgen -W "human json markdown" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "human json markdown html" -- "${cur}"))
+                    return 0
+                    ;;
+                --diff-page-out)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --markdown-cap)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --page-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -239,17 +247,29 @@ _trellis() {
             return 0
             ;;
         trellis__subcmd__diff)
-            opts="-h --format --exit-code --markdown-cap --max-file-size --help"
+            opts="-o -h --format --exit-code --markdown-cap --page-url --output --max-file-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "human json markdown" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "human json markdown html" -- "${cur}"))
                     return 0
                     ;;
                 --markdown-cap)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --page-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -290,7 +310,7 @@ _trellis() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "mermaid dot" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "mermaid dot svg" -- "${cur}"))
                     return 0
                     ;;
                 --max-file-size)

@@ -56,8 +56,11 @@ complete -c trellis -n "__fish_trellis_using_subcommand check" -l sarif-out -d '
 complete -c trellis -n "__fish_trellis_using_subcommand check" -l diff-out -d 'With `--base`: also write the access diff between the base and this set to this file, as `trellis diff` would print it (from the two revisions this run has read already). Not written when the set has errors, as `trellis diff` refuses then' -r -F
 complete -c trellis -n "__fish_trellis_using_subcommand check" -l diff-format -d 'The format of `--diff-out`' -r -f -a "human\t''
 json\t''
-markdown\t''"
+markdown\t''
+html\t''"
+complete -c trellis -n "__fish_trellis_using_subcommand check" -l diff-page-out -d 'With `--base`: also write the access diff as one HTML page to this file, as `trellis diff --format html` would (from this same run), to publish beside the `--diff-out` comment' -r -F
 complete -c trellis -n "__fish_trellis_using_subcommand check" -l markdown-cap -d 'Largest markdown diff, in bytes (GitHub comments hold 65,536)' -r
+complete -c trellis -n "__fish_trellis_using_subcommand check" -l page-url -d 'Where the diff\'s HTML page will be published: the markdown diff links to it (as `trellis diff --page-url`)' -r
 complete -c trellis -n "__fish_trellis_using_subcommand check" -l max-file-size -d 'Largest policy file accepted, in bytes (default: `max_file_size` of trellis.toml, else 268435456, 256 MiB)' -r
 complete -c trellis -n "__fish_trellis_using_subcommand check" -l deny-warnings -d 'Exit 1 on warnings too (also `deny_warnings` in trellis.toml)'
 complete -c trellis -n "__fish_trellis_using_subcommand check" -l watch -d 'Run again whenever a file of the set changes (until Ctrl-C), clearing the screen first on a terminal'
@@ -94,8 +97,11 @@ complete -c trellis -n "__fish_trellis_using_subcommand query" -l can-assign -d 
 complete -c trellis -n "__fish_trellis_using_subcommand query" -s h -l help -d 'Print help'
 complete -c trellis -n "__fish_trellis_using_subcommand diff" -l format -r -f -a "human\t''
 json\t''
-markdown\t''"
+markdown\t''
+html\t''"
 complete -c trellis -n "__fish_trellis_using_subcommand diff" -l markdown-cap -d 'Largest markdown output, in bytes (GitHub comments hold 65,536)' -r
+complete -c trellis -n "__fish_trellis_using_subcommand diff" -l page-url -d 'Where the diff\'s HTML page will be published: the markdown comment links to it for what it folds or leaves out' -r
+complete -c trellis -n "__fish_trellis_using_subcommand diff" -s o -l output -d 'Write the diff to this file (atomically) instead of printing it' -r -F
 complete -c trellis -n "__fish_trellis_using_subcommand diff" -l max-file-size -d 'Largest policy file accepted, in bytes (default: `max_file_size` of trellis.toml, else 268435456, 256 MiB)' -r
 complete -c trellis -n "__fish_trellis_using_subcommand diff" -l exit-code -d 'Exit 1 when access changes'
 complete -c trellis -n "__fish_trellis_using_subcommand diff" -s h -l help -d 'Print help'
@@ -118,7 +124,8 @@ complete -c trellis -n "__fish_trellis_using_subcommand roles" -l max-file-size 
 complete -c trellis -n "__fish_trellis_using_subcommand roles" -s h -l help -d 'Print help'
 complete -c trellis -n "__fish_trellis_using_subcommand graph" -l org -d 'Only this org\'s subtree (and the roles visible there)' -r
 complete -c trellis -n "__fish_trellis_using_subcommand graph" -l format -r -f -a "mermaid\t''
-dot\t''"
+dot\t''
+svg\t''"
 complete -c trellis -n "__fish_trellis_using_subcommand graph" -l max-file-size -d 'Largest policy file accepted, in bytes (default: `max_file_size` of trellis.toml, else 268435456, 256 MiB)' -r
 complete -c trellis -n "__fish_trellis_using_subcommand graph" -s h -l help -d 'Print help'
 complete -c trellis -n "__fish_trellis_using_subcommand serve" -l listen -d 'Address to listen on. Loopback unless told otherwise: answers reveal who may do what' -r

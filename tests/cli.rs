@@ -1260,6 +1260,25 @@ fn the_gate_in_one_run_writes_the_sarif_and_the_diff_of_separate_runs() {
         let (want_diff, _) = stdout(&["diff", &base, &head, "--format", "json"]);
         assert_eq!(std::fs::read_to_string(&diff).unwrap(), want_diff, "{case}");
         assert!(want_diff.contains("\"summary\""), "{case}: {want_diff}");
+        // The comment and the page from one run, each as `diff` prints it.
+        let (md, page) = (
+            tmp.path().join(format!("{case}-both.md")),
+            tmp.path().join(format!("{case}-both.html")),
+        );
+        let out = trellis()
+            .args(["check", &head, "--base", &base, "--actor", actor])
+            .arg("--diff-out")
+            .arg(&md)
+            .arg("--diff-page-out")
+            .arg(&page)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(code), "{case}");
+        let (want_md, _) = stdout(&["diff", &base, &head, "--format", "markdown"]);
+        let (want_page, _) = stdout(&["diff", &base, &head, "--format", "html"]);
+        assert_eq!(std::fs::read_to_string(&md).unwrap(), want_md, "{case}");
+        assert_eq!(std::fs::read_to_string(&page).unwrap(), want_page, "{case}");
+        assert!(want_page.contains("<html"), "{case}");
         // The markdown comment (with and without a page to link to) and the
         // HTML page too, and `diff -o FILE` writes what `diff` prints.
         for extra in [
@@ -1306,6 +1325,8 @@ fn the_gate_in_one_run_writes_the_sarif_and_the_diff_of_separate_runs() {
     // so; a diff an earlier run left there is removed.
     let diff = tmp.path().join("none.md");
     std::fs::write(&diff, "an earlier run's diff").unwrap();
+    let page = tmp.path().join("none.html");
+    std::fs::write(&page, "an earlier run's page").unwrap();
     let out = trellis()
         .args([
             "check",
@@ -1317,9 +1338,12 @@ fn the_gate_in_one_run_writes_the_sarif_and_the_diff_of_separate_runs() {
         ])
         .arg("--diff-out")
         .arg(&diff)
+        .arg("--diff-page-out")
+        .arg(&page)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(!diff.exists());
+    assert!(!page.exists());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no access diff written"));
 }

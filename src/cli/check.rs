@@ -47,6 +47,11 @@ pub struct CheckArgs {
     /// The format of `--diff-out`.
     #[arg(long, value_enum, default_value_t = DiffFormat::Markdown, requires = "diff_out")]
     diff_format: DiffFormat,
+    /// With `--base`: also write the access diff as one HTML page to this
+    /// file, as `trellis diff --format html` would (from this same run), to
+    /// publish beside the `--diff-out` comment.
+    #[arg(long, value_name = "FILE", requires = "base")]
+    diff_page_out: Option<PathBuf>,
     /// Largest markdown diff, in bytes (GitHub comments hold 65,536).
     #[arg(long, default_value_t = 60_000, requires = "diff_out")]
     markdown_cap: usize,
@@ -72,6 +77,7 @@ pub fn run(args: CheckArgs) -> u8 {
             .sarif_out
             .iter()
             .chain(args.diff_out.iter())
+            .chain(args.diff_page_out.iter())
             .cloned()
             .collect();
         let paths = super::default_paths(args.paths.clone());
@@ -120,6 +126,8 @@ fn run_once(args: &CheckArgs, last: bool) -> u8 {
     let mut base_files = None;
     // With `--diff-out`: the access diff, computed once both sets are read.
     let mut diff_text = None;
+    // With `--diff-page-out`: the same diff as an HTML page.
+    let mut diff_page = None;
     if let Some(base) = &args.base {
         let src = match trellis::revision::resolve(base, &paths[0]) {
             Ok(s) => s,
@@ -169,14 +177,18 @@ fn run_once(args: &CheckArgs, last: bool) -> u8 {
             ));
             return EXIT_USAGE;
         };
-        if args.diff_out.is_some() && !checked.diagnostics.has_errors() {
+        let wants_diff = args.diff_out.is_some() || args.diff_page_out.is_some();
+        if wants_diff && !checked.diagnostics.has_errors() {
             super::progress::stage("comparing access");
             let d = trellis::diff::diff(&base_checked.model, &checked.model);
-            diff_text = Some(args.diff_format.render(
-                &d,
-                args.markdown_cap,
-                args.page_url.as_deref(),
-            ));
+            diff_text = args.diff_out.as_ref().map(|_| {
+                args.diff_format
+                    .render(&d, args.markdown_cap, args.page_url.as_deref())
+            });
+            diff_page = args
+                .diff_page_out
+                .as_ref()
+                .map(|_| DiffFormat::Html.render(&d, args.markdown_cap, None));
         }
         super::progress::stage("checking the change");
         checked.diagnostics.extend(trellis::diff::change::check(
@@ -213,11 +225,22 @@ fn run_once(args: &CheckArgs, last: bool) -> u8 {
     if let (Some(path), Some(text)) = (&args.diff_out, &diff_text) {
         files.push((path.as_path(), text.as_bytes()));
     }
+    if let (Some(path), Some(text)) = (&args.diff_page_out, &diff_page) {
+        files.push((path.as_path(), text.as_bytes()));
+    }
     if let Err((path, e)) = super::compile::write_all_or_none(&files) {
         super::err(&format!("error: cannot write {}: {e}\n", path.display()));
         return EXIT_USAGE;
     }
-    if let (Some(path), None) = (&args.diff_out, &diff_text) {
+    let unwritten = [
+        (&args.diff_out, diff_text.is_none()),
+        (&args.diff_page_out, diff_page.is_none()),
+    ];
+    for path in unwritten
+        .iter()
+        .filter(|(_, none)| *none)
+        .filter_map(|(p, _)| p.as_ref())
+    {
         // A diff left by an earlier run must not pass for this one's.
         if let Err(e) = std::fs::remove_file(path) {
             if e.kind() != std::io::ErrorKind::NotFound {
