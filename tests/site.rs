@@ -38,6 +38,7 @@ fn site(c: &trellis::Checked, root: Option<OrgId>) -> BTreeMap<String, Vec<u8>> 
         root,
         page_size: 2,
         pictures: None,
+        source_root: None,
     };
     build(&c.model, &c.sources, &options, |p, b| {
         assert!(

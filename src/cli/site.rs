@@ -26,6 +26,11 @@ pub struct SiteArgs {
 const MARKER: &str = ".trellis-site";
 
 pub fn run(args: SiteArgs) -> u8 {
+    let source_root = args
+        .path
+        .as_ref()
+        .filter(|p| p.is_dir())
+        .map(|p| p.to_string_lossy().into_owned());
     let paths = super::default_paths(args.path.into_iter().collect());
     let checked = match super::load_clean(&paths, &args.input, "no site written") {
         Ok(c) => c,
@@ -53,6 +58,7 @@ pub fn run(args: SiteArgs) -> u8 {
         root,
         page_size: args.page_size as usize,
         pictures: None,
+        source_root,
     };
     let started = std::time::Instant::now();
     super::progress::stage("writing the site");

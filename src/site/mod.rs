@@ -29,6 +29,10 @@ pub struct Options {
     pub page_size: usize,
     /// The pictures (SVG) drawn on the index; left out when `None`.
     pub pictures: Option<String>,
+    /// The path the policy set was read from, as given: `file:line`
+    /// references are written relative to it, so that a site built in CI
+    /// names `tenants/acme.yaml:12`, not the runner's checkout.
+    pub source_root: Option<String>,
 }
 
 impl Default for Options {
@@ -37,6 +41,7 @@ impl Default for Options {
             root: None,
             page_size: 200,
             pictures: None,
+            source_root: None,
         }
     }
 }
@@ -67,9 +72,32 @@ struct Ctx<'a> {
     /// its roles can change, with the roles there.
     probes: Vec<Vec<Probe>>,
     site: String,
+    /// The policy set's path and `/`, left out of `file:line` references.
+    prefix: Option<String>,
 }
 
 impl Ctx<'_> {
+    /// `file:line` of `span`, the file relative to the policy set.
+    fn at(&self, span: crate::source::Span) -> String {
+        self.strip(&crate::show::at(self.sources, span))
+    }
+
+    /// `file:line` with the policy set's own path taken off the front.
+    fn strip(&self, at: &str) -> String {
+        match &self.prefix {
+            Some(p) => at.strip_prefix(p.as_str()).unwrap_or(at).to_owned(),
+            None => at.to_owned(),
+        }
+    }
+
+    /// An explanation line with the set's path taken out of its `(file:line)`s.
+    fn strip_in(&self, line: &str) -> String {
+        match &self.prefix {
+            Some(p) => line.replace(&format!("({p}"), "("),
+            None => line.to_owned(),
+        }
+    }
+
     /// Is org `o` written in this site?
     fn org_in(&self, o: OrgId) -> bool {
         self.root.is_none_or(|x| self.m.in_subtree(o, x))
@@ -140,7 +168,7 @@ pub fn build<E>(
     options: &Options,
     mut emit: impl FnMut(&str, &[u8]) -> Result<(), E>,
 ) -> Result<(), E> {
-    let ctx = context(m, sources, options.root);
+    let ctx = context(m, sources, options);
     emit("assets/site.css", html::CSS.as_bytes())?;
     emit("assets/site.js", html::JS.as_bytes())?;
     emit("index.html", index_page(&ctx, options).as_bytes())?;
@@ -194,7 +222,8 @@ pub fn build<E>(
     Ok(())
 }
 
-fn context<'a>(m: &'a Model, sources: &'a SourceMap, root: Option<OrgId>) -> Ctx<'a> {
+fn context<'a>(m: &'a Model, sources: &'a SourceMap, options: &Options) -> Ctx<'a> {
+    let root = options.root;
     let mut users_at = vec![Vec::new(); m.orgs.len()];
     for (ui, u) in m.users.iter().enumerate() {
         users_at[u.home.index()].push(UserId(ui as u32));
@@ -225,6 +254,11 @@ fn context<'a>(m: &'a Model, sources: &'a SourceMap, root: Option<OrgId>) -> Ctx
         publications_at,
         roles_of,
         probes: Vec::new(),
+        prefix: options
+            .source_root
+            .as_ref()
+            .map(|p| format!("{}/", p.trim_end_matches('/')))
+            .filter(|p| p != "/" && p != "./"),
         site: match root {
             Some(x) => format!("{} · access", m.org(x).id),
             None => "access".to_owned(),
@@ -550,7 +584,7 @@ fn org_pages(ctx: &Ctx, x: OrgId, page_size: usize) -> Vec<(String, String)> {
         facts.push(format!(
             "declared by {} (<span class=\"src\">{}</span>)",
             esc(m.scope_name(org.scope)),
-            esc(&crate::show::at(ctx.sources, org.span))
+            esc(&ctx.at(org.span))
         ));
         page.push(&format!("<p>{}</p>\n", facts.join(" · ")));
         if let Some(d) = &org.description {
@@ -699,7 +733,11 @@ fn org_main(ctx: &Ctx, page: &mut Page, x: OrgId) {
     }
     let mut views: Vec<crate::show::AssignmentView> = grants
         .iter()
-        .map(|a| crate::show::assignment_view(m, ctx.sources, &m.assignments[a.index()], x))
+        .map(|a| {
+            let mut v = crate::show::assignment_view(m, ctx.sources, &m.assignments[a.index()], x);
+            v.source = ctx.strip(&v.source);
+            v
+        })
         .collect();
     views.sort_by(|a, b| {
         (&a.org, &a.grant, &a.to, &a.source).cmp(&(&b.org, &b.grant, &b.to, &b.source))
@@ -758,6 +796,9 @@ fn org_main(ctx: &Ctx, page: &mut Page, x: OrgId) {
             }
         }
     }
+    for p in &mut pubs {
+        p.source = ctx.strip(&p.source);
+    }
     pubs.sort_by(|a, b| (&a.role, &a.org).cmp(&(&b.role, &b.org)));
     if !pubs.is_empty() {
         page.h2(&format!("Publications ({})", pubs.len()), "publications");
@@ -805,7 +846,7 @@ fn org_main(ctx: &Ctx, page: &mut Page, x: OrgId) {
         for (by, name, ri, us) in list {
             let rule = &m.rules[ri];
             let ro = rule.locked || rule.scope == Scope::Provider;
-            let src = crate::show::at(ctx.sources, rule.span);
+            let src = ctx.at(rule.span);
             let names: Vec<String> = us
                 .iter()
                 .take(50)
@@ -858,7 +899,7 @@ fn role_page(ctx: &Ctx, r: RoleId, holders: &[(UserId, OrgId)]) -> String {
     if role.self_service {
         facts.push("users may assign it to themselves".to_owned());
     }
-    let src = crate::show::at(ctx.sources, role.span);
+    let src = ctx.at(role.span);
     facts.push(format!("<span class=\"src\">{}</span>", esc(&src)));
     page.push(&format!(
         "<p>{} {}</p>\n",
@@ -956,8 +997,8 @@ fn role_page(ctx: &Ctx, r: RoleId, holders: &[(UserId, OrgId)]) -> String {
             },
             org_ref(ctx, &page, *o),
             esc(&v.written_by),
-            esc(&v.source),
-            read_only(v.locked, v.locked, Some(&v.source))
+            esc(&ctx.strip(&v.source)),
+            read_only(v.locked, v.locked, Some(&ctx.strip(&v.source)))
         ));
     }
     page.push(&format!("<ul>{}</ul>\n", lines.join("\n")));
@@ -1012,7 +1053,7 @@ fn user_page(ctx: &Ctx, u: UserId) -> String {
     }
     facts.push(format!(
         "<span class=\"src\">{}</span>",
-        esc(&crate::show::at(ctx.sources, user.span))
+        esc(&ctx.at(user.span))
     ));
     page.push(&format!("<p>{}</p>\n", facts.join(" · ")));
     if let Some(d) = &user.description {
@@ -1062,6 +1103,7 @@ fn user_page(ctx: &Ctx, u: UserId) -> String {
         let mut why = Vec::new();
         let hits = m.hits(u, x);
         crate::query::explain_grants(m, ctx.sources, u, x, &hits, &mut why);
+        let why: Vec<String> = why.iter().map(|l| ctx.strip_in(l)).collect();
         page.push(&format!(
             "<div class=\"why\">{}</div>\n",
             esc(&why.join("\n"))
