@@ -508,6 +508,9 @@ pub struct Model {
     pub user_assignments: Vec<Vec<AssignmentId>>,
     /// Per org: the assignments to its members.
     pub org_assignments: Vec<Vec<AssignmentId>>,
+    /// Per org: the assignments to single users made at it (`org:`), for
+    /// pictures and pages that list what is assigned where.
+    pub user_assignments_at: Vec<Vec<AssignmentId>>,
 
     /// Indices into `rules`, filed under the most selective condition that
     /// every user they match must meet: an org whose subtree holds the

@@ -76,7 +76,10 @@ impl Builder<'_> {
             } = resolved;
             let id = AssignmentId(self.model.assignments.len() as u32);
             match user {
-                Some(u) => self.model.user_assignments[u.index()].push(id),
+                Some(u) => {
+                    self.model.user_assignments[u.index()].push(id);
+                    self.model.user_assignments_at[org.index()].push(id);
+                }
                 None => self.model.org_assignments[org.index()].push(id),
             }
             self.model.assignments.push(Assignment {

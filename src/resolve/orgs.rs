@@ -379,6 +379,7 @@ impl Builder<'_> {
         }
         self.model.user_assignments = vec![Vec::new(); self.model.users.len()];
         self.model.org_assignments = vec![Vec::new(); self.model.orgs.len()];
+        self.model.user_assignments_at = vec![Vec::new(); self.model.orgs.len()];
     }
 }
 

@@ -1,9 +1,11 @@
 //! `trellis graph`: the org tree (with publications and assignments) and
-//! the role hierarchy, as Mermaid or Graphviz DOT.
+//! the role hierarchy, as Mermaid, Graphviz DOT or SVG.
 
 use std::fmt::Write as _;
 
 use crate::model::*;
+
+pub mod svg;
 
 /// The picture format of `trellis graph`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -14,6 +16,7 @@ use crate::model::*;
 pub enum GraphFormat {
     Mermaid,
     Dot,
+    Svg,
 }
 
 fn node_id(prefix: &str, s: &str) -> String {
@@ -165,7 +168,10 @@ fn picture(m: &Model, root: Option<OrgId>) -> Picture {
 
 /// The org tree (under `root`, or all of it) and the role hierarchy, as text in `format`.
 pub fn render(m: &Model, root: Option<OrgId>, format: GraphFormat) -> String {
-    let p = picture(m, root);
+    let p = match format {
+        GraphFormat::Svg => return svg::render(m, root),
+        GraphFormat::Mermaid | GraphFormat::Dot => picture(m, root),
+    };
     let mut out = String::new();
     match format {
         GraphFormat::Mermaid => {
@@ -245,6 +251,7 @@ pub fn render(m: &Model, root: Option<OrgId>, format: GraphFormat) -> String {
             }
             let _ = writeln!(out, "  }}\n}}");
         }
+        GraphFormat::Svg => {}
     }
     out
 }
