@@ -37,7 +37,7 @@ fn site(c: &trellis::Checked, root: Option<OrgId>) -> BTreeMap<String, Vec<u8>> 
     let options = Options {
         root,
         page_size: 2,
-        pictures: None,
+        pictures: true,
         source_root: None,
     };
     build(&c.model, &c.sources, &options, |p, b| {
@@ -67,9 +67,15 @@ fn free_text_is_escaped_everywhere() {
         // The only script element is the bundled one.
         assert_eq!(text.matches("<script").count(), 1, "{path}");
         assert!(text.contains("<script src=\""), "{path}");
-        for raw in ["<img", "<b>docs", "<em>", "</title><"] {
+        for raw in ["<img src=x", "<b>docs", "<em>", "</title><"] {
             assert!(!text.contains(raw), "{path} holds `{raw}` unescaped");
         }
+    }
+    // The picture draws the names as SVG text, escaped as well.
+    let svg = String::from_utf8(files["pictures.svg"].clone()).unwrap();
+    assert!(svg.contains("<svg"));
+    for raw in ["<script", "<img", "<b>", "<em>"] {
+        assert!(!svg.contains(raw), "pictures.svg holds `{raw}`");
     }
     let north = String::from_utf8(files["org/north.html"].clone()).unwrap();
     assert!(north.contains("North &lt;/title&gt;&lt;script&gt;alert(2)&lt;/script&gt;"));
@@ -395,4 +401,63 @@ fn an_org_page_lists_the_role_list_of_trellis_roles() {
             );
         }
     }
+}
+
+#[test]
+fn the_indexed_role_lists_are_the_role_lists() {
+    // `trellis site` computes every org's list from one index; each must be
+    // the list `trellis roles` prints.
+    let mut sets: Vec<PathBuf> = std::fs::read_dir(root().join("policies-examples"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir() && !p.ends_with("broken"))
+        .collect();
+    sets.push(root().join("tests/site/hostile"));
+    sets.sort();
+    for dir in &sets {
+        let c = checked(dir);
+        let h = trellis::role_list::Holdings::new(&c.model);
+        for o in 0..c.model.orgs.len() {
+            let x = OrgId(o as u32);
+            for search in [None, Some("ED"), Some("a")] {
+                assert_eq!(
+                    trellis::role_list::role_list_indexed(&c.model, x, search, &h),
+                    trellis::role_list::role_list(&c.model, x, search),
+                    "{} at {}",
+                    dir.display(),
+                    c.model.orgs[o].id
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn allowed_at_is_what_allow_answers() {
+    // The user pages list `allowed_at`; it must be the permissions that
+    // `trellis query` allows, one by one.
+    let mut sets: Vec<PathBuf> = std::fs::read_dir(root().join("policies-examples"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir() && !p.ends_with("broken"))
+        .collect();
+    sets.sort();
+    let mut allowed = 0;
+    for dir in &sets {
+        let c = checked(dir);
+        let m = &c.model;
+        for u in 0..m.users.len() {
+            let u = trellis::model::UserId(u as u32);
+            for o in 0..m.orgs.len() {
+                let x = OrgId(o as u32);
+                let one_by_one: Vec<trellis::model::PermId> = (0..m.perms.len())
+                    .map(|p| trellis::model::PermId(p as u32))
+                    .filter(|p| m.allow(u, *p, x))
+                    .collect();
+                allowed += one_by_one.len();
+                assert_eq!(m.allowed_at(u, x), one_by_one);
+            }
+        }
+    }
+    assert!(allowed > 100);
 }

@@ -57,7 +57,7 @@ pub fn run(args: SiteArgs) -> u8 {
     let options = trellis::site::Options {
         root,
         page_size: args.page_size as usize,
-        pictures: None,
+        pictures: true,
         source_root,
     };
     let started = std::time::Instant::now();

@@ -27,8 +27,9 @@ pub struct Options {
     pub root: Option<OrgId>,
     /// Rows per page of an org's users.
     pub page_size: usize,
-    /// The pictures (SVG) drawn on the index; left out when `None`.
-    pub pictures: Option<String>,
+    /// Draw the org tree and the role hierarchy (`trellis graph --format
+    /// svg`, of the root's subtree) into `pictures.svg`, shown on the index.
+    pub pictures: bool,
     /// The path the policy set was read from, as given: `file:line`
     /// references are written relative to it, so that a site built in CI
     /// names `tenants/acme.yaml:12`, not the runner's checkout.
@@ -40,7 +41,7 @@ impl Default for Options {
         Options {
             root: None,
             page_size: 200,
-            pictures: None,
+            pictures: true,
             source_root: None,
         }
     }
@@ -50,6 +51,8 @@ impl Default for Options {
 const INDEX_ORGS: usize = 1000;
 /// Most holders a role's page lists.
 const ROLE_HOLDERS: usize = 500;
+/// Most orgs whose "why" a user's page writes out.
+const EXPLAINED_ORGS: usize = 12;
 /// Most orgs of a subtree an org's page lists.
 const SUBTREE_ORGS: usize = 300;
 
@@ -74,6 +77,8 @@ struct Ctx<'a> {
     site: String,
     /// The policy set's path and `/`, left out of `file:line` references.
     prefix: Option<String>,
+    /// What the role lists of every org are computed from.
+    holdings: Option<crate::role_list::Holdings>,
 }
 
 impl Ctx<'_> {
@@ -171,6 +176,10 @@ pub fn build<E>(
     let ctx = context(m, sources, options);
     emit("assets/site.css", html::CSS.as_bytes())?;
     emit("assets/site.js", html::JS.as_bytes())?;
+    if options.pictures {
+        let svg = crate::graph::render(m, options.root, crate::graph::GraphFormat::Svg);
+        emit("pictures.svg", svg.as_bytes())?;
+    }
     emit("index.html", index_page(&ctx, options).as_bytes())?;
     emit("roles.html", roles_page(&ctx).as_bytes())?;
     let orgs: Vec<OrgId> = match options.root {
@@ -254,6 +263,7 @@ fn context<'a>(m: &'a Model, sources: &'a SourceMap, options: &Options) -> Ctx<'
         publications_at,
         roles_of,
         probes: Vec::new(),
+        holdings: None,
         prefix: options
             .source_root
             .as_ref()
@@ -264,6 +274,7 @@ fn context<'a>(m: &'a Model, sources: &'a SourceMap, options: &Options) -> Ctx<'
             None => "access".to_owned(),
         },
     };
+    let holdings = crate::role_list::Holdings::new(m);
     let probes: Vec<Vec<Probe>> = (0..m.users.len() as u32)
         .into_par_iter()
         .map(|u| {
@@ -271,19 +282,27 @@ fn context<'a>(m: &'a Model, sources: &'a SourceMap, options: &Options) -> Ctx<'
             if !ctx.user_named(u) {
                 return Vec::new();
             }
-            let mut orgs = m.candidate_orgs(u);
-            orgs.insert(m.user(u).home);
-            orgs.into_iter()
-                .filter(|o| ctx.org_in(*o))
-                .map(|o| Probe {
-                    org: o,
-                    roles: m.roles_at(u, o),
+            let home = m.user(u).home;
+            let mut list: Vec<Probe> = holdings
+                .roles_by_org(u)
+                .iter()
+                .filter(|(o, roles)| ctx.org_in(*o) && (!roles.is_empty() || *o == home))
+                .map(|(o, roles)| Probe {
+                    org: *o,
+                    roles: roles.clone(),
                 })
-                .filter(|p| !p.roles.is_empty() || p.org == m.user(u).home)
-                .collect()
+                .collect();
+            if ctx.org_in(home) && !list.iter().any(|p| p.org == home) {
+                list.push(Probe {
+                    org: home,
+                    roles: m.roles_at(u, home),
+                });
+            }
+            list
         })
         .collect();
     ctx.probes = probes;
+    ctx.holdings = Some(holdings);
     ctx
 }
 
@@ -426,9 +445,9 @@ fn index_page(ctx: &Ctx, options: &Options) -> String {
         tree_html(ctx, &page, *top, base + limit, &mut tree);
     }
     page.push(&format!("<ul class=\"tree\">{tree}</ul>\n"));
-    if let Some(svg) = &options.pictures {
-        page.h2("Pictures", "pictures");
-        page.push(&format!("<div class=\"pictures\">{svg}</div>\n"));
+    if options.pictures {
+        page.h2("Org tree and role hierarchy", "pictures");
+        page.push("<p class=\"pictures\"><a href=\"pictures.svg\"><img src=\"pictures.svg\" alt=\"the org tree with publications and locks, and the role hierarchy\"></a></p>\n");
     }
     page.finish(&ctx.site)
 }
@@ -676,7 +695,10 @@ fn org_main(ctx: &Ctx, page: &mut Page, x: OrgId) {
     tree_html(ctx, &here, x, limit, &mut tree);
     page.push(&format!("<ul class=\"tree\">{tree}</ul>\n"));
     // The console's role list, with its search.
-    let rows = crate::role_list::role_list(m, x, None);
+    let rows = match &ctx.holdings {
+        Some(h) => crate::role_list::role_list_indexed(m, x, None, h),
+        None => crate::role_list::role_list(m, x, None),
+    };
     page.h2(&format!("Roles published here ({})", rows.len()), "roles");
     page.push(&search_box("roles-table", rows.len()));
     page.push("<table id=\"roles-table\"><thead><tr><th>role</th><th>owner</th><th>cloned from</th><th>status</th><th>users</th><th>restrictions</th><th>description</th><th></th></tr></thead><tbody>\n");
@@ -1059,56 +1081,108 @@ fn user_page(ctx: &Ctx, u: UserId) -> String {
     if let Some(d) = &user.description {
         page.push(&format!("<p class=\"muted\">{}</p>\n", esc(d)));
     }
-    let probes = &ctx.probes[u.index()];
-    let mut probes: Vec<&Probe> = probes.iter().collect();
+    let mut probes: Vec<&Probe> = ctx.probes[u.index()].iter().collect();
     probes.sort_by_key(|p| m.pre[p.org.index()]);
+    // Orgs with the same roles and permissions are shown once, in tree order.
+    let mut groups: Vec<(Vec<OrgId>, &BTreeSet<RoleId>, Vec<PermId>)> = Vec::new();
     for p in probes {
-        let x = p.org;
-        page.h2(
-            &format!("At {}", m.org(x).id),
-            &format!("at-{}", m.org(x).id),
-        );
-        let mut roles: Vec<(String, RoleId)> =
-            p.roles.iter().map(|r| (m.role_display(*r), *r)).collect();
-        roles.sort();
-        let names: Vec<String> = roles
+        let allowed = m.allowed_at(u, p.org);
+        match groups
+            .iter_mut()
+            .find(|(_, roles, perms)| *roles == &p.roles && *perms == allowed)
+        {
+            Some(g) => g.0.push(p.org),
+            None => groups.push((vec![p.org], &p.roles, allowed)),
+        }
+    }
+    let mut explained = 0;
+    for (gi, (orgs, roles, allowed)) in groups.iter().enumerate() {
+        let title = match orgs.as_slice() {
+            [one] => format!("At {}", m.org(*one).id),
+            [first, rest @ ..] => format!(
+                "At {} and {} more org{}",
+                m.org(*first).id,
+                rest.len(),
+                plural(rest.len())
+            ),
+            [] => continue,
+        };
+        page.h2(&title, &format!("group-{}", gi + 1));
+        let links: Vec<String> = orgs.iter().map(|o| org_ref(ctx, &page, *o)).collect();
+        let mut names: Vec<(String, RoleId)> =
+            roles.iter().map(|r| (m.role_display(*r), *r)).collect();
+        names.sort();
+        let names: Vec<String> = names
             .iter()
             .map(|(_, r)| role_ref(ctx, &page, *r))
             .collect();
         page.push(&format!(
             "<p>{} · effective roles: {}</p>\n",
-            org_ref(ctx, &page, x),
+            links.join(", "),
             if names.is_empty() {
                 "none".to_owned()
             } else {
                 names.join(", ")
             }
         ));
-        let mut candidates: BTreeSet<usize> = BTreeSet::new();
-        for r in &p.roles {
-            candidates.extend(m.role(*r).perms.ones());
-        }
-        let allowed: Vec<String> = candidates
-            .into_iter()
-            .map(|q| PermId(q as u32))
-            .filter(|q| m.allow(u, *q, x))
-            .map(|q| format!("<li><code>{}</code></li>", esc(&m.perm_name(q))))
-            .collect();
         page.push(&format!(
             "<details><summary>{} permission{}</summary><ul class=\"perms\">{}</ul></details>\n",
             allowed.len(),
             plural(allowed.len()),
-            allowed.join("")
+            folded(m, allowed)
         ));
-        let mut why = Vec::new();
-        let hits = m.hits(u, x);
-        crate::query::explain_grants(m, ctx.sources, u, x, &hits, &mut why);
-        let why: Vec<String> = why.iter().map(|l| ctx.strip_in(l)).collect();
-        page.push(&format!(
-            "<div class=\"why\">{}</div>\n",
-            esc(&why.join("\n"))
-        ));
+        for o in orgs {
+            if explained >= EXPLAINED_ORGS {
+                break;
+            }
+            explained += 1;
+            let mut why = Vec::new();
+            let hits = m.hits(u, *o);
+            crate::query::explain_grants(m, ctx.sources, u, *o, &hits, &mut why);
+            let why: Vec<String> = why.iter().map(|l| ctx.strip_in(l)).collect();
+            page.push(&format!(
+                "<p class=\"muted\">why, at {}:</p><div class=\"why\">{}</div>\n",
+                esc(&m.org(*o).id),
+                esc(&why.join("\n"))
+            ));
+        }
+    }
+    if explained >= EXPLAINED_ORGS {
+        page.push(&format!("<p class=\"muted\">The why is written for the first {EXPLAINED_ORGS} orgs; <code>trellis query --explain</code> gives it at any org.</p>\n"));
     }
     page.push("<p class=\"muted\">Listed at the orgs where its roles can change; below each, the same roles hold unless another grant or publication says otherwise. <code>trellis query --explain</code> answers one permission at any org.</p>\n");
     page.finish(&ctx.site)
+}
+
+/// Permissions as list items, one a module: `m:*` when every action of `m`
+/// is there, `m: a, b` otherwise.
+fn folded(m: &Model, perms: &[PermId]) -> String {
+    let mut by_module: BTreeMap<usize, Vec<u32>> = BTreeMap::new();
+    for p in perms {
+        let (module, action) = m.perms[p.index()];
+        by_module.entry(module.index()).or_default().push(action);
+    }
+    let mut out = String::new();
+    let mut list: Vec<(&str, &Module, Vec<u32>)> = by_module
+        .into_iter()
+        .map(|(mi, a)| (m.modules[mi].id.as_str(), &m.modules[mi], a))
+        .collect();
+    list.sort_by(|a, b| a.0.cmp(b.0));
+    for (id, module, actions) in list {
+        if actions.len() == module.actions.len() {
+            let _ = write!(out, "<li><code>{}:*</code></li>", esc(id));
+        } else {
+            let names: Vec<&str> = actions
+                .iter()
+                .filter_map(|a| module.actions.get(*a as usize).map(String::as_str))
+                .collect();
+            let _ = write!(
+                out,
+                "<li><code>{}: {}</code></li>",
+                esc(id),
+                esc(&names.join(", "))
+            );
+        }
+    }
+    out
 }
