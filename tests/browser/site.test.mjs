@@ -45,7 +45,7 @@ function files(dir) {
   return out;
 }
 
-const types = { ".html": "text/html; charset=utf-8", ".css": "text/css", ".js": "text/javascript" };
+const types = { ".html": "text/html; charset=utf-8", ".css": "text/css", ".js": "text/javascript", ".svg": "image/svg+xml" };
 
 before(async () => {
   site("quickstart", "policies-examples/quickstart");
