@@ -57,7 +57,7 @@ impl Page {
 
     /// Appends a heading (escaped).
     pub fn h2(&mut self, text: &str, id: &str) {
-        let _ = write!(self.body, "<h2 id=\"{id}\">{}</h2>\n", esc(text));
+        let _ = writeln!(self.body, "<h2 id=\"{id}\">{}</h2>", esc(text));
     }
 
     /// The whole document: `site` names the site in the header.

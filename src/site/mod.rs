@@ -446,7 +446,10 @@ fn index_page(ctx: &Ctx, options: &Options) -> String {
     }
     page.push(&format!("<ul class=\"tree\">{tree}</ul>\n"));
     if options.pictures {
-        page.h2("Pictures: the tree with publications and locks, and the roles", "pictures");
+        page.h2(
+            "Pictures: the tree with publications and locks, and the roles",
+            "pictures",
+        );
         page.push("<p class=\"pictures\"><a href=\"pictures.svg\"><img src=\"pictures.svg\" alt=\"the org tree with publications and locks, and the role hierarchy\"></a></p>\n");
     }
     page.finish(&ctx.site)
