@@ -229,8 +229,14 @@ fn markdown_cap_is_exact_and_cuts_only_what_does_not_fit() {
         let mut t = String::from(
             "scope: provider\nmodules: { docs: { actions: [read, write] } }\n\
              roles:\n  viewer: { grants: [\"docs:read\"] }\n  editor: { grants: [\"docs:write\"], includes: [viewer] }\n\
-             orgs:\n  t1: {}\n  t2: {}\nusers:\n",
+             orgs:\n  t1: {}\n  t2: {}\n",
         );
+        // An org per user, so that every user's change differs (users
+        // with the same change would share one row).
+        for i in 0..70 {
+            t.push_str(&format!("  t1-{i:03}: {{ parent: t1 }}\n"));
+        }
+        t.push_str("users:\n");
         for i in 0..users {
             t.push_str(&format!("  user-with-a-long-name-{i:03}: {{ org: t1 }}\n"));
         }
@@ -246,7 +252,7 @@ fn markdown_cap_is_exact_and_cuts_only_what_does_not_fit() {
     for i in 0..60 {
         let role = if i % 2 == 0 { "viewer" } else { "editor" };
         assignments.push_str(&format!(
-            "  - {{ role: {role}, user: user-with-a-long-name-{i:03}, org: t1 }}\n"
+            "  - {{ role: {role}, user: user-with-a-long-name-{i:03}, org: t1-{i:03} }}\n"
         ));
     }
     assignments.push_str("publications:\n  - { role: editor, org: t2, publish: false }\n");

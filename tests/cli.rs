@@ -1258,6 +1258,47 @@ fn the_gate_in_one_run_writes_the_sarif_and_the_diff_of_separate_runs() {
         let (want_diff, _) = stdout(&["diff", &base, &head, "--format", "json"]);
         assert_eq!(std::fs::read_to_string(&diff).unwrap(), want_diff, "{case}");
         assert!(want_diff.contains("\"summary\""), "{case}: {want_diff}");
+        // The markdown comment (with and without a page to link to) and the
+        // HTML page too, and `diff -o FILE` writes what `diff` prints.
+        for extra in [
+            &["--diff-format", "markdown"][..],
+            &[
+                "--diff-format",
+                "markdown",
+                "--page-url",
+                "https://ci.example/run/7/diff.html",
+            ],
+            &["--diff-format", "html"],
+        ] {
+            let file = tmp.path().join(format!("{case}.{}", extra[1]));
+            let out = trellis()
+                .args(["check", &head, "--base", &base, "--actor", actor])
+                .arg("--diff-out")
+                .arg(&file)
+                .args(extra)
+                .output()
+                .unwrap();
+            assert_eq!(out.status.code(), Some(code), "{case} {extra:?}");
+            let mut args = vec!["diff", base.as_str(), head.as_str(), "--format", extra[1]];
+            args.extend(&extra[2..]);
+            let (printed, c) = stdout(&args);
+            assert_eq!(c, 0, "{case} {extra:?}");
+            assert_eq!(
+                std::fs::read_to_string(&file).unwrap(),
+                printed,
+                "{case} {extra:?}"
+            );
+            let written = tmp.path().join(format!("{case}-o.{}", extra[1]));
+            let out = trellis()
+                .args(&args)
+                .arg("-o")
+                .arg(&written)
+                .output()
+                .unwrap();
+            assert_eq!(out.status.code(), Some(0), "{case} {extra:?}");
+            assert!(out.stdout.is_empty(), "{case} {extra:?}: -o prints nothing");
+            assert_eq!(std::fs::read_to_string(&written).unwrap(), printed);
+        }
     }
     // A set with errors gets no diff (as `trellis diff` refuses), and says
     // so; a diff an earlier run left there is removed.

@@ -7,6 +7,13 @@
 //! bundled examples (`TRELLIS_UPDATE_PICTURES=1 cargo test --test pictures`
 //! rewrites them; review the diff).
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail loudly"
+)]
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -446,4 +453,70 @@ fn docs_pictures_match_the_command() {
         "pictures drifted from `trellis graph --format svg`: {stale:?}; \
          run `TRELLIS_UPDATE_PICTURES=1 cargo test --test pictures` and review the diff"
     );
+}
+
+/// The picture of one org (`--org X`, as a tenant's site shows it) names no
+/// org outside X's subtree but those above it, no user who is neither at
+/// home in the subtree nor assigned there, and no custom role of another
+/// tenant: a provider can publish it to the tenant.
+#[test]
+fn an_org_picture_names_nothing_of_a_sibling() {
+    for set in examples() {
+        let m = load(&set);
+        for (i, x) in m.orgs.iter().enumerate() {
+            let root = OrgId(i as u32);
+            let s = svg_of(&m, Some(root));
+            let doc = roxmltree::Document::parse(&s).unwrap();
+            // Every word of every text and attribute value.
+            let mut words = BTreeSet::new();
+            for n in doc.descendants() {
+                let vals = n
+                    .text()
+                    .into_iter()
+                    .chain(n.attributes().map(|a| a.value()));
+                for v in vals {
+                    for w in v.split(|c: char| {
+                        !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+                    }) {
+                        words.insert(w.to_string());
+                    }
+                }
+            }
+            let inside = subtree(&m, root);
+            let above: BTreeSet<String> = {
+                let mut v = BTreeSet::new();
+                let mut o = x.parent;
+                while let Some(p) = o {
+                    v.insert(m.org(p).id.clone());
+                    o = m.org(p).parent;
+                }
+                v
+            };
+            for o in &m.orgs {
+                if !inside.contains(&o.id) && !above.contains(&o.id) {
+                    assert!(
+                        !words.contains(&o.id),
+                        "{} --org {}: names org `{}`",
+                        set.display(),
+                        x.id,
+                        o.id
+                    );
+                }
+            }
+            for (ui, u) in m.users.iter().enumerate() {
+                let assigned_inside = m.user_assignments[ui]
+                    .iter()
+                    .any(|a| inside.contains(&m.org(m.assignments[a.index()].org).id));
+                if !inside.contains(&m.org(u.home).id) && !assigned_inside {
+                    assert!(
+                        !words.contains(&u.id),
+                        "{} --org {}: names user `{}`",
+                        set.display(),
+                        x.id,
+                        u.id
+                    );
+                }
+            }
+        }
+    }
 }

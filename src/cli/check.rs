@@ -41,6 +41,10 @@ pub struct CheckArgs {
     /// Largest markdown diff, in bytes (GitHub comments hold 65,536).
     #[arg(long, default_value_t = 60_000, requires = "diff_out")]
     markdown_cap: usize,
+    /// Where the diff's HTML page will be published: the markdown diff
+    /// links to it (as `trellis diff --page-url`).
+    #[arg(long, value_name = "URL", requires = "diff_out")]
+    page_url: Option<String>,
     #[command(flatten)]
     input: InputArgs,
 }
@@ -53,6 +57,12 @@ pub fn run(args: CheckArgs) -> u8 {
         } else {
             Format::Short
         });
+    if let Some(u) = &args.page_url {
+        if let Err(e) = super::diff::check_page_url(u) {
+            super::err(&e);
+            return EXIT_USAGE;
+        }
+    }
     let paths = super::default_paths(args.paths);
     let limits = args.input.limits();
     let mut checked = match super::check_paths(&paths, &limits) {
@@ -101,7 +111,11 @@ pub fn run(args: CheckArgs) -> u8 {
         if args.diff_out.is_some() && !checked.diagnostics.has_errors() {
             super::progress::stage("comparing access");
             let d = trellis::diff::diff(&base_checked.model, &checked.model);
-            diff_text = Some(args.diff_format.render(&d, args.markdown_cap));
+            diff_text = Some(args.diff_format.render(
+                &d,
+                args.markdown_cap,
+                args.page_url.as_deref(),
+            ));
         }
         super::progress::stage("checking the change");
         checked.diagnostics.extend(trellis::diff::change::check(

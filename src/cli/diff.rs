@@ -13,16 +13,38 @@ pub enum DiffFormat {
     Human,
     Json,
     Markdown,
+    Html,
 }
 
 impl DiffFormat {
-    pub fn render(self, d: &trellis::diff::AccessDiff, markdown_cap: usize) -> String {
+    pub fn render(
+        self,
+        d: &trellis::diff::AccessDiff,
+        markdown_cap: usize,
+        page_url: Option<&str>,
+    ) -> String {
         match self {
             DiffFormat::Human => diff_render::human(d),
             DiffFormat::Json => diff_render::json(d),
-            DiffFormat::Markdown => diff_render::markdown(d, markdown_cap),
+            DiffFormat::Markdown => diff_render::markdown_linked(d, markdown_cap, page_url),
+            DiffFormat::Html => diff_render::html(d),
         }
     }
+}
+
+/// `--page-url`: printed as is in the comment, so it must be one token of
+/// an address (no space, no angle bracket or quote, no control character).
+pub fn check_page_url(url: &str) -> Result<(), String> {
+    if url.is_empty()
+        || url.chars().any(|c| {
+            c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '"' | '`' | '|')
+        })
+    {
+        return Err(format!(
+            "error: `--page-url {url}` is not an address: give one without spaces, `<`, `>`, quotes, backquotes or `|`\n"
+        ));
+    }
+    Ok(())
 }
 
 #[derive(Args, Debug)]
@@ -41,11 +63,24 @@ pub struct DiffArgs {
     /// Largest markdown output, in bytes (GitHub comments hold 65,536).
     #[arg(long, default_value_t = 60_000)]
     markdown_cap: usize,
+    /// Where the diff's HTML page will be published: the markdown comment
+    /// links to it for what it folds or leaves out.
+    #[arg(long, value_name = "URL")]
+    page_url: Option<String>,
+    /// Write the diff to this file (atomically) instead of printing it.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    output: Option<PathBuf>,
     #[command(flatten)]
     input: InputArgs,
 }
 
 pub fn run(args: DiffArgs) -> u8 {
+    if let Some(u) = &args.page_url {
+        if let Err(e) = check_page_url(u) {
+            super::err(&e);
+            return EXIT_USAGE;
+        }
+    }
     let path = args.path.clone().unwrap_or_else(|| PathBuf::from("."));
     let limits = args.input.limits();
     let mut loaded = Vec::new();
@@ -88,7 +123,20 @@ pub fn run(args: DiffArgs) -> u8 {
     }
     super::progress::stage("comparing access");
     let d = trellis::diff::diff(&base.model, &head.model);
-    super::out(&args.format.render(&d, args.markdown_cap));
+    let text = args
+        .format
+        .render(&d, args.markdown_cap, args.page_url.as_deref());
+    match &args.output {
+        Some(file) => {
+            if let Err((path, e)) =
+                super::compile::write_all_or_none(&[(file.as_path(), text.as_bytes())])
+            {
+                super::err(&format!("error: cannot write {}: {e}\n", path.display()));
+                return EXIT_USAGE;
+            }
+        }
+        None => super::out(&text),
+    }
     if args.exit_code && d.changes_access() {
         EXIT_FINDINGS
     } else {

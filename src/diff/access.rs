@@ -40,6 +40,28 @@ pub struct AccessDiff {
     pub orgs_added: Vec<String>,
     /// Orgs only in the base.
     pub orgs_removed: Vec<String>,
+    /// The catalog of each revision, for renderers (not part of the JSON).
+    #[serde(skip)]
+    pub modules: Modules,
+}
+
+/// The actions of every module, in the base and in the head: what lets the
+/// markdown comment and the page write `module:*` for a module's every action.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Modules {
+    /// Module id -> its actions, in the base.
+    pub base: BTreeMap<String, BTreeSet<String>>,
+    /// Module id -> its actions, in the head.
+    pub head: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl Modules {
+    fn of(m: &Model) -> BTreeMap<String, BTreeSet<String>> {
+        m.modules
+            .iter()
+            .map(|md| (md.id.clone(), md.actions.iter().cloned().collect()))
+            .collect()
+    }
 }
 
 /// How much changed, per kind.
@@ -73,7 +95,7 @@ pub struct UserChange {
 }
 
 /// Access gained and lost at one org, its subtree, or below it.
-#[derive(Debug, Serialize, PartialEq, Eq)]
+#[derive(Debug, Serialize, PartialEq, Eq, Hash)]
 pub struct OrgChange {
     /// The org the entry is about.
     pub org: String,
@@ -624,7 +646,13 @@ pub fn diff(base: &Model, head: &Model) -> AccessDiff {
     let catalog_changed = catalog(base) != catalog(head)
         || !base.dimensions.is_empty()
         || !head.dimensions.is_empty();
-    let mut d = AccessDiff::default();
+    let mut d = AccessDiff {
+        modules: Modules {
+            base: Modules::of(base),
+            head: Modules::of(head),
+        },
+        ..AccessDiff::default()
+    };
     let mut users: Vec<(Option<UserId>, Option<UserId>)> = head
         .users
         .iter()

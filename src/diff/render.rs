@@ -1,5 +1,9 @@
-//! Access diff renderers: human, json (stable), markdown (PR comment).
+//! Access diff renderers: human, json (stable), markdown (the pull-request
+//! comment: roles first, a module's every action folded into `module:*`,
+//! users with the same change in one row) and html (the whole diff as one
+//! self-contained page).
 
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 
 use super::access::{AccessDiff, OrgChange};
@@ -141,6 +145,9 @@ const TRUNCATED: [&str; 2] = [
     "\n_Truncated: run `trellis diff BASE HEAD --format json` for the full diff._\n",
     "\n_Truncated._\n",
 ];
+/// At most this many permissions (or resource permissions) in one cell of
+/// the comment; the rest are counted ("and 12 more").
+pub const CELL_ITEMS: usize = 12;
 const DETAILS_END: &str = "\n</details>\n\n";
 
 /// One piece of the markdown comment, in order.
@@ -169,14 +176,22 @@ impl Chunk {
 /// does not fit, after the last whole line that does, closing the open
 /// section.
 pub fn markdown(d: &AccessDiff, cap: usize) -> String {
-    let chunks = markdown_chunks(d);
+    markdown_linked(d, cap, None)
+}
+
+/// [`markdown`], pointing to the full diff's page at `page_url` (the
+/// `--page-url` of `diff` and `check`) rather than to the artifact.
+pub fn markdown_linked(d: &AccessDiff, cap: usize, page_url: Option<&str>) -> String {
+    let chunks = markdown_chunks(d, page_url);
     let full: String = chunks.iter().map(Chunk::text).collect();
     if full.len() <= cap {
         return full;
     }
-    let tail = TRUNCATED
-        .iter()
-        .copied()
+    let linked = page_url.map(|u| format!("\n_Truncated: the full diff is at {u}_\n"));
+    let tail = linked
+        .as_deref()
+        .into_iter()
+        .chain(TRUNCATED)
         .find(|t| t.len() <= cap)
         .unwrap_or("");
     let mut out = String::new();
@@ -222,7 +237,128 @@ fn lines(text: &str) -> Vec<Chunk> {
         .collect()
 }
 
-fn markdown_chunks(d: &AccessDiff) -> Vec<Chunk> {
+/// `perms` (`module:action`, sorted) with the actions of each module that
+/// are all there written once as `module:*`: only when every action the
+/// module has in `catalog` is in `perms`, and the module has two or more
+/// (`m:*` for a one-action module would hide its action's name).
+pub fn fold(perms: &[String], catalog: &BTreeMap<String, BTreeSet<String>>) -> Vec<String> {
+    let mut by_module: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for p in perms {
+        if let Some((m, a)) = p.split_once(':') {
+            by_module.entry(m).or_default().insert(a);
+        }
+    }
+    let complete: BTreeSet<&str> = by_module
+        .iter()
+        .filter(|(m, have)| {
+            catalog
+                .get(**m)
+                .is_some_and(|all| all.len() >= 2 && all.iter().all(|a| have.contains(a.as_str())))
+        })
+        .map(|(m, _)| *m)
+        .collect();
+    let mut out = Vec::new();
+    let mut written = BTreeSet::new();
+    for p in perms {
+        match p.split_once(':') {
+            Some((m, _)) if complete.contains(m) => {
+                if written.insert(m) {
+                    out.push(format!("{m}:*"));
+                }
+            }
+            _ => out.push(p.clone()),
+        }
+    }
+    out
+}
+
+/// At most [`CELL_ITEMS`] of `v`, as code, then how many more.
+fn capped_list(v: &[String]) -> String {
+    let mut s = list(&v[..v.len().min(CELL_ITEMS)]);
+    if v.len() > CELL_ITEMS {
+        let _ = write!(s, " and {} more", v.len() - CELL_ITEMS);
+    }
+    s
+}
+
+/// The gained and lost cells of the comment: roles, then permissions
+/// folded per module and capped, then policies and resource permissions.
+fn folded_delta(c: &OrgChange, d: &AccessDiff) -> (String, String) {
+    let side = |roles: &[String],
+                perms: &[String],
+                policies: &[String],
+                res: &[String],
+                catalog: &BTreeMap<String, BTreeSet<String>>| {
+        let mut parts = Vec::new();
+        if !roles.is_empty() {
+            parts.push(format!("roles {}", list(roles)));
+        }
+        if !perms.is_empty() {
+            parts.push(format!(
+                "permissions {}",
+                capped_list(&fold(perms, catalog))
+            ));
+        }
+        if !policies.is_empty() {
+            parts.push(format!("policies {}", list(policies)));
+        }
+        if !res.is_empty() {
+            parts.push(format!("on resources {}", capped_list(res)));
+        }
+        parts.join("; ")
+    };
+    (
+        side(
+            &c.roles_gained,
+            &c.permissions_gained,
+            &c.policies_gained,
+            &c.resource_permissions_gained,
+            &d.modules.head,
+        ),
+        side(
+            &c.roles_lost,
+            &c.permissions_lost,
+            &c.policies_lost,
+            &c.resource_permissions_lost,
+            &d.modules.base,
+        ),
+    )
+}
+
+/// Users whose changes are exactly the same (same orgs, same gains and
+/// losses), in the order of their first user; each group's users sorted.
+fn groups(d: &AccessDiff) -> Vec<(Vec<&str>, &[OrgChange])> {
+    let mut index: HashMap<&[OrgChange], usize> = HashMap::new();
+    let mut out: Vec<(Vec<&str>, &[OrgChange])> = Vec::new();
+    for u in &d.users {
+        let key = u.changes.as_slice();
+        match index.get(key) {
+            Some(i) => out[*i].0.push(&u.user),
+            None => {
+                index.insert(key, out.len());
+                out.push((vec![&u.user], key));
+            }
+        }
+    }
+    for g in &mut out {
+        g.0.sort_unstable();
+    }
+    out
+}
+
+/// "`a`", "`a` and `b`", "`a`, `b` and `c`", "`a`, `b` and 38 others".
+fn names(users: &[&str]) -> String {
+    let code = |u: &&str| format!("`{u}`");
+    match users {
+        [] => String::new(),
+        [a] => code(a),
+        [a, b] => format!("{} and {}", code(a), code(b)),
+        [a, b, c] => format!("{}, {} and {}", code(a), code(b), code(c)),
+        [a, b, rest @ ..] => format!("{}, {} and {} others", code(a), code(b), rest.len()),
+    }
+}
+
+fn markdown_chunks(d: &AccessDiff, page_url: Option<&str>) -> Vec<Chunk> {
     let mut out = String::from("### trellis: access changes\n\n");
     let s = &d.summary;
     let _ = writeln!(out, "| | count |\n|---|---|");
@@ -245,7 +381,8 @@ fn markdown_chunks(d: &AccessDiff) -> Vec<Chunk> {
         out.push_str("No access changes.\n");
         return lines(&out);
     }
-    let mut sections: Vec<(String, Vec<String>)> = Vec::new();
+    // (title, open, rows)
+    let mut sections: Vec<(String, bool, Vec<String>)> = Vec::new();
     if !d.locked.is_empty() {
         let rows = d
             .locked
@@ -253,19 +390,21 @@ fn markdown_chunks(d: &AccessDiff) -> Vec<Chunk> {
             .map(|l| format!("| {} | `{}` |", l.change, l.item))
             .collect();
         sections.push((
-            format!("Provider-locked items changed ({})", d.locked.len()),
+            format!("⚠ Provider-locked items changed ({})", d.locked.len()),
+            true,
             [vec!["| change | item |".into(), "|---|---|".into()], rows].concat(),
         ));
     }
     if !d.users.is_empty() {
         let mut rows = vec![
-            "| user | where | gained | lost |".to_owned(),
+            "| users | where | gained | lost |".to_owned(),
             "|---|---|---|---|".to_owned(),
         ];
-        for u in &d.users {
-            for c in &u.changes {
-                let (g, l) = delta(c);
-                rows.push(format!("| `{}` | {} | {} | {} |", u.user, where_(c), g, l));
+        for (users, changes) in groups(d) {
+            let who = names(&users);
+            for c in changes {
+                let (g, l) = folded_delta(c, d);
+                rows.push(format!("| {who} | {} | {g} | {l} |", where_(c)));
             }
         }
         sections.push((
@@ -274,6 +413,7 @@ fn markdown_chunks(d: &AccessDiff) -> Vec<Chunk> {
                 d.users.len(),
                 if d.users.len() == 1 { "" } else { "s" }
             ),
+            false,
             rows,
         ));
     }
@@ -292,6 +432,7 @@ fn markdown_chunks(d: &AccessDiff) -> Vec<Chunk> {
         }));
         sections.push((
             format!("Publication changes ({})", d.publications.len()),
+            false,
             rows,
         ));
     }
@@ -307,16 +448,258 @@ fn markdown_chunks(d: &AccessDiff) -> Vec<Chunk> {
     if !members.is_empty() {
         sections.push((
             format!("Users and orgs added or removed ({})", members.len()),
+            false,
             members,
         ));
     }
     let mut chunks = lines(&out);
-    for (title, rows) in sections {
+    for (title, open, rows) in sections {
         chunks.push(Chunk::Open(format!(
-            "<details><summary>{title}</summary>\n\n"
+            "<details{}><summary>{title}</summary>\n\n",
+            if open { " open" } else { "" }
         )));
         chunks.extend(rows.into_iter().map(|r| Chunk::Row(r + "\n")));
         chunks.push(Chunk::Close);
     }
+    chunks.push(Chunk::Plain(match page_url {
+        Some(u) => format!("Every user and permission: {u}\n"),
+        None => "_Every user and permission: the diff's HTML page (`trellis diff BASE HEAD --format html -o FILE`), published beside this comment as an artifact._\n".to_owned(),
+    }));
     chunks
+}
+
+/// Text for HTML: the five special characters as entities.
+pub fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Users named in the heading of a group on the page; all of them follow,
+/// folded.
+const PAGE_NAMES: usize = 20;
+
+const PAGE_STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2rem auto;max-width:72rem;padding:0 1rem;color:#1f2328;line-height:1.45}\
+h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #d0d7de}h3{font-size:1rem;margin:1.2rem 0 .4rem}\
+table{border-collapse:collapse;margin:.4rem 0 1rem;width:100%}th,td{border:1px solid #d0d7de;padding:.3rem .5rem;text-align:left;vertical-align:top}th{background:#f6f8fa}\
+table.counts{width:auto}td.n{text-align:right;font-variant-numeric:tabular-nums}\
+code{font-family:ui-monospace,'DejaVu Sans Mono',Menlo,Consolas,monospace;font-size:.9em;background:#f6f8fa;padding:0 .2em;border-radius:3px}\
+.gain{color:#1a7f37}.loss{color:#cf222e}\
+section.locked{background:#fff8c5;border:2px solid #bf8700;border-radius:6px;padding:.2rem 1rem}section.locked h2{border:0}\
+tr.locked td{background:#fff8c5;font-weight:bold}\
+.users{font-weight:normal}details summary{cursor:pointer;color:#0969da}";
+
+fn code_list(v: &[String]) -> String {
+    v.iter()
+        .map(|x| format!("<code>{}</code>", html_escape(x)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A cell of permissions: folded per module, and when anything was folded,
+/// the whole list beneath.
+fn perm_cell(perms: &[String], catalog: &BTreeMap<String, BTreeSet<String>>) -> String {
+    let folded = fold(perms, catalog);
+    let mut s = code_list(&folded);
+    if folded.len() != perms.len() {
+        let _ = write!(
+            s,
+            "<details><summary>all {}</summary>{}</details>",
+            perms.len(),
+            code_list(perms)
+        );
+    }
+    s
+}
+
+fn html_where(c: &OrgChange) -> String {
+    let org = format!("<code>{}</code>", html_escape(&c.org));
+    let n = c.orgs;
+    let mut s = match c.reach {
+        "org" => format!("at {org}"),
+        "below" => format!("below {org} ({n} org{})", if n == 1 { "" } else { "s" }),
+        _ if n > 1 => format!(
+            "at {org} and {} org{} below",
+            n - 1,
+            if n == 2 { "" } else { "s" }
+        ),
+        _ => format!("at {org}"),
+    };
+    if !c.except.is_empty() {
+        let _ = write!(s, ", except under {}", code_list(&c.except));
+    }
+    s
+}
+
+/// The whole diff as one self-contained HTML page (inline style, no script,
+/// nothing fetched): counts, provider-locked changes first and highlighted,
+/// each group of users with the same change and every org it reaches,
+/// publication changes, users and orgs added or removed. Every name is
+/// escaped.
+pub fn html(d: &AccessDiff) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>trellis: access changes</title>\n<style>{PAGE_STYLE}</style>\n</head>\n<body>\n<h1>trellis: access changes</h1>"
+    );
+    let s = &d.summary;
+    let _ = writeln!(out, "<table class=\"counts\">");
+    for (label, n, locked) in [
+        ("users whose access changes", s.users_changed, false),
+        ("access entries (user × place)", s.access_entries, false),
+        ("publication changes", s.publication_changes, false),
+        (
+            "locked items changed",
+            s.locked_changes,
+            s.locked_changes > 0,
+        ),
+        ("users added", s.users_added, false),
+        ("users removed", s.users_removed, false),
+        ("orgs added", s.orgs_added, false),
+        ("orgs removed", s.orgs_removed, false),
+    ] {
+        let _ = writeln!(
+            out,
+            "<tr{}><th>{label}</th><td class=\"n\">{n}</td></tr>",
+            if locked { " class=\"locked\"" } else { "" }
+        );
+    }
+    let _ = writeln!(out, "</table>");
+    if !d.changes_access()
+        && d.locked.is_empty()
+        && d.orgs_added.is_empty()
+        && d.orgs_removed.is_empty()
+    {
+        let _ = writeln!(out, "<p>No access changes.</p>");
+    }
+    if !d.locked.is_empty() {
+        let _ = writeln!(
+            out,
+            "<section class=\"locked\" id=\"locked\">\n<h2>⚠ Provider-locked items changed ({})</h2>\n<table>\n<tr><th>change</th><th>item</th></tr>",
+            d.locked.len()
+        );
+        for l in &d.locked {
+            let _ = writeln!(
+                out,
+                "<tr class=\"locked\"><td>{}</td><td><code>{}</code></td></tr>",
+                html_escape(l.change),
+                html_escape(&l.item)
+            );
+        }
+        let _ = writeln!(out, "</table>\n</section>");
+    }
+    if !d.users.is_empty() {
+        let _ = writeln!(
+            out,
+            "<section id=\"access\">\n<h2>Access gained and lost ({} user{})</h2>",
+            d.users.len(),
+            if d.users.len() == 1 { "" } else { "s" }
+        );
+        for (users, changes) in groups(d) {
+            let list: Vec<String> = users.iter().map(|u| u.to_string()).collect();
+            let head = PAGE_NAMES.min(list.len());
+            let _ = writeln!(
+                out,
+                "<h3>{}{} <span class=\"users\">({} user{})</span></h3>",
+                code_list(&list[..head]),
+                if head < list.len() {
+                    format!(" and {} others", list.len() - head)
+                } else {
+                    String::new()
+                },
+                users.len(),
+                if users.len() == 1 { "" } else { "s" }
+            );
+            if head < list.len() {
+                let _ = writeln!(
+                    out,
+                    "<details><summary>all {} users</summary><p>{}</p></details>",
+                    list.len(),
+                    code_list(&list)
+                );
+            }
+            let _ = writeln!(
+                out,
+                "<table>\n<tr><th>where</th><th>roles gained</th><th>roles lost</th><th>permissions gained</th><th>permissions lost</th><th>policies gained</th><th>policies lost</th></tr>"
+            );
+            for c in changes {
+                let mut pg = perm_cell(&c.permissions_gained, &d.modules.head);
+                let mut pl = perm_cell(&c.permissions_lost, &d.modules.base);
+                if !c.resource_permissions_gained.is_empty() {
+                    let _ = write!(
+                        pg,
+                        "<br>on resources {}",
+                        code_list(&c.resource_permissions_gained)
+                    );
+                }
+                if !c.resource_permissions_lost.is_empty() {
+                    let _ = write!(
+                        pl,
+                        "<br>on resources {}",
+                        code_list(&c.resource_permissions_lost)
+                    );
+                }
+                let _ = writeln!(
+                    out,
+                    "<tr><td>{}</td><td class=\"gain\">{}</td><td class=\"loss\">{}</td><td class=\"gain\">{pg}</td><td class=\"loss\">{pl}</td><td class=\"gain\">{}</td><td class=\"loss\">{}</td></tr>",
+                    html_where(c),
+                    code_list(&c.roles_gained),
+                    code_list(&c.roles_lost),
+                    code_list(&c.policies_gained),
+                    code_list(&c.policies_lost)
+                );
+            }
+            let _ = writeln!(out, "</table>");
+        }
+        let _ = writeln!(out, "</section>");
+    }
+    if !d.publications.is_empty() {
+        let _ = writeln!(
+            out,
+            "<section id=\"publications\">\n<h2>Publication changes ({})</h2>\n<table>\n<tr><th>role</th><th>org</th><th>before</th><th>now</th></tr>",
+            d.publications.len()
+        );
+        let entry = |e: Option<bool>| match e {
+            Some(true) => "published",
+            Some(false) => "not published",
+            None => "no entry",
+        };
+        for p in &d.publications {
+            let _ = writeln!(
+                out,
+                "<tr><td><code>{}</code></td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
+                html_escape(&p.role),
+                html_escape(&p.org),
+                entry(p.before),
+                publication(p.before, p.after)
+            );
+        }
+        let _ = writeln!(out, "</table>\n</section>");
+    }
+    for (id, what, v) in [
+        ("users-added", "Users added", &d.users_added),
+        ("users-removed", "Users removed", &d.users_removed),
+        ("orgs-added", "Orgs added", &d.orgs_added),
+        ("orgs-removed", "Orgs removed", &d.orgs_removed),
+    ] {
+        if !v.is_empty() {
+            let _ = writeln!(
+                out,
+                "<section id=\"{id}\">\n<h2>{what} ({})</h2>\n<p>{}</p>\n</section>",
+                v.len(),
+                code_list(v)
+            );
+        }
+    }
+    let _ = writeln!(out, "</body>\n</html>");
+    out
 }

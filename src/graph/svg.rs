@@ -433,7 +433,16 @@ struct Roles {
     edges: Vec<(usize, usize, bool)>,
 }
 
-fn role_node(m: &Model, id: RoleId) -> Node {
+/// Can the picture of `root` name resource `q`? One of no org, of an org of
+/// the subtree, or of an org above it: never one of a sibling's.
+fn resource_shown(m: &Model, root: Option<OrgId>, q: ResId) -> bool {
+    match (root, m.resources[q.index()].org) {
+        (None, _) | (_, None) => true,
+        (Some(x), Some(o)) => m.in_subtree(o, x) || m.in_subtree(x, o),
+    }
+}
+
+fn role_node(m: &Model, root: Option<OrgId>, id: RoleId) -> Node {
     let r = m.role(id);
     let mut lines = vec![line(m.role_display(id), Look::Title, false)];
     lines.push(line(
@@ -460,15 +469,22 @@ fn role_node(m: &Model, id: RoleId) -> Node {
         false,
     ));
     for (d, ids) in r.resources.entries() {
-        let ids: Vec<&str> = ids
+        let shown: Vec<&str> = ids
             .iter()
+            .filter(|q| resource_shown(m, root, **q))
             .map(|q| m.resources[q.index()].id.as_str())
             .collect();
-        lines.push(line(
-            format!("on {}: {}", m.dimensions[d.index()].id, ids.join(", ")),
-            Look::Meta,
-            false,
-        ));
+        let mut text = format!("on {}: {}", m.dimensions[d.index()].id, shown.join(", "));
+        if shown.len() < ids.len() {
+            let others = ids.len() - shown.len();
+            let _ = write!(
+                text,
+                "{}{others} other{}",
+                if shown.is_empty() { "" } else { " and " },
+                if others == 1 { "" } else { "s" }
+            );
+        }
+        lines.push(line(text, Look::Meta, false));
     }
     node(
         lines,
@@ -517,7 +533,7 @@ fn roles(m: &Model, root: Option<OrgId>) -> (Roles, usize) {
                 .map(|(j, f)| (i, j, f)),
         );
     }
-    let nodes = ids.iter().map(|(_, id)| role_node(m, *id)).collect();
+    let nodes = ids.iter().map(|(_, id)| role_node(m, root, *id)).collect();
     (Roles { nodes, edges }, left_out)
 }
 
