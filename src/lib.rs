@@ -46,6 +46,7 @@ pub(crate) mod resolve;
 pub mod revision;
 pub mod role_list;
 pub mod show;
+pub mod site;
 pub mod source;
 #[allow(
     missing_docs,

@@ -219,24 +219,19 @@ fn describe_publication(m: &Model, sources: &SourceMap, r: RoleId, x: OrgId) -> 
     }
 }
 
-fn explain_decision(
+/// The grants that reach `u` at `x`, one line each with where it is
+/// written, and for each role whether it counts there (status, identity
+/// type, publication); returns the roles that count. The first part of
+/// `--explain`, and the "why" of a user's page in `trellis site`.
+pub fn explain_grants(
     m: &Model,
     sources: &SourceMap,
     u: UserId,
-    p: PermId,
     x: OrgId,
-    allow: bool,
-) -> Vec<String> {
-    let mut lines = Vec::new();
+    hits: &[Hit],
+    lines: &mut Vec<String>,
+) -> BTreeSet<RoleId> {
     let user = m.user(u);
-    let perm = m.perm_name(p);
-    lines.push(format!(
-        "{}: may `{}` use `{perm}` at `{}`?",
-        if allow { "allow" } else { "deny" },
-        user.id,
-        m.org(x).id
-    ));
-    let hits = m.hits(u, x);
     if hits.is_empty() {
         lines.push(format!(
             "  no assignment or automatic rule reaches `{}` at `{}`",
@@ -245,7 +240,7 @@ fn explain_decision(
         ));
     }
     let mut base = BTreeSet::new();
-    for h in &hits {
+    for h in hits {
         lines.push(format!("  - {}", describe_hit(m, sources, h, u, x)));
         if let Grant::Role(r) = h.grant {
             let role = m.role(r);
@@ -278,6 +273,28 @@ fn explain_decision(
             }
         }
     }
+    base
+}
+
+fn explain_decision(
+    m: &Model,
+    sources: &SourceMap,
+    u: UserId,
+    p: PermId,
+    x: OrgId,
+    allow: bool,
+) -> Vec<String> {
+    let mut lines = Vec::new();
+    let user = m.user(u);
+    let perm = m.perm_name(p);
+    lines.push(format!(
+        "{}: may `{}` use `{perm}` at `{}`?",
+        if allow { "allow" } else { "deny" },
+        user.id,
+        m.org(x).id
+    ));
+    let hits = m.hits(u, x);
+    let base = explain_grants(m, sources, u, x, &hits, &mut lines);
     // Which held role grants the permission, and through which `includes`.
     let mut parent: HashMap<RoleId, RoleId> = HashMap::new();
     let mut seen: BTreeSet<RoleId> = BTreeSet::new();

@@ -41,6 +41,93 @@ pub struct RoleRow {
 /// The roles published at `x`, sorted by name; only those whose name or
 /// description contains `search` (ignoring case) when given.
 pub fn role_list(m: &Model, x: OrgId, search: Option<&str>) -> Vec<RoleRow> {
+    rows(m, x, search, holders_in_subtree(m, x))
+}
+
+/// What makes the role lists of many orgs cheap (`trellis site` writes one
+/// per org): per org, the users homed there or linked there by a user
+/// assignment, and per user, its roles at each org where they can change.
+/// [`role_list_indexed`] with it gives what [`role_list`] gives.
+pub struct Holdings {
+    near: Vec<Vec<UserId>>,
+    at: Vec<Vec<(OrgId, BTreeSet<RoleId>)>>,
+}
+
+impl Holdings {
+    /// Computes the lists for every org and user of `m`.
+    pub fn new(m: &Model) -> Holdings {
+        use rayon::prelude::*;
+        let mut near: Vec<Vec<UserId>> = vec![Vec::new(); m.orgs.len()];
+        for (ui, user) in m.users.iter().enumerate() {
+            let u = UserId(ui as u32);
+            near[user.home.index()].push(u);
+            for a in &m.user_assignments[ui] {
+                near[m.assignments[a.index()].org.index()].push(u);
+            }
+        }
+        let at = (0..m.users.len() as u32)
+            .into_par_iter()
+            .map(|u| {
+                let u = UserId(u);
+                m.candidate_orgs(u)
+                    .into_iter()
+                    .map(|o| (o, m.roles_at(u, o)))
+                    .collect()
+            })
+            .collect();
+        Holdings { near, at }
+    }
+
+    /// User `u`'s roles at each org where they can change
+    /// ([`Model::candidate_orgs`]), in org order.
+    pub fn roles_by_org(&self, u: UserId) -> &[(OrgId, BTreeSet<RoleId>)] {
+        self.at.get(u.index()).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// [`role_list`], from the lists of `h` (the same rows, faster when the
+/// lists of many orgs are wanted).
+pub fn role_list_indexed(m: &Model, x: OrgId, search: Option<&str>, h: &Holdings) -> Vec<RoleRow> {
+    // The users `holders_in_subtree` finds relevant: homed in the subtree
+    // or above it, or linked into either by a user assignment.
+    let lo = m.pre[x.index()] as usize;
+    let hi = m.end[x.index()] as usize;
+    let mut users: Vec<UserId> = Vec::new();
+    for o in m.preorder.get(lo..hi).unwrap_or(&[]) {
+        users.extend(&h.near[o.index()]);
+    }
+    for a in m.ancestors(x).skip(1) {
+        users.extend(&h.near[a.index()]);
+    }
+    users.sort_unstable();
+    users.dedup();
+    let mut out: BTreeMap<RoleId, BTreeSet<UserId>> = BTreeMap::new();
+    for u in users {
+        let mut add = |roles: &BTreeSet<RoleId>| {
+            for r in roles {
+                out.entry(*r).or_default().insert(u);
+            }
+        };
+        let mut x_is_candidate = false;
+        for (o, roles) in &h.at[u.index()] {
+            if m.in_subtree(*o, x) {
+                x_is_candidate |= *o == x;
+                add(roles);
+            }
+        }
+        if !x_is_candidate {
+            add(&m.roles_at(u, x));
+        }
+    }
+    rows(m, x, search, out)
+}
+
+fn rows(
+    m: &Model,
+    x: OrgId,
+    search: Option<&str>,
+    holders: BTreeMap<RoleId, BTreeSet<UserId>>,
+) -> Vec<RoleRow> {
     let needle = search.map(str::to_lowercase);
     let matches = |r: &Role| {
         needle.as_ref().is_none_or(|n| {
@@ -54,7 +141,6 @@ pub fn role_list(m: &Model, x: OrgId, search: Option<&str>) -> Vec<RoleRow> {
         .map(RoleId)
         .filter(|r| m.published(*r, x) && matches(m.role(*r)))
         .collect();
-    let holders = holders_in_subtree(m, x);
     let mut rows: Vec<RoleRow> = roles
         .into_iter()
         .map(|id| {

@@ -47,7 +47,7 @@ pub struct ResourceView {
 }
 
 /// A restriction by names, `dimension: a, b`, dimensions separated by `; `.
-fn restriction_text(m: &Model, r: &Restriction) -> Vec<String> {
+pub(crate) fn restriction_text(m: &Model, r: &Restriction) -> Vec<String> {
     r.entries()
         .iter()
         .map(|(d, ids)| {
@@ -172,9 +172,92 @@ pub struct RuleView {
     pub locked: bool,
 }
 
-fn at(sources: &SourceMap, span: crate::source::Span) -> String {
+pub(crate) fn at(sources: &SourceMap, span: crate::source::Span) -> String {
     let (s, _) = sources.line_col(span);
     format!("{}:{}", sources.path(span.file), s.line)
+}
+
+/// A user's row: its effective roles at its home org, and those a provider
+/// lock gives.
+pub fn user_view(m: &Model, uid: UserId) -> UserView {
+    let u = m.user(uid);
+    let hits = m.hits(uid, u.home);
+    let held = m.closure(&u.identity, m.base_roles(uid, u.home, &hits));
+    let locked_base: Vec<RoleId> = hits
+        .iter()
+        .filter(|h| h.locked)
+        .filter_map(|h| match h.grant {
+            Grant::Role(r) if m.published(r, u.home) => Some(r),
+            _ => None,
+        })
+        .collect();
+    let locked = m.closure(&u.identity, locked_base);
+    let mut names: Vec<String> = held.iter().map(|r| m.role_display(*r)).collect();
+    names.sort();
+    let mut locked_names: Vec<String> = locked.iter().map(|r| m.role_display(*r)).collect();
+    locked_names.sort();
+    UserView {
+        id: u.id.clone(),
+        home: m.org(u.home).id.clone(),
+        identity: u.identity.clone(),
+        owner: u.owner,
+        roles: names,
+        locked_roles: locked_names,
+    }
+}
+
+/// Does assignment `a` reach org `x`'s subtree: made inside it, or made
+/// above it with `inherit` for every member or for a user homed inside?
+pub fn assignment_reaches(m: &Model, a: &Assignment, x: OrgId) -> bool {
+    let inside = m.in_subtree(a.org, x);
+    let from_above = a.inherit && m.in_subtree(x, a.org) && a.org != x;
+    inside
+        || (from_above
+            && match a.target {
+                Target::User(u) => m.in_subtree(m.user(u).home, x),
+                Target::Org => true,
+            })
+}
+
+/// An assignment's row, as seen from org `x`.
+pub fn assignment_view(m: &Model, sources: &SourceMap, a: &Assignment, x: OrgId) -> AssignmentView {
+    AssignmentView {
+        grant: match a.grant {
+            Grant::Role(r) => m.role_display(r),
+            Grant::Policy(p) => format!("policy {}", m.policies[p.index()].id),
+        },
+        to: match a.target {
+            Target::User(u) => m.user(u).id.clone(),
+            Target::Org => format!("every member of {}", m.org(a.org).id),
+        },
+        org: m.org(a.org).id.clone(),
+        inherit: a.inherit,
+        written_by: m.scope_name(a.scope).to_owned(),
+        source: at(sources, a.span),
+        read_only: a.locked || !m.in_scope(a.org, Scope::Org(x)) || a.scope == Scope::Provider,
+        locked: a.locked,
+        resources: restriction_text(m, &a.resources),
+    }
+}
+
+/// A publication entry's row (role `r`, at org `o`), as seen from org `x`.
+pub fn publication_view(
+    m: &Model,
+    sources: &SourceMap,
+    r: RoleId,
+    o: OrgId,
+    e: &PublicationEntry,
+    x: OrgId,
+) -> PublicationView {
+    PublicationView {
+        role: m.role_display(r),
+        org: m.org(o).id.clone(),
+        publish: e.publish,
+        written_by: m.scope_name(e.scope).to_owned(),
+        source: at(sources, e.span),
+        read_only: e.locked || e.scope == Scope::Provider || !m.in_subtree(o, x),
+        locked: e.locked,
+    }
 }
 
 /// The view of org `x` and its subtree.
@@ -219,63 +302,16 @@ pub fn view(m: &Model, sources: &SourceMap, x: OrgId) -> View {
         if !m.in_subtree(u.home, x) {
             continue;
         }
-        let uid = UserId(ui as u32);
-        let hits = m.hits(uid, u.home);
-        let held = m.closure(&u.identity, m.base_roles(uid, u.home, &hits));
-        let locked_base: Vec<RoleId> = hits
-            .iter()
-            .filter(|h| h.locked)
-            .filter_map(|h| match h.grant {
-                Grant::Role(r) if m.published(r, u.home) => Some(r),
-                _ => None,
-            })
-            .collect();
-        let locked = m.closure(&u.identity, locked_base);
-        let mut names: Vec<String> = held.iter().map(|r| m.role_display(*r)).collect();
-        names.sort();
-        let mut locked_names: Vec<String> = locked.iter().map(|r| m.role_display(*r)).collect();
-        locked_names.sort();
-        users.push(UserView {
-            id: u.id.clone(),
-            home: m.org(u.home).id.clone(),
-            identity: u.identity.clone(),
-            owner: u.owner,
-            roles: names,
-            locked_roles: locked_names,
-        });
+        users.push(user_view(m, UserId(ui as u32)));
     }
     // Assignments that reach the subtree: made inside it, or made above it with
     // `inherit` (org assignments reaching its members, user links).
     let mut assignments = Vec::new();
     for a in &m.assignments {
-        let inside = m.in_subtree(a.org, x);
-        let from_above = a.inherit && m.in_subtree(x, a.org) && a.org != x;
-        let relevant = inside
-            || (from_above
-                && match a.target {
-                    Target::User(u) => m.in_subtree(m.user(u).home, x),
-                    Target::Org => true,
-                });
-        if !relevant {
+        if !assignment_reaches(m, a, x) {
             continue;
         }
-        assignments.push(AssignmentView {
-            grant: match a.grant {
-                Grant::Role(r) => m.role_display(r),
-                Grant::Policy(p) => format!("policy {}", m.policies[p.index()].id),
-            },
-            to: match a.target {
-                Target::User(u) => m.user(u).id.clone(),
-                Target::Org => format!("every member of {}", m.org(a.org).id),
-            },
-            org: m.org(a.org).id.clone(),
-            inherit: a.inherit,
-            written_by: m.scope_name(a.scope).to_owned(),
-            source: at(sources, a.span),
-            read_only: a.locked || !m.in_scope(a.org, Scope::Org(x)) || a.scope == Scope::Provider,
-            locked: a.locked,
-            resources: restriction_text(m, &a.resources),
-        });
+        assignments.push(assignment_view(m, sources, a, x));
     }
     let mut publications = Vec::new();
     for (ri, entries) in m.publications.iter().enumerate() {
@@ -288,15 +324,7 @@ pub fn view(m: &Model, sources: &SourceMap, x: OrgId) -> View {
             if !m.in_subtree(*o, x) && !decides_here {
                 continue;
             }
-            publications.push(PublicationView {
-                role: m.role_display(RoleId(ri as u32)),
-                org: m.org(*o).id.clone(),
-                publish: e.publish,
-                written_by: m.scope_name(e.scope).to_owned(),
-                source: at(sources, e.span),
-                read_only: e.locked || e.scope == Scope::Provider || !m.in_subtree(*o, x),
-                locked: e.locked,
-            });
+            publications.push(publication_view(m, sources, RoleId(ri as u32), *o, e, x));
         }
     }
     let mut rules = Vec::new();

@@ -16,6 +16,7 @@ mod roles;
 mod schema;
 mod serve;
 mod show;
+mod site;
 mod test;
 mod test_report;
 mod watch;
@@ -57,6 +58,8 @@ enum Command {
     Show(show::ShowArgs),
     /// The roles of an org as its console lists them, with a search.
     Roles(roles::RolesArgs),
+    /// Write a static site: the org tree, a page per org, role and user.
+    Site(site::SiteArgs),
     /// The org tree and role hierarchy as a Mermaid or DOT picture.
     Graph(graph::GraphArgs),
     /// Answer questions over HTTP from a table, reloading it when it changes.
@@ -138,6 +141,7 @@ fn run_command(cli: Cli) -> u8 {
         Command::Test(a) => test::run(a),
         Command::Show(a) => show::run(a),
         Command::Roles(a) => roles::run(a),
+        Command::Site(a) => site::run(a),
         Command::Graph(a) => graph::run(a),
         Command::Serve(a) => serve::run(a),
         Command::Lsp => lsp::run(),

@@ -1,0 +1,94 @@
+//! HTML text: escaping, and the frame every page shares.
+
+use std::fmt::Write as _;
+
+/// `s` escaped for HTML text and attribute values (quoted with `"`).
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// The style sheet, bundled into every site.
+pub const CSS: &str = include_str!("assets/site.css");
+/// The script (the role search), bundled into every site.
+pub const JS: &str = include_str!("assets/site.js");
+
+/// One page: `up` is the way back to the site's root (`""`, `"../"`, …).
+pub struct Page {
+    up: String,
+    title: String,
+    body: String,
+}
+
+impl Page {
+    /// A page at `depth` folders below the site's root.
+    pub fn new(depth: usize, title: &str) -> Page {
+        Page {
+            up: "../".repeat(depth),
+            title: title.to_owned(),
+            body: String::new(),
+        }
+    }
+
+    /// The relative address of `path` (from the site's root) on this page.
+    pub fn href(&self, path: &str) -> String {
+        esc(&format!("{}{path}", self.up))
+    }
+
+    /// A link to `path` with `text` (escaped here).
+    pub fn link(&self, path: &str, text: &str) -> String {
+        format!("<a href=\"{}\">{}</a>", self.href(path), esc(text))
+    }
+
+    /// Appends raw HTML.
+    pub fn push(&mut self, html: &str) {
+        self.body.push_str(html);
+    }
+
+    /// Appends a heading (escaped).
+    pub fn h2(&mut self, text: &str, id: &str) {
+        let _ = writeln!(self.body, "<h2 id=\"{id}\">{}</h2>", esc(text));
+    }
+
+    /// The whole document: `site` names the site in the header.
+    pub fn finish(self, site: &str) -> String {
+        format!(
+            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+             <title>{title} · {site}</title>\n\
+             <link rel=\"stylesheet\" href=\"{up}assets/site.css\">\n\
+             <script src=\"{up}assets/site.js\" defer></script>\n</head>\n<body>\n\
+             <header><a class=\"home\" href=\"{up}index.html\">{site}</a> \
+             <a href=\"{up}roles.html\">roles</a></header>\n<main>\n<h1>{title}</h1>\n{body}</main>\n\
+             <footer>written by <code>trellis site</code> from the policy set; read-only</footer>\n\
+             </body>\n</html>\n",
+            title = esc(&self.title),
+            site = esc(site),
+            up = self.up,
+            body = self.body,
+        )
+    }
+}
+
+/// A badge for an item the viewer cannot change.
+pub fn read_only(locked: bool, read_only: bool, source: Option<&str>) -> String {
+    let at = source.map(|s| format!(" ({})", esc(s))).unwrap_or_default();
+    if locked {
+        format!("<span class=\"badge locked read-only\" title=\"locked by the provider{at}\">locked by the provider · read-only</span>")
+    } else if read_only {
+        "<span class=\"badge read-only\" title=\"written above this org\">read-only</span>"
+            .to_owned()
+    } else {
+        String::new()
+    }
+}
