@@ -32,7 +32,8 @@ Register-ArgumentCompleter -Native -CommandName 'trellis' -ScriptBlock {
             [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Run the test files of a policy set')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'What a customer org sees: its subtree, roles, users, grants; locks read-only')
             [CompletionResult]::new('roles', 'roles', [CompletionResultType]::ParameterValue, 'The roles of an org as its console lists them, with a search')
-            [CompletionResult]::new('graph', 'graph', [CompletionResultType]::ParameterValue, 'The org tree and role hierarchy as a Mermaid or DOT picture')
+            [CompletionResult]::new('site', 'site', [CompletionResultType]::ParameterValue, 'Write a static site: the org tree, a page per org, role and user')
+            [CompletionResult]::new('graph', 'graph', [CompletionResultType]::ParameterValue, 'The org tree and role hierarchy as a Mermaid, DOT or SVG picture')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Answer questions over HTTP from a table, reloading it when it changes')
             [CompletionResult]::new('lsp', 'lsp', [CompletionResultType]::ParameterValue, 'Serve the Language Server Protocol over stdio, for editors')
             [CompletionResult]::new('schema', 'schema', [CompletionResultType]::ParameterValue, 'Print the JSON Schema of policy files (or of trellis.toml)')
@@ -132,6 +133,16 @@ Register-ArgumentCompleter -Native -CommandName 'trellis' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'trellis;site' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'The directory to write the site into (replaced whole)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'The directory to write the site into (replaced whole)')
+            [CompletionResult]::new('--org', '--org', [CompletionResultType]::ParameterName, 'Only what this org may see: its subtree and what reaches it')
+            [CompletionResult]::new('--page-size', '--page-size', [CompletionResultType]::ParameterName, 'Users listed per page of an org')
+            [CompletionResult]::new('--max-file-size', '--max-file-size', [CompletionResultType]::ParameterName, 'Largest policy file accepted, in bytes (default: `max_file_size` of trellis.toml, else 268435456, 256 MiB)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'trellis;graph' {
             [CompletionResult]::new('--org', '--org', [CompletionResultType]::ParameterName, 'Only this org''s subtree (and the roles visible there)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'format')
@@ -197,7 +208,8 @@ Register-ArgumentCompleter -Native -CommandName 'trellis' -ScriptBlock {
             [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Run the test files of a policy set')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'What a customer org sees: its subtree, roles, users, grants; locks read-only')
             [CompletionResult]::new('roles', 'roles', [CompletionResultType]::ParameterValue, 'The roles of an org as its console lists them, with a search')
-            [CompletionResult]::new('graph', 'graph', [CompletionResultType]::ParameterValue, 'The org tree and role hierarchy as a Mermaid or DOT picture')
+            [CompletionResult]::new('site', 'site', [CompletionResultType]::ParameterValue, 'Write a static site: the org tree, a page per org, role and user')
+            [CompletionResult]::new('graph', 'graph', [CompletionResultType]::ParameterValue, 'The org tree and role hierarchy as a Mermaid, DOT or SVG picture')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Answer questions over HTTP from a table, reloading it when it changes')
             [CompletionResult]::new('lsp', 'lsp', [CompletionResultType]::ParameterValue, 'Serve the Language Server Protocol over stdio, for editors')
             [CompletionResult]::new('schema', 'schema', [CompletionResultType]::ParameterValue, 'Print the JSON Schema of policy files (or of trellis.toml)')
@@ -227,6 +239,9 @@ Register-ArgumentCompleter -Native -CommandName 'trellis' -ScriptBlock {
             break
         }
         'trellis;help;roles' {
+            break
+        }
+        'trellis;help;site' {
             break
         }
         'trellis;help;graph' {

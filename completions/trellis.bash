@@ -61,6 +61,9 @@ _trellis() {
             trellis,show)
                 cmd="trellis__subcmd__show"
                 ;;
+            trellis,site)
+                cmd="trellis__subcmd__site"
+                ;;
             trellis,test)
                 cmd="trellis__subcmd__test"
                 ;;
@@ -109,6 +112,9 @@ _trellis() {
             trellis__subcmd__help,show)
                 cmd="trellis__subcmd__help__subcmd__show"
                 ;;
+            trellis__subcmd__help,site)
+                cmd="trellis__subcmd__help__subcmd__site"
+                ;;
             trellis__subcmd__help,test)
                 cmd="trellis__subcmd__help__subcmd__test"
                 ;;
@@ -119,7 +125,7 @@ _trellis() {
 
     case "${cmd}" in
         trellis)
-            opts="-h -V --help --version check compile query diff test show roles graph serve lsp schema init explain completions man help"
+            opts="-h -V --help --version check compile query diff test show roles site graph serve lsp schema init explain completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -325,7 +331,7 @@ _trellis() {
             return 0
             ;;
         trellis__subcmd__help)
-            opts="check compile query diff test show roles graph serve lsp schema init explain completions man help"
+            opts="check compile query diff test show roles site graph serve lsp schema init explain completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -535,6 +541,20 @@ _trellis() {
             return 0
             ;;
         trellis__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        trellis__subcmd__help__subcmd__site)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -777,6 +797,40 @@ _trellis() {
                     ;;
                 --format)
                     COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
+                --max-file-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        trellis__subcmd__site)
+            opts="-o -h --output --org --page-size --max-file-size --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --org)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --page-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --max-file-size)

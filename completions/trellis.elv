@@ -29,7 +29,8 @@ set edit:completion:arg-completer[trellis] = {|@words|
             cand test 'Run the test files of a policy set'
             cand show 'What a customer org sees: its subtree, roles, users, grants; locks read-only'
             cand roles 'The roles of an org as its console lists them, with a search'
-            cand graph 'The org tree and role hierarchy as a Mermaid or DOT picture'
+            cand site 'Write a static site: the org tree, a page per org, role and user'
+            cand graph 'The org tree and role hierarchy as a Mermaid, DOT or SVG picture'
             cand serve 'Answer questions over HTTP from a table, reloading it when it changes'
             cand lsp 'Serve the Language Server Protocol over stdio, for editors'
             cand schema 'Print the JSON Schema of policy files (or of trellis.toml)'
@@ -121,6 +122,15 @@ set edit:completion:arg-completer[trellis] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'trellis;site'= {
+            cand -o 'The directory to write the site into (replaced whole)'
+            cand --output 'The directory to write the site into (replaced whole)'
+            cand --org 'Only what this org may see: its subtree and what reaches it'
+            cand --page-size 'Users listed per page of an org'
+            cand --max-file-size 'Largest policy file accepted, in bytes (default: `max_file_size` of trellis.toml, else 268435456, 256 MiB)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'trellis;graph'= {
             cand --org 'Only this org''s subtree (and the roles visible there)'
             cand --format 'format'
@@ -178,7 +188,8 @@ set edit:completion:arg-completer[trellis] = {|@words|
             cand test 'Run the test files of a policy set'
             cand show 'What a customer org sees: its subtree, roles, users, grants; locks read-only'
             cand roles 'The roles of an org as its console lists them, with a search'
-            cand graph 'The org tree and role hierarchy as a Mermaid or DOT picture'
+            cand site 'Write a static site: the org tree, a page per org, role and user'
+            cand graph 'The org tree and role hierarchy as a Mermaid, DOT or SVG picture'
             cand serve 'Answer questions over HTTP from a table, reloading it when it changes'
             cand lsp 'Serve the Language Server Protocol over stdio, for editors'
             cand schema 'Print the JSON Schema of policy files (or of trellis.toml)'
@@ -201,6 +212,8 @@ set edit:completion:arg-completer[trellis] = {|@words|
         &'trellis;help;show'= {
         }
         &'trellis;help;roles'= {
+        }
+        &'trellis;help;site'= {
         }
         &'trellis;help;graph'= {
         }

@@ -60,7 +60,7 @@ enum Command {
     Roles(roles::RolesArgs),
     /// Write a static site: the org tree, a page per org, role and user.
     Site(site::SiteArgs),
-    /// The org tree and role hierarchy as a Mermaid or DOT picture.
+    /// The org tree and role hierarchy as a Mermaid, DOT or SVG picture.
     Graph(graph::GraphArgs),
     /// Answer questions over HTTP from a table, reloading it when it changes.
     Serve(serve::ServeArgs),
