@@ -9,16 +9,7 @@ use trellis::testing::{self, CaseKind, CaseResult, Outcome};
 
 /// `file:line:col: severity[CODE]: message`.
 fn short(sources: &SourceMap, d: &Diagnostic) -> String {
-    let (start, _) = sources.line_col(d.primary.span);
-    format!(
-        "{}:{}:{}: {}[{}]: {}",
-        sources.path(d.primary.span.file),
-        start.line,
-        start.column,
-        d.severity().as_str(),
-        d.code,
-        d.message
-    )
+    trellis::diag::render::short_line(d, sources)
 }
 
 /// The test files of the report, in path order.

@@ -8,16 +8,7 @@ use crate::source::{FileId, SourceMap};
 
 /// `file:line:col: severity[CODE]: message`, the `short` line.
 fn line(sources: &SourceMap, d: &Diagnostic) -> String {
-    let (start, _) = sources.line_col(d.primary.span);
-    format!(
-        "{}:{}:{}: {}[{}]: {}",
-        sources.path(d.primary.span.file),
-        start.line,
-        start.column,
-        d.severity().as_str(),
-        d.code,
-        d.message
-    )
+    super::render::short_line(d, sources)
 }
 
 fn plural(n: usize, word: &str) -> String {

@@ -64,17 +64,23 @@ fn position(sources: &SourceMap, span: Span) -> (&str, usize, usize, usize, usiz
     )
 }
 
+/// `file:line:col: severity[CODE]: message`, the line of the `short`
+/// format (JUnit failures and test reports quote it too).
+pub fn short_line(d: &Diagnostic, sources: &SourceMap) -> String {
+    let (file, line, col, _, _) = position(sources, d.primary.span);
+    format!(
+        "{file}:{line}:{col}: {}[{}]: {}",
+        d.severity().as_str(),
+        d.code,
+        d.message
+    )
+}
+
 fn short(diags: &Diagnostics, sources: &SourceMap) -> String {
     let mut out = String::new();
     for d in diags.iter() {
-        let (file, line, col, _, _) = position(sources, d.primary.span);
-        let _ = writeln!(
-            out,
-            "{file}:{line}:{col}: {}[{}]: {}",
-            d.severity().as_str(),
-            d.code,
-            d.message
-        );
+        out.push_str(&short_line(d, sources));
+        out.push('\n');
     }
     out
 }

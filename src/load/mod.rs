@@ -145,7 +145,7 @@ pub fn is_test_file(name: &str) -> bool {
 /// The set's own files, named alike in every set: the configuration
 /// (`trellis.toml`) and the owners file (`trellis-owners.toml`). They are
 /// never policy files. At the set's root they are skipped; anywhere below
-/// it each is an E002 (see [`parse_tree`]), so that a tenant cannot plant
+/// it each is an E002 (see `parse_tree`), so that a tenant cannot plant
 /// one that either changes the set or silently vanishes.
 pub const RESERVED_NAMES: [&str; 2] = ["trellis.toml", "trellis-owners.toml"];
 

@@ -2,21 +2,9 @@
 
 use std::fmt::Write as _;
 
-/// `s` escaped for HTML text and attribute values (quoted with `"`).
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
+/// `s` escaped for HTML text and attribute values (quoted with `"`): the
+/// diff page's escaping, one for every page trellis writes.
+pub use crate::diff::render::html_escape as esc;
 
 /// The style sheet, bundled into every site.
 pub const CSS: &str = include_str!("assets/site.css");
