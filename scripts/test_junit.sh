@@ -11,7 +11,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-TRELLIS="${TRELLIS:-$ROOT/target/debug/trellis}"
+TRELLIS="$(realpath -m "${TRELLIS:-$ROOT/target/debug/trellis}")"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/junit_test.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
 [ -x "$TRELLIS" ] || { echo "missing $TRELLIS (build it first)" >&2; exit 1; }
