@@ -597,3 +597,30 @@ fn a_code_lens_above_each_grant_counts_the_users_it_reaches() {
     assert_eq!(lenses[0]["command"]["title"], "reaches 3 users", "{r}");
     c.shutdown();
 }
+
+#[test]
+fn the_sets_own_files_at_its_root_are_not_policy_files_but_below_it_are_reported() {
+    // trellis.toml at the root is the set's configuration: opening it in
+    // the editor must not turn it into a policy file with an E002. One
+    // planted below the root is reported, as `trellis check` reports it.
+    let mut c = Client::start(|dir| {
+        std::fs::write(dir.join("trellis.toml"), "deny_warnings = true\n").unwrap();
+        std::fs::create_dir(dir.join("sub")).unwrap();
+        std::fs::write(dir.join("sub/trellis.toml"), "deny_warnings = false\n").unwrap();
+    });
+    let acme = c.text("acme.yaml");
+    c.open("acme.yaml", &acme);
+    assert_eq!(codes(&c.diagnostics("sub/trellis.toml")), vec!["E002"]);
+    c.open("trellis.toml", "deny_warnings = true\n");
+    let r = c.request("textDocument/hover", c.at("acme.yaml", 0, 0));
+    assert!(r.get("error").is_none(), "{r}");
+    // Nothing was ever published with a diagnostic for the root's file.
+    let root_uri = c.uri("trellis.toml");
+    let flagged = c.seen.iter().any(|v| {
+        v["method"] == "textDocument/publishDiagnostics"
+            && v["params"]["uri"] == json!(root_uri)
+            && !v["params"]["diagnostics"].as_array().unwrap().is_empty()
+    });
+    assert!(!flagged, "{:?}", c.seen);
+    c.shutdown();
+}

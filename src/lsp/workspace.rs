@@ -140,8 +140,12 @@ impl Workspace {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
+        // The set's own files at its root (trellis.toml, the owners file)
+        // are not policy files; below it the loader reports them.
+        let own_file = rel.parent() == Some(Path::new("")) && load::is_reserved_name(&name);
         [".yaml", ".yml", ".toml"].iter().any(|e| name.ends_with(e))
             && !load::is_test_file(&name)
+            && !own_file
             && rel
                 .components()
                 .all(|c| !c.as_os_str().to_string_lossy().starts_with('.'))
