@@ -14,6 +14,9 @@ use crate::model::*;
 /// One role of an org's console list (`trellis roles`).
 #[derive(Debug, Serialize, PartialEq, Eq)]
 pub struct RoleRow {
+    /// The role itself (not printed: `name` names it).
+    #[serde(skip)]
+    pub id: RoleId,
     /// As `--roles` names roles: bare, or `owner::name` when shared.
     pub name: String,
     /// `provider` or the owning org's id.
@@ -146,6 +149,7 @@ fn rows(
         .map(|id| {
             let r = m.role(id);
             RoleRow {
+                id,
                 name: m.role_display(id),
                 owner: m.scope_name(r.owner).to_owned(),
                 cloned_from: r.from.map(|(f, _)| m.role_display(f)),

@@ -56,7 +56,9 @@ fn free_text_is_escaped_everywhere() {
     let c = checked(&root().join("tests/site/hostile"));
     let files = site(&c, None);
     assert!(files.contains_key("org/north.html"));
-    assert!(files.contains_key("user/nora.html"));
+    // Users are written a file per home org, a section each.
+    let nora = String::from_utf8(files["user/north.html"].clone()).unwrap();
+    assert!(nora.contains("<section class=\"user\" id=\"nora\">"));
     assert!(files.contains_key("role/north/north-clerk.html"));
     assert!(files.contains_key("role/_provider/auditor.html"));
     for (path, bytes) in &files {
@@ -64,12 +66,27 @@ fn free_text_is_escaped_everywhere() {
         if !path.ends_with(".html") {
             continue;
         }
-        // The only script element is the bundled one.
-        assert_eq!(text.matches("<script").count(), 1, "{path}");
-        assert!(text.contains("<script src=\""), "{path}");
+        // The only script elements are the bundled script and, on an
+        // org's page, the site's role rows.
+        let scripts = text.matches("<script").count();
+        assert_eq!(
+            scripts,
+            text.matches("<script src=\"").count(),
+            "{path}: an inline script"
+        );
+        assert!(text.contains("assets/site.js\" defer></script>"), "{path}");
+        let rows = text.contains("roles-data.js\" defer></script>");
+        assert_eq!(scripts, 1 + usize::from(rows), "{path}");
+        assert_eq!(rows, path.starts_with("org/"), "{path}");
         for raw in ["<img src=x", "<b>docs", "<em>", "</title><"] {
             assert!(!text.contains(raw), "{path} holds `{raw}` unescaped");
         }
+    }
+    // The role rows are HTML inside JSON strings, escaped as the pages are.
+    let data = String::from_utf8(files["roles-data.js"].clone()).unwrap();
+    assert!(data.contains("north-clerk"));
+    for raw in ["<img src=x", "<b>docs", "<em>", "</title><", "<script"] {
+        assert!(!data.contains(raw), "roles-data.js holds `{raw}` unescaped");
     }
     // The picture draws the names as SVG text, escaped as well.
     let svg = String::from_utf8(files["pictures.svg"].clone()).unwrap();
@@ -79,8 +96,8 @@ fn free_text_is_escaped_everywhere() {
     }
     let north = String::from_utf8(files["org/north.html"].clone()).unwrap();
     assert!(north.contains("North &lt;/title&gt;&lt;script&gt;alert(2)&lt;/script&gt;"));
-    let clerk = String::from_utf8(files["org/north.html"].clone()).unwrap();
-    assert!(clerk.contains("data-description=\"Clerk of the NORTH &lt;em&gt;office&lt;/em&gt;\""));
+    // The search reads the description from the row data, escaped.
+    assert!(data.contains("\"Clerk of the NORTH &lt;em&gt;office&lt;/em&gt;\""));
     let south = String::from_utf8(files["org/south.html"].clone()).unwrap();
     assert!(south.contains("South &quot;quoted&quot; &#39;org&#39;"));
 }
@@ -249,7 +266,9 @@ fn the_hostile_tenants_see_each_other_nowhere() {
     // Only north's subtree gets pages.
     assert!(files.contains_key("org/north-lab.html"));
     assert!(!files.contains_key("org/hub.html"));
-    assert!(!files.contains_key("user/root-admin.html"));
+    assert!(!files
+        .keys()
+        .any(|p| p.starts_with("user/") && !p.starts_with("user/north")));
 }
 
 #[test]
@@ -324,7 +343,8 @@ fn the_directory_is_written_whole_and_replaces_only_a_site() {
         "index.html",
         "roles.html",
         "org/atlantic.html",
-        "user/carol.html",
+        "user/atlantic-lab.html",
+        "roles-data.js",
         "assets/site.js",
     ] {
         assert!(first.contains_key(Path::new(f)), "no {f}");
@@ -375,32 +395,76 @@ fn the_directory_is_written_whole_and_replaces_only_a_site() {
     assert_eq!(listing(&out), second);
 }
 
+/// `roles-data.js` as JSON: a row per role of the catalogue.
+fn role_rows(files: &BTreeMap<String, Vec<u8>>) -> Vec<Vec<String>> {
+    let data = String::from_utf8(files["roles-data.js"].clone()).unwrap();
+    let json = &data[data.find("= ").unwrap() + 2..data.rfind(';').unwrap()];
+    serde_json::from_str(json).unwrap()
+}
+
+/// An org page's role list: (catalogue row, users) in order.
+fn listed(page: &str) -> Vec<(usize, usize)> {
+    let open = "id=\"roles-table\" data-rows=\"";
+    let at = page.find(open).unwrap() + open.len();
+    let spec = &page[at..at + page[at..].find('"').unwrap()];
+    spec.split_whitespace()
+        .map(|pair| {
+            let (i, n) = pair.split_once('.').unwrap();
+            (i.parse().unwrap(), n.parse().unwrap())
+        })
+        .collect()
+}
+
 #[test]
 fn an_org_page_lists_the_role_list_of_trellis_roles() {
-    // Every row of `trellis roles --org X` is a row of X's page, with its
-    // name and description as the search reads them, and nothing else is.
-    let c = checked(&root().join("policies-examples/quickstart"));
-    let files = site(&c, None);
-    for (o, org) in c.model.orgs.iter().enumerate() {
-        let rows = trellis::role_list::role_list(&c.model, OrgId(o as u32), None);
-        let page = String::from_utf8(files[&format!("org/{}.html", org.id)].clone()).unwrap();
-        let table = &page[page.find("id=\"roles-table\"").unwrap()..];
-        let table = &table[..table.find("</table>").unwrap()];
-        assert_eq!(
-            table.matches(" data-name=\"").count(),
-            rows.len(),
-            "{}",
-            org.id
-        );
-        for r in rows {
-            let bare = r.name.rsplit("::").next().unwrap();
-            assert!(
-                table.contains(&format!("data-name=\"{bare}\"")),
-                "{}: {bare}",
-                org.id
-            );
+    // Every row of `trellis roles --org X` is a row of X's page, in order,
+    // with its name and description as the search reads them and its user
+    // count, and nothing else is.
+    let mut checked_rows = 0;
+    for set in [
+        "policies-examples/quickstart",
+        "policies-examples/msp-distributor",
+        "tests/site/hostile",
+    ] {
+        let c = checked(&root().join(set));
+        for scope in [None, Some(OrgId(0))] {
+            let files = site(&c, scope);
+            let catalogue = role_rows(&files);
+            for (o, org) in c.model.orgs.iter().enumerate() {
+                let x = OrgId(o as u32);
+                if scope.is_some_and(|r| !c.model.in_subtree(x, r)) {
+                    continue;
+                }
+                let expected = trellis::role_list::role_list(&c.model, x, None);
+                let page =
+                    String::from_utf8(files[&format!("org/{}.html", org.id)].clone()).unwrap();
+                let rows = listed(&page);
+                assert_eq!(rows.len(), expected.len(), "{set}: {}", org.id);
+                for ((i, users), want) in rows.iter().zip(&expected) {
+                    let row = &catalogue[*i];
+                    let bare = want.name.rsplit("::").next().unwrap();
+                    assert_eq!(row[0], bare.replace('&', "&amp;"), "{set}: {}", org.id);
+                    let description = want.description.clone().unwrap_or_default();
+                    assert_eq!(
+                        row[1],
+                        description
+                            .replace('&', "&amp;")
+                            .replace('<', "&lt;")
+                            .replace('>', "&gt;")
+                            .replace('"', "&quot;")
+                            .replace('\'', "&#39;")
+                    );
+                    assert_eq!(*users, want.users, "{set}: {} {bare}", org.id);
+                    // Read-only exactly when locked or the provider's.
+                    let ro = want.locked || want.owner == "provider";
+                    assert_eq!(row[2].contains("read-only"), ro, "{set}: {bare}");
+                    assert_eq!(row[2].contains("locked"), want.locked, "{set}: {bare}");
+                    checked_rows += 1;
+                }
+            }
         }
     }
+    assert!(checked_rows > 50, "{checked_rows}");
 }
 
 #[test]
@@ -460,4 +524,171 @@ fn allowed_at_is_what_allow_answers() {
         }
     }
     assert!(allowed > 100);
+}
+
+/// The permission names of a folded list: `m:*` is every action of `m`.
+fn unfold(m: &Model, list: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for item in list.split("<li><code>").skip(1) {
+        let text = &item[..item.find("</code>").unwrap()];
+        let (module, actions) = text.split_once(':').unwrap();
+        if actions == "*" {
+            let md = m.modules.iter().find(|x| x.id == module).unwrap();
+            out.extend(md.actions.iter().map(|a| format!("{module}:{a}")));
+        } else {
+            out.extend(
+                actions
+                    .split(", ")
+                    .map(|a| format!("{module}:{}", a.trim())),
+            );
+        }
+    }
+    out
+}
+
+/// The text of every link or `<code>` in an HTML fragment.
+fn named(html: &str) -> Vec<String> {
+    html.split('<')
+        .filter_map(|t| t.split_once('>').map(|(_, text)| text))
+        .filter(|t| !t.is_empty() && *t != ", ")
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn a_users_section_adds_up_to_what_query_allows() {
+    // A user's section writes an org below another as what changes there,
+    // and blocks two users share once: read back as a reader would (base,
+    // plus the permissions gained, less those lost; the shared block for a
+    // pointer), every org listed must hold exactly the permissions that
+    // `allowed_at` (and so `trellis query`) gives, and every grant reaching
+    // the user there is explained or counted as explained above.
+    let mut sets: Vec<PathBuf> = std::fs::read_dir(root().join("policies-examples"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir() && !p.ends_with("broken"))
+        .collect();
+    sets.push(root().join("tests/site/hostile"));
+    sets.sort();
+    let (mut orgs_checked, mut deltas, mut shared) = (0, 0, 0);
+    for dir in &sets {
+        let c = checked(dir);
+        let m = &c.model;
+        let files = site(&c, None);
+        let texts: Vec<String> = files
+            .iter()
+            .filter(|(p, _)| p.starts_with("user/"))
+            .map(|(_, b)| String::from_utf8(b.clone()).unwrap())
+            .collect();
+        for (ui, user) in m.users.iter().enumerate() {
+            let u = trellis::model::UserId(ui as u32);
+            let marker = format!("<section class=\"user\" id=\"{}\">", user.id);
+            let file = texts
+                .iter()
+                .find(|t| t.contains(&marker))
+                .unwrap_or_else(|| panic!("{}: no section for {}", dir.display(), user.id));
+            let section = &file[file.find(&marker).unwrap()..];
+            let section = &section[..section.find("</section>").unwrap()];
+            let mut sets_at: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+            for block in section.split("<h3>").skip(1) {
+                let block = match block.find("href=\"#same-") {
+                    Some(i) if block.contains("the same as for") => {
+                        shared += 1;
+                        let k = &block[i + 12..];
+                        let k = &k[..k.find('"').unwrap()];
+                        let start = format!("<div class=\"block\" id=\"same-{k}\">");
+                        let b = &file[file.find(&start).unwrap() + start.len()..];
+                        let end = b
+                            .find("<div class=\"block\"")
+                            .or(b.find("</section>"))
+                            .unwrap();
+                        b[..end].to_owned()
+                    }
+                    _ => block.to_owned(),
+                };
+                let first =
+                    &block[block.find("<p>").unwrap()..block.find(" · effective roles").unwrap()];
+                let orgs = named(first);
+                assert!(!orgs.is_empty(), "{}: {}", dir.display(), user.id);
+                let details =
+                    &block[block.find("<details>").unwrap()..block.find("</details>").unwrap()];
+                let summary = &details[..details.find("</summary>").unwrap()];
+                let count: usize = named(summary)[0]
+                    .split(' ')
+                    .next()
+                    .unwrap()
+                    .parse()
+                    .unwrap();
+                let perms = match summary.find(": the ") {
+                    Some(i) => {
+                        deltas += 1;
+                        let base = summary[i + 6..].split(' ').nth(2).unwrap();
+                        let base = base.trim_end_matches(',');
+                        let mut set = sets_at.get(base).cloned().unwrap_or_else(|| {
+                            panic!(
+                                "{}: {} told against {base}, not above",
+                                dir.display(),
+                                user.id
+                            )
+                        });
+                        let part = |label: &str| {
+                            details
+                                .find(label)
+                                .map(|i| {
+                                    let rest = &details[i..];
+                                    unfold(m, &rest[..rest.find("</ul>").unwrap()])
+                                })
+                                .unwrap_or_default()
+                        };
+                        for p in part("<p>not here:</p>") {
+                            assert!(set.remove(&p), "{}: lost {p} not held above", user.id);
+                        }
+                        for p in part("<p>more here:</p>") {
+                            assert!(set.insert(p.clone()), "{}: gained {p} held above", user.id);
+                        }
+                        set
+                    }
+                    None => unfold(m, details),
+                };
+                assert_eq!(perms.len(), count, "{}: {}", dir.display(), user.id);
+                for org in &orgs {
+                    let x = m.org_index[org.as_str()];
+                    let want: BTreeSet<String> = m
+                        .allowed_at(u, x)
+                        .into_iter()
+                        .map(|p| m.perm_name(p))
+                        .collect();
+                    assert_eq!(perms, want, "{}: {} at {org}", dir.display(), user.id);
+                    sets_at.insert(org.clone(), perms.clone());
+                    orgs_checked += 1;
+                }
+                // The why: each grant here is explained, or counted above.
+                for why in block.split("<p class=\"muted\">why, at ").skip(1) {
+                    let org = &why[..why.find(':').unwrap()];
+                    let text =
+                        &why[why.find("<div class=\"why\">").unwrap()..why.find("</div>").unwrap()];
+                    let hits = m.hits(u, m.org_index[org]).len();
+                    let fresh = text
+                        .lines()
+                        .filter(|l| l.starts_with("  - ") || l.contains(">  - "))
+                        .count();
+                    let told: usize = text
+                        .split("  and the ")
+                        .nth(1)
+                        .map_or(0, |t| t.split(' ').next().unwrap().parse().unwrap());
+                    assert_eq!(
+                        fresh + told,
+                        hits,
+                        "{}: {} at {org}:\n{text}",
+                        dir.display(),
+                        user.id
+                    );
+                }
+            }
+        }
+    }
+    // The examples exercise every path: nested orgs, deltas, shared blocks.
+    assert!(orgs_checked > 50, "{orgs_checked}");
+    assert!(deltas > 5, "{deltas}");
+    assert!(shared > 0, "{shared}");
 }

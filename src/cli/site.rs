@@ -66,14 +66,37 @@ pub fn run(args: SiteArgs) -> u8 {
     let mut bytes = 0u64;
     let written = write_atomically(&args.output, |dir| {
         std::fs::write(dir.join(MARKER), b"written by trellis site\n")?;
-        trellis::site::build(m, &checked.sources, &options, |path, data| {
-            let target = dir.join(path);
-            if let Some(parent) = target.parent() {
-                std::fs::create_dir_all(parent)?;
-            }
-            files += 1;
-            bytes += data.len() as u64;
-            std::fs::write(target, data)
+        // The pages are written by a thread of their own while the next
+        // ones are built: at M the writing is as long as the building.
+        let (send, pages) = std::sync::mpsc::sync_channel::<(String, Vec<u8>)>(256);
+        std::thread::scope(|s| {
+            let writer = s.spawn(move || -> std::io::Result<()> {
+                let mut made = std::collections::HashSet::new();
+                for (path, data) in pages {
+                    let target = dir.join(&path);
+                    if let Some(parent) = target.parent() {
+                        if made.insert(parent.to_path_buf()) {
+                            std::fs::create_dir_all(parent)?;
+                        }
+                    }
+                    std::fs::write(target, data)?;
+                }
+                Ok(())
+            });
+            let built = trellis::site::build(m, &checked.sources, &options, |path, data| {
+                files += 1;
+                bytes += data.len() as u64;
+                // A closed channel means the writer stopped on an error,
+                // which its join below reports.
+                send.send((path.to_owned(), data.to_vec()))
+                    .map_err(|_| std::io::Error::other("the site's writer stopped"))
+            });
+            drop(send);
+            let wrote = writer
+                .join()
+                .unwrap_or_else(|_| Err(std::io::Error::other("the site's writer panicked")));
+            // The writer's own error says more than "it stopped".
+            wrote.and(built)
         })
     });
     if let Err(e) = written {

@@ -470,17 +470,24 @@ fn markdown_chunks(d: &AccessDiff, page_url: Option<&str>) -> Vec<Chunk> {
 
 /// Text for HTML: the five special characters as entities.
 pub fn html_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
+    let mut out = String::with_capacity(s.len() + s.len() / 8);
+    let mut start = 0;
+    // Runs of plain bytes are copied whole: the five specials are ASCII, so
+    // every split falls on a character boundary.
+    for (i, b) in s.bytes().enumerate() {
+        let with = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\'' => "&#39;",
+            _ => continue,
+        };
+        out.push_str(&s[start..i]);
+        out.push_str(with);
+        start = i + 1;
     }
+    out.push_str(&s[start..]);
     out
 }
 
@@ -702,4 +709,19 @@ pub fn html(d: &AccessDiff) -> String {
     }
     let _ = writeln!(out, "</body>\n</html>");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::html_escape;
+
+    #[test]
+    fn escapes_the_five_and_keeps_everything_else() {
+        assert_eq!(html_escape("a<b>&\"c'd"), "a&lt;b&gt;&amp;&quot;c&#39;d");
+        // Multi-byte text around and between the specials stays whole.
+        assert_eq!(html_escape("é<ü>日本"), "é&lt;ü&gt;日本");
+        assert_eq!(html_escape(""), "");
+        assert_eq!(html_escape("&&"), "&amp;&amp;");
+        assert_eq!(html_escape("plain"), "plain");
+    }
 }

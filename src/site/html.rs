@@ -16,6 +16,9 @@ pub struct Page {
     up: String,
     title: String,
     body: String,
+    /// Further scripts (paths from the site's root), run before the
+    /// bundled one.
+    scripts: Vec<&'static str>,
 }
 
 impl Page {
@@ -25,7 +28,13 @@ impl Page {
             up: "../".repeat(depth),
             title: title.to_owned(),
             body: String::new(),
+            scripts: Vec::new(),
         }
+    }
+
+    /// The way back to the site's root (`""`, `"../"`, …).
+    pub fn up(&self) -> &str {
+        &self.up
     }
 
     /// The relative address of `path` (from the site's root) on this page.
@@ -36,6 +45,11 @@ impl Page {
     /// A link to `path` with `text` (escaped here).
     pub fn link(&self, path: &str, text: &str) -> String {
         format!("<a href=\"{}\">{}</a>", self.href(path), esc(text))
+    }
+
+    /// Loads the site's script at `path` (from the site's root) too.
+    pub fn script(&mut self, path: &'static str) {
+        self.scripts.push(path);
     }
 
     /// Appends raw HTML.
@@ -50,12 +64,17 @@ impl Page {
 
     /// The whole document: `site` names the site in the header.
     pub fn finish(self, site: &str) -> String {
+        let scripts: String = self
+            .scripts
+            .iter()
+            .map(|p| format!("<script src=\"{}{p}\" defer></script>\n", self.up))
+            .collect();
         format!(
             "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
              <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
              <title>{title} · {site}</title>\n\
              <link rel=\"stylesheet\" href=\"{up}assets/site.css\">\n\
-             <script src=\"{up}assets/site.js\" defer></script>\n</head>\n<body>\n\
+             {scripts}<script src=\"{up}assets/site.js\" defer></script>\n</head>\n<body>\n\
              <header><a class=\"home\" href=\"{up}index.html\">{site}</a> \
              <a href=\"{up}roles.html\">roles</a></header>\n<main>\n<h1>{title}</h1>\n{body}</main>\n\
              <footer>written by <code>trellis site</code> from the policy set; read-only</footer>\n\

@@ -16,6 +16,7 @@ use std::fmt::Write as _;
 
 use rayon::prelude::*;
 
+use crate::eval::Hit;
 use crate::model::*;
 use crate::source::SourceMap;
 use html::{esc, read_only, Page};
@@ -51,7 +52,11 @@ impl Default for Options {
 const INDEX_ORGS: usize = 1000;
 /// Most holders a role's page lists.
 const ROLE_HOLDERS: usize = 500;
-/// Most orgs whose "why" a user's page writes out.
+/// The rows of the orgs' role lists, written once for the whole site.
+const ROLES_DATA: &str = "roles-data.js";
+/// Most users in one file of an org's users.
+const USERS_PER_FILE: usize = 50;
+/// Most orgs whose "why" a user's section writes out.
 const EXPLAINED_ORGS: usize = 12;
 /// Most orgs of a subtree an org's page lists.
 const SUBTREE_ORGS: usize = 300;
@@ -68,9 +73,18 @@ struct Ctx<'a> {
     sources: &'a SourceMap,
     root: Option<OrgId>,
     users_at: Vec<Vec<UserId>>,
+    /// Per user, the number of the file of its home org's users it is in.
+    user_file: Vec<u32>,
     assignments_at: Vec<Vec<AssignmentId>>,
     publications_at: Vec<Vec<RoleId>>,
     roles_of: BTreeMap<Scope, Vec<RoleId>>,
+    /// The roles some org's list in the site shows, in the order of the
+    /// roles page: `roles-data.js` holds their rows once, and each org's
+    /// page names them by their place here, with its user counts.
+    catalogue: Vec<RoleId>,
+    catalogue_at: std::collections::HashMap<RoleId, u32>,
+    /// `role_ref` of every role from a page one folder down.
+    role_links: Vec<String>,
     /// Per user the site may name (see `user_named`): the orgs in scope where
     /// its roles can change, with the roles there.
     probes: Vec<Vec<Probe>>,
@@ -161,8 +175,25 @@ fn role_path(m: &Model, r: RoleId) -> String {
     format!("role/{owner}/{}.html", role.name)
 }
 
-fn user_path(m: &Model, u: UserId) -> String {
-    format!("user/{}.html", m.user(u).id)
+/// Where the file of org `x`'s users numbered `n` (from 1) is. `~` is not
+/// in the id grammar, so no org's first file meets another's `n`th.
+fn user_file_path(m: &Model, x: OrgId, n: usize) -> String {
+    if n <= 1 {
+        format!("user/{}.html", m.org(x).id)
+    } else {
+        format!("user/{}~{n}.html", m.org(x).id)
+    }
+}
+
+/// Where user `u` is: its section, in the file of its home org's users.
+fn user_path(ctx: &Ctx, u: UserId) -> String {
+    let m = ctx.m;
+    let user = m.user(u);
+    format!(
+        "{}#{}",
+        user_file_path(m, user.home, ctx.user_file[u.index()] as usize),
+        user.id
+    )
 }
 
 /// Writes the site for `m` through `emit(path, bytes)`, paths relative to
@@ -182,6 +213,7 @@ pub fn build<E>(
     }
     emit("index.html", index_page(&ctx, options).as_bytes())?;
     emit("roles.html", roles_page(&ctx).as_bytes())?;
+    emit(ROLES_DATA, roles_data(&ctx).as_bytes())?;
     let orgs: Vec<OrgId> = match options.root {
         Some(x) => m.preorder[m.pre[x.index()] as usize..m.end[x.index()] as usize].to_vec(),
         None => m.preorder.clone(),
@@ -215,16 +247,16 @@ pub fn build<E>(
             emit(path, text.as_bytes())?;
         }
     }
-    let users: Vec<UserId> = (0..m.users.len() as u32)
-        .map(UserId)
-        .filter(|u| ctx.user_in(*u))
+    // The users, a file per home org (or per USERS_PER_FILE of its users).
+    let homes: Vec<OrgId> = orgs
+        .iter()
+        .copied()
+        .filter(|o| !ctx.users_at[o.index()].is_empty())
         .collect();
-    for chunk in users.chunks(1024) {
-        let pages: Vec<(String, String)> = chunk
-            .par_iter()
-            .map(|u| (user_path(m, *u), user_page(&ctx, *u)))
-            .collect();
-        for (path, text) in &pages {
+    for chunk in homes.chunks(64) {
+        let files: Vec<Vec<(String, String)>> =
+            chunk.par_iter().map(|o| user_files(&ctx, *o)).collect();
+        for (path, text) in files.iter().flatten() {
             emit(path, text.as_bytes())?;
         }
     }
@@ -237,8 +269,12 @@ fn context<'a>(m: &'a Model, sources: &'a SourceMap, options: &Options) -> Ctx<'
     for (ui, u) in m.users.iter().enumerate() {
         users_at[u.home.index()].push(UserId(ui as u32));
     }
+    let mut user_file = vec![0u32; m.users.len()];
     for list in &mut users_at {
         list.sort_by(|a, b| m.user(*a).id.cmp(&m.user(*b).id));
+        for (i, u) in list.iter().enumerate() {
+            user_file[u.index()] = (i / USERS_PER_FILE) as u32 + 1;
+        }
     }
     let mut assignments_at = vec![Vec::new(); m.orgs.len()];
     for (ai, a) in m.assignments.iter().enumerate() {
@@ -259,9 +295,13 @@ fn context<'a>(m: &'a Model, sources: &'a SourceMap, options: &Options) -> Ctx<'
         sources,
         root,
         users_at,
+        user_file,
         assignments_at,
         publications_at,
         roles_of,
+        catalogue: Vec::new(),
+        catalogue_at: Default::default(),
+        role_links: Vec::new(),
         probes: Vec::new(),
         holdings: None,
         prefix: options
@@ -274,6 +314,26 @@ fn context<'a>(m: &'a Model, sources: &'a SourceMap, options: &Options) -> Ctx<'
             None => "access".to_owned(),
         },
     };
+    let scope: &[OrgId] = match root {
+        Some(x) => &m.preorder[m.pre[x.index()] as usize..m.end[x.index()] as usize],
+        None => &m.preorder,
+    };
+    let mut catalogue: Vec<RoleId> = (0..m.roles.len() as u32)
+        .into_par_iter()
+        .map(RoleId)
+        .filter(|r| scope.iter().any(|x| m.published(*r, *x)))
+        .collect();
+    catalogue.sort_by_key(|r| (m.role_display(*r), m.role_qualified(*r)));
+    ctx.catalogue_at = catalogue
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (*r, i as u32))
+        .collect();
+    ctx.catalogue = catalogue;
+    let here = Page::new(1, "");
+    ctx.role_links = (0..m.roles.len() as u32)
+        .map(|r| role_ref(&ctx, &here, RoleId(r)))
+        .collect();
     let holdings = crate::role_list::Holdings::new(m);
     let probes: Vec<Vec<Probe>> = (0..m.users.len() as u32)
         .into_par_iter()
@@ -338,7 +398,7 @@ fn org_ref_name(ctx: &Ctx, page: &Page, id: &str) -> String {
 
 fn user_ref(ctx: &Ctx, page: &Page, u: UserId) -> String {
     if ctx.user_in(u) {
-        page.link(&user_path(ctx.m, u), &ctx.m.user(u).id)
+        page.link(&user_path(ctx, u), &ctx.m.user(u).id)
     } else {
         format!("<code>{}</code>", esc(&ctx.m.user(u).id))
     }
@@ -352,6 +412,12 @@ fn user_ref_name(ctx: &Ctx, page: &Page, id: &str) -> String {
 }
 
 fn role_ref(ctx: &Ctx, page: &Page, r: RoleId) -> String {
+    // Most links are from pages one folder down: those are made once.
+    if page.up() == "../" {
+        if let Some(link) = ctx.role_links.get(r.index()) {
+            return link.clone();
+        }
+    }
     if ctx.role_in(r) {
         page.link(&role_path(ctx.m, r), &ctx.m.role_display(r))
     } else {
@@ -576,6 +642,85 @@ fn search_box(table: &str, total: usize) -> String {
     )
 }
 
+/// `roles-data.js`: a row of an org's role list for every role of the
+/// catalogue, as HTML for a page one folder down: the search's name and
+/// description, the row's class, its cells but the user count, its badge.
+fn roles_data(ctx: &Ctx) -> String {
+    let m = ctx.m;
+    let here = Page::new(1, "");
+    let mut out = String::from(
+        "// trellis site: the rows of the orgs' role lists (the pages name them by number).\nwindow.trellisRoles = [\n",
+    );
+    for r in &ctx.catalogue {
+        let role = m.role(*r);
+        let ro = role.locked || role.owner == Scope::Provider;
+        let mut notes = Vec::new();
+        for (d, ids) in role.resources.entries() {
+            let ids: Vec<&str> = ids
+                .iter()
+                .map(|q| m.resources[q.index()].id.as_str())
+                .collect();
+            notes.push(format!(
+                "{}: {}",
+                esc(&m.dimensions[d.index()].id),
+                esc(&ids.join(", "))
+            ));
+        }
+        if !role.dimensions.is_empty() {
+            let dims: Vec<&str> = role
+                .dimensions
+                .iter()
+                .map(|d| m.dimensions[d.index()].id.as_str())
+                .collect();
+            notes.push(format!(
+                "one assignment per {}{}",
+                esc(&dims.join(" and ")),
+                if role.multiple {
+                    ", several allowed"
+                } else {
+                    ""
+                }
+            ));
+        }
+        let badge = if role.locked {
+            read_only(true, true, None)
+        } else if ro {
+            read_only(false, true, None)
+        } else if !role.active {
+            "<span class=\"badge\">not assignable</span>".to_owned()
+        } else {
+            "<span class=\"badge\">assignable</span>".to_owned()
+        };
+        let class = match (role.locked, ro) {
+            (true, _) => "locked read-only",
+            (false, true) => "read-only",
+            _ => "",
+        };
+        let description = esc(role.description.as_deref().unwrap_or(""));
+        let cells = [
+            esc(&role.name),
+            description.clone(),
+            class.to_owned(),
+            role_ref(ctx, &here, *r),
+            owner_html(ctx, &here, role.owner),
+            role.from
+                .map(|(f, _)| role_ref(ctx, &here, f))
+                .unwrap_or_default(),
+            status_html(role.active).to_owned(),
+            notes.join("; "),
+            description,
+            badge,
+        ];
+        if out.ends_with(']') {
+            out.push_str(",\n");
+        }
+        out.push_str(&serde_json::to_string(&cells).unwrap_or_else(|_| "[]".to_owned()));
+    }
+    // The array is JSON as well, for readers other than the page.
+    out.push_str("\n];\n");
+    out
+}
+
 /// An org's page, and the further pages of its users.
 fn org_pages(ctx: &Ctx, x: OrgId, page_size: usize) -> Vec<(String, String)> {
     let m = ctx.m;
@@ -704,49 +849,20 @@ fn org_main(ctx: &Ctx, page: &mut Page, x: OrgId) {
     };
     page.h2(&format!("Roles published here ({})", rows.len()), "roles");
     page.push(&search_box("roles-table", rows.len()));
-    page.push("<table id=\"roles-table\"><thead><tr><th>role</th><th>owner</th><th>cloned from</th><th>status</th><th>users</th><th>restrictions</th><th>description</th><th></th></tr></thead><tbody>\n");
-    for r in &rows {
-        let bare = r.name.rsplit("::").next().unwrap_or(&r.name);
-        let ro = r.locked || r.owner == "provider";
-        let mut notes = Vec::new();
-        for (d, ids) in &r.restrictions {
-            notes.push(format!("{}: {}", esc(d), esc(&ids.join(", "))));
-        }
-        if !r.dimensions.is_empty() {
-            notes.push(format!(
-                "one assignment per {}{}",
-                esc(&r.dimensions.join(" and ")),
-                if r.multiple { ", several allowed" } else { "" }
-            ));
-        }
-        let badge = if r.locked {
-            read_only(true, true, None)
-        } else if ro {
-            read_only(false, true, None)
-        } else if !r.assignable {
-            "<span class=\"badge\">not assignable</span>".to_owned()
-        } else {
-            "<span class=\"badge\">assignable</span>".to_owned()
-        };
-        let _ = writeln!(
-            page_body(page),
-            "<tr{} data-name=\"{}\" data-description=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{badge}</td></tr>",
-            row_class(r.locked, ro),
-            esc(bare),
-            esc(r.description.as_deref().unwrap_or("")),
-            role_ref_name(ctx, &Page::new(1, ""), Scope::Org(x), &r.name),
-            org_ref_name(ctx, &Page::new(1, ""), &r.owner),
-            r.cloned_from
-                .as_deref()
-                .map(|f| role_ref_name(ctx, &Page::new(1, ""), Scope::Org(x), f))
-                .unwrap_or_default(),
-            if r.status == "active" { "active" } else { status_html(false) },
-            r.users,
-            notes.join("; "),
-            esc(r.description.as_deref().unwrap_or("")),
-        );
-    }
-    page.push("</tbody></table>\n");
+    // The rows are drawn by the script from `roles-data.js`: every org of
+    // a large tree lists nearly the same roles, so the page carries only
+    // which roles, in order, and their user counts here.
+    page.script(ROLES_DATA);
+    let spec: Vec<String> = rows
+        .iter()
+        .filter_map(|r| Some(format!("{}.{}", ctx.catalogue_at.get(&r.id)?, r.users)))
+        .collect();
+    page.push(&format!(
+        "<table id=\"roles-table\" data-rows=\"{}\"><thead><tr><th>role</th><th>owner</th><th>cloned from</th><th>status</th><th>users</th><th>restrictions</th><th>description</th><th></th></tr></thead><tbody>\n</tbody></table>\n\
+         <noscript><p>The role list is drawn by the page's script; {} lists every role without it.</p></noscript>\n",
+        spec.join(" "),
+        here.link("roles.html", "the roles page")
+    ));
     // Grants reaching it: made here, or made above with `inherit`.
     let mut grants: Vec<AssignmentId> = ctx.assignments_at[x.index()].clone();
     for a in m.ancestors(x).skip(1) {
@@ -1029,9 +1145,15 @@ fn role_page(ctx: &Ctx, r: RoleId, holders: &[(UserId, OrgId)]) -> String {
     page.push(&format!("<ul>{}</ul>\n", lines.join("\n")));
     // Holders.
     let mut list: Vec<&(UserId, OrgId)> = holders.iter().collect();
-    list.sort_by(|a, b| {
+    let order = |a: &&(UserId, OrgId), b: &&(UserId, OrgId)| {
         (&m.user(a.0).id, m.pre[a.1.index()]).cmp(&(&m.user(b.0).id, m.pre[b.1.index()]))
-    });
+    };
+    // Only the first ROLE_HOLDERS are written: those are picked, then sorted.
+    if list.len() > ROLE_HOLDERS {
+        list.select_nth_unstable_by(ROLE_HOLDERS, order);
+        list.truncate(ROLE_HOLDERS + 1);
+    }
+    list.sort_by(order);
     let people: BTreeSet<UserId> = holders.iter().map(|h| h.0).collect();
     page.h2(
         &format!("Holders ({} user{})", people.len(), plural(people.len())),
@@ -1052,10 +1174,10 @@ fn role_page(ctx: &Ctx, r: RoleId, holders: &[(UserId, OrgId)]) -> String {
             );
         }
         page.push("</tbody></table>\n");
-        if list.len() > ROLE_HOLDERS {
+        if holders.len() > ROLE_HOLDERS {
             page.push(&format!(
                 "<p class=\"muted\">and {} more; each org's page lists its users</p>\n",
-                list.len() - ROLE_HOLDERS
+                holders.len() - ROLE_HOLDERS
             ));
         }
     }
@@ -1063,14 +1185,154 @@ fn role_page(ctx: &Ctx, r: RoleId, holders: &[(UserId, OrgId)]) -> String {
     page.finish(&ctx.site)
 }
 
-/// A user's page: per org in scope where its roles change, the effective
-/// roles, the permissions they give, and why.
-fn user_page(ctx: &Ctx, u: UserId) -> String {
+/// The users homed at org `x`, a file per `USERS_PER_FILE` of them.
+///
+/// Users of one home org mostly have the same roles at the orgs above it,
+/// from the grants to every member there: a block (an org's roles,
+/// permissions and why) that two users of a file have alike is written
+/// once, in the file's shared section, and each of them points to it.
+fn user_files(ctx: &Ctx, x: OrgId) -> Vec<(String, String)> {
+    let m = ctx.m;
+    let users = &ctx.users_at[x.index()];
+    let files = users.len().div_ceil(USERS_PER_FILE);
+    let mut out = Vec::with_capacity(files);
+    for (i, chunk) in users.chunks(USERS_PER_FILE).enumerate() {
+        let n = i + 1;
+        let title = if files > 1 {
+            format!("Users of {} ({n} of {files})", m.org(x).id)
+        } else {
+            format!("Users of {}", m.org(x).id)
+        };
+        let mut page = Page::new(1, &title);
+        let mut folds = Folds::default();
+        let views: Vec<UserView> = chunk
+            .iter()
+            .map(|u| user_view(ctx, &page, *u, &mut folds))
+            .collect();
+        // Blocks two users have alike, in the order they are first met.
+        let mut seen: std::collections::HashMap<&str, usize> = Default::default();
+        for v in &views {
+            for (_, body) in &v.blocks {
+                *seen.entry(body.as_str()).or_default() += 1;
+            }
+        }
+        let mut shared: Vec<&str> = Vec::new();
+        let mut shared_at: std::collections::HashMap<&str, usize> = Default::default();
+        let mut users_of: Vec<Vec<UserId>> = Vec::new();
+        for (v, u) in views.iter().zip(chunk) {
+            for (_, body) in &v.blocks {
+                if seen[body.as_str()] < 2 {
+                    continue;
+                }
+                let k = *shared_at.entry(body.as_str()).or_insert_with(|| {
+                    shared.push(body.as_str());
+                    users_of.push(Vec::new());
+                    shared.len() - 1
+                });
+                if users_of[k].last() != Some(u) {
+                    users_of[k].push(*u);
+                }
+            }
+        }
+        // Shown when no user is picked (the address has no `#user`): the
+        // list of the file's users, and every section below it.
+        let links: Vec<String> = chunk
+            .iter()
+            .map(|u| {
+                let id = esc(&m.user(*u).id);
+                format!("<a href=\"#{id}\">{id}</a>")
+            })
+            .collect();
+        page.push(&format!(
+            "<p class=\"user-index\">home {} · {}</p>\n",
+            org_ref(ctx, &page, x),
+            links.join(", ")
+        ));
+        if files > 1 {
+            let others: Vec<String> = (1..=files)
+                .map(|k| {
+                    if k == n {
+                        format!("<span>{k}</span>")
+                    } else {
+                        page.link(&user_file_path(m, x, k), &k.to_string())
+                    }
+                })
+                .collect();
+            page.push(&format!(
+                "<nav class=\"pager\">files: {}</nav>\n",
+                others.join("")
+            ));
+        }
+        if !shared.is_empty() {
+            page.push("<section class=\"shared\">\n<h2 id=\"shared\">What several users here have alike</h2>\n");
+            for (k, body) in shared.iter().enumerate() {
+                let names: Vec<String> = users_of[k]
+                    .iter()
+                    .map(|u| {
+                        let id = esc(&m.user(*u).id);
+                        format!("<a href=\"#{id}\">{id}</a>")
+                    })
+                    .collect();
+                let _ = writeln!(
+                    page_body(&mut page),
+                    "<div class=\"block\" id=\"same-{}\"><p class=\"muted\">for {}</p>\n{body}</div>",
+                    k + 1,
+                    names.join(", ")
+                );
+            }
+            page.push("</section>\n");
+        }
+        for (v, u) in views.iter().zip(chunk) {
+            let uid = esc(&m.user(*u).id);
+            let _ = write!(
+                page_body(&mut page),
+                "<section class=\"user\" id=\"{uid}\">\n<h2>User {uid}</h2>\n{}",
+                v.head
+            );
+            for (title, body) in &v.blocks {
+                let _ = writeln!(page_body(&mut page), "<h3>{}</h3>", esc(title));
+                match shared_at.get(body.as_str()) {
+                    Some(k) => {
+                        let _ = writeln!(
+                            page_body(&mut page),
+                            "<p>the same as for {} other user{} here: <a href=\"#same-{}\">its roles, permissions and why</a></p>",
+                            users_of[*k].len() - 1,
+                            plural(users_of[*k].len() - 1),
+                            k + 1
+                        );
+                    }
+                    None => page.push(body),
+                }
+            }
+            page.push(&v.tail);
+            page.push("</section>\n");
+        }
+        out.push((user_file_path(m, x, n), page.finish(&ctx.site)));
+    }
+    out
+}
+
+/// What a user's section says: its facts, a block per group of orgs
+/// (title, and the roles, permissions and why), and the closing notes.
+struct UserView {
+    head: String,
+    blocks: Vec<(String, String)>,
+    tail: String,
+}
+
+/// User `u`'s roles and permissions per org, and why.
+///
+/// An org below another one listed is written as what changes there: the
+/// permissions gained and lost, and the grants that begin to count there;
+/// the grants that hold the same way as at the org above are named once,
+/// where they first reach the user. A block names no user and links only
+/// to org and role pages, so that two users' blocks alike are alike byte
+/// for byte.
+fn user_view(ctx: &Ctx, page: &Page, u: UserId, folds: &mut Folds) -> UserView {
     let m = ctx.m;
     let user = m.user(u);
-    let mut page = Page::new(1, &format!("User {}", user.id));
     let mut facts = vec![
-        format!("home {}", org_ref(ctx, &page, user.home)),
+        format!("home {}", org_ref(ctx, page, user.home)),
         format!("identity type <code>{}</code>", esc(&user.identity)),
     ];
     if user.owner {
@@ -1080,24 +1342,34 @@ fn user_page(ctx: &Ctx, u: UserId) -> String {
         "<span class=\"src\">{}</span>",
         esc(&ctx.at(user.span))
     ));
-    page.push(&format!("<p>{}</p>\n", facts.join(" · ")));
+    let mut head = format!("<p>{}</p>\n", facts.join(" · "));
     if let Some(d) = &user.description {
-        page.push(&format!("<p class=\"muted\">{}</p>\n", esc(d)));
+        let _ = writeln!(head, "<p class=\"muted\">{}</p>", esc(d));
     }
     let mut probes: Vec<&Probe> = ctx.probes[u.index()].iter().collect();
     probes.sort_by_key(|p| m.pre[p.org.index()]);
+    let listed: BTreeSet<OrgId> = probes.iter().map(|p| p.org).collect();
+    // The nearest org above `o` that is listed too: what `o` is told against.
+    let above = |o: OrgId| m.ancestors(o).skip(1).find(|a| listed.contains(a));
     // Orgs with the same roles and permissions are shown once, in tree order.
     let mut groups: Vec<(Vec<OrgId>, &BTreeSet<RoleId>, Vec<PermId>)> = Vec::new();
+    let mut group_of: BTreeMap<OrgId, usize> = BTreeMap::new();
     for p in probes {
         let allowed = m.allowed_at(u, p.org);
-        match groups
-            .iter_mut()
-            .find(|(_, roles, perms)| *roles == &p.roles && *perms == allowed)
+        let at = match groups
+            .iter()
+            .position(|(_, roles, perms)| *roles == &p.roles && *perms == allowed)
         {
-            Some(g) => g.0.push(p.org),
-            None => groups.push((vec![p.org], &p.roles, allowed)),
-        }
+            Some(g) => g,
+            None => {
+                groups.push((Vec::new(), &p.roles, allowed));
+                groups.len() - 1
+            }
+        };
+        groups[at].0.push(p.org);
+        group_of.insert(p.org, at);
     }
+    let mut blocks = Vec::with_capacity(groups.len());
     let mut explained = 0;
     for (gi, (orgs, roles, allowed)) in groups.iter().enumerate() {
         let title = match orgs.as_slice() {
@@ -1110,51 +1382,142 @@ fn user_page(ctx: &Ctx, u: UserId) -> String {
             ),
             [] => continue,
         };
-        page.h2(&title, &format!("group-{}", gi + 1));
-        let links: Vec<String> = orgs.iter().map(|o| org_ref(ctx, &page, *o)).collect();
+        let mut body = String::new();
+        let links: Vec<String> = orgs.iter().map(|o| org_ref(ctx, page, *o)).collect();
         let mut names: Vec<(String, RoleId)> =
             roles.iter().map(|r| (m.role_display(*r), *r)).collect();
         names.sort();
-        let names: Vec<String> = names
-            .iter()
-            .map(|(_, r)| role_ref(ctx, &page, *r))
-            .collect();
-        page.push(&format!(
-            "<p>{} · effective roles: {}</p>\n",
+        let names: Vec<String> = names.iter().map(|(_, r)| role_ref(ctx, page, *r)).collect();
+        let _ = writeln!(
+            body,
+            "<p>{} · effective roles: {}</p>",
             links.join(", "),
             if names.is_empty() {
                 "none".to_owned()
             } else {
                 names.join(", ")
             }
-        ));
-        page.push(&format!(
-            "<details><summary>{} permission{}</summary><ul class=\"perms\">{}</ul></details>\n",
-            allowed.len(),
-            plural(allowed.len()),
-            folded(m, allowed)
-        ));
+        );
+        // The permissions, whole or against the group of the org above.
+        let base = above(orgs[0]).and_then(|a| group_of.get(&a).copied());
+        match base {
+            Some(b) if b != gi => {
+                let before = &groups[b].2;
+                let gained: Vec<PermId> = allowed
+                    .iter()
+                    .filter(|p| before.binary_search(p).is_err())
+                    .copied()
+                    .collect();
+                let lost: Vec<PermId> = before
+                    .iter()
+                    .filter(|p| allowed.binary_search(p).is_err())
+                    .copied()
+                    .collect();
+                let mut parts = vec![format!(
+                    "the {} at {}",
+                    before.len(),
+                    esc(&m.org(groups[b].0[0]).id)
+                )];
+                if !lost.is_empty() {
+                    parts.push(format!("without {}", lost.len()));
+                }
+                parts.push(format!("{} more", gained.len()));
+                let mut list = String::new();
+                if !gained.is_empty() {
+                    let _ = write!(
+                        list,
+                        "<p>more here:</p><ul class=\"perms\">{}</ul>",
+                        folds.get(m, &gained)
+                    );
+                }
+                if !lost.is_empty() {
+                    let _ = write!(
+                        list,
+                        "<p>not here:</p><ul class=\"perms\">{}</ul>",
+                        folds.get(m, &lost)
+                    );
+                }
+                let _ = writeln!(
+                    body,
+                    "<details><summary>{} permission{}: {}</summary>{list}</details>",
+                    allowed.len(),
+                    plural(allowed.len()),
+                    parts.join(", ")
+                );
+            }
+            _ => {
+                let _ = writeln!(
+                    body,
+                    "<details><summary>{} permission{}</summary><ul class=\"perms\">{}</ul></details>",
+                    allowed.len(),
+                    plural(allowed.len()),
+                    folds.get(m, allowed)
+                );
+            }
+        }
         for o in orgs {
             if explained >= EXPLAINED_ORGS {
                 break;
             }
             explained += 1;
-            let mut why = Vec::new();
             let hits = m.hits(u, *o);
-            crate::query::explain_grants(m, ctx.sources, u, *o, &hits, &mut why);
+            // Grants that count at the org above in the same way are named
+            // there; here, those that begin to reach or count.
+            let (told, fresh): (Vec<Hit>, Vec<Hit>) = match above(*o) {
+                Some(a) => {
+                    let there = m.hits(u, a);
+                    hits.iter().partition(|h| {
+                        there.contains(h)
+                            && match h.grant {
+                                Grant::Role(r) => m.published(r, *o) == m.published(r, a),
+                                Grant::Policy(_) => true,
+                            }
+                    })
+                }
+                None => (Vec::new(), hits),
+            };
+            let mut why = Vec::new();
+            if !fresh.is_empty() || told.is_empty() {
+                crate::query::explain_grants(m, ctx.sources, u, *o, &fresh, &mut why);
+            }
+            if let (false, Some(a)) = (told.is_empty(), above(*o)) {
+                why.push(format!(
+                    "  and the {} grant{} explained at `{}`, which hold{} here as well",
+                    told.len(),
+                    plural(told.len()),
+                    m.org(a).id,
+                    if told.len() == 1 { "s" } else { "" }
+                ));
+            }
             let why: Vec<String> = why.iter().map(|l| ctx.strip_in(l)).collect();
-            page.push(&format!(
-                "<p class=\"muted\">why, at {}:</p><div class=\"why\">{}</div>\n",
+            let _ = writeln!(
+                body,
+                "<p class=\"muted\">why, at {}:</p><div class=\"why\">{}</div>",
                 esc(&m.org(*o).id),
                 esc(&why.join("\n"))
-            ));
+            );
         }
+        blocks.push((title, body));
     }
+    let mut tail = String::new();
     if explained >= EXPLAINED_ORGS {
-        page.push(&format!("<p class=\"muted\">The why is written for the first {EXPLAINED_ORGS} orgs; <code>trellis query --explain</code> gives it at any org.</p>\n"));
+        let _ = writeln!(tail, "<p class=\"muted\">The why is written for the first {EXPLAINED_ORGS} orgs; <code>trellis query --explain</code> gives it at any org.</p>");
     }
-    page.push("<p class=\"muted\">Listed at the orgs where its roles can change; below each, the same roles hold unless another grant or publication says otherwise. <code>trellis query --explain</code> answers one permission at any org.</p>\n");
-    page.finish(&ctx.site)
+    tail.push_str("<p class=\"muted\">Listed at the orgs where its roles can change; below each, the same roles hold unless another grant or publication says otherwise. <code>trellis query --explain</code> answers one permission at any org.</p>\n");
+    UserView { head, blocks, tail }
+}
+
+/// `folded` of the permission sets met so far: users of one home org
+/// share most of theirs.
+#[derive(Default)]
+struct Folds(std::collections::HashMap<Vec<PermId>, String>);
+
+impl Folds {
+    fn get(&mut self, m: &Model, perms: &[PermId]) -> &str {
+        self.0
+            .entry(perms.to_vec())
+            .or_insert_with(|| folded(m, perms))
+    }
 }
 
 /// Permissions as list items, one a module: `m:*` when every action of `m`
