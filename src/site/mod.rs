@@ -1216,16 +1216,16 @@ fn user_files(ctx: &Ctx, x: OrgId) -> Vec<(String, String)> {
                 *seen.entry(body.as_str()).or_default() += 1;
             }
         }
-        let mut shared: Vec<&str> = Vec::new();
+        let mut shared: Vec<(&str, &str)> = Vec::new();
         let mut shared_at: std::collections::HashMap<&str, usize> = Default::default();
         let mut users_of: Vec<Vec<UserId>> = Vec::new();
         for (v, u) in views.iter().zip(chunk) {
-            for (_, body) in &v.blocks {
+            for (title, body) in &v.blocks {
                 if seen[body.as_str()] < 2 {
                     continue;
                 }
                 let k = *shared_at.entry(body.as_str()).or_insert_with(|| {
-                    shared.push(body.as_str());
+                    shared.push((title.as_str(), body.as_str()));
                     users_of.push(Vec::new());
                     shared.len() - 1
                 });
@@ -1265,7 +1265,7 @@ fn user_files(ctx: &Ctx, x: OrgId) -> Vec<(String, String)> {
         }
         if !shared.is_empty() {
             page.push("<section class=\"shared\">\n<h2 id=\"shared\">What several users here have alike</h2>\n");
-            for (k, body) in shared.iter().enumerate() {
+            for (k, (title, body)) in shared.iter().enumerate() {
                 let names: Vec<String> = users_of[k]
                     .iter()
                     .map(|u| {
@@ -1275,8 +1275,9 @@ fn user_files(ctx: &Ctx, x: OrgId) -> Vec<(String, String)> {
                     .collect();
                 let _ = writeln!(
                     page_body(&mut page),
-                    "<div class=\"block\" id=\"same-{}\"><p class=\"muted\">for {}</p>\n{body}</div>",
+                    "<div class=\"block\" id=\"same-{}\"><h3>{}</h3>\n<p class=\"muted\">for {}</p>\n{body}</div>",
                     k + 1,
+                    esc(title),
                     names.join(", ")
                 );
             }
