@@ -311,26 +311,47 @@ fn question_json(q: &Question<'_>) -> Value {
 /// A question by handles.
 type Handles = (User, Perm, Org, Option<Resource>);
 
-/// A batch's answers: each question resolved to handles as it is read (the
-/// names themselves are not kept unless the decision log needs them), then
-/// all decided together.
+/// A batch's answers: the questions as read (their names borrowed from the
+/// request's text), then resolved and decided together.
 struct Answers<'l, 'a> {
     loaded: &'l Loaded,
-    /// Each question resolved to handles as it is read (`None`: a name is
-    /// unknown, the answer is deny); decided once all are read.
-    resolved: Vec<Option<Handles>>,
-    /// The questions, kept for the decision log.
-    kept: Option<Vec<Question<'a>>>,
+    questions: Vec<Question<'a>>,
 }
 
 impl Answers<'_, '_> {
-    /// The answers, in order. Deciding in a loop of its own, apart from
-    /// reading, lets the processor overlap the table reads of successive
-    /// questions (they are independent), which the reading between them
-    /// would otherwise push out of its window.
+    /// The answers, in order. Every stage runs over the whole batch in a
+    /// loop of its own (the users' names looked up, then the rest of each
+    /// question, then the decisions), apart from reading: the questions are
+    /// independent, so the processor overlaps the table reads of successive
+    /// ones, which doing all of one question before the next would not let
+    /// it do.
     fn decide(&self) -> Vec<bool> {
-        let t = &self.loaded.table;
-        self.resolved
+        let l = self.loaded;
+        let names: Vec<&str> = self.questions.iter().map(|q| q.user.as_ref()).collect();
+        let users = l.names.users(&l.table, &names);
+        let mut unknown = Vec::new();
+        let resolved: Vec<Option<Handles>> = self
+            .questions
+            .iter()
+            .zip(users)
+            .map(|(q, u)| {
+                let placed = place(
+                    l,
+                    &q.permission,
+                    q.org.as_deref(),
+                    q.resource.as_deref(),
+                    &mut unknown,
+                );
+                // The unknown names matter to explain, not to a batch.
+                unknown.clear();
+                let (p, x, r) = placed?;
+                Some((u?, p, x, r))
+            })
+            .collect();
+        let t = &l.table;
+        let users: Vec<User> = resolved.iter().flatten().map(|(u, ..)| *u).collect();
+        std::hint::black_box(t.touch_users(&users));
+        resolved
             .iter()
             .map(|q| q.is_some_and(|(u, p, x, r)| t.allow_on(u, p, x, r)))
             .collect()
@@ -339,20 +360,11 @@ impl Answers<'_, '_> {
 
 impl<'a> crate::questions::Sink<'a> for Answers<'_, 'a> {
     fn question(&mut self, q: Question<'a>) {
-        self.resolved.push(match resolve(self.loaded, &q) {
-            Resolved::Known(u, p, x, r) => Some((u, p, x, r)),
-            Resolved::Unknown(_) => None,
-        });
-        if let Some(kept) = &mut self.kept {
-            kept.push(q);
-        }
+        self.questions.push(q);
     }
 
     fn restart(&mut self) {
-        self.resolved.clear();
-        if let Some(kept) = &mut self.kept {
-            kept.clear();
-        }
+        self.questions.clear();
     }
 }
 
@@ -366,8 +378,7 @@ async fn allow_batch(Axum(state): Axum<Shared>, body: Body) -> Response {
     let max = state.config.max_batch;
     let mut answers = Answers {
         loaded: &loaded,
-        resolved: Vec::new(),
-        kept: state.log.as_ref().map(|_| Vec::new()),
+        questions: Vec::new(),
     };
     let read = crate::questions::read(text, max, &mut answers);
     match read {
@@ -386,13 +397,13 @@ async fn allow_batch(Axum(state): Axum<Shared>, body: Body) -> Response {
         }
     }
     let decided = answers.decide();
-    let Answers { kept, .. } = answers;
+    let Answers { questions, .. } = answers;
     let answers = decided;
     let allowed = answers.iter().filter(|a| **a).count();
     state
         .metrics
         .decisions_batch(allowed, answers.len() - allowed);
-    if let (Some(log), Some(questions)) = (&state.log, &kept) {
+    if let Some(log) = &state.log {
         for (q, a) in questions.iter().zip(&answers) {
             log.write("allow/batch", &question_json(q), *a, hash(&loaded));
         }

@@ -99,5 +99,39 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if run("NameIndex+allow_on") {
         println!("rust name NameIndex+allow_on {ns:.1} {allowed}");
     }
+    // As a server answers a batch: the users' names of 1,000 questions
+    // looked up together (`NameIndex::users`), the rest of each question,
+    // then the decisions, with and without `touch_users` first.
+    for touch in [false, true] {
+        let label = if touch { "batch+touch" } else { "batch" };
+        let (ns, allowed) = measure(pass_of(label), qs.len(), || {
+            let mut allowed = 0;
+            for chunk in qs.chunks(1000) {
+                let ids: Vec<&str> = chunk.iter().map(|q| q.0.as_str()).collect();
+                let users = names.users(&t, black_box(&ids));
+                let resolved: Vec<Handles> = chunk
+                    .iter()
+                    .zip(users)
+                    .map(|(q, u)| {
+                        let p = names.permission(&t, &q.1)?;
+                        let x = names.org(&t, q.2.as_deref()?)?;
+                        Some((u?, p, x, None))
+                    })
+                    .collect();
+                if touch {
+                    let us: Vec<User> = resolved.iter().flatten().map(|h| h.0).collect();
+                    black_box(t.touch_users(&us));
+                }
+                allowed += resolved
+                    .iter()
+                    .filter(|h| h.is_some_and(|(u, p, x, r)| t.allow_on(u, p, x, r)))
+                    .count();
+            }
+            allowed
+        });
+        if run(label) {
+            println!("rust name {label} {ns:.1} {allowed}");
+        }
+    }
     Ok(())
 }

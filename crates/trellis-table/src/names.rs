@@ -117,6 +117,45 @@ impl NameIndex {
         }
     }
 
+    /// As [`NameIndex::user`] for every name of `ids`, in order. The work
+    /// is done in stages over the whole list (hash every name, probe the
+    /// index for every hash, then compare every hit with the table's
+    /// string): each stage is a short loop whose iterations do not depend
+    /// on one another, so the processor has many of the cache misses of a
+    /// large table in flight at once instead of one question's at a time.
+    pub fn users(&self, t: &Table, ids: &[&str]) -> Vec<Option<User>> {
+        let hashes: Vec<u64> = ids.iter().map(|id| hash(id)).collect();
+        let found: Vec<Option<u32>> = hashes
+            .iter()
+            .map(|h| self.users.0.get(h).copied())
+            .collect();
+        // Where each hit's name is, then the names compared: two loops, so
+        // that the offsets' misses overlap, and then the text's.
+        let d = t.d();
+        let spans: Vec<Option<(u32, &[u8])>> = found
+            .iter()
+            .map(|hit| {
+                hit.map(|u| {
+                    (
+                        u,
+                        if u == SHARED {
+                            &[][..]
+                        } else {
+                            d.user_name_bytes(u)
+                        },
+                    )
+                })
+            })
+            .collect();
+        ids.iter()
+            .zip(spans)
+            .map(|(id, hit)| match hit? {
+                (SHARED, _) => t.user(id),
+                (u, name) => (name == id.as_bytes()).then_some(User(u)),
+            })
+            .collect()
+    }
+
     /// As [`Table::org`].
     #[inline]
     pub fn org(&self, t: &Table, id: &str) -> Option<Org> {

@@ -143,4 +143,25 @@ fn the_name_index_finds_what_the_table_finds() {
         assert_eq!(index.permission(&t, unknown), None);
         assert_eq!(index.resource(&t, unknown), None);
     }
+    // Many at once: the same answers, in order, known or not, repeated.
+    let mut names: Vec<String> = (0..t.user_count() as u32)
+        .map(|u| t.user_name(trellis_table::User(u)).to_owned())
+        .collect();
+    names.extend(["", "nobody", "alice ", "ALICE"].map(String::from));
+    names.extend(names.clone().into_iter().rev());
+    let ids: Vec<&str> = names.iter().map(String::as_str).collect();
+    let one_by_one: Vec<_> = ids.iter().map(|id| index.user(&t, id)).collect();
+    assert_eq!(index.users(&t, &ids), one_by_one);
+    assert!(one_by_one.iter().filter(|u| u.is_none()).count() == 8);
+    assert_eq!(index.users(&t, &[]), vec![]);
+    // Touching users changes no answer, and handles out of range are
+    // passed over, not a panic.
+    let users: Vec<_> = one_by_one.iter().flatten().copied().collect();
+    let alice = t.user("alice").unwrap();
+    let perm = t.permission("templates:delete").unwrap();
+    let atlantic = t.org("atlantic").unwrap();
+    let before = t.allow(alice, perm, atlantic);
+    let _ = t.touch_users(&users);
+    let _ = t.touch_users(&[trellis_table::User(u32::MAX), trellis_table::User(1 << 30)]);
+    assert_eq!(t.allow(alice, perm, atlantic), before);
 }
