@@ -329,12 +329,29 @@ impl Answers<'_, '_> {
         let l = self.loaded;
         let names: Vec<&str> = self.questions.iter().map(|q| q.user.as_ref()).collect();
         let users = l.names.users(&l.table, &names);
+        // The orgs of the questions that name one and no resource (the
+        // others are placed one by one below).
+        let plain = |q: &Question<'_>| {
+            q.resource.is_none() && q.org.as_deref().is_some_and(|o| !o.is_empty())
+        };
+        let names: Vec<&str> = self
+            .questions
+            .iter()
+            .filter(|q| plain(q))
+            .map(|q| q.org.as_deref().unwrap_or(""))
+            .collect();
+        let mut orgs = l.names.orgs(&l.table, &names).into_iter();
         let mut unknown = Vec::new();
         let resolved: Vec<Option<Handles>> = self
             .questions
             .iter()
             .zip(users)
             .map(|(q, u)| {
+                if plain(q) {
+                    let x = orgs.next().flatten();
+                    let p = l.names.permission(&l.table, &q.permission);
+                    return Some((u?, p?, x?, None));
+                }
                 let placed = place(
                     l,
                     &q.permission,

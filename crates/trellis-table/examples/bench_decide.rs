@@ -109,13 +109,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             for chunk in qs.chunks(1000) {
                 let ids: Vec<&str> = chunk.iter().map(|q| q.0.as_str()).collect();
                 let users = names.users(&t, black_box(&ids));
+                let ids: Vec<&str> = chunk.iter().map(|q| q.2.as_deref().unwrap_or("")).collect();
+                let orgs = names.orgs(&t, &ids);
                 let resolved: Vec<Handles> = chunk
                     .iter()
-                    .zip(users)
-                    .map(|(q, u)| {
+                    .zip(users.into_iter().zip(orgs))
+                    .map(|(q, (u, x))| {
                         let p = names.permission(&t, &q.1)?;
-                        let x = names.org(&t, q.2.as_deref()?)?;
-                        Some((u?, p, x, None))
+                        Some((u?, p, x?, None))
                     })
                     .collect();
                 if touch {

@@ -78,6 +78,32 @@ impl Map {
     }
 }
 
+/// The handles of `ids` in `map`, in stages (see [`NameIndex::users`]):
+/// `name` is a handle's name in the table, `slow` the lookup for a hash
+/// two names share.
+fn staged<'t>(
+    map: &Map,
+    ids: &[&str],
+    name: impl Fn(u32) -> &'t [u8],
+    slow: impl Fn(&str) -> Option<u32>,
+) -> Vec<Option<u32>> {
+    let hashes: Vec<u64> = ids.iter().map(|id| hash(id)).collect();
+    let found: Vec<Option<u32>> = hashes.iter().map(|h| map.0.get(h).copied()).collect();
+    // Where each hit's name is, then the names compared: two loops, so
+    // that the misses on the offsets overlap, and then those on the text.
+    let names: Vec<Option<(u32, &[u8])>> = found
+        .iter()
+        .map(|hit| hit.map(|h| (h, if h == SHARED { &[][..] } else { name(h) })))
+        .collect();
+    ids.iter()
+        .zip(names)
+        .map(|(id, hit)| match hit? {
+            (SHARED, _) => slow(id),
+            (h, text) => (text == id.as_bytes()).then_some(h),
+        })
+        .collect()
+}
+
 /// Names to handles for one table (see the module documentation). Use it
 /// with the table it was built from.
 #[derive(Default)]
@@ -119,41 +145,36 @@ impl NameIndex {
 
     /// As [`NameIndex::user`] for every name of `ids`, in order. The work
     /// is done in stages over the whole list (hash every name, probe the
-    /// index for every hash, then compare every hit with the table's
-    /// string): each stage is a short loop whose iterations do not depend
+    /// index for every hash, find every hit's name in the table, then
+    /// compare): each stage is a short loop whose iterations do not depend
     /// on one another, so the processor has many of the cache misses of a
     /// large table in flight at once instead of one question's at a time.
     pub fn users(&self, t: &Table, ids: &[&str]) -> Vec<Option<User>> {
-        let hashes: Vec<u64> = ids.iter().map(|id| hash(id)).collect();
-        let found: Vec<Option<u32>> = hashes
-            .iter()
-            .map(|h| self.users.0.get(h).copied())
-            .collect();
-        // Where each hit's name is, then the names compared: two loops, so
-        // that the offsets' misses overlap, and then the text's.
         let d = t.d();
-        let spans: Vec<Option<(u32, &[u8])>> = found
-            .iter()
-            .map(|hit| {
-                hit.map(|u| {
-                    (
-                        u,
-                        if u == SHARED {
-                            &[][..]
-                        } else {
-                            d.user_name_bytes(u)
-                        },
-                    )
-                })
-            })
-            .collect();
-        ids.iter()
-            .zip(spans)
-            .map(|(id, hit)| match hit? {
-                (SHARED, _) => t.user(id),
-                (u, name) => (name == id.as_bytes()).then_some(User(u)),
-            })
-            .collect()
+        staged(
+            &self.users,
+            ids,
+            |u| d.user_name_bytes(u),
+            |id| t.user(id).map(|u| u.0),
+        )
+        .into_iter()
+        .map(|u| u.map(User))
+        .collect()
+    }
+
+    /// As [`NameIndex::org`] for every name of `ids`, in order, in stages
+    /// as [`NameIndex::users`].
+    pub fn orgs(&self, t: &Table, ids: &[&str]) -> Vec<Option<Org>> {
+        let d = t.d();
+        staged(
+            &self.orgs,
+            ids,
+            |o| name_bytes(t, d.org_name, o),
+            |id| t.org(id).map(|o| o.0),
+        )
+        .into_iter()
+        .map(|o| o.map(Org))
+        .collect()
     }
 
     /// As [`Table::org`].

@@ -154,6 +154,15 @@ fn the_name_index_finds_what_the_table_finds() {
     assert_eq!(index.users(&t, &ids), one_by_one);
     assert!(one_by_one.iter().filter(|u| u.is_none()).count() == 8);
     assert_eq!(index.users(&t, &[]), vec![]);
+    let mut org_names: Vec<String> = (0..t.org_count() as u32)
+        .map(|o| t.org_name(trellis_table::Org(o)).to_owned())
+        .collect();
+    org_names.extend(["", "nowhere", "atlantic ", "alice"].map(String::from));
+    org_names.extend(org_names.clone().into_iter().rev());
+    let org_ids: Vec<&str> = org_names.iter().map(String::as_str).collect();
+    let orgs: Vec<_> = org_ids.iter().map(|id| index.org(&t, id)).collect();
+    assert_eq!(index.orgs(&t, &org_ids), orgs);
+    assert!(orgs.iter().filter(|o| o.is_none()).count() == 8);
     // Touching users changes no answer, and handles out of range are
     // passed over, not a panic.
     let users: Vec<_> = one_by_one.iter().flatten().copied().collect();
