@@ -177,10 +177,11 @@ fn run_once(args: &CheckArgs, last: bool) -> u8 {
             ));
             return EXIT_USAGE;
         };
+        let same = trellis::diff::SameFiles::within(&checked.sources, head_files);
         let wants_diff = args.diff_out.is_some() || args.diff_page_out.is_some();
         if wants_diff && !checked.diagnostics.has_errors() {
             super::progress::stage("comparing access");
-            let d = trellis::diff::diff(&base_checked.model, &checked.model);
+            let d = trellis::diff::diff_with(&base_checked.model, &checked.model, &same);
             diff_text = args.diff_out.as_ref().map(|_| {
                 args.diff_format
                     .render(&d, args.markdown_cap, args.page_url.as_deref())
@@ -191,11 +192,14 @@ fn run_once(args: &CheckArgs, last: bool) -> u8 {
                 .map(|_| DiffFormat::Html.render(&d, args.markdown_cap, None));
         }
         super::progress::stage("checking the change");
-        checked.diagnostics.extend(trellis::diff::change::check(
-            &base_checked.model,
-            &checked.model,
-            actor,
-        ));
+        checked
+            .diagnostics
+            .extend(trellis::diff::change::check_with(
+                &base_checked.model,
+                &checked.model,
+                actor,
+                &same,
+            ));
         checked.diagnostics.sort(&checked.sources);
     }
     if std::env::var_os("TRELLIS_TIMINGS").is_some() {

@@ -122,7 +122,8 @@ pub fn run(args: DiffArgs) -> u8 {
         super::err("warning: the base has errors; its access is computed from what resolved\n");
     }
     super::progress::stage("comparing access");
-    let d = trellis::diff::diff(&base.model, &head.model);
+    let same = trellis::diff::SameFiles::between(&base.sources, &head.sources);
+    let d = trellis::diff::diff_with(&base.model, &head.model, &same);
     let text = args
         .format
         .render(&d, args.markdown_cap, args.page_url.as_deref());

@@ -17,7 +17,7 @@ use fixedbitset::FixedBitSet;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::items::{compare, items_of_both, ItemDelta};
+use super::items::{compare, items_of_both, ItemDelta, SameFiles};
 use crate::eval::Origin;
 use crate::model::*;
 
@@ -613,6 +613,13 @@ fn user_changes(
 
 /// The exact access diff from `base` to `head` (SPEC §11 `trellis diff`).
 pub fn diff(base: &Model, head: &Model) -> AccessDiff {
+    diff_with(base, head, &SameFiles::none())
+}
+
+/// As [`diff`], with the files `same` finds unchanged left out of the
+/// comparison of items (the locked items changed are the same: see
+/// [`SameFiles`]).
+pub fn diff_with(base: &Model, head: &Model, same: &SameFiles) -> AccessDiff {
     let tree = tree_changes(base, head);
     let (bm, hm) = (role_meanings(base), role_meanings(head));
     let (bp, hp) = (publication_entries(base), publication_entries(head));
@@ -749,7 +756,7 @@ pub fn diff(base: &Model, head: &Model) -> AccessDiff {
     }
     // Locked items, every copy counted (a removed copy is a change even
     // when another copy of the item remains).
-    let (bi, hi) = items_of_both(base, head);
+    let (bi, hi) = items_of_both(base, head, same);
     for (key, delta) in compare(&bi, &hi) {
         let change = match delta {
             ItemDelta::Added(h) if h.locked => "added",

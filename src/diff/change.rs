@@ -2,17 +2,28 @@
 //! subtree and touch no locked item, unless the actor is the provider
 //! (SPEC §8, §11).
 
-use super::items::{compare, inside, items_of_both, ItemDelta, ItemInfo, ItemKey};
+use super::items::{compare, inside, items_of_both, ItemDelta, ItemInfo, ItemKey, SameFiles};
 use crate::diag::{Code, Diagnostic};
 use crate::model::Model;
 
 /// `actor` is `None` for the provider.
 pub fn check(base: &Model, head: &Model, actor: Option<&str>) -> Vec<Diagnostic> {
+    check_with(base, head, actor, &SameFiles::none())
+}
+
+/// As [`check`], with the files `same` finds unchanged left out of the
+/// comparison (what it reports is the same: see [`SameFiles`]).
+pub fn check_with(
+    base: &Model,
+    head: &Model,
+    actor: Option<&str>,
+    same: &SameFiles,
+) -> Vec<Diagnostic> {
     // The provider may change anything: nothing to compare.
     let Some(who) = actor else {
         return Vec::new();
     };
-    let (before, after) = items_of_both(base, head);
+    let (before, after) = items_of_both(base, head, same);
     let mut out = Vec::new();
     let report = |verb: &str, key: &ItemKey, info: &ItemInfo, outside: bool, locked: bool| {
         let reason = match (outside, locked) {

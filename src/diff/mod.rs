@@ -6,4 +6,5 @@ pub mod change;
 pub(crate) mod items;
 pub mod render;
 
-pub use access::{diff, AccessDiff};
+pub use access::{diff, diff_with, AccessDiff};
+pub use items::SameFiles;
