@@ -85,6 +85,8 @@ pub fn run(args: DiffArgs) -> u8 {
     let limits = args.input.limits();
     let mut loaded = Vec::new();
     let mut sources = trellis::source::SourceMap::default();
+    // The base's files come first in the one map, then the head's.
+    let mut base_files = 0;
     for (label, spec) in [("base", &args.base), ("head", &args.head)] {
         let src = match trellis::revision::resolve(spec, &path) {
             Ok(s) => s,
@@ -97,6 +99,9 @@ pub fn run(args: DiffArgs) -> u8 {
         match trellis::check_source(src, &limits, sources) {
             Ok(mut c) => {
                 sources = std::mem::take(&mut c.sources);
+                if label == "base" {
+                    base_files = sources.len();
+                }
                 loaded.push((label, c));
             }
             Err(e) => {
@@ -122,7 +127,7 @@ pub fn run(args: DiffArgs) -> u8 {
         super::err("warning: the base has errors; its access is computed from what resolved\n");
     }
     super::progress::stage("comparing access");
-    let same = trellis::diff::SameFiles::between(&base.sources, &head.sources);
+    let same = trellis::diff::SameFiles::within(&sources, base_files).swapped();
     let d = trellis::diff::diff_with(&base.model, &head.model, &same);
     let text = args
         .format

@@ -452,12 +452,13 @@ impl SameFiles {
         SameFiles { base, head }
     }
 
-    /// How many files of the base, and of the head, are unchanged.
-    pub fn counts(&self) -> (usize, usize) {
-        (
-            self.base.iter().filter(|b| **b).count(),
-            self.head.iter().filter(|b| **b).count(),
-        )
+    /// The same with base and head exchanged: with
+    /// [`SameFiles::within`], for a map that holds the base's files first.
+    pub fn swapped(self) -> SameFiles {
+        SameFiles {
+            base: self.head,
+            head: self.base,
+        }
     }
 
     /// The same for two revisions read into one map: the head's files
