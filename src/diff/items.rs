@@ -424,7 +424,7 @@ fn scope_place(scope: Scope) -> Place {
 /// Which files of each of two revisions are also in the other, at the same
 /// path with the same text. Comparing two revisions, the items of such a
 /// file need not be keyed: each copy there has its twin on the other side,
-/// with the same key and fingerprint, and twins cancel out of [`compare`].
+/// with the same key and fingerprint, and twins cancel out when the two are compared.
 /// That holds for every kind but roles, whose fingerprint holds the
 /// permissions they get from other roles (`from`, `includes`), so roles are
 /// always compared; and for keys by name, which a change elsewhere can

@@ -642,6 +642,16 @@ fn search_box(table: &str, total: usize) -> String {
     )
 }
 
+/// The dimensions every assignment of `role` must name, `a and b`.
+fn dimension_names(m: &Model, role: &Role) -> String {
+    let dims: Vec<&str> = role
+        .dimensions
+        .iter()
+        .map(|d| m.dimensions[d.index()].id.as_str())
+        .collect();
+    dims.join(" and ")
+}
+
 /// `roles-data.js`: a row of an org's role list for every role of the
 /// catalogue, as HTML for a page one folder down: the search's name and
 /// description, the row's class, its cells but the user count, its badge.
@@ -667,14 +677,9 @@ fn roles_data(ctx: &Ctx) -> String {
             ));
         }
         if !role.dimensions.is_empty() {
-            let dims: Vec<&str> = role
-                .dimensions
-                .iter()
-                .map(|d| m.dimensions[d.index()].id.as_str())
-                .collect();
             notes.push(format!(
                 "one assignment per {}{}",
-                esc(&dims.join(" and ")),
+                esc(&dimension_names(m, role)),
                 if role.multiple {
                     ", several allowed"
                 } else {
@@ -1086,14 +1091,9 @@ fn role_page(ctx: &Ctx, r: RoleId, holders: &[(UserId, OrgId)]) -> String {
             .map(|t| format!("<li>its own permissions only on {}</li>", esc(t)))
             .collect();
         if !role.dimensions.is_empty() {
-            let dims: Vec<&str> = role
-                .dimensions
-                .iter()
-                .map(|d| m.dimensions[d.index()].id.as_str())
-                .collect();
             lines.push(format!(
                 "<li>every assignment names {}{}</li>",
-                esc(&dims.join(" and ")),
+                esc(&dimension_names(m, role)),
                 if role.multiple {
                     "; a user may hold it several times"
                 } else {
