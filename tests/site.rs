@@ -31,6 +31,21 @@ fn checked(dir: &Path) -> trellis::Checked {
     c
 }
 
+/// Every bundled example set that checks clean, and the hostile set of
+/// these tests when `hostile`, in path order.
+fn example_sets(hostile: bool) -> Vec<PathBuf> {
+    let mut sets: Vec<PathBuf> = std::fs::read_dir(root().join("policies-examples"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir() && !p.ends_with("broken"))
+        .collect();
+    if hostile {
+        sets.push(root().join("tests/site/hostile"));
+    }
+    sets.sort();
+    sets
+}
+
 /// The site in memory: path -> bytes.
 fn site(c: &trellis::Checked, root: Option<OrgId>) -> BTreeMap<String, Vec<u8>> {
     let mut files = BTreeMap::new();
@@ -175,13 +190,7 @@ fn holds(text: &str, name: &str) -> bool {
 
 #[test]
 fn a_tenant_site_holds_no_other_tenant_names() {
-    let mut sets: Vec<PathBuf> = std::fs::read_dir(root().join("policies-examples"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir() && !p.ends_with("broken"))
-        .collect();
-    sets.push(root().join("tests/site/hostile"));
-    sets.sort();
+    let sets = example_sets(true);
     let mut checked_sites = 0;
     for dir in &sets {
         let c = checked(dir);
@@ -471,13 +480,7 @@ fn an_org_page_lists_the_role_list_of_trellis_roles() {
 fn the_indexed_role_lists_are_the_role_lists() {
     // `trellis site` computes every org's list from one index; each must be
     // the list `trellis roles` prints.
-    let mut sets: Vec<PathBuf> = std::fs::read_dir(root().join("policies-examples"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir() && !p.ends_with("broken"))
-        .collect();
-    sets.push(root().join("tests/site/hostile"));
-    sets.sort();
+    let sets = example_sets(true);
     for dir in &sets {
         let c = checked(dir);
         let h = trellis::role_list::Holdings::new(&c.model);
@@ -500,12 +503,7 @@ fn the_indexed_role_lists_are_the_role_lists() {
 fn allowed_at_is_what_allow_answers() {
     // The user pages list `allowed_at`; it must be the permissions that
     // `trellis query` allows, one by one.
-    let mut sets: Vec<PathBuf> = std::fs::read_dir(root().join("policies-examples"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir() && !p.ends_with("broken"))
-        .collect();
-    sets.sort();
+    let sets = example_sets(false);
     let mut allowed = 0;
     for dir in &sets {
         let c = checked(dir);
@@ -563,13 +561,7 @@ fn a_users_section_adds_up_to_what_query_allows() {
     // pointer), every org listed must hold exactly the permissions that
     // `allowed_at` (and so `trellis query`) gives, and every grant reaching
     // the user there is explained or counted as explained above.
-    let mut sets: Vec<PathBuf> = std::fs::read_dir(root().join("policies-examples"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir() && !p.ends_with("broken"))
-        .collect();
-    sets.push(root().join("tests/site/hostile"));
-    sets.sort();
+    let sets = example_sets(true);
     let (mut orgs_checked, mut deltas, mut shared) = (0, 0, 0);
     for dir in &sets {
         let c = checked(dir);
