@@ -344,3 +344,62 @@ fn markdown_cap_is_exact_and_cuts_only_what_does_not_fit() {
         assert!(out.stdout.len() <= cap);
     }
 }
+
+/// A tenant that shadows a provider role re-resolves the names of its own
+/// unchanged files, never the provider's: skipping the files both
+/// revisions share reports the same E012s and the same diff as comparing
+/// everything (the locked assignment of `viewer` in provider.yaml stays
+/// the provider's `viewer`).
+#[test]
+fn skipping_unchanged_files_survives_a_shadowing_role() {
+    let tmp = tempfile::tempdir().unwrap();
+    let set = tmp.path().join("set");
+    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("policies-examples/quickstart");
+    std::fs::create_dir_all(&set).unwrap();
+    for e in std::fs::read_dir(&src).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, set.join(p.file_name().unwrap())).unwrap();
+    }
+    let read = || trellis::check_paths(std::slice::from_ref(&set), &Default::default()).unwrap();
+    let base = read();
+    // The tenant adds its own `viewer` (W101) and `editor`, in a new file.
+    std::fs::write(
+        set.join("atlantic-roles.toml"),
+        "scope = \"atlantic\"\n\n[roles.viewer]\ngrants = [\"templates:delete\"]\n\n[roles.editor]\ngrants = [\"templates:delete\"]\n",
+    )
+    .unwrap();
+    let head = read();
+    assert!(!head.diagnostics.has_errors());
+    let same = trellis::diff::SameFiles::between(&base.sources, &head.sources);
+    assert_ne!(same, trellis::diff::SameFiles::none());
+    for actor in ["atlantic", "atlantic-lab", "pacific"] {
+        let messages = |d: Vec<trellis::diag::Diagnostic>| {
+            let mut v: Vec<String> = d.into_iter().map(|x| x.message).collect();
+            v.sort();
+            v
+        };
+        assert_eq!(
+            messages(trellis::diff::change::check_with(
+                &base.model,
+                &head.model,
+                Some(actor),
+                &same
+            )),
+            messages(trellis::diff::change::check(
+                &base.model,
+                &head.model,
+                Some(actor)
+            )),
+            "{actor}"
+        );
+    }
+    // The file is atlantic's: another tenant writing it is told so.
+    assert!(
+        !trellis::diff::change::check_with(&base.model, &head.model, Some("pacific"), &same)
+            .is_empty()
+    );
+    assert_eq!(
+        trellis::diff::render::json(&trellis::diff::diff_with(&base.model, &head.model, &same)),
+        trellis::diff::render::json(&trellis::diff::diff(&base.model, &head.model)),
+    );
+}
