@@ -144,6 +144,10 @@ pub fn run_paths(
     stage("reading and parsing");
     let t = std::time::Instant::now();
     let set = load::load_set(paths, limits)?;
+    if let Some(cache) = &limits.cache {
+        let (read, parsed) = cache.take_counts();
+        stage(&format!("parsed files: {read} read back, {parsed} parsed"));
+    }
     Ok(run_loaded(set, t, compile, stage))
 }
 

@@ -107,7 +107,7 @@ fn run_once(args: &CheckArgs, last: bool) -> u8 {
         super::err("error: `--author` checks one set: give one PATH\n");
         return EXIT_USAGE;
     }
-    let limits = args.input.limits_with(&config);
+    let limits = args.input.limits_with(&config, &paths);
     if let Some(u) = &args.page_url {
         if let Err(e) = super::diff::check_page_url(u) {
             super::err(&e);

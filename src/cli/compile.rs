@@ -146,7 +146,7 @@ pub fn run(args: CompileArgs) -> u8 {
     };
     let (checked, compiled) = match trellis::run_paths(
         &paths,
-        &args.input.limits(),
+        &args.input.limits(&paths),
         Some(options),
         &super::progress::stage,
     ) {

@@ -82,7 +82,7 @@ pub fn run(args: DiffArgs) -> u8 {
         }
     }
     let path = args.path.clone().unwrap_or_else(|| PathBuf::from("."));
-    let limits = args.input.limits();
+    let limits = args.input.limits(std::slice::from_ref(&path));
     let mut loaded = Vec::new();
     let mut sources = trellis::source::SourceMap::default();
     // The base's files come first in the one map, then the head's.

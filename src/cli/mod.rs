@@ -85,25 +85,93 @@ pub struct InputArgs {
     /// trellis.toml, else 268435456, 256 MiB).
     #[arg(long, global = true)]
     max_file_size: Option<u64>,
+    /// Parse every file, neither reading nor writing the cache of parsed
+    /// files ($TRELLIS_CACHE_DIR, else $XDG_CACHE_HOME/trellis, else
+    /// ~/.cache/trellis).
+    #[arg(long, global = true)]
+    no_cache: bool,
 }
 
 impl InputArgs {
-    /// The limits, without a configuration file.
-    pub fn limits(&self) -> Limits {
-        self.limits_with(&trellis::config::Config::default())
+    /// The limits for reading the set at `paths`, without a configuration
+    /// file.
+    pub fn limits(&self, paths: &[PathBuf]) -> Limits {
+        self.limits_with(&trellis::config::Config::default(), paths)
     }
 
-    /// The limits: the flag, else the configuration's key, else the default.
-    pub fn limits_with(&self, config: &trellis::config::Config) -> Limits {
+    /// The limits for reading the set at `paths`: the flag, else the
+    /// configuration's key, else the default; and the cache of parsed
+    /// files unless `--no-cache` (or the cache would be inside the set).
+    pub fn limits_with(&self, config: &trellis::config::Config, paths: &[PathBuf]) -> Limits {
         let default = Limits::default();
         Limits {
             max_file_size: self
                 .max_file_size
                 .or(config.max_file_size)
                 .unwrap_or(default.max_file_size),
+            cache: if self.no_cache {
+                None
+            } else {
+                tree_cache(paths).map(std::sync::Arc::new)
+            },
             ..default
         }
     }
+}
+
+/// The cache of parsed files, if there is a place for it. Not one inside
+/// a set being read: whoever can change the set could plant entries there
+/// (an entry is checked against the text it stands for, but one crafted
+/// with a sound checksum and spans would be believed).
+fn tree_cache(paths: &[PathBuf]) -> Option<trellis::load::TreeCache> {
+    let env = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    let dir = env("TRELLIS_CACHE_DIR")
+        .or_else(|| env("XDG_CACHE_HOME").map(|d| d.join("trellis")))
+        .or_else(|| env("HOME").map(|d| d.join(".cache").join("trellis")))?;
+    let absolute = |p: &std::path::Path| {
+        // The cache may not exist yet: its nearest existing ancestor decides.
+        let mut at = p;
+        loop {
+            if let Ok(c) = at.canonicalize() {
+                return Some(c.join(p.strip_prefix(at).unwrap_or(std::path::Path::new(""))));
+            }
+            at = at.parent()?;
+        }
+    };
+    let cache = absolute(&dir)?;
+    let sets: Vec<PathBuf> = paths.iter().filter_map(|p| p.canonicalize().ok()).collect();
+    let inside = sets.iter().cloned().any(|set| {
+        let root = if set.is_file() {
+            set.parent()
+                .map(std::path::Path::to_path_buf)
+                .unwrap_or(set)
+        } else {
+            set
+        };
+        cache.starts_with(&root)
+    });
+    if inside {
+        err(&format!(
+            "warning: not using the cache of parsed files at `{}`: it is inside the policy set (set TRELLIS_CACHE_DIR elsewhere)\n",
+            dir.display()
+        ));
+        return None;
+    }
+    // The set's identity: its paths, as one (a set given as several
+    // paths is another set than each of them).
+    let identity = sets
+        .iter()
+        .map(|p| p.as_os_str())
+        .collect::<Vec<_>>()
+        .join(std::ffi::OsStr::new("\n"));
+    Some(trellis::load::TreeCache::at(
+        &dir,
+        std::path::Path::new(&identity),
+    ))
 }
 
 /// The `trellis.toml` that applies to the set at `path` (none: defaults).
@@ -217,7 +285,7 @@ pub fn load_clean(
             .first()
             .map_or(std::path::Path::new("."), |p| p.as_path()),
     )?;
-    let checked = check_paths(paths, &input.limits_with(&config)).map_err(|e| {
+    let checked = check_paths(paths, &input.limits_with(&config, paths)).map_err(|e| {
         err(&format!("error: {e}\n"));
         EXIT_USAGE
     })?;

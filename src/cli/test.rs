@@ -69,7 +69,7 @@ fn run_once(args: &TestArgs) -> u8 {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let limits = args.input.limits_with(&config);
+    let limits = args.input.limits_with(&config, &paths);
     let mut checked = match super::check_paths(&paths, &limits) {
         Ok(c) => c,
         Err(e) => {

@@ -2,6 +2,7 @@
 //! span-carrying trees, and deserialise each section item by item, so that
 //! one bad item or file never hides the problems of the others.
 
+mod cache;
 pub(crate) mod de;
 pub(crate) mod node;
 #[allow(
@@ -16,6 +17,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
+pub use self::cache::TreeCache;
 use self::de::{from_node, from_node_all, Spanned};
 use self::node::{Node, Value};
 use self::raw::*;
@@ -33,6 +35,10 @@ pub struct Limits {
     pub max_alias_nodes: usize,
     /// Bytes YAML alias expansion may produce in one file.
     pub max_alias_bytes: usize,
+    /// Where parsed trees are kept between runs (`None`: every file is
+    /// parsed). It sits with the limits because both are passed wherever
+    /// a file is parsed, and the limits are part of every entry's key.
+    pub cache: Option<std::sync::Arc<TreeCache>>,
 }
 
 impl Default for Limits {
@@ -42,6 +48,7 @@ impl Default for Limits {
             max_depth: 64,
             max_alias_nodes: 1_000_000,
             max_alias_bytes: 64 * 1024 * 1024,
+            cache: None,
         }
     }
 }
@@ -502,6 +509,9 @@ pub(crate) fn load_files_cached(
             (*id, file, diags)
         })
         .collect();
+    if let Some(cache) = &limits.cache {
+        cache.save();
+    }
     let mut fresh: rustc_hash::FxHashMap<FileId, (Option<PolicyFile>, Diagnostics)> = parsed
         .into_iter()
         .map(|(id, file, diags)| (id, (file, diags)))
@@ -574,12 +584,29 @@ pub(crate) fn parse_text(
     diagnostics: &mut Diagnostics,
 ) -> Option<Node> {
     let source = sources.get(id)?;
-    let is_toml = source.path.extension().is_some_and(|e| e == "toml");
-    let (node, diags) = if is_toml {
-        toml::parse(id, source, limits)
+    let kind = if source.path.extension().is_some_and(|e| e == "toml") {
+        cache::Kind::Toml
     } else {
-        yaml::parse(id, source, limits)
+        cache::Kind::Yaml
     };
+    let cached = limits
+        .cache
+        .as_deref()
+        .map(|c| (c, c.key(kind, limits, &source.text)));
+    if let Some((cache, key)) = cached {
+        if let Some(node) = cache.get(key, id, &source.text, limits) {
+            return Some(node);
+        }
+    }
+    let (node, diags) = match kind {
+        cache::Kind::Toml => toml::parse(id, source, limits),
+        cache::Kind::Yaml => yaml::parse(id, source, limits),
+    };
+    // Only a tree without diagnostics is kept, so that reading one back
+    // reports nothing parsing would have.
+    if let (Some((cache, key)), Some(node), true) = (cached, &node, diags.is_empty()) {
+        cache.put(key, node);
+    }
     diagnostics.extend(diags);
     node
 }
@@ -622,6 +649,9 @@ fn parse_all(ids: &[FileId], limits: &Limits, set: &mut LoadedSet) {
             (file, diags)
         })
         .collect();
+    if let Some(cache) = &limits.cache {
+        cache.save();
+    }
     for (file, diags) in results {
         set.diagnostics.extend(diags);
         if let Some(f) = file {
