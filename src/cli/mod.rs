@@ -119,59 +119,20 @@ impl InputArgs {
     }
 }
 
-/// The cache of parsed files, if there is a place for it. Not one inside
-/// a set being read: whoever can change the set could plant entries there
-/// (an entry is checked against the text it stands for, but one crafted
-/// with a sound checksum and spans would be believed).
+/// The cache of parsed files, if there is a place for it (not inside the
+/// set: see [`trellis::load::TreeCache::for_set`]).
 fn tree_cache(paths: &[PathBuf]) -> Option<trellis::load::TreeCache> {
-    let env = |k: &str| {
-        std::env::var_os(k)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
-    let dir = env("TRELLIS_CACHE_DIR")
-        .or_else(|| env("XDG_CACHE_HOME").map(|d| d.join("trellis")))
-        .or_else(|| env("HOME").map(|d| d.join(".cache").join("trellis")))?;
-    let absolute = |p: &std::path::Path| {
-        // The cache may not exist yet: its nearest existing ancestor decides.
-        let mut at = p;
-        loop {
-            if let Ok(c) = at.canonicalize() {
-                return Some(c.join(p.strip_prefix(at).unwrap_or(std::path::Path::new(""))));
-            }
-            at = at.parent()?;
+    let dir = trellis::load::TreeCache::default_dir()?;
+    match trellis::load::TreeCache::for_set(&dir, paths) {
+        Ok(cache) => Some(cache),
+        Err(_) => {
+            err(&format!(
+                "warning: not using the cache of parsed files at `{}`: it is inside the policy set (set TRELLIS_CACHE_DIR elsewhere)\n",
+                dir.display()
+            ));
+            None
         }
-    };
-    let cache = absolute(&dir)?;
-    let sets: Vec<PathBuf> = paths.iter().filter_map(|p| p.canonicalize().ok()).collect();
-    let inside = sets.iter().cloned().any(|set| {
-        let root = if set.is_file() {
-            set.parent()
-                .map(std::path::Path::to_path_buf)
-                .unwrap_or(set)
-        } else {
-            set
-        };
-        cache.starts_with(&root)
-    });
-    if inside {
-        err(&format!(
-            "warning: not using the cache of parsed files at `{}`: it is inside the policy set (set TRELLIS_CACHE_DIR elsewhere)\n",
-            dir.display()
-        ));
-        return None;
     }
-    // The set's identity: its paths, as one (a set given as several
-    // paths is another set than each of them).
-    let identity = sets
-        .iter()
-        .map(|p| p.as_os_str())
-        .collect::<Vec<_>>()
-        .join(std::ffi::OsStr::new("\n"));
-    Some(trellis::load::TreeCache::at(
-        &dir,
-        std::path::Path::new(&identity),
-    ))
 }
 
 /// The `trellis.toml` that applies to the set at `path` (none: defaults).

@@ -57,6 +57,22 @@ pub(crate) enum Kind {
     Toml,
 }
 
+/// A cache directory inside the set it would serve: not used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InsideSet;
+
+/// `path` made absolute with its links followed, for the part of it that
+/// exists (a cache directory need not exist yet).
+fn nearest_canonical(path: &Path) -> Option<PathBuf> {
+    let mut at = path;
+    loop {
+        if let Ok(c) = at.canonicalize() {
+            return Some(c.join(path.strip_prefix(at).ok()?));
+        }
+        at = at.parent()?;
+    }
+}
+
 /// Where a tree is in a cache file: its key, its payload's offset and
 /// length, and the payload's checksum.
 #[derive(Clone, Copy, Debug)]
@@ -120,6 +136,47 @@ impl TreeCache {
             hits: AtomicUsize::new(0),
             parsed: AtomicUsize::new(0),
         }
+    }
+
+    /// Where the cache lives: `$TRELLIS_CACHE_DIR`, else
+    /// `$XDG_CACHE_HOME/trellis`, else `~/.cache/trellis` (`None` without
+    /// any of them).
+    pub fn default_dir() -> Option<PathBuf> {
+        let env = |k: &str| {
+            std::env::var_os(k)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        };
+        env("TRELLIS_CACHE_DIR")
+            .or_else(|| env("XDG_CACHE_HOME").map(|d| d.join("trellis")))
+            .or_else(|| env("HOME").map(|d| d.join(".cache").join("trellis")))
+    }
+
+    /// The cache in `dir` of the set read from `paths`, whose identity is
+    /// their canonical paths. Refused (`Err(InsideSet)`) when `dir` is inside
+    /// the set, by any path: whoever can change the set could plant a file
+    /// there, and one crafted with sound checksums and positions would be
+    /// believed.
+    pub fn for_set(dir: &Path, paths: &[PathBuf]) -> Result<TreeCache, InsideSet> {
+        let sets: Vec<PathBuf> = paths.iter().filter_map(|p| p.canonicalize().ok()).collect();
+        let cache = nearest_canonical(dir).ok_or(InsideSet)?;
+        let inside = sets.iter().any(|set| {
+            let root = if set.is_file() {
+                set.parent().unwrap_or(set)
+            } else {
+                set
+            };
+            cache.starts_with(root)
+        });
+        if inside {
+            return Err(InsideSet);
+        }
+        let identity = sets
+            .iter()
+            .map(|p| p.as_os_str())
+            .collect::<Vec<_>>()
+            .join(std::ffi::OsStr::new("\n"));
+        Ok(TreeCache::at(dir, Path::new(&identity)))
     }
 
     /// The file the set's trees are kept in.

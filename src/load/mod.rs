@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-pub use self::cache::TreeCache;
+pub use self::cache::{InsideSet, TreeCache};
 use self::de::{from_node, from_node_all, Spanned};
 use self::node::{Node, Value};
 use self::raw::*;

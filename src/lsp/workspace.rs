@@ -117,6 +117,9 @@ pub(crate) struct Analysis {
 
 impl Workspace {
     pub fn new(root: PathBuf) -> Workspace {
+        let cache = load::TreeCache::default_dir()
+            .and_then(|dir| load::TreeCache::for_set(&dir, std::slice::from_ref(&root)).ok())
+            .map(std::sync::Arc::new);
         Workspace {
             root,
             dirty: true,
@@ -127,7 +130,14 @@ impl Workspace {
             timings: String::new(),
             cache: ParseCache::default(),
             disk: HashMap::new(),
-            limits: Limits::default(),
+            // The first analysis reads the cache of parsed files (an editor
+            // opening a large set); later ones keep their own in memory,
+            // and writing the cache after every edit would cost more than
+            // it saves.
+            limits: Limits {
+                cache,
+                ..Limits::default()
+            },
         }
     }
 
@@ -222,6 +232,7 @@ impl Workspace {
         let read = started.elapsed();
         let t = std::time::Instant::now();
         let set = load::load_files_cached(inputs, &links, &self.limits, &mut self.cache);
+        self.limits.cache = None;
         let checked = crate::run_loaded(set, t, None, &|_| {}).0;
         let files = (0..checked.sources.len() as u32)
             .filter_map(|i| {
