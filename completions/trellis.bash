@@ -139,7 +139,7 @@ _trellis() {
             return 0
             ;;
         trellis__subcmd__check)
-            opts="-h --format --deny-warnings --base --actor --author --owners --sarif-out --diff-out --diff-format --diff-page-out --markdown-cap --watch --page-url --max-file-size --help"
+            opts="-h --format --deny-warnings --base --actor --author --owners --sarif-out --diff-out --diff-format --diff-page-out --markdown-cap --watch --page-url --max-file-size --no-cache --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -201,7 +201,7 @@ _trellis() {
             return 0
             ;;
         trellis__subcmd__compile)
-            opts="-o -h --output --split --json --provenance --format --max-file-size --help"
+            opts="-o -h --output --split --json --provenance --format --max-file-size --no-cache --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -253,7 +253,7 @@ _trellis() {
             return 0
             ;;
         trellis__subcmd__diff)
-            opts="-o -h --format --exit-code --markdown-cap --page-url --output --max-file-size --help"
+            opts="-o -h --format --exit-code --markdown-cap --page-url --output --max-file-size --no-cache --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -305,7 +305,7 @@ _trellis() {
             return 0
             ;;
         trellis__subcmd__graph)
-            opts="-h --org --format --max-file-size --help"
+            opts="-h --org --format --max-file-size --no-cache --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -637,7 +637,7 @@ _trellis() {
             return 0
             ;;
         trellis__subcmd__query)
-            opts="-h --user --org --permission --resource --explain --roles --who --policies --published --can-assign --by --role --resources --batch --format --max-file-size --help"
+            opts="-h --user --org --permission --resource --explain --roles --who --policies --published --can-assign --by --role --resources --batch --format --max-file-size --no-cache --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -691,7 +691,7 @@ _trellis() {
             return 0
             ;;
         trellis__subcmd__roles)
-            opts="-h --org --search --format --max-file-size --help"
+            opts="-h --org --search --format --max-file-size --no-cache --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -785,7 +785,7 @@ _trellis() {
             return 0
             ;;
         trellis__subcmd__show)
-            opts="-h --org --format --max-file-size --help"
+            opts="-h --org --format --max-file-size --no-cache --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -811,7 +811,7 @@ _trellis() {
             return 0
             ;;
         trellis__subcmd__site)
-            opts="-o -h --output --org --page-size --max-file-size --help"
+            opts="-o -h --output --org --page-size --max-file-size --no-cache --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -845,7 +845,7 @@ _trellis() {
             return 0
             ;;
         trellis__subcmd__test)
-            opts="-h --format --watch --max-file-size --help"
+            opts="-h --format --watch --max-file-size --no-cache --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -55,6 +55,7 @@ set edit:completion:arg-completer[trellis] = {|@words|
             cand --max-file-size 'Largest policy file accepted, in bytes (default: `max_file_size` of trellis.toml, else 268435456, 256 MiB)'
             cand --deny-warnings 'Exit 1 on warnings too (also `deny_warnings` in trellis.toml)'
             cand --watch 'Run again whenever a file of the set changes (until Ctrl-C), clearing the screen first on a terminal'
+            cand --no-cache 'Parse every file, neither reading nor writing the cache of parsed files ($TRELLIS_CACHE_DIR, else $XDG_CACHE_HOME/trellis, else ~/.cache/trellis)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -66,6 +67,7 @@ set edit:completion:arg-completer[trellis] = {|@words|
             cand --format 'Format of the diagnostics printed when the set has errors'
             cand --max-file-size 'Largest policy file accepted, in bytes (default: `max_file_size` of trellis.toml, else 268435456, 256 MiB)'
             cand --provenance 'Keep the file and line of every grant, for `query --explain`'
+            cand --no-cache 'Parse every file, neither reading nor writing the cache of parsed files ($TRELLIS_CACHE_DIR, else $XDG_CACHE_HOME/trellis, else ~/.cache/trellis)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -86,6 +88,7 @@ set edit:completion:arg-completer[trellis] = {|@words|
             cand --policies 'Print the access policies reaching `--user` at `--org`'
             cand --published 'Print the roles published at `--org`, or with `--role` whether that one is (`published` or `unpublished`)'
             cand --can-assign 'May `--by` give `--role` to `--user` at `--org`? Prints `allow` or `deny`; with `--explain`, why not (from sources)'
+            cand --no-cache 'Parse every file, neither reading nor writing the cache of parsed files ($TRELLIS_CACHE_DIR, else $XDG_CACHE_HOME/trellis, else ~/.cache/trellis)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -97,6 +100,7 @@ set edit:completion:arg-completer[trellis] = {|@words|
             cand --output 'Write the diff to this file (atomically) instead of printing it'
             cand --max-file-size 'Largest policy file accepted, in bytes (default: `max_file_size` of trellis.toml, else 268435456, 256 MiB)'
             cand --exit-code 'Exit 1 when access changes'
+            cand --no-cache 'Parse every file, neither reading nor writing the cache of parsed files ($TRELLIS_CACHE_DIR, else $XDG_CACHE_HOME/trellis, else ~/.cache/trellis)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -104,6 +108,7 @@ set edit:completion:arg-completer[trellis] = {|@words|
             cand --format 'The format of the report'
             cand --max-file-size 'Largest policy file accepted, in bytes (default: `max_file_size` of trellis.toml, else 268435456, 256 MiB)'
             cand --watch 'Run again whenever a file of the set changes (until Ctrl-C), clearing the screen first on a terminal'
+            cand --no-cache 'Parse every file, neither reading nor writing the cache of parsed files ($TRELLIS_CACHE_DIR, else $XDG_CACHE_HOME/trellis, else ~/.cache/trellis)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -111,6 +116,7 @@ set edit:completion:arg-completer[trellis] = {|@words|
             cand --org 'The org whose view to show'
             cand --format 'format'
             cand --max-file-size 'Largest policy file accepted, in bytes (default: `max_file_size` of trellis.toml, else 268435456, 256 MiB)'
+            cand --no-cache 'Parse every file, neither reading nor writing the cache of parsed files ($TRELLIS_CACHE_DIR, else $XDG_CACHE_HOME/trellis, else ~/.cache/trellis)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -119,6 +125,7 @@ set edit:completion:arg-completer[trellis] = {|@words|
             cand --search 'Only roles whose name or description contains this (case ignored)'
             cand --format 'format'
             cand --max-file-size 'Largest policy file accepted, in bytes (default: `max_file_size` of trellis.toml, else 268435456, 256 MiB)'
+            cand --no-cache 'Parse every file, neither reading nor writing the cache of parsed files ($TRELLIS_CACHE_DIR, else $XDG_CACHE_HOME/trellis, else ~/.cache/trellis)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -128,6 +135,7 @@ set edit:completion:arg-completer[trellis] = {|@words|
             cand --org 'Only what this org may see: its subtree and what reaches it'
             cand --page-size 'Users listed per page of an org'
             cand --max-file-size 'Largest policy file accepted, in bytes (default: `max_file_size` of trellis.toml, else 268435456, 256 MiB)'
+            cand --no-cache 'Parse every file, neither reading nor writing the cache of parsed files ($TRELLIS_CACHE_DIR, else $XDG_CACHE_HOME/trellis, else ~/.cache/trellis)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -135,6 +143,7 @@ set edit:completion:arg-completer[trellis] = {|@words|
             cand --org 'Only this org''s subtree (and the roles visible there)'
             cand --format 'format'
             cand --max-file-size 'Largest policy file accepted, in bytes (default: `max_file_size` of trellis.toml, else 268435456, 256 MiB)'
+            cand --no-cache 'Parse every file, neither reading nor writing the cache of parsed files ($TRELLIS_CACHE_DIR, else $XDG_CACHE_HOME/trellis, else ~/.cache/trellis)'
             cand -h 'Print help'
             cand --help 'Print help'
         }

@@ -65,6 +65,7 @@ complete -c trellis -n "__fish_trellis_using_subcommand check" -l page-url -d 'W
 complete -c trellis -n "__fish_trellis_using_subcommand check" -l max-file-size -d 'Largest policy file accepted, in bytes (default: `max_file_size` of trellis.toml, else 268435456, 256 MiB)' -r
 complete -c trellis -n "__fish_trellis_using_subcommand check" -l deny-warnings -d 'Exit 1 on warnings too (also `deny_warnings` in trellis.toml)'
 complete -c trellis -n "__fish_trellis_using_subcommand check" -l watch -d 'Run again whenever a file of the set changes (until Ctrl-C), clearing the screen first on a terminal'
+complete -c trellis -n "__fish_trellis_using_subcommand check" -l no-cache -d 'Parse every file, neither reading nor writing the cache of parsed files ($TRELLIS_CACHE_DIR, else $XDG_CACHE_HOME/trellis, else ~/.cache/trellis)'
 complete -c trellis -n "__fish_trellis_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c trellis -n "__fish_trellis_using_subcommand compile" -s o -l output -d 'Where to write the decision table' -r -F
 complete -c trellis -n "__fish_trellis_using_subcommand compile" -l split -d 'Also write one table per top-level org into this directory (`ORG.tbl`): its subtree, its users, the provider\'s roles and its own, for replicas that serve some tenants only' -r -F
@@ -77,6 +78,7 @@ github\t'GitHub Actions workflow commands'
 junit\t'JUnit XML: one test case per file (warnings as its output)'"
 complete -c trellis -n "__fish_trellis_using_subcommand compile" -l max-file-size -d 'Largest policy file accepted, in bytes (default: `max_file_size` of trellis.toml, else 268435456, 256 MiB)' -r
 complete -c trellis -n "__fish_trellis_using_subcommand compile" -l provenance -d 'Keep the file and line of every grant, for `query --explain`'
+complete -c trellis -n "__fish_trellis_using_subcommand compile" -l no-cache -d 'Parse every file, neither reading nor writing the cache of parsed files ($TRELLIS_CACHE_DIR, else $XDG_CACHE_HOME/trellis, else ~/.cache/trellis)'
 complete -c trellis -n "__fish_trellis_using_subcommand compile" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c trellis -n "__fish_trellis_using_subcommand query" -l user -d 'The user\'s id' -r
 complete -c trellis -n "__fish_trellis_using_subcommand query" -l org -d 'The org\'s id' -r
@@ -95,6 +97,7 @@ complete -c trellis -n "__fish_trellis_using_subcommand query" -l who -d 'Print 
 complete -c trellis -n "__fish_trellis_using_subcommand query" -l policies -d 'Print the access policies reaching `--user` at `--org`'
 complete -c trellis -n "__fish_trellis_using_subcommand query" -l published -d 'Print the roles published at `--org`, or with `--role` whether that one is (`published` or `unpublished`)'
 complete -c trellis -n "__fish_trellis_using_subcommand query" -l can-assign -d 'May `--by` give `--role` to `--user` at `--org`? Prints `allow` or `deny`; with `--explain`, why not (from sources)'
+complete -c trellis -n "__fish_trellis_using_subcommand query" -l no-cache -d 'Parse every file, neither reading nor writing the cache of parsed files ($TRELLIS_CACHE_DIR, else $XDG_CACHE_HOME/trellis, else ~/.cache/trellis)'
 complete -c trellis -n "__fish_trellis_using_subcommand query" -s h -l help -d 'Print help'
 complete -c trellis -n "__fish_trellis_using_subcommand diff" -l format -r -f -a "human\t''
 json\t''
@@ -105,34 +108,40 @@ complete -c trellis -n "__fish_trellis_using_subcommand diff" -l page-url -d 'Wh
 complete -c trellis -n "__fish_trellis_using_subcommand diff" -s o -l output -d 'Write the diff to this file (atomically) instead of printing it' -r -F
 complete -c trellis -n "__fish_trellis_using_subcommand diff" -l max-file-size -d 'Largest policy file accepted, in bytes (default: `max_file_size` of trellis.toml, else 268435456, 256 MiB)' -r
 complete -c trellis -n "__fish_trellis_using_subcommand diff" -l exit-code -d 'Exit 1 when access changes'
+complete -c trellis -n "__fish_trellis_using_subcommand diff" -l no-cache -d 'Parse every file, neither reading nor writing the cache of parsed files ($TRELLIS_CACHE_DIR, else $XDG_CACHE_HOME/trellis, else ~/.cache/trellis)'
 complete -c trellis -n "__fish_trellis_using_subcommand diff" -s h -l help -d 'Print help'
 complete -c trellis -n "__fish_trellis_using_subcommand test" -l format -d 'The format of the report' -r -f -a "human\t'Failures, one line each, and a count'
 json\t'Every expectation with its outcome'
 junit\t'JUnit XML: a test suite per test file, a test case per expectation'"
 complete -c trellis -n "__fish_trellis_using_subcommand test" -l max-file-size -d 'Largest policy file accepted, in bytes (default: `max_file_size` of trellis.toml, else 268435456, 256 MiB)' -r
 complete -c trellis -n "__fish_trellis_using_subcommand test" -l watch -d 'Run again whenever a file of the set changes (until Ctrl-C), clearing the screen first on a terminal'
+complete -c trellis -n "__fish_trellis_using_subcommand test" -l no-cache -d 'Parse every file, neither reading nor writing the cache of parsed files ($TRELLIS_CACHE_DIR, else $XDG_CACHE_HOME/trellis, else ~/.cache/trellis)'
 complete -c trellis -n "__fish_trellis_using_subcommand test" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c trellis -n "__fish_trellis_using_subcommand show" -l org -d 'The org whose view to show' -r
 complete -c trellis -n "__fish_trellis_using_subcommand show" -l format -r -f -a "human\t''
 json\t''"
 complete -c trellis -n "__fish_trellis_using_subcommand show" -l max-file-size -d 'Largest policy file accepted, in bytes (default: `max_file_size` of trellis.toml, else 268435456, 256 MiB)' -r
+complete -c trellis -n "__fish_trellis_using_subcommand show" -l no-cache -d 'Parse every file, neither reading nor writing the cache of parsed files ($TRELLIS_CACHE_DIR, else $XDG_CACHE_HOME/trellis, else ~/.cache/trellis)'
 complete -c trellis -n "__fish_trellis_using_subcommand show" -s h -l help -d 'Print help'
 complete -c trellis -n "__fish_trellis_using_subcommand roles" -l org -d 'The org whose role list to show' -r
 complete -c trellis -n "__fish_trellis_using_subcommand roles" -l search -d 'Only roles whose name or description contains this (case ignored)' -r
 complete -c trellis -n "__fish_trellis_using_subcommand roles" -l format -r -f -a "human\t''
 json\t''"
 complete -c trellis -n "__fish_trellis_using_subcommand roles" -l max-file-size -d 'Largest policy file accepted, in bytes (default: `max_file_size` of trellis.toml, else 268435456, 256 MiB)' -r
+complete -c trellis -n "__fish_trellis_using_subcommand roles" -l no-cache -d 'Parse every file, neither reading nor writing the cache of parsed files ($TRELLIS_CACHE_DIR, else $XDG_CACHE_HOME/trellis, else ~/.cache/trellis)'
 complete -c trellis -n "__fish_trellis_using_subcommand roles" -s h -l help -d 'Print help'
 complete -c trellis -n "__fish_trellis_using_subcommand site" -s o -l output -d 'The directory to write the site into (replaced whole)' -r -F
 complete -c trellis -n "__fish_trellis_using_subcommand site" -l org -d 'Only what this org may see: its subtree and what reaches it' -r
 complete -c trellis -n "__fish_trellis_using_subcommand site" -l page-size -d 'Users listed per page of an org' -r
 complete -c trellis -n "__fish_trellis_using_subcommand site" -l max-file-size -d 'Largest policy file accepted, in bytes (default: `max_file_size` of trellis.toml, else 268435456, 256 MiB)' -r
+complete -c trellis -n "__fish_trellis_using_subcommand site" -l no-cache -d 'Parse every file, neither reading nor writing the cache of parsed files ($TRELLIS_CACHE_DIR, else $XDG_CACHE_HOME/trellis, else ~/.cache/trellis)'
 complete -c trellis -n "__fish_trellis_using_subcommand site" -s h -l help -d 'Print help'
 complete -c trellis -n "__fish_trellis_using_subcommand graph" -l org -d 'Only this org\'s subtree (and the roles visible there)' -r
 complete -c trellis -n "__fish_trellis_using_subcommand graph" -l format -r -f -a "mermaid\t''
 dot\t''
 svg\t''"
 complete -c trellis -n "__fish_trellis_using_subcommand graph" -l max-file-size -d 'Largest policy file accepted, in bytes (default: `max_file_size` of trellis.toml, else 268435456, 256 MiB)' -r
+complete -c trellis -n "__fish_trellis_using_subcommand graph" -l no-cache -d 'Parse every file, neither reading nor writing the cache of parsed files ($TRELLIS_CACHE_DIR, else $XDG_CACHE_HOME/trellis, else ~/.cache/trellis)'
 complete -c trellis -n "__fish_trellis_using_subcommand graph" -s h -l help -d 'Print help'
 complete -c trellis -n "__fish_trellis_using_subcommand serve" -l listen -d 'Address to listen on. Loopback unless told otherwise: answers reveal who may do what' -r
 complete -c trellis -n "__fish_trellis_using_subcommand serve" -l token-file -d 'A file holding the bearer token that requests to /v1/* and /metrics must carry (`Authorization: Bearer <token>`)' -r -F
