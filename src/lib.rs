@@ -200,6 +200,104 @@ pub(crate) fn run_loaded(
     (checked, table)
 }
 
+/// What [`check_with_base`] read.
+pub struct WithBase<E> {
+    /// The set, checked. Its source map holds its own files, then the
+    /// base's.
+    pub head: Checked,
+    /// How many files of the source map are the head's.
+    pub head_files: usize,
+    /// The base, resolved (its source map moved to the head's), or why it
+    /// could not be found (`E`) or read.
+    pub base: Result<Result<Checked, LoadError>, E>,
+}
+
+/// The pull-request gate's reading: the set under `paths`, checked, and
+/// the base that `base` finds, resolved, read while the head's checks run
+/// (the comparison needs the base's model, not its diagnostics, so only
+/// loading and resolving report any).
+pub fn check_with_base<E: Send>(
+    paths: &[PathBuf],
+    base: impl FnOnce() -> Result<revision::SetSource, E> + Send,
+    limits: &Limits,
+    stage: &(dyn Fn(&str) + Sync),
+) -> Result<WithBase<E>, LoadError> {
+    stage("reading and parsing");
+    let t = std::time::Instant::now();
+    let mut set = load::load_set(paths, limits)?;
+    if let Some(cache) = &limits.cache {
+        let (read, parsed) = cache.take_counts();
+        stage(&format!("parsed files: {read} read back, {parsed} parsed"));
+    }
+    let loaded = t.elapsed();
+    stage(&format!("resolving {} files", set.files.len()));
+    let mut model = resolve::resolve(std::mem::take(&mut set.files), &mut set.diagnostics);
+    let resolved = t.elapsed();
+    stage("checking, and reading the base");
+    let head_files = set.sources.len();
+    let sources = std::mem::take(&mut set.sources);
+    let diagnostics = &mut set.diagnostics;
+    // The source map goes to the base's reading and comes back with the
+    // base's files added (or as it was, when the base could not be read).
+    let ((), (base, sources)) = rayon::join(
+        || check::check(&model, diagnostics),
+        || match base() {
+            Err(e) => (Err(e), sources),
+            Ok(src) => match resolve_source(src, limits, sources) {
+                Ok(mut b) => {
+                    let sources = std::mem::take(&mut b.sources);
+                    (Ok(Ok(b)), sources)
+                }
+                Err((e, sources)) => (Ok(Err(e)), sources),
+            },
+        },
+    );
+    set.sources = sources;
+    set.diagnostics.sort(&set.sources);
+    let mut timings = vec![("load", loaded)];
+    timings.extend(model.timings.iter().map(|(what, d)| (*what, loaded + *d)));
+    timings.push(("resolve", resolved));
+    timings.push(("check and the base", t.elapsed()));
+    model.timings = timings;
+    let head = Checked {
+        sources: set.sources,
+        model,
+        diagnostics: set.diagnostics,
+        test_paths: set.test_paths,
+    };
+    Ok(WithBase {
+        head,
+        head_files,
+        base,
+    })
+}
+
+/// Loads and resolves a set from a directory or a revision, adding its
+/// files to `sources` (given back when the set cannot be read), without
+/// the checks that follow resolving.
+fn resolve_source(
+    src: revision::SetSource,
+    limits: &Limits,
+    sources: SourceMap,
+) -> Result<Checked, (LoadError, SourceMap)> {
+    let (inputs, links) = match src {
+        revision::SetSource::Files { files, links } => (files, links),
+        revision::SetSource::Dir(dir) => match load::read_dir_inputs(&dir) {
+            Ok(read) => read,
+            Err(e) => return Err((e, sources)),
+        },
+    };
+    let mut set = load::load_files(inputs, &links, limits, sources);
+    let model = resolve::resolve(std::mem::take(&mut set.files), &mut set.diagnostics);
+    set.diagnostics.sort(&set.sources);
+    Ok(Checked {
+        sources: set.sources,
+        model,
+        diagnostics: set.diagnostics,
+        test_paths: set.test_paths,
+    })
+}
+
 /// Loads, resolves and checks a policy set given as file contents (for
 /// instance read from a git revision), adding to `sources`.
 ///

@@ -114,40 +114,58 @@ fn run_once(args: &CheckArgs, last: bool) -> u8 {
             return EXIT_USAGE;
         }
     }
-    let mut checked = match super::check_paths(&paths, &limits) {
-        Ok(c) => c,
+    // With `--author`: what the base holds, to tell what changed.
+    let base_src = std::sync::Mutex::new(None);
+    let read = match &args.base {
+        None => super::check_paths(&paths, &limits).map(|c| {
+            let n = c.sources.len();
+            (c, n, None)
+        }),
+        // The base is read while the head's checks run.
+        Some(base) => trellis::check_with_base(
+            &paths,
+            || {
+                let src = trellis::revision::resolve(base, &paths[0])?;
+                if args.author.is_some() {
+                    *base_src
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(src.clone());
+                }
+                Ok::<_, String>(src)
+            },
+            &limits,
+            &super::progress::stage,
+        )
+        .map(|w| (w.head, w.head_files, Some(w.base))),
+    };
+    let (mut checked, head_files, base_read) = match read {
+        Ok(r) => r,
         Err(e) => {
             super::err(&format!("error: {e}\n"));
             return EXIT_USAGE;
         }
     };
-    let head_files = checked.sources.len();
+    let base_src = base_src
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     // With `--base`: how many of the files read are the base's.
     let mut base_files = None;
     // With `--diff-out`: the access diff, computed once both sets are read.
     let mut diff_text = None;
     // With `--diff-page-out`: the same diff as an HTML page.
     let mut diff_page = None;
-    if let Some(base) = &args.base {
-        let src = match trellis::revision::resolve(base, &paths[0]) {
-            Ok(s) => s,
+    if let (Some(base), Some(base_read)) = (&args.base, base_read) {
+        let base_checked = match base_read {
+            Ok(Ok(c)) => c,
             Err(e) => {
                 super::err(&format!("error: {e}\n"));
                 return EXIT_USAGE;
             }
-        };
-        // With `--author`: what the base holds, to tell what changed.
-        let base_src = args.author.as_ref().map(|_| src.clone());
-        let sources = std::mem::take(&mut checked.sources);
-        super::progress::stage(&format!("reading and checking the base `{base}`"));
-        let base_checked = match trellis::check_source(src, &limits, sources) {
-            Ok(c) => c,
-            Err(e) => {
+            Ok(Err(e)) => {
                 super::err(&format!("error: base `{base}`: {e}\n"));
                 return EXIT_USAGE;
             }
         };
-        checked.sources = base_checked.sources;
         base_files = Some(checked.sources.len().saturating_sub(head_files));
         let actor = match (&args.actor, &args.author, &base_src) {
             (Some(a), _, _) => a.clone(),

@@ -365,10 +365,23 @@ fn publication_entries(m: &Model) -> Entries {
 
 /// One revision, with what the skip test needs precomputed: for each role,
 /// whether holding it may mean something else in the other revision (it,
-/// or a role of its `includes` closure, changed; or its publication did).
+/// or a role of its `includes` closure, changed; or its publication did);
+/// and each assignment's and each rule's part of a user's signature, which
+/// every user it reaches shares (an org's assignments reach every member of
+/// its subtree: hashing them once keeps the test linear at L).
 struct Side<'m> {
     m: &'m Model,
-    touched: Vec<bool>,
+    /// By assignment: its part, and whether its role is touched.
+    assignments: Vec<(u64, bool)>,
+    /// By rule: the parts its grants add, and whether a role of them is
+    /// touched.
+    rules: Vec<(Vec<u64>, bool)>,
+}
+
+/// A hash of `value`, one part of a user's signature.
+fn part(value: impl std::hash::Hash) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault};
+    BuildHasherDefault::<rustc_hash::FxHasher>::default().hash_one(value)
 }
 
 impl<'m> Side<'m> {
@@ -406,30 +419,71 @@ impl<'m> Side<'m> {
         for (r, t) in touched.iter_mut().enumerate() {
             *t |= pubs.0.get(&names[r]) != pubs.1.get(&names[r]);
         }
-        Side { m, touched }
+        let assignments = m
+            .assignments
+            .par_iter()
+            .map(|a| {
+                let target = matches!(a.target, Target::User(_));
+                let org = &m.org(a.org).id;
+                match a.grant {
+                    Grant::Role(r) => (
+                        part(("role", &names[r.index()], target, org, a.inherit)),
+                        touched[r.index()],
+                    ),
+                    Grant::Policy(p) => (
+                        part(("policy", &m.policies[p.index()].id, target, org, a.inherit)),
+                        false,
+                    ),
+                }
+            })
+            .collect();
+        let rules = m
+            .rules
+            .iter()
+            .map(|rule| {
+                let mut parts = Vec::new();
+                let mut hit = false;
+                for g in &rule.grants {
+                    let at: Vec<String> =
+                        g.at.iter()
+                            .map(|p| match p {
+                                Place::Home => "self".to_owned(),
+                                Place::Descendants(None) => "any".to_owned(),
+                                Place::Descendants(Some(ks)) => ks
+                                    .iter()
+                                    .map(|k| m.kinds[k.index()].id.as_str())
+                                    .collect::<Vec<_>>()
+                                    .join(","),
+                                Place::DescendantLabels(ls) => ls.join(","),
+                            })
+                            .collect();
+                    for (r, _) in &g.roles {
+                        hit |= touched[r.index()];
+                        parts.push(part(("rule", &names[r.index()], &at, g.inherit)));
+                    }
+                }
+                (parts, hit)
+            })
+            .collect();
+        Side {
+            m,
+            assignments,
+            rules,
+        }
     }
 
     /// A hash of everything that reaches `u` (by names), whether any of it
     /// is a touched role, and the orgs its access is anchored at (its home
     /// stands for every rule target, which lie in its subtree).
     fn grants(&self, u: UserId) -> (u64, bool, Vec<OrgId>) {
-        use std::hash::{Hash, Hasher};
         let m = self.m;
         let user = m.user(u);
-        let part = |f: &dyn Fn(&mut rustc_hash::FxHasher)| {
-            let mut h = rustc_hash::FxHasher::default();
-            f(&mut h);
-            h.finish()
-        };
-        let mut parts = vec![part(&|h| {
-            (
-                &m.org(user.home).id,
-                &user.identity,
-                user.owner,
-                &user.attributes,
-            )
-                .hash(h)
-        })];
+        let mut parts = vec![part((
+            &m.org(user.home).id,
+            &user.identity,
+            user.owner,
+            &user.attributes,
+        ))];
         let mut touched = false;
         let mut anchors = vec![user.home];
         let ids = m.user_assignments[u.index()].iter().chain(
@@ -437,47 +491,20 @@ impl<'m> Side<'m> {
                 .flat_map(|a| m.org_assignments[a.index()].iter()),
         );
         for id in ids {
-            let a = &m.assignments[id.index()];
-            let name = match a.grant {
-                Grant::Role(r) => {
-                    touched |= self.touched[r.index()];
-                    m.role_qualified(r)
-                }
-                Grant::Policy(p) => format!("policy:{}", m.policies[p.index()].id),
-            };
-            let target = matches!(a.target, Target::User(_));
-            parts.push(part(&|h| {
-                (&name, target, &m.org(a.org).id, a.inherit).hash(h)
-            }));
-            anchors.push(a.org);
+            let (p, t) = self.assignments[id.index()];
+            touched |= t;
+            parts.push(p);
+            anchors.push(m.assignments[id.index()].org);
         }
-        for (_, rule) in m.candidate_rules(user.home) {
-            if !m.rule_matches(rule, u) {
-                continue;
-            }
-            for g in &rule.grants {
-                let at: Vec<String> =
-                    g.at.iter()
-                        .map(|p| match p {
-                            Place::Home => "self".to_owned(),
-                            Place::Descendants(None) => "any".to_owned(),
-                            Place::Descendants(Some(ks)) => ks
-                                .iter()
-                                .map(|k| m.kinds[k.index()].id.as_str())
-                                .collect::<Vec<_>>()
-                                .join(","),
-                            Place::DescendantLabels(ls) => ls.join(","),
-                        })
-                        .collect();
-                for (r, _) in &g.roles {
-                    touched |= self.touched[r.index()];
-                    let name = m.role_qualified(*r);
-                    parts.push(part(&|h| ("rule", &name, &at, g.inherit).hash(h)));
-                }
+        for (i, rule) in m.candidate_rules(user.home) {
+            if m.rule_matches(rule, u) {
+                let (ps, t) = &self.rules[i];
+                touched |= *t;
+                parts.extend_from_slice(ps);
             }
         }
         parts.sort_unstable();
-        (part(&|h| parts.hash(h)), touched, anchors)
+        (part(&parts), touched, anchors)
     }
 
     /// Does a changed org sit inside or above one of `anchors`?
