@@ -115,6 +115,19 @@ fn a_base_that_is_both_a_directory_and_a_revision_is_refused() {
     );
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("not a directory"), "{}", text(&out));
+    // A base that is found but holds no policy file (read while the head's
+    // checks run): the run stops there, naming it.
+    std::fs::create_dir_all(r.join("empty")).expect("mkdir");
+    let out = trellis(
+        r,
+        &["check", "policies", "--base", "./empty", "--actor", "t1"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("base `./empty`: no policy files"),
+        "{}",
+        text(&out)
+    );
 }
 
 #[test]
