@@ -376,11 +376,21 @@ fn read_at(file: &File, mut buf: &mut [u8], mut at: u64) -> std::io::Result<()> 
     Ok(())
 }
 
+/// Creates `dir` and its missing parents, readable by the user alone on
+/// unix (the trees hold the set's names and attributes).
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
 impl Next {
     fn start(path: &Path) -> std::io::Result<Next> {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let dir = path.parent().unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir)?;
+        create_private_dir(dir)?;
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
         let tmp = dir.join(format!(".tmp-{}-{n}", std::process::id()));
         let file = std::fs::OpenOptions::new()
