@@ -228,3 +228,15 @@ fn a_cache_inside_the_set_is_not_used() {
     );
     assert!(!set.path().join(".cache").exists());
 }
+
+#[test]
+fn a_cache_directory_that_cannot_be_written_changes_nothing() {
+    let set = Path::new("policies-examples/msp-distributor");
+    let plain = check(None, set);
+    // A file where the directory should be: nothing can be created there.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let blocked = dir.path().join("cache");
+    std::fs::write(&blocked, "not a directory").expect("write");
+    assert_eq!(check(Some(&blocked), set), plain);
+    assert_eq!(check(Some(&blocked.join("below")), set), plain);
+}

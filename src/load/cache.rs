@@ -95,6 +95,8 @@ pub struct TreeCache {
     kept: Mutex<Option<Arc<Kept>>>,
     /// The next cache file, once a tree was parsed.
     next: Mutex<Option<Next>>,
+    /// Writing the next file failed in this load: the rest is not tried.
+    failed: AtomicBool,
     /// The trees earlier loads of this run wrote: a later load (the other
     /// revision of a comparison) keeps them too.
     written: Mutex<rustc_hash::FxHashSet<u128>>,
@@ -132,6 +134,7 @@ impl TreeCache {
             build: build_identity(),
             kept: Mutex::new(None),
             next: Mutex::new(None),
+            failed: AtomicBool::new(false),
             written: Mutex::new(rustc_hash::FxHashSet::default()),
             hits: AtomicUsize::new(0),
             parsed: AtomicUsize::new(0),
@@ -238,13 +241,17 @@ impl TreeCache {
         self.parsed.fetch_add(1, Ordering::Relaxed);
         let mut payload = Vec::with_capacity(256);
         encode(node, &mut payload);
+        if self.failed.load(Ordering::Relaxed) {
+            return;
+        }
         let mut next = self.next.lock().unwrap_or_else(PoisonError::into_inner);
         if next.is_none() {
             *next = Next::start(&self.path).ok();
         }
-        let written = next.as_mut().map(|n| n.add(key, &payload));
-        if let Some(Err(_)) = written {
-            // Nothing of this run is kept: the next one parses again.
+        if next.as_mut().is_none_or(|n| n.add(key, &payload).is_err()) {
+            // Nothing of this load is kept (a cache directory that cannot
+            // be written, a full disk): the next run parses again.
+            self.failed.store(true, Ordering::Relaxed);
             if let Some(n) = next.take() {
                 let _ = std::fs::remove_file(&n.tmp);
             }
@@ -254,9 +261,10 @@ impl TreeCache {
     /// After a load: completes the next cache file with the trees this load
     /// read back and those earlier loads of this run wrote, and puts it in
     /// place of the old one (when no tree was parsed, the old one already
-    /// holds them all). A failure to write is
-    /// not an error: the next run parses those files again.
+    /// holds them all). A failure to write is not an error: the next run
+    /// parses those files again.
     pub(crate) fn save(&self) {
+        self.failed.store(false, Ordering::Relaxed);
         let kept = self
             .kept
             .lock()
