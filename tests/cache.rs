@@ -68,6 +68,31 @@ fn every_set_checks_alike_cold_warm_and_without_the_cache() {
         let warm = check(Some(dir.path()), &set);
         assert_eq!(cold, plain, "{}: cold", set.display());
         assert_eq!(warm, plain, "{}: warm", set.display());
+        // `trellis test` reads test files too (never cached): the same
+        // report, and no cache file left half written.
+        let test = |cache| {
+            let out = trellis(cache, &["test", set.to_str().expect("utf-8")]);
+            (out.status.code(), out.stdout)
+        };
+        assert_eq!(
+            test(Some(dir.path())),
+            test(None),
+            "{}: test",
+            set.display()
+        );
+        left_whole(dir.path());
+    }
+}
+
+/// Every file of the cache directory `dir` is a complete cache file.
+fn left_whole(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir.join("sets")) else {
+        return;
+    };
+    for entry in entries {
+        let name = entry.expect("entry").file_name();
+        let name = name.to_string_lossy();
+        assert!(name.ends_with(".trees") && !name.starts_with('.'), "{name}");
     }
 }
 

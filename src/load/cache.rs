@@ -299,6 +299,17 @@ impl TreeCache {
     }
 }
 
+impl Drop for TreeCache {
+    /// A cache file begun and never completed (a load that stopped half
+    /// way) leaves no temporary file behind.
+    fn drop(&mut self) {
+        let next = self.next.get_mut().unwrap_or_else(PoisonError::into_inner);
+        if let Some(n) = next.take() {
+            let _ = std::fs::remove_file(&n.tmp);
+        }
+    }
+}
+
 impl Kept {
     /// A cache file's index, if its footer and index are sound (each
     /// payload is checked when it is read).

@@ -504,7 +504,7 @@ pub(crate) fn load_files_cached(
         .par_iter()
         .map(|id| {
             let mut diags = Diagnostics::default();
-            let file = parse_tree(*id, sources, limits, &mut diags)
+            let file = parse_tree_cached(*id, sources, limits, &mut diags)
                 .and_then(|root| read_policy_file(*id, &root, &mut diags));
             (*id, file, diags)
         })
@@ -544,11 +544,34 @@ pub(crate) fn load_files_cached(
     set
 }
 
-/// Parses a file's text into a node tree by its extension.
+/// Parses a file's text into a node tree by its extension (the cache of
+/// parsed files is not used: see [`parse_tree_cached`]).
 pub(crate) fn parse_tree(
     id: FileId,
     sources: &SourceMap,
     limits: &Limits,
+    diagnostics: &mut Diagnostics,
+) -> Option<Node> {
+    parse_tree_in(id, sources, limits, None, diagnostics)
+}
+
+/// [`parse_tree`] through the cache of `limits`, for the loads that save
+/// it when they are done (`parse_all`, `load_files_cached`): a tree parsed
+/// elsewhere would be put in a cache file that nothing completes.
+fn parse_tree_cached(
+    id: FileId,
+    sources: &SourceMap,
+    limits: &Limits,
+    diagnostics: &mut Diagnostics,
+) -> Option<Node> {
+    parse_tree_in(id, sources, limits, limits.cache.as_deref(), diagnostics)
+}
+
+fn parse_tree_in(
+    id: FileId,
+    sources: &SourceMap,
+    limits: &Limits,
+    cache: Option<&TreeCache>,
     diagnostics: &mut Diagnostics,
 ) -> Option<Node> {
     let source = sources.get(id)?;
@@ -572,7 +595,7 @@ pub(crate) fn parse_tree(
         );
         return None;
     }
-    parse_text(id, sources, limits, diagnostics)
+    parse_text_in(id, sources, limits, cache, diagnostics)
 }
 
 /// Parses a file's text into a node tree by its extension, whatever its
@@ -583,16 +606,23 @@ pub(crate) fn parse_text(
     limits: &Limits,
     diagnostics: &mut Diagnostics,
 ) -> Option<Node> {
+    parse_text_in(id, sources, limits, None, diagnostics)
+}
+
+fn parse_text_in(
+    id: FileId,
+    sources: &SourceMap,
+    limits: &Limits,
+    cache: Option<&TreeCache>,
+    diagnostics: &mut Diagnostics,
+) -> Option<Node> {
     let source = sources.get(id)?;
     let kind = if source.path.extension().is_some_and(|e| e == "toml") {
         cache::Kind::Toml
     } else {
         cache::Kind::Yaml
     };
-    let cached = limits
-        .cache
-        .as_deref()
-        .map(|c| (c, c.key(kind, limits, &source.text)));
+    let cached = cache.map(|c| (c, c.key(kind, limits, &source.text)));
     if let Some((cache, key)) = cached {
         if let Some(node) = cache.get(key, id, &source.text, limits) {
             return Some(node);
@@ -644,7 +674,7 @@ fn parse_all(ids: &[FileId], limits: &Limits, set: &mut LoadedSet) {
         .par_iter()
         .map(|id| {
             let mut diags = Diagnostics::default();
-            let file = parse_tree(*id, sources, limits, &mut diags)
+            let file = parse_tree_cached(*id, sources, limits, &mut diags)
                 .and_then(|root| read_policy_file(*id, &root, &mut diags));
             (file, diags)
         })
