@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# The pull-request gate, the access diff and compile on a tier's set, timed
+# with /usr/bin/time (wall clock and peak memory), side by side with an
+# older build (not a timed test):
+#
+#   BASELINE=/path/to/older/trellis bash scripts/bench-gate.sh [TIER_DIR] [RUNS]
+#
+# TIER_DIR defaults to target/bench/L (generated when missing). The set is
+# copied into a fresh git repository with two commits: the base, and a
+# change adding one user and an assignment to one tenant's file. Each round
+# runs, in turn: the baseline; this build with its cache of parsed files
+# warm; this build with an empty cache (cold); and, for compile, this build
+# with --no-cache. Every command's output is compared with the baseline's
+# (cmp): a difference stops the script. Prints the median of RUNS rounds
+# (default 3). The machine is noisy: compare within one run of the script.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DIR="${1:-target/bench/L}"
+RUNS="${2:-3}"
+BASELINE="${BASELINE:?set BASELINE to the trellis binary to compare with}"
+cargo build --release --quiet --bin trellis --example generate
+T="$PWD/target/release/trellis"
+if [ ! -f "$DIR/provider.yaml" ]; then
+  tier="$(basename "$DIR")"
+  target/release/examples/generate --tier "${tier:0:1}" --out "$DIR" >/dev/null
+fi
+WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"' EXIT
+REPO="$WORK/repo"
+mkdir "$REPO"
+cp -r "$DIR/provider.yaml" "$DIR/tenants" "$REPO/"
+git() { command git -C "$REPO" -c user.name=bench -c user.email=bench@example.com "$@"; }
+git init -q
+git add -A
+git commit -qm base
+python3 - "$REPO/tenants/c1.yaml" <<'PY'
+import re, sys
+p = sys.argv[1]
+s = open(p).read()
+org = re.search(r"^scope: (\S+)", s, re.M).group(1)
+s = s.replace("users:\n", f"users:\n  u-bench-gate: {{ org: {org} }}\n", 1)
+role = re.search(r"role: ([\w.-]+)", s).group(1)
+s = s.replace("assignments:\n", f"assignments:\n  - {{ role: {role}, user: u-bench-gate }}\n", 1)
+open(p, "w").write(s)
+PY
+git commit -qam "one user and an assignment in tenants/c1.yaml"
+
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+# One timed run: LABEL OUT BINARY ARGS...; records seconds and MB.
+timed() {
+  local label="$1" out="$2"
+  shift 2
+  (cd "$REPO" && /usr/bin/time -f "%e %M" -o "$WORK/time" "$@" >"$out" 2>"$WORK/stderr") || {
+    [ $? -eq 1 ] || { echo "$label failed:" >&2; cat "$WORK/stderr" >&2; exit 1; }
+  }
+  read -r s kb <"$WORK/time"
+  echo "$s" >>"$WORK/$label.s"
+  echo $((kb / 1024)) >>"$WORK/$label.mb"
+}
+same() { cmp -s "$1" "$2" || { echo "different output: $1 $2" >&2; exit 1; }; }
+report() { # LABEL...
+  for label in "$@"; do
+    [ -f "$WORK/$label.s" ] || continue
+    printf '  %-18s %7.2f s %6d MB\n' "$label" "$(median <"$WORK/$label.s")" "$(median <"$WORK/$label.mb")"
+  done
+}
+
+GATE=(check . --base HEAD~1 --actor c1 --format short --diff-format markdown --diff-out)
+DIFF=(diff HEAD~1 HEAD --format markdown -o)
+export TRELLIS_CACHE_DIR="$WORK/warm"
+# Warm this build's cache (the set's path is the same in every round).
+(cd "$REPO" && "$T" "${GATE[@]}" "$WORK/warmup.md" >/dev/null 2>&1) || true
+for _ in $(seq "$RUNS"); do
+  for what in gate diff compile; do
+    case "$what" in
+      gate) args=("${GATE[@]}") ;;
+      diff) args=("${DIFF[@]}") ;;
+      compile) args=(compile . -o) ;;
+    esac
+    TRELLIS_CACHE_DIR="$WORK/base-cache" timed "$what.baseline" "$WORK/out" "$BASELINE" "${args[@]}" "$WORK/$what.baseline"
+    timed "$what.warm" "$WORK/out" "$T" "${args[@]}" "$WORK/$what.warm"
+    rm -rf "$WORK/cold"
+    TRELLIS_CACHE_DIR="$WORK/cold" timed "$what.cold" "$WORK/out" "$T" "${args[@]}" "$WORK/$what.cold"
+    same "$WORK/$what.baseline" "$WORK/$what.warm"
+    same "$WORK/$what.baseline" "$WORK/$what.cold"
+    if [ "$what" = compile ]; then
+      timed "$what.nocache" "$WORK/out" "$T" compile --no-cache . -o "$WORK/$what.nocache"
+      same "$WORK/$what.baseline" "$WORK/$what.nocache"
+    fi
+  done
+done
+echo "$(find "$REPO" -name '*.yaml' | wc -l) files; medians of $RUNS rounds; baseline $BASELINE"
+for what in gate diff compile; do
+  echo "$what:"
+  report "$what.baseline" "$what.warm" "$what.cold" "$what.nocache"
+done
