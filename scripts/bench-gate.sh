@@ -89,7 +89,7 @@ for _ in $(seq "$RUNS"); do
     fi
   done
 done
-echo "$(find "$REPO" -name '*.yaml' | wc -l) files; medians of $RUNS rounds; baseline $BASELINE"
+echo "$(git ls-files | wc -l) files; medians of $RUNS rounds; baseline $BASELINE"
 for what in gate diff compile; do
   echo "$what:"
   report "$what.baseline" "$what.warm" "$what.cold" "$what.nocache"
