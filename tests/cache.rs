@@ -228,6 +228,15 @@ fn a_corrupt_cache_file_is_never_believed() {
             d.len()
         );
     }
+    // Not a file at all: a directory, or a FIFO (which opening would wait
+    // on forever).
+    std::fs::remove_file(&file).expect("remove");
+    std::fs::create_dir(&file).expect("mkdir");
+    assert_eq!(check(Some(dir.path()), set), plain);
+    std::fs::remove_dir(&file).expect("rmdir");
+    let made = Command::new("mkfifo").arg(&file).status().expect("mkfifo");
+    assert!(made.success());
+    assert_eq!(check(Some(dir.path()), set), plain);
 }
 
 #[test]

@@ -314,6 +314,10 @@ impl Kept {
     /// A cache file's index, if its footer and index are sound (each
     /// payload is checked when it is read).
     fn open(path: &Path) -> Option<Kept> {
+        // Only a regular file: opening a FIFO planted there would block.
+        if !std::fs::metadata(path).ok()?.is_file() {
+            return None;
+        }
         let file = File::open(path).ok()?;
         let len = file.metadata().ok()?.len();
         let mut head = [0u8; HEADER as usize];
