@@ -141,6 +141,17 @@ pub fn run_paths(
     compile: Option<CompileOptions>,
     stage: &(dyn Fn(&str) + Sync),
 ) -> Result<(Checked, Option<Result<table::TableData, CompileError>>), LoadError> {
+    let (set, t) = load_staged(paths, limits, stage)?;
+    Ok(run_loaded(set, t, compile, stage))
+}
+
+/// Loads the set under `paths`, telling `stage` so (and what the cache of
+/// parsed files did); returns it with the time loading started.
+fn load_staged(
+    paths: &[PathBuf],
+    limits: &Limits,
+    stage: &(dyn Fn(&str) + Sync),
+) -> Result<(load::LoadedSet, std::time::Instant), LoadError> {
     stage("reading and parsing");
     let t = std::time::Instant::now();
     let set = load::load_set(paths, limits)?;
@@ -148,7 +159,24 @@ pub fn run_paths(
         let (read, parsed) = cache.take_counts();
         stage(&format!("parsed files: {read} read back, {parsed} parsed"));
     }
-    Ok(run_loaded(set, t, compile, stage))
+    Ok((set, t))
+}
+
+/// The model's timings made cumulative from `t` for `TRELLIS_TIMINGS`:
+/// loading, the resolver's own stages, resolving, then the last stage
+/// (`last`, ending now).
+fn stage_timings(
+    model: &mut Model,
+    t: std::time::Instant,
+    loaded: std::time::Duration,
+    resolved: std::time::Duration,
+    last: &'static str,
+) {
+    let mut timings = vec![("load", loaded)];
+    timings.extend(model.timings.iter().map(|(what, d)| (*what, loaded + *d)));
+    timings.push(("resolve", resolved));
+    timings.push((last, t.elapsed()));
+    model.timings = timings;
 }
 
 /// The stages after loading, for a set read from disk or given as contents.
@@ -179,11 +207,7 @@ pub(crate) fn run_loaded(
         }
     };
     set.diagnostics.sort(&set.sources);
-    let mut timings = vec![("load", loaded)];
-    timings.extend(model.timings.iter().map(|(what, d)| (*what, loaded + *d)));
-    timings.push(("resolve", resolved));
-    timings.push(("check", t.elapsed()));
-    model.timings = timings;
+    stage_timings(&mut model, t, loaded, resolved, "check");
     let checked = Checked {
         sources: set.sources,
         model,
@@ -222,13 +246,7 @@ pub fn check_with_base<E: Send>(
     limits: &Limits,
     stage: &(dyn Fn(&str) + Sync),
 ) -> Result<WithBase<E>, LoadError> {
-    stage("reading and parsing");
-    let t = std::time::Instant::now();
-    let mut set = load::load_set(paths, limits)?;
-    if let Some(cache) = &limits.cache {
-        let (read, parsed) = cache.take_counts();
-        stage(&format!("parsed files: {read} read back, {parsed} parsed"));
-    }
+    let (mut set, t) = load_staged(paths, limits, stage)?;
     let loaded = t.elapsed();
     stage(&format!("resolving {} files", set.files.len()));
     let mut model = resolve::resolve(std::mem::take(&mut set.files), &mut set.diagnostics);
@@ -254,11 +272,7 @@ pub fn check_with_base<E: Send>(
     );
     set.sources = sources;
     set.diagnostics.sort(&set.sources);
-    let mut timings = vec![("load", loaded)];
-    timings.extend(model.timings.iter().map(|(what, d)| (*what, loaded + *d)));
-    timings.push(("resolve", resolved));
-    timings.push(("check and the base", t.elapsed()));
-    model.timings = timings;
+    stage_timings(&mut model, t, loaded, resolved, "check and the base");
     let head = Checked {
         sources: set.sources,
         model,
