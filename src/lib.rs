@@ -206,14 +206,8 @@ pub(crate) fn run_loaded(
             None
         }
     };
-    set.diagnostics.sort(&set.sources);
     stage_timings(&mut model, t, loaded, resolved, "check");
-    let checked = Checked {
-        sources: set.sources,
-        model,
-        diagnostics: set.diagnostics,
-        test_paths: set.test_paths,
-    };
+    let checked = finished(set, model);
     let table = compile.map(|options| {
         checked.refusal()?;
         // Built beside the checks unless resolving found errors (and then
@@ -271,14 +265,8 @@ pub fn check_with_base<E: Send>(
         },
     );
     set.sources = sources;
-    set.diagnostics.sort(&set.sources);
     stage_timings(&mut model, t, loaded, resolved, "check and the base");
-    let head = Checked {
-        sources: set.sources,
-        model,
-        diagnostics: set.diagnostics,
-        test_paths: set.test_paths,
-    };
+    let head = finished(set, model);
     Ok(WithBase {
         head,
         head_files,
@@ -303,13 +291,20 @@ fn resolve_source(
     };
     let mut set = load::load_files(inputs, &links, limits, sources);
     let model = resolve::resolve(std::mem::take(&mut set.files), &mut set.diagnostics);
+    Ok(finished(set, model))
+}
+
+/// A loaded set and its model as the pipeline returns them, diagnostics in
+/// their one order (by file, then place: whatever order the files were
+/// read or the stages ran in).
+fn finished(mut set: load::LoadedSet, model: Model) -> Checked {
     set.diagnostics.sort(&set.sources);
-    Ok(Checked {
+    Checked {
         sources: set.sources,
         model,
         diagnostics: set.diagnostics,
         test_paths: set.test_paths,
-    })
+    }
 }
 
 /// Loads, resolves and checks a policy set given as file contents (for
