@@ -274,3 +274,61 @@ fn a_cache_directory_that_cannot_be_written_changes_nothing() {
     assert_eq!(check(Some(&blocked), set), plain);
     assert_eq!(check(Some(&blocked.join("below")), set), plain);
 }
+
+#[test]
+fn the_gate_reports_and_diffs_alike_cold_warm_and_without_the_cache() {
+    let repo = copy(Path::new("policies-examples/msp-distributor"));
+    let r = repo.path();
+    let git = |args: &[&str]| {
+        let ok = Command::new("git")
+            .current_dir(r)
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .output()
+            .expect("git runs")
+            .status
+            .success();
+        assert!(ok, "git {args:?}");
+    };
+    git(&["init", "-q"]);
+    git(&["add", "-A"]);
+    git(&["commit", "-qm", "base"]);
+    let file = r.join("northstar.yaml");
+    let text = std::fs::read_to_string(&file).expect("read");
+    // paul loses what this assignment adds to his rules' roles.
+    let edited = text.replace(
+        "  - { role: support-agent, user: paul, org: northstar }\n",
+        "",
+    );
+    assert_ne!(edited, text);
+    std::fs::write(&file, edited).expect("edit");
+    git(&["commit", "-qam", "head"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let gate = |cache: Option<&Path>| {
+        let diff = r.join("diff.md");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_trellis"));
+        cmd.current_dir(r)
+            .args(["check", ".", "--base", "HEAD~1", "--actor", "northstar"])
+            .args(["--format", "json", "--diff-format", "json", "--diff-out"])
+            .arg(&diff);
+        match cache {
+            Some(d) => cmd.env("TRELLIS_CACHE_DIR", d),
+            None => cmd.arg("--no-cache"),
+        };
+        let out = cmd.output().expect("runs");
+        let written = std::fs::read_to_string(&diff).unwrap_or_default();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            written,
+        )
+    };
+    let plain = gate(None);
+    assert!(
+        plain.2.contains("paul"),
+        "the diff names the change: {plain:?}"
+    );
+    assert_eq!(gate(Some(dir.path())), plain, "cold");
+    assert_eq!(gate(Some(dir.path())), plain, "warm");
+    left_whole(dir.path());
+}
