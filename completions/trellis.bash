@@ -735,7 +735,7 @@ _trellis() {
             return 0
             ;;
         trellis__subcmd__serve)
-            opts="-h --listen --token-file --max-body-bytes --max-batch --request-timeout-ms --no-watch --poll-interval-ms --decision-log --decision-log-max-bytes --log-format --help"
+            opts="-h --listen --token-file --max-body-bytes --max-batch --request-timeout-ms --head-timeout-ms --no-watch --poll-interval-ms --decision-log --decision-log-max-bytes --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -758,6 +758,10 @@ _trellis() {
                     return 0
                     ;;
                 --request-timeout-ms)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --head-timeout-ms)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

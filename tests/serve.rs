@@ -546,6 +546,20 @@ fn limits_are_json_errors() {
         (status, body["error"]["code"].as_str()),
         (413, Some("body_too_large"))
     );
+    // The single question is served apart from the router (for speed):
+    // its limits and errors are the same.
+    let padded = format!(
+        "{{\"user\": \"alice\", \"permission\": \"templates:read\", \"org\": \"acme\"{}}}",
+        " ".repeat(2000)
+    );
+    let (status, body) = server.request("POST", "/v1/allow", &padded, &[]);
+    let body: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (413, Some("body_too_large"))
+    );
+    let (status, _) = server.request("GET", "/v1/allow", "", &[]);
+    assert_eq!(status, 405);
     let (status, body) = server.request("POST", "/v1/allow", "{\"user\": 3", &[]);
     let body: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(
@@ -581,6 +595,46 @@ fn limits_are_json_errors() {
         &json!({"user": "nobody", "permission": "templates:read", "org": "acme"}),
     );
     assert_eq!((status, &a["allowed"]), (200, &json!(false)));
+}
+
+#[test]
+fn a_connection_slow_to_send_its_head_or_idle_is_closed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let table = tmp.path().join("t.tbl");
+    compile("policies-examples/quickstart", &table);
+    let server = Server::start(&table, &["--head-timeout-ms", "300"]);
+    let closed_within = |s: &mut TcpStream| {
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let started = Instant::now();
+        let mut rest = Vec::new();
+        // The server closes the socket: end of file (or a reset), not
+        // the read timeout.
+        let _ = s.read_to_end(&mut rest);
+        started.elapsed()
+    };
+    // Half a head, and nothing more.
+    let mut slow = TcpStream::connect(&server.addr).unwrap();
+    slow.write_all(b"POST /v1/allow HTTP/1.1\r\nHost: x\r\nContent-Le")
+        .unwrap();
+    assert!(closed_within(&mut slow) < Duration::from_secs(5));
+    // A keep-alive connection answered once, then left idle.
+    let mut idle = TcpStream::connect(&server.addr).unwrap();
+    let q = json!({"user": "alice", "permission": "templates:read", "org": "acme"}).to_string();
+    idle.write_all(
+        format!(
+            "POST /v1/allow HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{q}",
+            q.len()
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+    let mut first = [0u8; 12];
+    idle.read_exact(&mut first).unwrap();
+    assert_eq!(&first, b"HTTP/1.1 200");
+    assert!(closed_within(&mut idle) < Duration::from_secs(5));
+    // The server still answers.
+    let (status, a) = server.post("/v1/allow", &serde_json::from_str(&q).unwrap());
+    assert_eq!((status, &a["allowed"]), (200, &json!(true)));
 }
 
 #[test]

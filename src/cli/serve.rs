@@ -34,6 +34,10 @@ pub struct ServeArgs {
     /// Longest a request may take, in milliseconds (reading its body included).
     #[arg(long, default_value_t = 5_000)]
     request_timeout_ms: u64,
+    /// Longest a connection may take to send a request's head, in
+    /// milliseconds, waiting between requests included; then it is closed.
+    #[arg(long, default_value_t = 30_000)]
+    head_timeout_ms: u64,
     /// Do not watch the file; reload on SIGHUP only.
     #[arg(long)]
     no_watch: bool,
@@ -86,6 +90,7 @@ pub fn run(args: ServeArgs) -> u8 {
     config.max_body_bytes = args.max_body_bytes;
     config.max_batch = args.max_batch;
     config.request_timeout = Duration::from_millis(args.request_timeout_ms);
+    config.head_timeout = Duration::from_millis(args.head_timeout_ms.max(1));
     config.watch = !args.no_watch;
     config.poll_interval = Duration::from_millis(args.poll_interval_ms.max(10));
     config.decision_log = args

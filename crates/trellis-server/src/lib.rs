@@ -42,6 +42,11 @@ pub struct Config {
     pub max_batch: usize,
     /// How long a request may take, reading its body included.
     pub request_timeout: Duration,
+    /// How long a connection may take to send a request's head, waiting
+    /// between requests included: a connection idle or sending slowly for
+    /// longer is closed, so that it cannot hold a socket forever (the
+    /// request time limit starts once the head is in).
+    pub head_timeout: Duration,
     /// Reload when the file changes (besides on SIGHUP): on file-system
     /// events, and by checking the file's size, time and inode every
     /// `poll_interval` (for file systems that send no events).
@@ -53,7 +58,8 @@ pub struct Config {
 
 impl Config {
     /// Defaults for serving `table`: loopback port 8181, 1 MiB bodies,
-    /// batches of 10,000, 5 s per request, watching the file.
+    /// batches of 10,000, 5 s per request, 30 s for a request's head,
+    /// watching the file.
     pub fn new(table: PathBuf) -> Config {
         Config {
             table,
@@ -62,6 +68,7 @@ impl Config {
             max_body_bytes: 1 << 20,
             max_batch: 10_000,
             request_timeout: Duration::from_secs(5),
+            head_timeout: Duration::from_secs(30),
             watch: true,
             poll_interval: Duration::from_secs(10),
             decision_log: None,
@@ -160,11 +167,78 @@ pub async fn run(
         input_hash = format!("{:016x}", state.current.load().table.input_hash()),
         "serving"
     );
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    serve(listener, state, app, shutdown).await?;
     tracing::info!("stopped: every request in flight was answered");
     Ok(())
+}
+
+/// Accepts connections and serves HTTP/1.1 on each until `shutdown`
+/// completes, then lets every connection finish the request it is on and
+/// closes it. `POST /v1/allow` goes straight to its handler, everything
+/// else through the router (`api::allow_fast` says why).
+async fn serve(
+    listener: tokio::net::TcpListener,
+    state: Arc<State>,
+    router: axum::Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use hyper::service::service_fn;
+    use tower::ServiceExt;
+
+    let connections = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(state.config.head_timeout);
+    tokio::pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    accept_failed(e).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        // Answers are small and written at once: no reason to wait for
+        // an ack before sending the next.
+        let _ = stream.set_nodelay(true);
+        let (state, router) = (state.clone(), router.clone());
+        let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+            let (state, router) = (state.clone(), router.clone());
+            async move {
+                if req.method() == hyper::Method::POST && req.uri().path() == "/v1/allow" {
+                    return Ok::<_, std::convert::Infallible>(api::allow_fast(state, req).await);
+                }
+                router.oneshot(req.map(axum::body::Body::new)).await
+            }
+        });
+        let connection = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+        let connection = connections.watch(connection);
+        tokio::spawn(async move {
+            // A connection's own error (the client went away) is its end.
+            let _ = connection.await;
+        });
+    }
+    drop(listener);
+    connections.shutdown().await;
+    Ok(())
+}
+
+/// After a failed `accept`: errors of the one connection are passed over;
+/// others (too many open files) are logged and waited out a little, so
+/// that the loop does not spin.
+async fn accept_failed(e: std::io::Error) {
+    use std::io::ErrorKind::*;
+    if matches!(
+        e.kind(),
+        ConnectionAborted | ConnectionReset | ConnectionRefused
+    ) {
+        return;
+    }
+    tracing::warn!(error = %e, "accepting a connection failed");
+    tokio::time::sleep(Duration::from_millis(100)).await;
 }
 
 /// Resolves when the process is asked to stop (SIGTERM or Ctrl-C).
