@@ -111,6 +111,10 @@ macro_rules! declare {
             pub identity_words: usize,
             pub perm_words: usize,
             pub module_words: usize,
+            /// `user_grants` and `member_grants` as `(lo, hi, item)` rows,
+            /// cut once here rather than on every decision.
+            pub user_grant_rows: &'a [[u32; 3]],
+            pub member_grant_rows: &'a [[u32; 3]],
             $(pub $name: &'a [$t],)*
         }
 
@@ -140,6 +144,8 @@ macro_rules! declare {
                     identity_words: words(a.identity_name.len()),
                     perm_words: words(a.perm_module.len()),
                     module_words: words(a.module_name.len()),
+                    user_grant_rows: a.user_grants.as_chunks::<3>().0,
+                    member_grant_rows: a.member_grants.as_chunks::<3>().0,
                     $($name: a.$name,)*
                 }
             }

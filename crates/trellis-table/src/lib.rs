@@ -405,7 +405,7 @@ impl Table {
     /// item)` triples sorted by `lo` (the member list runs to its `NONE`
     /// terminator, which sorts last). Empty for an unknown user.
     #[inline(always)]
-    fn grant_lists(&self, u: User) -> [&[u32]; 2] {
+    fn grant_lists(&self, u: User) -> [&[[u32; 3]]; 2] {
         let d = self.d();
         let ui = u.0 as usize;
         let Some(rec) = d.user_rec.get(ui * 2..ui * 2 + 3) else {
@@ -414,8 +414,8 @@ impl Table {
         let (own_start, member_start, own_end) =
             (rec[0] as usize, rec[1] as usize, rec[2] as usize);
         [
-            d.user_grants.get(own_start * 3..own_end * 3).unwrap_or(&[]),
-            d.member_grants.get(member_start * 3..).unwrap_or(&[]),
+            d.user_grant_rows.get(own_start..own_end).unwrap_or(&[]),
+            d.member_grant_rows.get(member_start..).unwrap_or(&[]),
         ]
     }
 
@@ -427,11 +427,11 @@ impl Table {
     fn for_each_grant(&self, u: User, x: Org, mut f: impl FnMut(u32) -> bool) {
         let x = x.0;
         for list in self.grant_lists(u) {
-            for g in list.as_chunks::<3>().0 {
-                if g[0] > x {
+            for &[lo, hi, item] in list {
+                if lo > x {
                     break;
                 }
-                if x < g[1] && f(g[2]) {
+                if x < hi && f(item) {
                     return;
                 }
             }
@@ -535,14 +535,13 @@ impl Table {
         // calls that are not inlined, so a set without them pays a bit test.
         let x = x.0;
         for list in self.grant_lists(u) {
-            for g in list.as_chunks::<3>().0 {
-                if g[0] > x {
+            for &[lo, hi, item] in list {
+                if lo > x {
                     break;
                 }
-                if x >= g[1] {
+                if x >= hi {
                     continue;
                 }
-                let item = g[2];
                 if item & POLICY_BIT != 0 {
                     let id = (item & ITEM_MASK) as usize;
                     policy_ok = policy_ok
