@@ -14,6 +14,7 @@ mod toml;
 mod yaml;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -136,7 +137,11 @@ impl PolicyFile {
 #[derive(Debug, Default)]
 pub(crate) struct LoadedSet {
     pub sources: SourceMap,
-    pub files: Vec<PolicyFile>,
+    /// The files parsed, shared: the language server keeps each between
+    /// edits and hands the same one to every analysis, which reads it in
+    /// place ([`crate::resolve::resolve`] takes apart only the files no one
+    /// else holds).
+    pub files: Vec<Arc<PolicyFile>>,
     /// Test files found beside the policies (SPEC §10), not yet parsed.
     pub test_paths: Vec<PathBuf>,
     pub diagnostics: Diagnostics,
@@ -448,7 +453,7 @@ struct CachedParse {
     hash: u64,
     len: usize,
     id: FileId,
-    file: Option<PolicyFile>,
+    file: Option<Arc<PolicyFile>>,
     diags: Vec<Diagnostic>,
 }
 
@@ -456,7 +461,7 @@ impl ParseCache {
     /// The parsed file at `path`, as last loaded (for the language
     /// server's index of names).
     pub(crate) fn file(&self, path: &Path) -> Option<&PolicyFile> {
-        self.entries.get(path).and_then(|c| c.file.as_ref())
+        self.entries.get(path).and_then(|c| c.file.as_deref())
     }
 }
 
@@ -526,7 +531,7 @@ pub(crate) fn load_files_cached(
                 hash,
                 len,
                 id,
-                file,
+                file: file.map(Arc::new),
                 diags: diags.into_iter().collect(),
             },
             None => match cache.entries.remove(&path) {
@@ -536,7 +541,7 @@ pub(crate) fn load_files_cached(
         };
         set.diagnostics.extend(entry.diags.iter().cloned());
         if let Some(f) = &entry.file {
-            set.files.push(f.clone());
+            set.files.push(Arc::clone(f));
         }
         entries.insert(path, entry);
     }
@@ -685,7 +690,7 @@ fn parse_all(ids: &[FileId], limits: &Limits, set: &mut LoadedSet) {
     for (file, diags) in results {
         set.diagnostics.extend(diags);
         if let Some(f) = file {
-            set.files.push(f);
+            set.files.push(Arc::new(f));
         }
     }
 }

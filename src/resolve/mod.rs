@@ -22,7 +22,9 @@ mod rules;
 
 pub use resources::required_dimensions;
 
+use std::borrow::Cow;
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use crate::model::HashMap;
 
@@ -32,13 +34,14 @@ use crate::model::*;
 use crate::source::{Located, Span};
 
 pub struct Builder<'a> {
-    files: &'a [PolicyFile],
-    /// The users and assignments of each file, taken out of `files` so that
-    /// each section is freed as soon as it is resolved (a million users and
-    /// two million assignments at the L tier: their memory is reused by the
-    /// model instead of fresh pages).
-    raw_users: Vec<Vec<Item<crate::load::raw::RawUser>>>,
-    raw_assignments: Vec<Vec<Located<crate::load::raw::RawAssignment>>>,
+    files: &'a [&'a PolicyFile],
+    /// The users and assignments of each file. Those of a file no one else
+    /// holds are taken out of it, so that each section is freed as soon as
+    /// it is resolved (a million users and two million assignments at the L
+    /// tier: their memory is reused by the model instead of fresh pages);
+    /// those of a shared file (the language server's) are read in place.
+    raw_users: Vec<Cow<'a, [Item<crate::load::raw::RawUser>]>>,
+    raw_assignments: Vec<Cow<'a, [Located<crate::load::raw::RawAssignment>]>>,
     /// Per file, its scope; `None` for a file whose scope names no org
     /// (reported once; the rest of the file is not checked).
     scopes: Vec<Option<Scope>>,
@@ -57,17 +60,70 @@ pub struct Builder<'a> {
 }
 
 /// Resolves a loaded set. Diagnostics are appended to `diags`.
-pub fn resolve(mut files: Vec<PolicyFile>, diags: &mut Diagnostics) -> Model {
-    let raw_users = files
+pub fn resolve(files: Vec<Arc<PolicyFile>>, diags: &mut Diagnostics) -> Model {
+    // A file held only here is taken apart; a shared one is read in place.
+    let mut held: Vec<Result<PolicyFile, Arc<PolicyFile>>> =
+        files.into_iter().map(Arc::try_unwrap).collect();
+    let (mut taken_users, mut taken_assignments): (Taken<_>, Taken<_>) = held
         .iter_mut()
-        .map(|f| std::mem::take(&mut f.users))
-        .collect();
-    let raw_assignments = files
-        .iter_mut()
-        .map(|f| std::mem::take(&mut f.assignments))
-        .collect();
+        .map(|f| match f {
+            Ok(f) => (
+                Some(std::mem::take(&mut f.users)),
+                Some(std::mem::take(&mut f.assignments)),
+            ),
+            Err(_) => (None, None),
+        })
+        .unzip();
+    let model = {
+        let refs: Vec<&PolicyFile> = held
+            .iter()
+            .map(|f| match f {
+                Ok(f) => f,
+                Err(shared) => &**shared,
+            })
+            .collect();
+        resolve_files(&refs, &mut taken_users, &mut taken_assignments, diags)
+    };
+    // Freeing the parsed files (millions of small strings at the larger
+    // tiers) takes longer than some stages: a thread of its own does it
+    // while checking goes on (if no thread can be started, they are freed
+    // here, with the closure that failed to start).
+    let parsed = (held, taken_users, taken_assignments);
+    let _ = std::thread::Builder::new()
+        .name("trellis-free".into())
+        .spawn(move || drop(parsed));
+    model
+}
+
+type Taken<T> = Vec<Option<Vec<T>>>;
+
+/// Resolves `files`, whose users and assignments are in `users` and
+/// `assignments` where taken out of them (`None`: read in the file). What
+/// is left of those taken is handed back in them, to be freed elsewhere.
+fn resolve_files(
+    files: &[&PolicyFile],
+    users: &mut Taken<Item<crate::load::raw::RawUser>>,
+    assignments: &mut Taken<Located<crate::load::raw::RawAssignment>>,
+    diags: &mut Diagnostics,
+) -> Model {
+    fn sections<'a, T: Clone>(
+        taken: &mut [Option<Vec<T>>],
+        files: &[&'a PolicyFile],
+        of: fn(&'a PolicyFile) -> &'a [T],
+    ) -> Vec<Cow<'a, [T]>> {
+        taken
+            .iter_mut()
+            .zip(files)
+            .map(|(t, f)| match t.take() {
+                Some(v) => Cow::Owned(v),
+                None => Cow::Borrowed(of(f)),
+            })
+            .collect()
+    }
+    let raw_users = sections(users, files, |f| &f.users);
+    let raw_assignments = sections(assignments, files, |f| &f.assignments);
     let mut b = Builder {
-        files: &files,
+        files,
         raw_users,
         raw_assignments,
         scopes: Vec::new(),
@@ -104,18 +160,22 @@ pub fn resolve(mut files: Vec<PolicyFile>, diags: &mut Diagnostics) -> Model {
     b.model.timings = laps;
     let Builder {
         model,
-        raw_users,
-        raw_assignments,
+        raw_users: left_users,
+        raw_assignments: left_assignments,
         ..
     } = b;
-    // Freeing the parsed files (millions of small strings at the larger
-    // tiers) takes longer than some stages: a thread of its own does it
-    // while checking goes on (if no thread can be started, they are freed
-    // here, with the closure that failed to start).
-    let parsed = (files, raw_users, raw_assignments);
-    let _ = std::thread::Builder::new()
-        .name("trellis-free".into())
-        .spawn(move || drop(parsed));
+    // What is left of the sections taken (the stages free them as they go)
+    // goes back to the caller, to be freed off the way.
+    for (slot, left) in users.iter_mut().zip(left_users) {
+        if let Cow::Owned(v) = left {
+            *slot = Some(v);
+        }
+    }
+    for (slot, left) in assignments.iter_mut().zip(left_assignments) {
+        if let Cow::Owned(v) = left {
+            *slot = Some(v);
+        }
+    }
     model
 }
 
@@ -131,7 +191,7 @@ impl<'a> Builder<'a> {
         files
             .iter()
             .zip(&self.scopes)
-            .filter_map(|(f, s)| s.map(|s| (f, s)))
+            .filter_map(|(f, s)| s.map(|s| (*f, s)))
     }
 
     /// Runs lookups with this builder's model, their findings added here.
