@@ -720,6 +720,38 @@ fn sigterm_drains_requests_in_flight_then_exits() {
 }
 
 #[test]
+fn sigterm_does_not_wait_for_a_connection_that_sends_no_head() {
+    let tmp = tempfile::tempdir().unwrap();
+    let table = tmp.path().join("t.tbl");
+    compile("policies-examples/quickstart", &table);
+    // The head time limit (30 s) is far longer than the drain allows.
+    let mut server = Server::start(&table, &["--request-timeout-ms", "300"]);
+    let mut s = TcpStream::connect(&server.addr).unwrap();
+    s.write_all(b"POST /v1/allow HTTP/1.1\r\nHost: x\r\nContent-Le")
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    let pid = server.child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let started = Instant::now();
+    let code = loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            break status.code();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the server waited for a connection that sent no request"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(code, Some(0));
+    drop(s);
+}
+
+#[test]
 fn the_openapi_document_lists_exactly_the_servers_routes() {
     let doc = std::fs::read_to_string("docs/openapi.yaml").unwrap();
     // Paths are the two-space-indented keys under `paths:`, each followed
