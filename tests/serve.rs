@@ -91,6 +91,29 @@ impl Server {
     fn get(&self, path: &str) -> (u16, String) {
         self.request("GET", path, "", &[])
     }
+
+    /// Sends the server SIGTERM.
+    fn terminate(&self) {
+        let pid = self.child.id().to_string();
+        assert!(Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success());
+    }
+
+    /// The exit code of the server once it has stopped; fails the test if
+    /// it is still running after `limit`.
+    fn exit_code_within(&mut self, limit: Duration) -> Option<i32> {
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code();
+            }
+            assert!(started.elapsed() < limit, "the server did not exit");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
 }
 
 impl Drop for Server {
@@ -689,12 +712,7 @@ fn sigterm_drains_requests_in_flight_then_exits() {
     s.write_all(head.as_bytes()).unwrap();
     s.write_all(&body.as_bytes()[..5]).unwrap();
     std::thread::sleep(Duration::from_millis(100));
-    let pid = server.child.id().to_string();
-    assert!(Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
+    server.terminate();
     std::thread::sleep(Duration::from_millis(200));
     s.write_all(&body.as_bytes()[5..]).unwrap();
     let (status, text) = read_response(&mut s);
@@ -703,18 +721,7 @@ fn sigterm_drains_requests_in_flight_then_exits() {
         "the request in flight was not answered: {text}"
     );
     assert!(text.contains("\"allowed\":true"));
-    let started = Instant::now();
-    let code = loop {
-        if let Some(status) = server.child.try_wait().unwrap() {
-            break status.code();
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "the server did not exit"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    assert_eq!(code, Some(0));
+    assert_eq!(server.exit_code_within(Duration::from_secs(10)), Some(0));
     // New connections are refused once it has stopped.
     assert!(TcpStream::connect(&server.addr).is_err());
 }
@@ -730,24 +737,9 @@ fn sigterm_does_not_wait_for_a_connection_that_sends_no_head() {
     s.write_all(b"POST /v1/allow HTTP/1.1\r\nHost: x\r\nContent-Le")
         .unwrap();
     std::thread::sleep(Duration::from_millis(100));
-    let pid = server.child.id().to_string();
-    assert!(Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
-    let started = Instant::now();
-    let code = loop {
-        if let Some(status) = server.child.try_wait().unwrap() {
-            break status.code();
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "the server waited for a connection that sent no request"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    assert_eq!(code, Some(0));
+    server.terminate();
+    // It must not wait for the connection that sent no request.
+    assert_eq!(server.exit_code_within(Duration::from_secs(10)), Some(0));
     drop(s);
 }
 
