@@ -112,7 +112,7 @@ fn timed_out(state: &State) -> Response {
 
 /// `POST /v1/allow`, the question asked most, served straight from hyper:
 /// the router, its middleware and their boxed services cost a single
-/// question more than the question itself (about a third of the server's
+/// question more than the question itself (over a quarter of the server's
 /// instructions per request, measured with callgrind). Everything else the
 /// router does for it is done here alike: the token, the body limit, the
 /// time limit and the metrics.
