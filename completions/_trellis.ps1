@@ -166,7 +166,7 @@ Register-ArgumentCompleter -Native -CommandName 'trellis' -ScriptBlock {
             [CompletionResult]::new('--max-body-bytes', '--max-body-bytes', [CompletionResultType]::ParameterName, 'Largest request body accepted, in bytes')
             [CompletionResult]::new('--max-batch', '--max-batch', [CompletionResultType]::ParameterName, 'Most questions in one batch')
             [CompletionResult]::new('--request-timeout-ms', '--request-timeout-ms', [CompletionResultType]::ParameterName, 'Longest a request may take, in milliseconds (reading its body included)')
-            [CompletionResult]::new('--head-timeout-ms', '--head-timeout-ms', [CompletionResultType]::ParameterName, 'Longest a connection may take to send a request''s head, in milliseconds, waiting between requests included; then it is closed')
+            [CompletionResult]::new('--head-timeout-ms', '--head-timeout-ms', [CompletionResultType]::ParameterName, 'Longest a connection may take to send a request''s head, in milliseconds, waiting between requests included; then it is closed (keep it above the idle timeout of a load balancer in front)')
             [CompletionResult]::new('--poll-interval-ms', '--poll-interval-ms', [CompletionResultType]::ParameterName, 'How often to check the file for a change when no file-system event comes (network file systems), in milliseconds')
             [CompletionResult]::new('--decision-log', '--decision-log', [CompletionResultType]::ParameterName, 'Append every decision to FILE as JSON lines (time, question, answer, table hash)')
             [CompletionResult]::new('--decision-log-max-bytes', '--decision-log-max-bytes', [CompletionResultType]::ParameterName, 'Rotate the decision log to FILE.1 when it reaches this many bytes')

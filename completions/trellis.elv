@@ -153,7 +153,7 @@ set edit:completion:arg-completer[trellis] = {|@words|
             cand --max-body-bytes 'Largest request body accepted, in bytes'
             cand --max-batch 'Most questions in one batch'
             cand --request-timeout-ms 'Longest a request may take, in milliseconds (reading its body included)'
-            cand --head-timeout-ms 'Longest a connection may take to send a request''s head, in milliseconds, waiting between requests included; then it is closed'
+            cand --head-timeout-ms 'Longest a connection may take to send a request''s head, in milliseconds, waiting between requests included; then it is closed (keep it above the idle timeout of a load balancer in front)'
             cand --poll-interval-ms 'How often to check the file for a change when no file-system event comes (network file systems), in milliseconds'
             cand --decision-log 'Append every decision to FILE as JSON lines (time, question, answer, table hash)'
             cand --decision-log-max-bytes 'Rotate the decision log to FILE.1 when it reaches this many bytes'

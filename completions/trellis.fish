@@ -148,7 +148,7 @@ complete -c trellis -n "__fish_trellis_using_subcommand serve" -l token-file -d 
 complete -c trellis -n "__fish_trellis_using_subcommand serve" -l max-body-bytes -d 'Largest request body accepted, in bytes' -r
 complete -c trellis -n "__fish_trellis_using_subcommand serve" -l max-batch -d 'Most questions in one batch' -r
 complete -c trellis -n "__fish_trellis_using_subcommand serve" -l request-timeout-ms -d 'Longest a request may take, in milliseconds (reading its body included)' -r
-complete -c trellis -n "__fish_trellis_using_subcommand serve" -l head-timeout-ms -d 'Longest a connection may take to send a request\'s head, in milliseconds, waiting between requests included; then it is closed' -r
+complete -c trellis -n "__fish_trellis_using_subcommand serve" -l head-timeout-ms -d 'Longest a connection may take to send a request\'s head, in milliseconds, waiting between requests included; then it is closed (keep it above the idle timeout of a load balancer in front)' -r
 complete -c trellis -n "__fish_trellis_using_subcommand serve" -l poll-interval-ms -d 'How often to check the file for a change when no file-system event comes (network file systems), in milliseconds' -r
 complete -c trellis -n "__fish_trellis_using_subcommand serve" -l decision-log -d 'Append every decision to FILE as JSON lines (time, question, answer, table hash)' -r -F
 complete -c trellis -n "__fish_trellis_using_subcommand serve" -l decision-log-max-bytes -d 'Rotate the decision log to FILE.1 when it reaches this many bytes' -r

@@ -731,7 +731,7 @@ fn sigterm_does_not_wait_for_a_connection_that_sends_no_head() {
     let tmp = tempfile::tempdir().unwrap();
     let table = tmp.path().join("t.tbl");
     compile("policies-examples/quickstart", &table);
-    // The head time limit (30 s) is far longer than the drain allows.
+    // The head time limit (75 s) is far longer than the drain allows.
     let mut server = Server::start(&table, &["--request-timeout-ms", "300"]);
     let mut s = TcpStream::connect(&server.addr).unwrap();
     s.write_all(b"POST /v1/allow HTTP/1.1\r\nHost: x\r\nContent-Le")

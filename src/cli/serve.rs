@@ -35,8 +35,9 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = 5_000)]
     request_timeout_ms: u64,
     /// Longest a connection may take to send a request's head, in
-    /// milliseconds, waiting between requests included; then it is closed.
-    #[arg(long, default_value_t = 30_000)]
+    /// milliseconds, waiting between requests included; then it is closed
+    /// (keep it above the idle timeout of a load balancer in front).
+    #[arg(long, default_value_t = 75_000)]
     head_timeout_ms: u64,
     /// Do not watch the file; reload on SIGHUP only.
     #[arg(long)]

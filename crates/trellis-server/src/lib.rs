@@ -45,7 +45,9 @@ pub struct Config {
     /// How long a connection may take to send a request's head, waiting
     /// between requests included: a connection idle or sending slowly for
     /// longer is closed, so that it cannot hold a socket forever (the
-    /// request time limit starts once the head is in).
+    /// request time limit starts once the head is in). Longer than the
+    /// idle timeout of the usual load balancers (60 s), which would
+    /// otherwise send a request on a connection the server is closing.
     pub head_timeout: Duration,
     /// Reload when the file changes (besides on SIGHUP): on file-system
     /// events, and by checking the file's size, time and inode every
@@ -58,7 +60,7 @@ pub struct Config {
 
 impl Config {
     /// Defaults for serving `table`: loopback port 8181, 1 MiB bodies,
-    /// batches of 10,000, 5 s per request, 30 s for a request's head,
+    /// batches of 10,000, 5 s per request, 75 s for a request's head,
     /// watching the file.
     pub fn new(table: PathBuf) -> Config {
         Config {
@@ -68,7 +70,7 @@ impl Config {
             max_body_bytes: 1 << 20,
             max_batch: 10_000,
             request_timeout: Duration::from_secs(5),
-            head_timeout: Duration::from_secs(30),
+            head_timeout: Duration::from_secs(75),
             watch: true,
             poll_interval: Duration::from_secs(10),
             decision_log: None,
