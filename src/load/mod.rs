@@ -509,7 +509,7 @@ pub(crate) fn load_files_cached(
         .par_iter()
         .map(|id| {
             let mut diags = Diagnostics::default();
-            let file = parse_tree_cached(*id, sources, limits, &mut diags)
+            let file = parse_tree(*id, sources, limits, limits.cache.as_deref(), &mut diags)
                 .and_then(|root| read_policy_file(*id, &root, &mut diags));
             (*id, file, diags)
         })
@@ -549,30 +549,12 @@ pub(crate) fn load_files_cached(
     set
 }
 
-/// Parses a file's text into a node tree by its extension (the cache of
-/// parsed files is not used: see [`parse_tree_cached`]).
+/// Parses a file's text into a node tree by its extension, through
+/// `cache` when given. Only the loads that complete the cache file when
+/// they are done (`parse_all`, `load_files_cached`) pass the cache of
+/// `limits`: a tree parsed elsewhere (a test file) would be put in a cache
+/// file that nothing completes.
 pub(crate) fn parse_tree(
-    id: FileId,
-    sources: &SourceMap,
-    limits: &Limits,
-    diagnostics: &mut Diagnostics,
-) -> Option<Node> {
-    parse_tree_in(id, sources, limits, None, diagnostics)
-}
-
-/// [`parse_tree`] through the cache of `limits`, for the loads that save
-/// it when they are done (`parse_all`, `load_files_cached`): a tree parsed
-/// elsewhere would be put in a cache file that nothing completes.
-fn parse_tree_cached(
-    id: FileId,
-    sources: &SourceMap,
-    limits: &Limits,
-    diagnostics: &mut Diagnostics,
-) -> Option<Node> {
-    parse_tree_in(id, sources, limits, limits.cache.as_deref(), diagnostics)
-}
-
-fn parse_tree_in(
     id: FileId,
     sources: &SourceMap,
     limits: &Limits,
@@ -600,21 +582,13 @@ fn parse_tree_in(
         );
         return None;
     }
-    parse_text_in(id, sources, limits, cache, diagnostics)
+    parse_text(id, sources, limits, cache, diagnostics)
 }
 
 /// Parses a file's text into a node tree by its extension, whatever its
-/// name (the set's own files, `trellis.toml` and the owners file).
+/// name (the set's own files, `trellis.toml` and the owners file), through
+/// `cache` when given (see [`parse_tree`]).
 pub(crate) fn parse_text(
-    id: FileId,
-    sources: &SourceMap,
-    limits: &Limits,
-    diagnostics: &mut Diagnostics,
-) -> Option<Node> {
-    parse_text_in(id, sources, limits, None, diagnostics)
-}
-
-fn parse_text_in(
     id: FileId,
     sources: &SourceMap,
     limits: &Limits,
@@ -679,7 +653,7 @@ fn parse_all(ids: &[FileId], limits: &Limits, set: &mut LoadedSet) {
         .par_iter()
         .map(|id| {
             let mut diags = Diagnostics::default();
-            let file = parse_tree_cached(*id, sources, limits, &mut diags)
+            let file = parse_tree(*id, sources, limits, limits.cache.as_deref(), &mut diags)
                 .and_then(|root| read_policy_file(*id, &root, &mut diags));
             (file, diags)
         })
@@ -923,7 +897,7 @@ pub fn load_bytes(name: &str, bytes: &[u8], limits: &Limits) -> (Option<PolicyFi
         }
     };
     let id = sources.add(SourceFile::new(name.into(), text));
-    let Some(root) = parse_tree(id, &sources, limits, &mut diags) else {
+    let Some(root) = parse_tree(id, &sources, limits, None, &mut diags) else {
         return (None, diags);
     };
     let file = read_policy_file(id, &root, &mut diags);
@@ -956,7 +930,7 @@ mod tests {
         let mut sources = SourceMap::default();
         let id = sources.add(SourceFile::new(name.into(), text.into()));
         let mut diags = Diagnostics::default();
-        let root = parse_tree(id, &sources, &Limits::default(), &mut diags).expect("parses");
+        let root = parse_tree(id, &sources, &Limits::default(), None, &mut diags).expect("parses");
         assert!(diags.is_empty(), "{diags:?}");
         let (s, e) = sources.line_col(node_at(&root, path).span);
         (s.line, s.column, e.line, e.column)
