@@ -194,15 +194,16 @@ pub(crate) fn run_loaded(
         Some(options) if !set.diagnostics.has_errors() => {
             stage("checking and compiling");
             let diagnostics = &mut set.diagnostics;
-            let (_, data) = rayon::join(
+            let (took, data) = rayon::join(
                 || check::check(&model, diagnostics),
                 || table::build(&model, &set.sources, options.provenance),
             );
+            model.rule_timings = took;
             Some(data)
         }
         _ => {
             stage("checking");
-            check::check(&model, &mut set.diagnostics);
+            model.rule_timings = check::check(&model, &mut set.diagnostics);
             None
         }
     };
@@ -251,7 +252,7 @@ pub fn check_with_base<E: Send>(
     let diagnostics = &mut set.diagnostics;
     // The source map goes to the base's reading and comes back with the
     // base's files added (or as it was, when the base could not be read).
-    let ((), (base, sources)) = rayon::join(
+    let (took, (base, sources)) = rayon::join(
         || check::check(&model, diagnostics),
         || match base() {
             Err(e) => (Err(e), sources),
@@ -265,6 +266,7 @@ pub fn check_with_base<E: Send>(
         },
     );
     set.sources = sources;
+    model.rule_timings = took;
     stage_timings(&mut model, t, loaded, resolved, "check and the base");
     let head = finished(set, model);
     Ok(WithBase {

@@ -525,6 +525,8 @@ pub struct Model {
 
     /// How long each stage took (cumulative), for benchmarks.
     pub timings: Vec<(&'static str, std::time::Duration)>,
+    /// How long each check rule took on its own (they run side by side).
+    pub rule_timings: Vec<(&'static str, std::time::Duration)>,
 }
 
 impl Model {

@@ -9,34 +9,42 @@ mod multiple;
 mod redundant;
 mod unused;
 
+use std::time::{Duration, Instant};
+
 use crate::diag::Diagnostics;
 use crate::model::Model;
 
 type Rule = fn(&Model, &mut Diagnostics);
 
-/// Every semantic rule, in one place.
-const RULES: &[Rule] = &[
-    assignments::check,
-    locks::check,
-    multiple::check,
-    exclusions::check,
-    unused::check,
-    redundant::check,
+/// Every semantic rule, in one place, with the name `TRELLIS_TIMINGS`
+/// reports its time under.
+const RULES: &[(&str, Rule)] = &[
+    ("assignments", assignments::check),
+    ("locks", locks::check),
+    ("multiple", multiple::check),
+    ("exclusions", exclusions::check),
+    ("unused", unused::check),
+    ("redundant", redundant::check),
 ];
 
 /// Runs every rule; the rules only read the model, so they run side by side
 /// (diagnostics are sorted afterwards, so the order they finish in is moot).
-pub fn check(model: &Model, diags: &mut Diagnostics) {
+/// Returns how long each rule took on its own.
+pub fn check(model: &Model, diags: &mut Diagnostics) -> Vec<(&'static str, Duration)> {
     use rayon::prelude::*;
-    let found: Vec<Diagnostics> = RULES
+    let found: Vec<(Diagnostics, Duration)> = RULES
         .par_iter()
-        .map(|rule| {
+        .map(|(_, rule)| {
+            let t = Instant::now();
             let mut d = Diagnostics::default();
             rule(model, &mut d);
-            d
+            (d, t.elapsed())
         })
         .collect();
-    for d in found {
+    let mut took = Vec::with_capacity(RULES.len());
+    for ((name, _), (d, t)) in RULES.iter().zip(found) {
         diags.extend(d);
+        took.push((*name, t));
     }
+    took
 }

@@ -229,6 +229,16 @@ fn run_once(args: &CheckArgs, last: bool) -> u8 {
             .map(|(what, d)| format!("{what} {d:.2?}"))
             .collect();
         super::err(&format!("timings (cumulative): {}\n", stages.join(", ")));
+        let rules: Vec<String> = checked
+            .model
+            .rule_timings
+            .iter()
+            .map(|(what, d)| format!("{what} {d:.2?}"))
+            .collect();
+        super::err(&format!(
+            "check rules (each on its own, side by side): {}\n",
+            rules.join(", ")
+        ));
     }
     checked.diagnostics = config.apply_allow(std::mem::take(&mut checked.diagnostics));
     let diags = &checked.diagnostics;

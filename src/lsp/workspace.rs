@@ -245,6 +245,10 @@ impl Workspace {
             .map(|(w, d)| format!("{w} {d:.1?}"))
             .collect::<Vec<_>>()
             .join(", ");
+        let rules: Vec<String> = (checked.model.rule_timings.iter())
+            .map(|(w, d)| format!("{w} {d:.1?}"))
+            .collect();
+        self.timings = format!("{}; rules: {}", self.timings, rules.join(", "));
         let old = self.analysis.replace(Analysis {
             checked,
             files,
