@@ -1,6 +1,7 @@
 //! Source files and byte spans: every diagnostic points into one of these.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Index of a file in a [`SourceMap`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -78,12 +79,7 @@ impl SourceFile {
     /// A file and its text; lines are indexed once, here.
     pub fn new(path: PathBuf, text: String) -> SourceFile {
         let mut line_starts = vec![0];
-        line_starts.extend(
-            text.bytes()
-                .enumerate()
-                .filter(|&(_, b)| b == b'\n')
-                .map(|(i, _)| i + 1),
-        );
+        line_starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
         let ascii = text.is_ascii();
         SourceFile {
             display: display_path(&path),
@@ -209,19 +205,31 @@ fn display_path(path: &Path) -> String {
 /// All files of one run, addressed by [`FileId`].
 #[derive(Debug, Default)]
 pub struct SourceMap {
-    files: Vec<SourceFile>,
+    /// Shared: the language server keeps the files it did not see change
+    /// from one analysis to the next (their text, lines indexed, as is).
+    files: Vec<Arc<SourceFile>>,
 }
 
 impl SourceMap {
     /// Adds a file; its id is its place in the map.
     pub fn add(&mut self, file: SourceFile) -> FileId {
+        self.add_shared(Arc::new(file))
+    }
+
+    /// Adds a file held elsewhere too.
+    pub fn add_shared(&mut self, file: Arc<SourceFile>) -> FileId {
         self.files.push(file);
         FileId((self.files.len() - 1) as u32)
     }
 
+    /// The file of `id` as shared, if it is in the map.
+    pub(crate) fn shared(&self, id: FileId) -> Option<&Arc<SourceFile>> {
+        self.files.get(id.0 as usize)
+    }
+
     /// The file of `id`, if it is in the map.
     pub fn get(&self, id: FileId) -> Option<&SourceFile> {
-        self.files.get(id.0 as usize)
+        self.files.get(id.0 as usize).map(|f| &**f)
     }
 
     /// The display path of a file; empty for an id not in the map.

@@ -398,11 +398,10 @@ pub(crate) fn add_source(
     }
 }
 
-/// Adds the files given as contents to `set`'s sources in path order (each
-/// symbolic link reported first, E001), returning the ids of those that
-/// were read.
+/// Adds the files given to `set`'s sources in path order (each symbolic
+/// link reported first, E001), returning the ids of those that were read.
 fn add_inputs(
-    mut inputs: Vec<(PathBuf, Vec<u8>)>,
+    mut inputs: Vec<Input>,
     links: &[PathBuf],
     limits: &Limits,
     set: &mut LoadedSet,
@@ -412,12 +411,21 @@ fn add_inputs(
     for link in &links {
         symlink_not_followed(link, &mut set.sources, &mut set.diagnostics);
     }
-    inputs.sort_by(|a, b| a.0.cmp(&b.0));
+    inputs.sort_by(|a, b| a.path().cmp(b.path()));
     let mut ids = Vec::with_capacity(inputs.len());
-    for (path, bytes) in inputs {
-        if let Some(id) = add_source(&path, bytes, limits, &mut set.sources, &mut set.diagnostics) {
-            ids.push(id);
-        }
+    for input in inputs {
+        let id = match input {
+            Input::Bytes(path, bytes) => {
+                add_source(&path, bytes, limits, &mut set.sources, &mut set.diagnostics)
+            }
+            Input::Text(f) if f.text.len() as u64 > limits.max_file_size => {
+                let len = f.text.len() as u64;
+                too_large(&f.path, len, limits, &mut set.sources, &mut set.diagnostics);
+                None
+            }
+            Input::Text(f) => Some(set.sources.add_shared(f)),
+        };
+        ids.extend(id);
     }
     ids
 }
@@ -434,6 +442,7 @@ pub(crate) fn load_files(
         sources,
         ..LoadedSet::default()
     };
+    let inputs = inputs.into_iter().map(|(p, b)| Input::Bytes(p, b)).collect();
     let ids = add_inputs(inputs, links, limits, &mut set);
     parse_all(&ids, limits, &mut set);
     set
@@ -450,8 +459,10 @@ pub(crate) struct ParseCache {
 
 #[derive(Debug)]
 struct CachedParse {
+    /// The text parsed: a file given again as this very one is known
+    /// unchanged without hashing it.
+    source: Arc<SourceFile>,
     hash: u64,
-    len: usize,
     id: FileId,
     file: Option<Arc<PolicyFile>>,
     diags: Vec<Diagnostic>,
@@ -465,42 +476,54 @@ impl ParseCache {
     }
 }
 
-fn text_hash(text: &str) -> u64 {
-    use std::hash::{BuildHasher, BuildHasherDefault};
-    BuildHasherDefault::<rustc_hash::FxHasher>::default().hash_one(text)
+/// A policy file given to [`load_files_cached`]: its bytes, or its text
+/// already read (kept from an earlier run, not copied).
+pub(crate) enum Input {
+    Bytes(PathBuf, Vec<u8>),
+    Text(Arc<SourceFile>),
 }
 
-/// [`load_files`], reusing the parse of every file whose path, text and id
-/// are those of `cache` (and keeping the new ones there, dropping files
-/// that are gone).
+impl Input {
+    fn path(&self) -> &Path {
+        match self {
+            Input::Bytes(p, _) => p,
+            Input::Text(f) => &f.path,
+        }
+    }
+}
+
+/// [`load_files`] for the language server: the files given as [`Input`]s,
+/// reusing the parse of every file whose path, text and id are those of
+/// `cache` (and keeping the new ones there, dropping files that are gone).
 pub(crate) fn load_files_cached(
-    inputs: Vec<(PathBuf, Vec<u8>)>,
+    inputs: Vec<Input>,
     links: &[PathBuf],
     limits: &Limits,
     cache: &mut ParseCache,
 ) -> LoadedSet {
     let mut set = LoadedSet::default();
     let ids = add_inputs(inputs, links, limits, &mut set);
-    let keys: Vec<(FileId, u64, usize)> = ids
+    // Each file's key: its id and text's hash, unless it is the very text
+    // the cache holds (then its entry stands as it is).
+    let keys: Vec<(FileId, Option<u64>)> = ids
         .iter()
         .filter_map(|id| {
-            set.sources
-                .get(*id)
-                .map(|f| (*id, text_hash(&f.text), f.text.len()))
+            let f = set.sources.shared(*id)?;
+            let same = cache
+                .entries
+                .get(&f.path)
+                .is_some_and(|c| c.id == *id && Arc::ptr_eq(&c.source, f));
+            Some((*id, (!same).then(|| text_hash(&f.text))))
         })
         .collect();
     let stale: Vec<FileId> = keys
         .iter()
-        .filter(|(id, hash, len)| {
-            let path = &set
-                .sources
-                .get(*id)
-                .map(|f| f.path.clone())
-                .unwrap_or_default();
-            !cache
-                .entries
-                .get(path)
-                .is_some_and(|c| c.id == *id && c.hash == *hash && c.len == *len)
+        .filter(|(id, hash)| {
+            let Some(hash) = hash else { return false };
+            let path = set.sources.get(*id).map(|f| &f.path);
+            !path
+                .and_then(|p| cache.entries.get(p))
+                .is_some_and(|c| c.id == *id && c.hash == *hash)
         })
         .map(|k| k.0)
         .collect();
@@ -522,20 +545,22 @@ pub(crate) fn load_files_cached(
         .map(|(id, file, diags)| (id, (file, diags)))
         .collect();
     let mut entries = rustc_hash::FxHashMap::default();
-    for (id, hash, len) in keys {
-        let Some(path) = set.sources.get(id).map(|f| f.path.clone()) else {
+    for (id, hash) in keys {
+        let Some(source) = set.sources.shared(id).cloned() else {
             continue;
         };
+        let path = source.path.clone();
         let entry = match fresh.remove(&id) {
             Some((file, diags)) => CachedParse {
-                hash,
-                len,
+                hash: hash.unwrap_or_else(|| text_hash(&source.text)),
+                source,
                 id,
                 file: file.map(Arc::new),
                 diags: diags.into_iter().collect(),
             },
             None => match cache.entries.remove(&path) {
-                Some(c) => c,
+                // The same text, maybe read again: this one is kept.
+                Some(c) => CachedParse { source, ..c },
                 None => continue,
             },
         };
@@ -547,6 +572,10 @@ pub(crate) fn load_files_cached(
     }
     cache.entries = entries;
     set
+}
+
+fn text_hash(text: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(text.as_bytes())
 }
 
 /// Parses a file's text into a node tree by its extension, through

@@ -5,6 +5,7 @@
 use std::cell::OnceCell;
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use lsp_types::{Position, Range};
@@ -78,11 +79,35 @@ fn is_provider_text(text: &str) -> bool {
     })
 }
 
-/// A file as last read from the disk.
+/// A file as last read from the disk: its text with lines indexed (kept
+/// as it is while the file does not change), or its bytes when they are
+/// not UTF-8 (for the loader to report).
 struct DiskFile {
     modified: Option<SystemTime>,
     len: u64,
-    bytes: Vec<u8>,
+    read: Read,
+}
+
+#[derive(Clone)]
+enum Read {
+    Text(Arc<SourceFile>),
+    Bytes(Arc<[u8]>),
+}
+
+impl Read {
+    fn new(path: &Path, bytes: Vec<u8>) -> Read {
+        match String::from_utf8(bytes) {
+            Ok(text) => Read::Text(Arc::new(SourceFile::new(path.to_path_buf(), text))),
+            Err(e) => Read::Bytes(e.into_bytes().into()),
+        }
+    }
+
+    fn input(&self, path: &Path) -> load::Input {
+        match self {
+            Read::Text(f) => load::Input::Text(Arc::clone(f)),
+            Read::Bytes(b) => load::Input::Bytes(path.to_path_buf(), b.to_vec()),
+        }
+    }
 }
 
 /// One policy set.
@@ -103,6 +128,9 @@ pub(crate) struct Workspace {
     pub timings: String,
     cache: ParseCache,
     disk: HashMap<PathBuf, DiskFile>,
+    /// The open buffers as last analysed: one unchanged since is given
+    /// again as it is.
+    open: HashMap<PathBuf, Arc<SourceFile>>,
     limits: Limits,
 }
 
@@ -130,6 +158,7 @@ impl Workspace {
             timings: String::new(),
             cache: ParseCache::default(),
             disk: HashMap::new(),
+            open: HashMap::new(),
             // The first analysis reads the cache of parsed files (an editor
             // opening a large set); later ones keep their own in memory,
             // and writing the cache after every edit would cost more than
@@ -184,14 +213,20 @@ impl Workspace {
         let mut inputs = Vec::with_capacity(paths.len());
         let mut links = Vec::new();
         let mut seen = HashMap::with_capacity(paths.len());
+        let mut open = HashMap::new();
         for p in paths {
             if let Some(text) = docs.get(&p) {
-                inputs.push((p, text.clone().into_bytes()));
+                let file = match self.open.remove(&p) {
+                    Some(f) if f.text == *text => f,
+                    _ => Arc::new(SourceFile::new(p.clone(), text.clone())),
+                };
+                inputs.push(load::Input::Text(Arc::clone(&file)));
+                open.insert(p, file);
                 continue;
             }
             if !rescan {
                 if let Some(d) = self.disk.get(&p) {
-                    inputs.push((p.clone(), d.bytes.clone()));
+                    inputs.push(d.read.input(&p));
                     seen.insert(p, ());
                     continue;
                 }
@@ -214,21 +249,23 @@ impl Workspace {
                 let Ok(bytes) = std::fs::read(&p) else {
                     continue;
                 };
+                let read = Read::new(&p, bytes);
                 self.disk.insert(
                     p.clone(),
                     DiskFile {
                         modified,
                         len: meta.len(),
-                        bytes,
+                        read,
                     },
                 );
             }
             if let Some(d) = self.disk.get(&p) {
-                inputs.push((p.clone(), d.bytes.clone()));
+                inputs.push(d.read.input(&p));
                 seen.insert(p, ());
             }
         }
         self.disk.retain(|p, _| seen.contains_key(p));
+        self.open = open;
         let read = started.elapsed();
         let t = std::time::Instant::now();
         let set = load::load_files_cached(inputs, &links, &self.limits, &mut self.cache);
