@@ -219,6 +219,35 @@ pub(crate) fn run_loaded(
     (checked, table)
 }
 
+/// The language server's analysis of a loaded set: resolved (again from
+/// `last`, the model and memo of the last analysis, when assignments alone
+/// changed since; from the files otherwise) and checked, with the memo
+/// for the next one.
+pub(crate) fn analyze_loaded(
+    mut set: load::LoadedSet,
+    t: std::time::Instant,
+    last: Option<(Model, resolve::Memo)>,
+) -> (Checked, resolve::Memo) {
+    let loaded = t.elapsed();
+    let files = std::mem::take(&mut set.files);
+    let again =
+        last.map(|(model, memo)| resolve::resolve_again(model, memo, &files, &mut set.diagnostics));
+    let (mut model, memo) = match again {
+        Some(Ok(resolved)) => resolved,
+        other => {
+            // Freeing a large model takes a while: not on the way.
+            if let Some(Err(stale)) = other {
+                std::thread::spawn(move || drop(stale));
+            }
+            resolve::resolve_keeping(files, &mut set.diagnostics)
+        }
+    };
+    let resolved = t.elapsed();
+    model.rule_timings = check::check(&model, &mut set.diagnostics);
+    stage_timings(&mut model, t, loaded, resolved, "check");
+    (finished(set, model), memo)
+}
+
 /// What [`check_with_base`] read.
 pub struct WithBase<E> {
     /// The set, checked. Its source map holds its own files, then the

@@ -111,7 +111,7 @@ impl Diagnostic {
 }
 
 /// The diagnostics of one run, in a stable order.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Diagnostics {
     items: Vec<Diagnostic>,
 }

@@ -77,7 +77,7 @@ fn list(paths: &[PathBuf]) -> String {
 }
 
 /// A map-section entry: its id (with the key's span) and its body.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Item<T> {
     /// The entry's key, where it is written.
     pub id: Located<String>,
@@ -86,7 +86,7 @@ pub struct Item<T> {
 }
 
 /// One policy file after loading.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, PartialEq)]
 pub struct PolicyFile {
     /// The file it was read from.
     pub file: FileId,
@@ -442,7 +442,10 @@ pub(crate) fn load_files(
         sources,
         ..LoadedSet::default()
     };
-    let inputs = inputs.into_iter().map(|(p, b)| Input::Bytes(p, b)).collect();
+    let inputs = inputs
+        .into_iter()
+        .map(|(p, b)| Input::Bytes(p, b))
+        .collect();
     let ids = add_inputs(inputs, links, limits, &mut set);
     parse_all(&ids, limits, &mut set);
     set

@@ -55,13 +55,13 @@ pub const FILE_KEYS: &[&str] = &[
     "resources",
 ];
 
-#[derive(Deserialize, JsonSchema, Debug, Clone)]
+#[derive(Deserialize, JsonSchema, Debug, Clone, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct RawDimension {
     pub description: Option<String>,
 }
 
-#[derive(Deserialize, JsonSchema, Debug, Clone)]
+#[derive(Deserialize, JsonSchema, Debug, Clone, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct RawResource {
     /// The dimension the resource belongs to (required).
@@ -73,7 +73,7 @@ pub struct RawResource {
 
 /// A restriction: dimension -> the resources allowed on it, each key and
 /// id with its place in the file.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct RawResources(pub Vec<(Str, Spanned<Vec<Str>>)>);
 
 impl<'de> Deserialize<'de> for RawResources {
@@ -96,7 +96,7 @@ impl<'de> Deserialize<'de> for RawResources {
     }
 }
 
-#[derive(Deserialize, JsonSchema, Debug, Clone)]
+#[derive(Deserialize, JsonSchema, Debug, Clone, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct RawModule {
     pub actions: Vec<Str>,
@@ -107,14 +107,14 @@ pub struct RawModule {
     pub description: Option<String>,
 }
 
-#[derive(Deserialize, JsonSchema, Debug, Clone)]
+#[derive(Deserialize, JsonSchema, Debug, Clone, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct RawPolicy {
     pub modules: Vec<Str>,
     pub description: Option<String>,
 }
 
-#[derive(Deserialize, JsonSchema, Debug, Clone)]
+#[derive(Deserialize, JsonSchema, Debug, Clone, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct RawKind {
     /// Kinds an org of this kind may sit under; `[]` means top level.
@@ -123,7 +123,7 @@ pub struct RawKind {
     pub description: Option<String>,
 }
 
-#[derive(Deserialize, JsonSchema, Debug, Clone)]
+#[derive(Deserialize, JsonSchema, Debug, Clone, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct RawOrg {
     pub kind: Option<Str>,
@@ -132,7 +132,7 @@ pub struct RawOrg {
     pub description: Option<String>,
 }
 
-#[derive(Deserialize, JsonSchema, Debug, Clone)]
+#[derive(Deserialize, JsonSchema, Debug, Clone, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct RawUser {
     /// The user's home org.
@@ -154,7 +154,7 @@ pub enum RoleStatus {
     Disabled,
 }
 
-#[derive(Deserialize, JsonSchema, Debug, Clone)]
+#[derive(Deserialize, JsonSchema, Debug, Clone, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct RawRole {
     pub description: Option<String>,
@@ -189,7 +189,7 @@ pub struct RawRole {
     pub multiple: Option<Spanned<bool>>,
 }
 
-#[derive(Deserialize, JsonSchema, Debug, Clone)]
+#[derive(Deserialize, JsonSchema, Debug, Clone, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct RawAssignment {
     pub role: Option<Str>,
@@ -208,7 +208,7 @@ pub struct RawAssignment {
     pub resources: Option<Box<Spanned<RawResources>>>,
 }
 
-#[derive(Deserialize, JsonSchema, Debug, Clone)]
+#[derive(Deserialize, JsonSchema, Debug, Clone, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct RawPublication {
     pub role: Str,
@@ -226,7 +226,7 @@ pub enum Per {
     Org,
 }
 
-#[derive(Deserialize, JsonSchema, Debug, Clone)]
+#[derive(Deserialize, JsonSchema, Debug, Clone, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct RawExclusion {
     pub name: Option<Str>,
@@ -236,7 +236,7 @@ pub struct RawExclusion {
     pub description: Option<String>,
 }
 
-#[derive(Deserialize, JsonSchema, Debug, Clone)]
+#[derive(Deserialize, JsonSchema, Debug, Clone, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct RawRule {
     pub name: Option<Str>,
@@ -246,7 +246,7 @@ pub struct RawRule {
     pub description: Option<String>,
 }
 
-#[derive(Deserialize, JsonSchema, Debug, Clone, Default)]
+#[derive(Deserialize, JsonSchema, Debug, Clone, Default, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct RawWhen {
     pub owner: Option<bool>,
@@ -258,7 +258,7 @@ pub struct RawWhen {
     pub attributes: BTreeMap<String, String>,
 }
 
-#[derive(Deserialize, JsonSchema, Debug, Clone)]
+#[derive(Deserialize, JsonSchema, Debug, Clone, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct RawGrant {
     pub roles: Vec<Str>,

@@ -131,6 +131,9 @@ pub(crate) struct Workspace {
     /// The open buffers as last analysed: one unchanged since is given
     /// again as it is.
     open: HashMap<PathBuf, Arc<SourceFile>>,
+    /// What the last analysis's resolution kept, to resolve the set again
+    /// from its model when an edit changed assignments alone.
+    memo: Option<crate::resolve::Memo>,
     limits: Limits,
 }
 
@@ -159,6 +162,7 @@ impl Workspace {
             cache: ParseCache::default(),
             disk: HashMap::new(),
             open: HashMap::new(),
+            memo: None,
             // The first analysis reads the cache of parsed files (an editor
             // opening a large set); later ones keep their own in memory,
             // and writing the cache after every edit would cost more than
@@ -270,7 +274,24 @@ impl Workspace {
         let t = std::time::Instant::now();
         let set = load::load_files_cached(inputs, &links, &self.limits, &mut self.cache);
         self.limits.cache = None;
-        let checked = crate::run_loaded(set, t, None, &|_| {}).0;
+        // The last model is taken to be resolved again (assignments alone
+        // changed) or freed; the rest of the last analysis is freed off
+        // the way.
+        let last = match (self.analysis.take(), self.memo.take()) {
+            (Some(a), Some(memo)) => {
+                let crate::Checked {
+                    model,
+                    sources,
+                    diagnostics,
+                    ..
+                } = a.checked;
+                std::thread::spawn(move || drop((sources, diagnostics, a.files, a.index)));
+                Some((model, memo))
+            }
+            _ => None,
+        };
+        let (checked, memo) = crate::analyze_loaded(set, t, last);
+        self.memo = Some(memo);
         let files = (0..checked.sources.len() as u32)
             .filter_map(|i| {
                 let id = FileId(i);
@@ -286,13 +307,11 @@ impl Workspace {
             .map(|(w, d)| format!("{w} {d:.1?}"))
             .collect();
         self.timings = format!("{}; rules: {}", self.timings, rules.join(", "));
-        let old = self.analysis.replace(Analysis {
+        self.analysis = Some(Analysis {
             checked,
             files,
             index: OnceCell::new(),
         });
-        // Freeing a large set takes a while: not on the way to publishing.
-        std::thread::spawn(move || drop(old));
         None
     }
 

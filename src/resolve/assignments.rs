@@ -7,6 +7,7 @@ use rayon::prelude::*;
 
 use super::*;
 use crate::diag::{Code, Diagnostic};
+use crate::load::raw::RawAssignment;
 use crate::model::*;
 use crate::source::{Located, Span};
 
@@ -15,55 +16,110 @@ impl Builder<'_> {
 
     pub(super) fn assignments(&mut self) {
         let raw = std::mem::take(&mut self.raw_assignments);
-        let items: Vec<_> = raw
+        let lists: Vec<&[Located<RawAssignment>]> = raw
             .iter()
             .zip(&self.scopes)
-            .filter_map(|(list, s)| s.map(|s| (list, s)))
-            .flat_map(|(list, s)| list.iter().map(move |a| (a, s)))
+            .map(|(list, s)| if s.is_some() { &**list } else { &[][..] })
             .collect();
-        // Two million of them at the L tier: each is resolved on some core
-        // with its own findings, which are added here in input order.
-        let (model, broken_users, broken_roles) =
-            (&self.model, &self.broken_users, &self.broken_roles);
-        // Findings are rare: kept aside with the index of their assignment,
-        // not in a slot per assignment (two million empty ones at L).
-        let findings = std::sync::Mutex::new(Vec::new());
-        let resolved: Vec<Option<ResolvedAssignment>> = items
-            .par_iter()
-            .enumerate()
-            .map(|(i, (a, scope))| {
-                let mut l = lookup::Lookup {
-                    model,
-                    broken_users,
-                    broken_roles,
-                    diags: Vec::new(),
-                };
-                let r = l.assignment(a, *scope);
-                if !l.diags.is_empty() {
-                    // Poisoned only by a panic, which rayon passes on: the
-                    // findings themselves are whole.
-                    findings
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .push((i, l.diags));
-                }
-                r
-            })
-            .collect();
-        let mut findings = findings
-            .into_inner()
-            .unwrap_or_else(PoisonError::into_inner);
-        findings.sort_by_key(|(i, _)| *i);
-        for (_, found) in findings {
-            self.diags.extend(found);
+        let resolved = resolve_lists(
+            &self.model,
+            &self.broken_users,
+            &self.broken_roles,
+            &lists,
+            &self.scopes,
+        );
+        let (resolved, findings) = resolved;
+        self.model.assignments.reserve(resolved.len());
+        let mut resolved = resolved.into_iter();
+        for (file, ((list, scope), found)) in
+            lists.iter().zip(&self.scopes).zip(findings).enumerate()
+        {
+            let first = self.model.assignments.len();
+            let first_order = self.order;
+            if let Some(scope) = scope {
+                let items = resolved.by_ref().take(list.len());
+                self.model
+                    .assignments
+                    .extend(assignments_of(list, *scope, first_order, items));
+            }
+            self.order += list.len() as u32;
+            self.assignment_ranges
+                .push(first..self.model.assignments.len());
+            self.assignment_orders.push(first_order);
+            self.assignment_findings[file] = found;
         }
-        self.model.assignments.reserve(items.len());
-        for ((a, scope), resolved) in items.into_iter().zip(resolved) {
-            self.order += 1;
-            let order = self.order;
-            let Some(resolved) = resolved else {
-                continue;
+        index_assignments(&mut self.model);
+    }
+}
+
+/// Resolves the assignments of each file of `lists` (written in the file
+/// of the same place in `scopes`; none of a file without a scope) against
+/// `model`: per item, file after file, the assignment kept (`None`:
+/// dropped), and per file the findings on them in item order. Two million
+/// of them at the L tier: each is resolved on some core with its own
+/// findings.
+pub(super) fn resolve_lists(
+    model: &Model,
+    broken_users: &HashSet<String>,
+    broken_roles: &HashSet<String>,
+    lists: &[&[Located<RawAssignment>]],
+    scopes: &[Option<Scope>],
+) -> (Vec<Option<ResolvedAssignment>>, Vec<Vec<Diagnostic>>) {
+    let items: Vec<(usize, &Located<RawAssignment>, Scope)> = lists
+        .iter()
+        .zip(scopes)
+        .enumerate()
+        .filter_map(|(file, (list, s))| s.map(|s| (file, list, s)))
+        .flat_map(|(file, list, s)| list.iter().map(move |a| (file, a, s)))
+        .collect();
+    // Findings are rare: kept aside with the index of their assignment,
+    // not in a slot per assignment (two million empty ones at L).
+    let findings = std::sync::Mutex::new(Vec::new());
+    let resolved: Vec<Option<ResolvedAssignment>> = items
+        .par_iter()
+        .enumerate()
+        .map(|(i, (_, a, scope))| {
+            let mut l = lookup::Lookup {
+                model,
+                broken_users,
+                broken_roles,
+                diags: Vec::new(),
             };
+            let r = l.assignment(a, *scope);
+            if !l.diags.is_empty() {
+                // Poisoned only by a panic, which rayon passes on: the
+                // findings themselves are whole.
+                findings
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push((i, l.diags));
+            }
+            r
+        })
+        .collect();
+    let mut findings = findings
+        .into_inner()
+        .unwrap_or_else(PoisonError::into_inner);
+    findings.sort_by_key(|(i, _)| *i);
+    let mut per_file = vec![Vec::new(); lists.len()];
+    for (i, found) in findings {
+        per_file[items[i].0].extend(found);
+    }
+    (resolved, per_file)
+}
+
+/// The assignments kept of one file's `list`, written in `scope`, resolved
+/// as `resolved` says; its items' orders follow `order`.
+pub(super) fn assignments_of<'a>(
+    list: &'a [Located<RawAssignment>],
+    scope: Scope,
+    order: u32,
+    resolved: impl Iterator<Item = Option<ResolvedAssignment>> + 'a,
+) -> impl Iterator<Item = Assignment> + 'a {
+    list.iter()
+        .zip(resolved)
+        .enumerate()
+        .filter_map(move |(i, (a, resolved))| {
             let ResolvedAssignment {
                 user,
                 org,
@@ -73,16 +129,8 @@ impl Builder<'_> {
                 org_span,
                 locked,
                 resources,
-            } = resolved;
-            let id = AssignmentId(self.model.assignments.len() as u32);
-            match user {
-                Some(u) => {
-                    self.model.user_assignments[u.index()].push(id);
-                    self.model.user_assignments_at[org.index()].push(id);
-                }
-                None => self.model.org_assignments[org.index()].push(id),
-            }
-            self.model.assignments.push(Assignment {
+            } = resolved?;
+            Some(Assignment {
                 description: a.value.description.as_deref().cloned(),
                 grant,
                 target: user.map(Target::User).unwrap_or(Target::Org),
@@ -94,9 +142,30 @@ impl Builder<'_> {
                 grant_span,
                 org_span,
                 scope,
-                order,
+                order: order + i as u32 + 1,
                 resources,
-            });
+            })
+        })
+}
+
+/// Files every assignment under its user or org, in assignment order.
+pub(super) fn index_assignments(m: &mut Model) {
+    let lists = [
+        &mut m.user_assignments,
+        &mut m.org_assignments,
+        &mut m.user_assignments_at,
+    ];
+    for list in lists {
+        list.iter_mut().for_each(Vec::clear);
+    }
+    for (i, a) in m.assignments.iter().enumerate() {
+        let id = AssignmentId(i as u32);
+        match a.target {
+            Target::User(u) => {
+                m.user_assignments[u.index()].push(id);
+                m.user_assignments_at[a.org.index()].push(id);
+            }
+            Target::Org => m.org_assignments[a.org.index()].push(id),
         }
     }
 }
@@ -122,7 +191,7 @@ fn missing_key(a: &Located<crate::load::raw::RawAssignment>, message: &str) -> D
 }
 
 /// An assignment with its names resolved.
-struct ResolvedAssignment {
+pub(super) struct ResolvedAssignment {
     user: Option<UserId>,
     org: OrgId,
     grant: Grant,

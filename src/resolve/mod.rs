@@ -10,6 +10,7 @@
 //! in `names`), `assignments`, `rules` (exclusions and automatic rules).
 //! This file holds the builder and the name lookups every stage shares.
 
+mod again;
 mod assignments;
 mod catalog;
 mod graph;
@@ -20,6 +21,7 @@ mod resources;
 mod roles;
 mod rules;
 
+pub(crate) use again::{resolve_again, Memo};
 pub use resources::required_dimensions;
 
 use std::borrow::Cow;
@@ -57,10 +59,36 @@ pub struct Builder<'a> {
     /// Exclusion and rule names per scope, for E003.
     names_seen: HashMap<(Scope, &'static str, String), Span>,
     order: u32,
+    /// Per file: the ids of its assignments kept, the order before its
+    /// first item, and the findings on its assignments (added to `diags`
+    /// after every other finding of resolving).
+    assignment_ranges: Vec<std::ops::Range<usize>>,
+    assignment_orders: Vec<u32>,
+    assignment_findings: Vec<Vec<Diagnostic>>,
 }
 
 /// Resolves a loaded set. Diagnostics are appended to `diags`.
 pub fn resolve(files: Vec<Arc<PolicyFile>>, diags: &mut Diagnostics) -> Model {
+    resolve_held(files, diags, false).0
+}
+
+/// [`resolve`], keeping what resolving the set again after an edit of
+/// assignments alone needs (see [`Memo`]).
+pub(crate) fn resolve_keeping(
+    files: Vec<Arc<PolicyFile>>,
+    diags: &mut Diagnostics,
+) -> (Model, Memo) {
+    let kept = files.clone();
+    let (model, memo) = resolve_held(files, diags, true);
+    let memo = memo.map(|m| Memo { files: kept, ..m }).unwrap_or_default();
+    (model, memo)
+}
+
+fn resolve_held(
+    files: Vec<Arc<PolicyFile>>,
+    diags: &mut Diagnostics,
+    keep: bool,
+) -> (Model, Option<Memo>) {
     // A file held only here is taken apart; a shared one is read in place.
     let mut held: Vec<Result<PolicyFile, Arc<PolicyFile>>> =
         files.into_iter().map(Arc::try_unwrap).collect();
@@ -74,7 +102,7 @@ pub fn resolve(files: Vec<Arc<PolicyFile>>, diags: &mut Diagnostics) -> Model {
             Err(_) => (None, None),
         })
         .unzip();
-    let model = {
+    let resolved = {
         let refs: Vec<&PolicyFile> = held
             .iter()
             .map(|f| match f {
@@ -82,7 +110,7 @@ pub fn resolve(files: Vec<Arc<PolicyFile>>, diags: &mut Diagnostics) -> Model {
                 Err(shared) => &**shared,
             })
             .collect();
-        resolve_files(&refs, &mut taken_users, &mut taken_assignments, diags)
+        resolve_files(&refs, &mut taken_users, &mut taken_assignments, diags, keep)
     };
     // Freeing the parsed files (millions of small strings at the larger
     // tiers) takes longer than some stages: a thread of its own does it
@@ -92,7 +120,7 @@ pub fn resolve(files: Vec<Arc<PolicyFile>>, diags: &mut Diagnostics) -> Model {
     let _ = std::thread::Builder::new()
         .name("trellis-free".into())
         .spawn(move || drop(parsed));
-    model
+    resolved
 }
 
 type Taken<T> = Vec<Option<Vec<T>>>;
@@ -105,7 +133,8 @@ fn resolve_files(
     users: &mut Taken<Item<crate::load::raw::RawUser>>,
     assignments: &mut Taken<Located<crate::load::raw::RawAssignment>>,
     diags: &mut Diagnostics,
-) -> Model {
+    keep: bool,
+) -> (Model, Option<Memo>) {
     fn sections<'a, T: Clone>(
         taken: &mut [Option<Vec<T>>],
         files: &[&'a PolicyFile],
@@ -135,7 +164,11 @@ fn resolve_files(
         org_repaired: Vec::new(),
         names_seen: HashMap::default(),
         order: 0,
+        assignment_ranges: Vec::with_capacity(files.len()),
+        assignment_orders: Vec::with_capacity(files.len()),
+        assignment_findings: vec![Vec::new(); files.len()],
     };
+    let first_finding = b.diags.len();
     let t = std::time::Instant::now();
     let mut laps = Vec::new();
     b.orgs();
@@ -162,8 +195,28 @@ fn resolve_files(
         model,
         raw_users: left_users,
         raw_assignments: left_assignments,
+        diags,
+        scopes,
+        broken_users,
+        broken_roles,
+        assignment_ranges,
+        assignment_orders,
+        assignment_findings,
         ..
     } = b;
+    let memo = keep.then(|| Memo {
+        files: Vec::new(),
+        scopes,
+        broken_users,
+        broken_roles,
+        others: diags.iter().skip(first_finding).cloned().collect(),
+        ranges: assignment_ranges,
+        orders: assignment_orders,
+        findings: assignment_findings.clone(),
+    });
+    for found in assignment_findings {
+        diags.extend(found);
+    }
     // What is left of the sections taken (the stages free them as they go)
     // goes back to the caller, to be freed off the way.
     for (slot, left) in users.iter_mut().zip(left_users) {
@@ -176,7 +229,7 @@ fn resolve_files(
             *slot = Some(v);
         }
     }
-    model
+    (model, memo)
 }
 
 fn dup(what: &str, id: &str, second: Span, first: Span) -> Diagnostic {

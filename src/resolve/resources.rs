@@ -8,6 +8,7 @@ use crate::diag::{Code, Diagnostic};
 use crate::load::de::Spanned;
 use crate::load::raw::RawResources;
 use crate::model::*;
+use crate::source::Span;
 
 impl Builder<'_> {
     /// `dimensions` of provider files (a tenant's is one E010, reported
@@ -123,60 +124,85 @@ impl Builder<'_> {
     /// Every assignment and rule grant item whose role is a dimensioned
     /// role, or includes one, must name those dimensions: one E002 per item
     /// that misses any. The closure here follows the roles' definitions,
-    /// whatever their status or identity types.
+    /// whatever their status or identity types. Findings on assignments
+    /// go with their file's other assignment findings.
     pub(super) fn dimension_requirements(&mut self) {
         if self.model.dimensions.is_empty() {
             return;
         }
         let m = &self.model;
-        let required: Vec<Vec<DimId>> = (0..m.roles.len())
-            .map(|r| required_dimensions(m, RoleId(r as u32)))
-            .collect();
+        let required = Required::new(m);
         let mut found = Vec::new();
-        for a in &m.assignments {
-            if let Grant::Role(r) = a.grant {
-                let missing: Vec<DimId> = required[r.index()]
-                    .iter()
-                    .copied()
-                    .filter(|d| !a.resources.names(*d))
-                    .collect();
-                if !missing.is_empty() {
-                    found.push((a.span, r, missing));
-                }
-            }
-        }
         for rule in &m.rules {
             for g in &rule.grants {
                 let mut missing: Vec<DimId> = g
                     .roles
                     .iter()
-                    .flat_map(|(r, _)| required[r.index()].iter().copied())
+                    .flat_map(|(r, _)| required.of(*r).iter().copied())
                     .filter(|d| !g.resources.names(*d))
                     .collect();
                 missing.sort();
                 missing.dedup();
                 if let (false, Some((r, _))) = (missing.is_empty(), g.roles.first()) {
-                    found.push((g.span, *r, missing));
+                    found.push(missing_resources(m, g.span, *r, &missing));
                 }
             }
         }
-        for (span, role, missing) in found {
-            let names: Vec<String> = missing
-                .iter()
-                .map(|d| format!("`{}`", self.model.dimensions[d.index()].id))
-                .collect();
-            let role_name = self.model.role_display(role);
-            self.diags.push(
-                Diagnostic::new(
-                    Code::E002,
-                    span,
-                    format!("missing `resources` on {}", names.join(", ")),
-                )
-                .with_label(format!("gives `{role_name}`, which (or a role it includes) lists these `dimensions`"))
-                .with_help("name the resources this grant is for, e.g. `resources: { <dimension>: [<resource>] }`"),
-            );
+        self.diags.extend(found);
+        for (file, kept) in self.assignment_ranges.iter().enumerate() {
+            let findings = &mut self.assignment_findings[file];
+            for a in &m.assignments[kept.clone()] {
+                findings.extend(required.missing(m, a));
+            }
         }
     }
+}
+
+/// Per role, the dimensions giving it requires.
+pub(super) struct Required(Vec<Vec<DimId>>);
+
+impl Required {
+    pub(super) fn new(m: &Model) -> Required {
+        Required(
+            (0..m.roles.len())
+                .map(|r| required_dimensions(m, RoleId(r as u32)))
+                .collect(),
+        )
+    }
+
+    fn of(&self, r: RoleId) -> &[DimId] {
+        &self.0[r.index()]
+    }
+
+    /// E002 on `a` if its role requires dimensions it does not name.
+    pub(super) fn missing(&self, m: &Model, a: &Assignment) -> Option<Diagnostic> {
+        let Grant::Role(r) = a.grant else {
+            return None;
+        };
+        let missing: Vec<DimId> = (self.of(r).iter().copied())
+            .filter(|d| !a.resources.names(*d))
+            .collect();
+        (!missing.is_empty()).then(|| missing_resources(m, a.span, r, &missing))
+    }
+}
+
+fn missing_resources(m: &Model, span: Span, role: RoleId, missing: &[DimId]) -> Diagnostic {
+    let names: Vec<String> = missing
+        .iter()
+        .map(|d| format!("`{}`", m.dimensions[d.index()].id))
+        .collect();
+    let role_name = m.role_display(role);
+    Diagnostic::new(
+        Code::E002,
+        span,
+        format!("missing `resources` on {}", names.join(", ")),
+    )
+    .with_label(format!(
+        "gives `{role_name}`, which (or a role it includes) lists these `dimensions`"
+    ))
+    .with_help(
+        "name the resources this grant is for, e.g. `resources: { <dimension>: [<resource>] }`",
+    )
 }
 
 /// The dimensions that giving `r` requires: those `r` or any role of its
