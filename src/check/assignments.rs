@@ -9,13 +9,14 @@ pub fn check(m: &Model, diags: &mut Diagnostics) {
     for a in &m.assignments {
         let Grant::Role(role) = a.grant else { continue };
         let r = m.role(role);
-        let name = m.role_display(role);
+        // Its name is written only into a finding (a few of millions).
+        let name = || m.role_display(role);
         if !r.active {
             diags.push(
                 Diagnostic::new(
                     Code::W102,
                     a.grant_span,
-                    format!("role `{name}` is disabled"),
+                    format!("role `{}` is disabled", name()),
                 )
                 .with_label("this assignment grants nothing")
                 .with_secondary(r.span, "disabled here")
@@ -26,7 +27,11 @@ pub fn check(m: &Model, diags: &mut Diagnostics) {
             let mut d = Diagnostic::new(
                 Code::E007,
                 a.org_span,
-                format!("role `{name}` is not published at `{}`", m.org(a.org).id),
+                format!(
+                    "role `{}` is not published at `{}`",
+                    name(),
+                    m.org(a.org).id
+                ),
             )
             .with_label("assigned here")
             .with_secondary(a.grant_span, "role");
@@ -67,8 +72,10 @@ pub fn check(m: &Model, diags: &mut Diagnostics) {
                         Code::E009,
                         a.grant_span,
                         format!(
-                            "user `{}` of identity type `{}` may not hold role `{name}`",
-                            user.id, user.identity
+                            "user `{}` of identity type `{}` may not hold role `{}`",
+                            user.id,
+                            user.identity,
+                            name()
                         ),
                     )
                     .with_label("role not allowed for this identity type")
@@ -82,7 +89,7 @@ pub fn check(m: &Model, diags: &mut Diagnostics) {
                             Diagnostic::new(
                                 Code::E014,
                                 span,
-                                format!("role `{name}` is not self-service"),
+                                format!("role `{}` is not self-service", name()),
                             )
                             .with_label("`by: self`")
                             .with_secondary(r.span, "role declared here")
@@ -102,8 +109,9 @@ pub fn check(m: &Model, diags: &mut Diagnostics) {
                                     Code::E013,
                                     span,
                                     format!(
-                                        "`{}` may not assign role `{name}` to `{}` at `{}`",
+                                        "`{}` may not assign role `{}` to `{}` at `{}`",
                                         m.user(admin).id,
+                                        name(),
                                         user.id,
                                         m.org(a.org).id
                                     ),

@@ -36,83 +36,116 @@ pub fn check(m: &Model, diags: &mut Diagnostics) {
                 .any(|e| e.roles.iter().filter(|x| r.contains(x)).count() > e.max as usize)
         })
         .collect();
-    for (ui, user) in m.users.iter().enumerate() {
-        let u = UserId(ui as u32);
-        let applicable: Vec<&Exclusion> = m
-            .exclusions
-            .iter()
-            .filter(|e| m.in_scope(user.home, e.scope))
-            .collect();
-        if applicable.is_empty() {
-            continue;
-        }
-        let mut relevant_sources = 0usize;
-        let mut single_violates = false;
-        m.for_each_source_role(u, |r| {
-            if relevant[r.index()] {
-                relevant_sources += 1;
-                single_violates |= alone[r.index()];
+    // Users are independent of one another: runs of them on every core,
+    // findings back in user order.
+    use rayon::prelude::*;
+    let run = m
+        .users
+        .len()
+        .div_ceil(8 * rayon::current_num_threads())
+        .max(1);
+    let (reach, relevant, alone) = (&reach, &relevant, &alone);
+    let found: Vec<Diagnostics> = (0..m.users.len())
+        .into_par_iter()
+        .step_by(run)
+        .map(|start| {
+            let mut d = Diagnostics::default();
+            for ui in start..(start + run).min(m.users.len()) {
+                check_user(m, UserId(ui as u32), reach, relevant, alone, &mut d);
             }
-        });
-        if relevant_sources == 0 || (relevant_sources == 1 && !single_violates) {
-            continue;
+            d
+        })
+        .collect();
+    for d in found {
+        diags.extend(d);
+    }
+}
+
+/// The exclusions user `u` violates. `reach`, `relevant` and `alone` are
+/// per role: the roles it brings, whether it brings an excluded one, and
+/// whether it alone brings more than an exclusion allows.
+fn check_user(
+    m: &Model,
+    u: UserId,
+    reach: &[BTreeSet<RoleId>],
+    relevant: &[bool],
+    alone: &[bool],
+    diags: &mut Diagnostics,
+) {
+    let user = m.user(u);
+    if !m.exclusions.iter().any(|e| m.in_scope(user.home, e.scope)) {
+        return;
+    }
+    let applicable: Vec<&Exclusion> = m
+        .exclusions
+        .iter()
+        .filter(|e| m.in_scope(user.home, e.scope))
+        .collect();
+    let mut relevant_sources = 0usize;
+    let mut single_violates = false;
+    m.for_each_source_role(u, |r| {
+        if relevant[r.index()] {
+            relevant_sources += 1;
+            single_violates |= alone[r.index()];
         }
-        let mut possible = BTreeSet::new();
-        for r in m.source_roles(u) {
-            possible.extend(reach[r.index()].iter().copied());
-        }
-        let worth = applicable
-            .iter()
-            .any(|e| e.roles.iter().filter(|r| possible.contains(r)).count() > e.max as usize);
-        if !worth {
-            continue;
-        }
-        // Held roles at every org where they can change, with the hits behind them.
-        let mut per_org: Vec<(OrgId, BTreeSet<RoleId>, Vec<Hit>)> = Vec::new();
-        for x in m.candidate_orgs(u) {
-            let hits = m.hits(u, x);
-            let held = m.closure(&user.identity, m.base_roles(u, x, &hits));
-            per_org.push((x, held, hits));
-        }
-        for e in applicable {
-            let count =
-                |held: &BTreeSet<RoleId>| e.roles.iter().filter(|r| held.contains(r)).count();
-            let (violating_orgs, held_roles): (Vec<OrgId>, BTreeSet<RoleId>) = match e.per {
-                Per::User => {
-                    let all: BTreeSet<RoleId> = per_org
-                        .iter()
-                        .flat_map(|(_, h, _)| h.iter().copied())
-                        .collect();
-                    if count(&all) <= e.max as usize {
-                        continue;
-                    }
-                    let held = e
-                        .roles
-                        .iter()
-                        .copied()
-                        .filter(|r| all.contains(r))
-                        .collect();
-                    (Vec::new(), held)
+    });
+    if relevant_sources == 0 || (relevant_sources == 1 && !single_violates) {
+        return;
+    }
+    let mut possible = BTreeSet::new();
+    for r in m.source_roles(u) {
+        possible.extend(reach[r.index()].iter().copied());
+    }
+    let worth = applicable
+        .iter()
+        .any(|e| e.roles.iter().filter(|r| possible.contains(r)).count() > e.max as usize);
+    if !worth {
+        return;
+    }
+    // Held roles at every org where they can change, with the hits behind them.
+    let mut per_org: Vec<(OrgId, BTreeSet<RoleId>, Vec<Hit>)> = Vec::new();
+    for x in m.candidate_orgs(u) {
+        let hits = m.hits(u, x);
+        let held = m.closure(&user.identity, m.base_roles(u, x, &hits));
+        per_org.push((x, held, hits));
+    }
+    for e in applicable {
+        let count = |held: &BTreeSet<RoleId>| e.roles.iter().filter(|r| held.contains(r)).count();
+        let (violating_orgs, held_roles): (Vec<OrgId>, BTreeSet<RoleId>) = match e.per {
+            Per::User => {
+                let all: BTreeSet<RoleId> = per_org
+                    .iter()
+                    .flat_map(|(_, h, _)| h.iter().copied())
+                    .collect();
+                if count(&all) <= e.max as usize {
+                    continue;
                 }
-                Per::Org => {
-                    let orgs: Vec<OrgId> = per_org
-                        .iter()
-                        .filter(|(_, h, _)| count(h) > e.max as usize)
-                        .map(|(x, _, _)| *x)
-                        .collect();
-                    if orgs.is_empty() {
-                        continue;
-                    }
-                    let held = per_org
-                        .iter()
-                        .filter(|(x, _, _)| orgs.contains(x))
-                        .flat_map(|(_, h, _)| e.roles.iter().copied().filter(|r| h.contains(r)))
-                        .collect();
-                    (orgs, held)
+                let held = e
+                    .roles
+                    .iter()
+                    .copied()
+                    .filter(|r| all.contains(r))
+                    .collect();
+                (Vec::new(), held)
+            }
+            Per::Org => {
+                let orgs: Vec<OrgId> = per_org
+                    .iter()
+                    .filter(|(_, h, _)| count(h) > e.max as usize)
+                    .map(|(x, _, _)| *x)
+                    .collect();
+                if orgs.is_empty() {
+                    continue;
                 }
-            };
-            diags.push(violation(m, e, u, &violating_orgs, &held_roles, &per_org));
-        }
+                let held = per_org
+                    .iter()
+                    .filter(|(x, _, _)| orgs.contains(x))
+                    .flat_map(|(_, h, _)| e.roles.iter().copied().filter(|r| h.contains(r)))
+                    .collect();
+                (orgs, held)
+            }
+        };
+        diags.push(violation(m, e, u, &violating_orgs, &held_roles, &per_org));
     }
 }
 

@@ -2,6 +2,7 @@
 //! (SPEC §14.7). Automatic rules never make an assignment redundant.
 
 use std::collections::BTreeSet;
+use std::sync::OnceLock;
 
 use fixedbitset::FixedBitSet;
 
@@ -19,7 +20,27 @@ struct Closures<'m> {
     /// By type and role: that role's closure for that type.
     by_identity: Memo,
     /// By role: its closure whatever the type.
-    any: Vec<Option<FixedBitSet>>,
+    any: &'m AnyClosures,
+}
+
+/// Every role's closure whatever the identity type, as a short sorted
+/// list: asked once per candidate pair (millions at M), so shared by the
+/// workers instead of kept by each. Each is computed when first asked (a
+/// set may hold long chains of roles, few of them assigned).
+struct AnyClosures(Vec<OnceLock<Box<[RoleId]>>>);
+
+impl AnyClosures {
+    fn new(m: &Model) -> AnyClosures {
+        AnyClosures((0..m.roles.len()).map(|_| OnceLock::new()).collect())
+    }
+
+    /// Does `rb` give `ra` for some identity type?
+    fn holds(&self, m: &Model, rb: RoleId, ra: RoleId) -> bool {
+        self.0[rb.index()]
+            .get_or_init(|| m.closure_any(rb).into_iter().collect())
+            .binary_search(&ra)
+            .is_ok()
+    }
 }
 
 /// Closures by `type * nroles + role`: in a vector while types × roles is
@@ -35,7 +56,12 @@ enum Memo {
 const DENSE_CELLS: usize = 1 << 16;
 
 impl<'m> Closures<'m> {
-    fn new(m: &Model, type_of_user: &'m [u32], types: &'m [&'m str]) -> Closures<'m> {
+    fn new(
+        m: &Model,
+        type_of_user: &'m [u32],
+        types: &'m [&'m str],
+        any: &'m AnyClosures,
+    ) -> Closures<'m> {
         let nroles = m.roles.len();
         Closures {
             type_of_user,
@@ -45,7 +71,7 @@ impl<'m> Closures<'m> {
                 Some(cells) if cells <= DENSE_CELLS => Memo::Dense(vec![None; cells]),
                 _ => Memo::Sparse(HashMap::default()),
             },
-            any: vec![None; nroles],
+            any,
         }
     }
 
@@ -71,11 +97,8 @@ impl<'m> Closures<'m> {
     }
 
     /// Does `rb` give `ra` for some identity type?
-    fn holds_any(&mut self, m: &Model, rb: RoleId, ra: RoleId) -> bool {
-        let nroles = self.nroles;
-        self.any[rb.index()]
-            .get_or_insert_with(|| Self::bits(nroles, m.closure_any(rb)))
-            .contains(ra.index())
+    fn holds_any(&self, m: &Model, rb: RoleId, ra: RoleId) -> bool {
+        self.any.holds(m, rb, ra)
     }
 }
 
@@ -97,6 +120,11 @@ pub fn check(m: &Model, diags: &mut Diagnostics) {
         .map(|u| types.binary_search(&u.identity.as_str()).unwrap_or(0) as u32)
         .collect();
     let (types, type_of_user) = (&types, &type_of_user);
+    let any = &AnyClosures::new(m);
+    // The grants alone, side by side: most candidates are ruled out by
+    // their grant, read here instead of from an assignment each.
+    let grants: Vec<Grant> = m.assignments.iter().map(|a| a.grant).collect();
+    let grants = &grants;
     // Assignments are independent of one another here: each worker keeps
     // its own cache, findings come back in assignment order.
     use rayon::prelude::*;
@@ -109,11 +137,11 @@ pub fn check(m: &Model, diags: &mut Diagnostics) {
         .into_par_iter()
         .step_by(run)
         .map_init(
-            || Closures::new(m, type_of_user, types),
+            || Closures::new(m, type_of_user, types, any),
             |memo, start| {
                 let mut d = Diagnostics::default();
                 for ai in start..(start + run).min(m.assignments.len()) {
-                    check_one(m, by_home, ai, memo, &mut d);
+                    check_one(m, by_home, grants, ai, memo, &mut d);
                 }
                 d
             },
@@ -127,6 +155,7 @@ pub fn check(m: &Model, diags: &mut Diagnostics) {
 fn check_one(
     m: &Model,
     by_home: &[(u32, UserId)],
+    grants: &[Grant],
     ai: usize,
     memo: &mut Closures<'_>,
     diags: &mut Diagnostics,
@@ -149,23 +178,33 @@ fn check_one(
         Target::User(u) => &m.user_assignments[u.index()],
         Target::Org => &[],
     };
-    let candidates = own.iter().chain(
-        m.ancestors(home)
-            .flat_map(|anc| m.org_assignments[anc.index()].iter()),
-    );
-    let implied_by = candidates.copied().find(|&bi| {
+    let mut implies = |bi: AssignmentId| {
         if bi.index() == ai {
             return false;
         }
-        let b = &m.assignments[bi.index()];
-        // Most candidates give something else: one bit test rules them out.
-        let same_grant = match (a.grant, b.grant) {
+        // Most candidates give something else: their grant rules them out.
+        let same_grant = match (a.grant, grants[bi.index()]) {
             (Grant::Policy(pa), Grant::Policy(pb)) => pa == pb,
-            (Grant::Role(ra), Grant::Role(rb)) => memo.holds_any(m, rb, ra),
+            (Grant::Role(ra), Grant::Role(rb)) => ra == rb || memo.holds_any(m, rb, ra),
             _ => false,
         };
-        same_grant && covers(m, memo, b, a) && (!covers(m, memo, a, b) || a.order > b.order)
-    });
+        if !same_grant {
+            return false;
+        }
+        let b = &m.assignments[bi.index()];
+        covers(m, memo, b, a) && (!covers(m, memo, a, b) || a.order > b.order)
+    };
+    // The candidates: the user's own assignments, then those of the orgs
+    // from its home up (plain loops: millions of them at M).
+    let mut implied_by = own.iter().copied().find(|&bi| implies(bi));
+    let mut org = Some(home);
+    while let (None, Some(o)) = (implied_by, org) {
+        implied_by = m.org_assignments[o.index()]
+            .iter()
+            .copied()
+            .find(|&bi| implies(bi));
+        org = m.orgs[o.index()].parent;
+    }
     if let Some(bi) = implied_by {
         let b = &m.assignments[bi.index()];
         let what = match a.grant {
