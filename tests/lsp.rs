@@ -160,6 +160,27 @@ impl Client {
         }
     }
 
+    /// The next log of an analysis (`checked … in … ms (stages)`).
+    fn analysis_log(&mut self) -> String {
+        let is_it = |v: &Value| {
+            v["method"] == "window/logMessage"
+                && v["params"]["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("checked"))
+        };
+        let v = match self.seen.iter().position(is_it) {
+            Some(i) => self.seen.remove(i),
+            None => loop {
+                let v = self.recv();
+                if is_it(&v) {
+                    break v;
+                }
+                self.seen.push(v);
+            },
+        };
+        v["params"]["message"].as_str().unwrap().to_owned()
+    }
+
     fn open(&mut self, name: &str, text: &str) {
         let uri = self.uri(name);
         self.notify(
@@ -622,5 +643,115 @@ fn the_sets_own_files_at_its_root_are_not_policy_files_but_below_it_are_reported
             && !v["params"]["diagnostics"].as_array().unwrap().is_empty()
     });
     assert!(!flagged, "{:?}", c.seen);
+    c.shutdown();
+}
+
+/// What `trellis check` finds in `file` of the set in `dir` with `text`
+/// written over it (copied, so that the client's set is untouched): each
+/// finding's code, 0-based line and message with its label, sorted.
+fn checked_afresh(dir: &Path, file: &str, text: &str) -> Vec<(String, u64, String)> {
+    let copy = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        if entry.file_type().unwrap().is_file() {
+            std::fs::copy(entry.path(), copy.path().join(entry.file_name())).unwrap();
+        }
+    }
+    std::fs::write(copy.path().join(file), text).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_trellis"))
+        .args(["check", "--format", "json", "--no-cache"])
+        .arg(copy.path())
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut found: Vec<(String, u64, String)> = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["file"].as_str().unwrap().ends_with(file))
+        .map(|d| {
+            let line = d["line"].as_u64().unwrap() - 1;
+            // As the server writes it: the message, then its label.
+            let mut message = d["message"].as_str().unwrap().to_owned();
+            if let Some(label) = d["labels"][0]["message"].as_str() {
+                message = format!("{message} ({label})");
+            }
+            (d["code"].as_str().unwrap().to_owned(), line, message)
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+/// The same of the server's diagnostics (their first line).
+fn published(ds: &[Value]) -> Vec<(String, u64, String)> {
+    let mut found: Vec<(String, u64, String)> = ds
+        .iter()
+        .map(|d| {
+            let line = d["range"]["start"]["line"].as_u64().unwrap();
+            // Its first line (help and notes follow).
+            let message = d["message"].as_str().unwrap().lines().next().unwrap();
+            (
+                d["code"].as_str().unwrap().to_owned(),
+                line,
+                message.to_owned(),
+            )
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+/// Edits of assignments alone are resolved again from the last analysis,
+/// any other edit from scratch: in turn, each publication is what checking
+/// the buffer's text afresh finds, whichever way the server took.
+#[test]
+fn edits_of_assignments_and_of_anything_else_in_turn_publish_what_a_fresh_check_finds() {
+    let mut c = Client::start(|_| {});
+    let good = c.text("acme.yaml");
+    let set = c.dir.path().to_path_buf();
+    let steps = [
+        // Assignments alone: a misspelt role (E004), then another user.
+        good.replace("role: viewer, user: bob", "role: viewr, user: bob"),
+        good.replace("role: viewer, user: bob", "role: viewr, user: alice"),
+        // The role's definition renamed: its assignment names nothing now.
+        good.replace("role: viewer, user: bob", "role: viewr, user: alice")
+            .replace("  reviewer: {", "  reviewer2: {"),
+        // Assignments alone again, from that analysis: both fixed.
+        good.replace("  reviewer: {", "  reviewer2: {")
+            .replace("role: reviewer, user: bob", "role: reviewer2, user: bob"),
+        // An assignment more, implied by another one (W104 twice).
+        good.replace(
+            "assignments:\n",
+            "assignments:\n  - { role: viewer, user: bob }\n",
+        ),
+        good.clone(),
+    ];
+    c.open("acme.yaml", &good);
+    let first = published(&c.diagnostics("acme.yaml"));
+    assert_eq!(first, checked_afresh(&set, "acme.yaml", &good));
+    c.analysis_log();
+    let mut codes_seen = Vec::new();
+    let mut again = Vec::new();
+    for (i, text) in steps.iter().enumerate() {
+        c.change("acme.yaml", i as i64 + 2, text);
+        let got = published(&c.diagnostics("acme.yaml"));
+        let want = checked_afresh(&set, "acme.yaml", text);
+        assert_eq!(got, want, "step {i}");
+        codes_seen.extend(got.into_iter().map(|(code, _, _)| code));
+        // The server's log of the analysis says which way it took.
+        again.push(c.analysis_log().contains("resolve assignments again"));
+    }
+    // Step 4 renames the role back as it adds an assignment: from scratch.
+    assert_eq!(
+        again,
+        [true, true, false, true, false, true],
+        "resolved again"
+    );
+    // The steps are not vacuous: they find unknown and redundant grants.
+    assert!(codes_seen.iter().any(|c| c == "E004"), "{codes_seen:?}");
+    assert!(
+        codes_seen.iter().filter(|c| *c == "W104").count() >= 3,
+        "{codes_seen:?}"
+    );
     c.shutdown();
 }
