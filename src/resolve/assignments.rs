@@ -38,9 +38,9 @@ impl Builder<'_> {
             let first_order = self.order;
             if let Some(scope) = scope {
                 let items = resolved.by_ref().take(list.len());
-                self.model
-                    .assignments
-                    .extend(assignments_of(list, *scope, first_order, items));
+                for a in assignments_of(list, *scope, first_order, items) {
+                    file_assignment(&mut self.model, a);
+                }
             }
             self.order += list.len() as u32;
             self.assignment_ranges
@@ -48,7 +48,6 @@ impl Builder<'_> {
             self.assignment_orders.push(first_order);
             self.assignment_findings[file] = found;
         }
-        index_assignments(&mut self.model);
     }
 }
 
@@ -148,7 +147,21 @@ pub(super) fn assignments_of<'a>(
         })
 }
 
-/// Files every assignment under its user or org, in assignment order.
+/// Adds `a` to the model, filed under its user or org.
+fn file_assignment(m: &mut Model, a: Assignment) {
+    let id = AssignmentId(m.assignments.len() as u32);
+    match a.target {
+        Target::User(u) => {
+            m.user_assignments[u.index()].push(id);
+            m.user_assignments_at[a.org.index()].push(id);
+        }
+        Target::Org => m.org_assignments[a.org.index()].push(id),
+    }
+    m.assignments.push(a);
+}
+
+/// Files every assignment under its user or org again, in assignment
+/// order (as [`file_assignment`] filed them one by one).
 pub(super) fn index_assignments(m: &mut Model) {
     let lists = [
         &mut m.user_assignments,
