@@ -221,23 +221,19 @@ fn run_once(args: &CheckArgs, last: bool) -> u8 {
         checked.diagnostics.sort(&checked.sources);
     }
     if std::env::var_os("TRELLIS_TIMINGS").is_some() {
-        // Cumulative stage times, for benchmarking.
-        let stages: Vec<String> = checked
-            .model
-            .timings
-            .iter()
-            .map(|(what, d)| format!("{what} {d:.2?}"))
-            .collect();
-        super::err(&format!("timings (cumulative): {}\n", stages.join(", ")));
-        let rules: Vec<String> = checked
-            .model
-            .rule_timings
-            .iter()
-            .map(|(what, d)| format!("{what} {d:.2?}"))
-            .collect();
+        // Cumulative stage times, then each rule's own, for benchmarking.
+        let line = |times: &[(&str, std::time::Duration)]| {
+            let times: Vec<String> = times
+                .iter()
+                .map(|(what, d)| format!("{what} {d:.2?}"))
+                .collect();
+            times.join(", ")
+        };
+        let model = &checked.model;
+        super::err(&format!("timings (cumulative): {}\n", line(&model.timings)));
         super::err(&format!(
             "check rules (each on its own, side by side): {}\n",
-            rules.join(", ")
+            line(&model.rule_timings)
         ));
     }
     checked.diagnostics = config.apply_allow(std::mem::take(&mut checked.diagnostics));

@@ -172,15 +172,8 @@ mod tests {
     /// Every example and fixture set: (its files, shared, and the findings
     /// of loading them).
     fn sets() -> Vec<(std::path::PathBuf, Vec<Arc<PolicyFile>>, Diagnostics)> {
-        let mut dirs: Vec<std::path::PathBuf> = ["policies-examples", "tests/fixtures"]
-            .iter()
-            .flat_map(|root| std::fs::read_dir(root).into_iter().flatten().flatten())
-            .map(|e| e.path())
-            .filter(|p| p.is_dir())
-            .collect();
-        dirs.sort();
-        assert!(dirs.len() > 15, "sets not found: {dirs:?}");
-        dirs.into_iter()
+        super::super::tests::example_and_fixture_sets()
+            .into_iter()
             .map(|dir| {
                 let limits = crate::load::Limits::default();
                 let loaded = crate::load::load_set(std::slice::from_ref(&dir), &limits)
@@ -194,16 +187,8 @@ mod tests {
     /// findings, in the order they were added.
     fn outcome(model: &mut Model, diags: &Diagnostics) -> (String, Vec<String>) {
         model.timings.clear();
-        let text = format!("{model:?}");
-        let mut out = String::with_capacity(text.len());
-        let mut rest = text.as_str();
-        while let Some(at) = rest.find("data: 0x") {
-            out.push_str(&rest[..at]);
-            rest =
-                rest[at + "data: 0x".len()..].trim_start_matches(|c: char| c.is_ascii_hexdigit());
-        }
-        out.push_str(rest);
-        (out, diags.iter().map(|d| format!("{d:?}")).collect())
+        let text = super::super::tests::without_addresses(&format!("{model:?}"));
+        (text, diags.iter().map(|d| format!("{d:?}")).collect())
     }
 
     fn named(value: &str, like: &Located<String>) -> Located<String> {

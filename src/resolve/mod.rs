@@ -297,7 +297,7 @@ mod tests {
 
     /// `text` with the heap addresses that `FixedBitSet`'s `Debug` prints
     /// (`data: 0x…`) left out.
-    fn without_addresses(text: &str) -> String {
+    pub(super) fn without_addresses(text: &str) -> String {
         let mut out = String::with_capacity(text.len());
         let mut rest = text;
         while let Some(at) = rest.find("data: 0x") {
@@ -312,8 +312,8 @@ mod tests {
     /// Resolving files the language server shares (read in place) gives
     /// what resolving the same files taken apart gives: the same model and
     /// the same findings, on every example and on fixtures full of errors.
-    #[test]
-    fn shared_files_resolve_as_owned_ones() {
+    /// Every example and fixture set's directory.
+    pub(super) fn example_and_fixture_sets() -> Vec<std::path::PathBuf> {
         let mut sets: Vec<std::path::PathBuf> = ["policies-examples", "tests/fixtures"]
             .iter()
             .flat_map(|root| std::fs::read_dir(root).into_iter().flatten().flatten())
@@ -322,8 +322,13 @@ mod tests {
             .collect();
         sets.sort();
         assert!(sets.len() > 15, "sets not found: {sets:?}");
+        sets
+    }
+
+    #[test]
+    fn shared_files_resolve_as_owned_ones() {
         let mut errors = 0;
-        for set in sets {
+        for set in example_and_fixture_sets() {
             let resolved = |share: bool| {
                 let limits = crate::load::Limits::default();
                 let loaded = crate::load::load_set(std::slice::from_ref(&set), &limits)
