@@ -39,7 +39,15 @@ impl Memo {
     /// resolution, if that is all that changed (the same files, each the
     /// very one resolved or one equal to it but for its assignments).
     fn changed_assignments(&self, files: &[Arc<PolicyFile>]) -> Option<Vec<usize>> {
-        if files.len() != self.files.len() || self.ranges.len() != files.len() {
+        let n = files.len();
+        let kept = [
+            self.files.len(),
+            self.scopes.len(),
+            self.ranges.len(),
+            self.orders.len(),
+            self.findings.len(),
+        ];
+        if kept.iter().any(|&k| k != n) {
             return None;
         }
         let mut changed = Vec::new();
