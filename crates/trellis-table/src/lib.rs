@@ -137,6 +137,143 @@ pub struct Table {
     cell: Cell,
     /// Built the first time a `who` question is asked.
     who: std::sync::OnceLock<who::WhoIndex>,
+    /// What a decision needs of each permission, gathered once at open
+    /// (one bounds check instead of four lookups a question).
+    perms: Box<[PermFacts]>,
+}
+
+/// A permission's words and bits in the bit sets a decision tests.
+#[derive(Debug, Clone, Copy)]
+struct PermFacts {
+    perm_bit: u64,
+    module_bit: u64,
+    perm_word: u32,
+    module_word: u32,
+    /// The module's dimension, or `NONE` (always so in a set without
+    /// resources, which then never looks at restrictions).
+    dim: u32,
+    /// The module is reached only through an access policy.
+    gated: bool,
+}
+
+impl PermFacts {
+    fn all(d: &View<'_>) -> Box<[PermFacts]> {
+        d.perm_module
+            .iter()
+            .enumerate()
+            .map(|(p, &module)| PermFacts {
+                perm_bit: 1 << (p & 63),
+                module_bit: 1 << (module & 63),
+                perm_word: (p >> 6) as u32,
+                module_word: module >> 6,
+                dim: if d.dim_name.is_empty() {
+                    NONE
+                } else {
+                    d.module_dim.get(module as usize).copied().unwrap_or(NONE)
+                },
+                gated: d.module_gated.get(module as usize).is_some_and(|g| *g != 0),
+            })
+            .collect()
+    }
+}
+
+/// One decision's scan of the grant lists reaching its user (the user's
+/// own, then its home org's member list), and what it has found so far.
+struct Scan<'v, 'a> {
+    d: &'v View<'a>,
+    perm: &'v PermFacts,
+    x: u32,
+    q: Option<u32>,
+    nroles: usize,
+    /// Offsets of the identity's closure row and of x's publication set.
+    closure_row: usize,
+    pub_row: usize,
+    role_ok: bool,
+    policy_ok: bool,
+}
+
+impl Scan<'_, '_> {
+    fn in_perms(&self, set: u32) -> bool {
+        set != NONE
+            && self
+                .d
+                .perm_pool
+                .get(set as usize * self.d.perm_words + self.perm.perm_word as usize)
+                .is_some_and(|w| w & self.perm.perm_bit != 0)
+    }
+
+    /// The role's path to a resource module's permission: about resource
+    /// `q`, or about the whole module. Kept out of the scan's loop (only
+    /// sets with resources take it), one function for each case so that
+    /// each is compiled for its own `q`.
+    #[inline(always)]
+    fn path_allows(&self, cell: usize, free: u32, restr: u32, dim: u32) -> bool {
+        match self.q {
+            Some(q) => self.path_allows_on(cell, free, restr, dim, q),
+            None => self.path_allows_module(cell, free, restr, dim),
+        }
+    }
+
+    #[inline(never)]
+    fn path_allows_on(&self, cell: usize, free: u32, restr: u32, dim: u32, q: u32) -> bool {
+        resources::path_allows(self.d, cell, free, restr, dim, Some(q), &|s| {
+            self.in_perms(s)
+        })
+    }
+
+    #[inline(never)]
+    fn path_allows_module(&self, cell: usize, free: u32, restr: u32, dim: u32) -> bool {
+        resources::path_allows(self.d, cell, free, restr, dim, None, &|s| self.in_perms(s))
+    }
+
+    /// Scans one list (sorted by `lo`: it stops at the first grant that
+    /// starts after `x`); true once both a role and the policy gate allow.
+    /// Written as one plain loop; resources and restricted grants leave it
+    /// through calls, so a set without them pays a bit test.
+    #[inline(always)]
+    fn list(&mut self, rows: &[[u32; 3]]) -> bool {
+        let (d, x) = (self.d, self.x);
+        for &[lo, hi, item] in rows {
+            if lo > x {
+                break;
+            }
+            if x >= hi {
+                continue;
+            }
+            if item & POLICY_BIT != 0 {
+                let id = (item & ITEM_MASK) as usize;
+                self.policy_ok = self.policy_ok
+                    || d.policy_modules
+                        .get(id * d.module_words + self.perm.module_word as usize)
+                        .is_some_and(|w| w & self.perm.module_bit != 0);
+            } else if !self.role_ok {
+                let (id, restr) = if item & RESTRICTED_BIT == 0 {
+                    (item & ITEM_MASK, NONE)
+                } else {
+                    Table::restricted_item(d, item)
+                };
+                let id = id as usize;
+                if id < self.nroles
+                    && d.pub_pool
+                        .get(self.pub_row + (id >> 6))
+                        .is_some_and(|w| w & (1 << (id & 63)) != 0)
+                {
+                    let cell = self.closure_row + id;
+                    let free = d.closure_perms.get(cell).copied().unwrap_or(NONE);
+                    let dim = self.perm.dim;
+                    self.role_ok = if dim == NONE {
+                        self.in_perms(free)
+                    } else {
+                        self.path_allows(cell, free, restr, dim)
+                    };
+                }
+            }
+            if self.role_ok && self.policy_ok {
+                return true;
+            }
+        }
+        false
+    }
 }
 
 impl std::fmt::Debug for Table {
@@ -153,7 +290,8 @@ impl Table {
     /// Maps a table file and validates it: the header, the checksum (on a
     /// mapping of its own, dropped after, so that the file's pages stay out
     /// of the process until queries touch them), then the structure, in
-    /// place. Nothing is copied.
+    /// place. Nothing is copied; only a small array of what each permission
+    /// needs in a decision is built (its words, bits and module facts).
     ///
     /// Replace a table by writing a new file and renaming it over the old
     /// one (`trellis compile -o` does): a table open on the old file keeps
@@ -194,9 +332,11 @@ impl Table {
 
     fn from_backing(backing: Backing, checked: bool) -> Result<Table, TableError> {
         let cell = Cell::try_new(backing, |b| format::parse(b.bytes(), checked))?;
+        let perms = PermFacts::all(cell.borrow_dependent());
         Ok(Table {
             cell,
             who: std::sync::OnceLock::new(),
+            perms,
         })
     }
 
@@ -496,19 +636,16 @@ impl Table {
     #[inline(always)]
     fn decide(&self, u: User, p: Perm, x: Org, q: Option<u32>) -> bool {
         let d = self.d();
-        let (Some(ident), Some(&pubset), Some(&module)) = (
+        let ui = u.0 as usize;
+        let (Some(rec), Some(ident), Some(&pubset), Some(perm)) = (
+            d.user_rec.get(ui * 2..ui * 2 + 3),
             d.user_identity(u.0),
             d.org_rec.get(x.0 as usize * ORG_REC),
-            d.perm_module.get(p.0 as usize),
+            self.perms.get(p.0 as usize),
         ) else {
             return false;
         };
-        // The module's dimension; sets without resources never look further.
-        let dim = if d.dim_name.is_empty() {
-            NONE
-        } else {
-            d.module_dim.get(module as usize).copied().unwrap_or(NONE)
-        };
+        let dim = perm.dim;
         if let Some(q) = q {
             let of_dim = dim != NONE && d.res_dim.get(q as usize) == Some(&dim);
             let org = d.res_org.get(q as usize).copied().unwrap_or(NONE);
@@ -516,65 +653,21 @@ impl Table {
                 return false;
             }
         }
-        let nroles = d.role_count as usize;
-        // Offsets of the identity's closure row and of x's publication set.
-        let closure_row = ident as usize * nroles;
-        let pub_row = pubset as usize * d.role_words;
-        let (perm_word, perm_bit) = (p.0 as usize >> 6, 1u64 << (p.0 & 63));
-        let (module_word, module_bit) = (module as usize >> 6, 1u64 << (module & 63));
-        let in_perms = |set: u32| {
-            set != NONE
-                && d.perm_pool
-                    .get(set as usize * d.perm_words + perm_word)
-                    .is_some_and(|w| w & perm_bit != 0)
+        let mut scan = Scan {
+            d,
+            perm,
+            x: x.0,
+            q,
+            nroles: d.role_count as usize,
+            closure_row: ident as usize * d.role_count as usize,
+            pub_row: pubset as usize * d.role_words,
+            role_ok: false,
+            policy_ok: !perm.gated,
         };
-        let mut role_ok = false;
-        let mut policy_ok = d.module_gated.get(module as usize).is_none_or(|g| *g == 0);
-        // The scan is written out (no closure) so that it stays one loop in
-        // the caller; resources and restricted grants leave it through
-        // calls that are not inlined, so a set without them pays a bit test.
-        let x = x.0;
-        for list in self.grant_lists(u) {
-            for &[lo, hi, item] in list {
-                if lo > x {
-                    break;
-                }
-                if x >= hi {
-                    continue;
-                }
-                if item & POLICY_BIT != 0 {
-                    let id = (item & ITEM_MASK) as usize;
-                    policy_ok = policy_ok
-                        || d.policy_modules
-                            .get(id * d.module_words + module_word)
-                            .is_some_and(|w| w & module_bit != 0);
-                } else if !role_ok {
-                    let (id, restr) = if item & RESTRICTED_BIT == 0 {
-                        (item & ITEM_MASK, NONE)
-                    } else {
-                        Self::restricted_item(d, item)
-                    };
-                    let id = id as usize;
-                    if id < nroles
-                        && d.pub_pool
-                            .get(pub_row + (id >> 6))
-                            .is_some_and(|w| w & (1 << (id & 63)) != 0)
-                    {
-                        let cell = closure_row + id;
-                        let free = d.closure_perms.get(cell).copied().unwrap_or(NONE);
-                        role_ok = if dim == NONE {
-                            in_perms(free)
-                        } else {
-                            resources::path_allows(d, cell, free, restr, dim, q, &in_perms)
-                        };
-                    }
-                }
-                if role_ok && policy_ok {
-                    return true;
-                }
-            }
-        }
-        false
+        let (own_start, member_start, own_end) =
+            (rec[0] as usize, rec[1] as usize, rec[2] as usize);
+        scan.list(d.user_grant_rows.get(own_start..own_end).unwrap_or(&[]))
+            || scan.list(d.member_grant_rows.get(member_start..).unwrap_or(&[]))
     }
 
     /// The effective roles of `u` at `x`, sorted by display name. A role
