@@ -636,6 +636,9 @@ impl Table {
     #[inline(always)]
     fn decide(&self, u: User, p: Perm, x: Org, q: Option<u32>) -> bool {
         let d = self.d();
+        // The user's record is read here rather than through `grant_lists`:
+        // with the helper, the compiled decision costs about 14 more
+        // instructions (callgrind, 202 against 216 per `allow` at M).
         let ui = u.0 as usize;
         let (Some(rec), Some(ident), Some(&pubset), Some(perm)) = (
             d.user_rec.get(ui * 2..ui * 2 + 3),
