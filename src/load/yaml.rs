@@ -9,6 +9,8 @@ use crate::model::HashMap;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span as YSpan};
 
+mod split;
+
 use super::node::{Entry, Node, Value};
 use super::Limits;
 use crate::diag::{Code, Diagnostic};
@@ -33,7 +35,11 @@ enum Frame {
 
 struct Builder<'a> {
     file: FileId,
-    source: &'a SourceFile,
+    /// The text parsed (the whole file, or one piece of it) and the byte
+    /// offset of its start in the file.
+    text: &'a str,
+    base: usize,
+    ascii: bool,
     limits: &'a Limits,
     stack: Vec<Frame>,
     anchors: HashMap<usize, Node>,
@@ -49,95 +55,133 @@ struct Builder<'a> {
 
 /// Parses one YAML document. Returns the root (if the text parsed) and the
 /// problems found; syntax errors stop the file, duplicate keys do not.
+///
+/// A large file is parsed in pieces on every core when its layout allows
+/// it (see [`split`]), and whole otherwise or when any piece finds a
+/// problem: the pieces give the tree the whole parse gives, and the
+/// whole parse alone reports problems.
 pub fn parse(
     file: FileId,
     source: &SourceFile,
     limits: &Limits,
 ) -> (Option<Node>, Vec<Diagnostic>) {
-    let mut b = Builder {
-        file,
-        source,
-        limits,
-        stack: Vec::new(),
-        anchors: HashMap::default(),
-        alias_budget: limits.max_alias_nodes,
-        alias_bytes: limits.max_alias_bytes,
-        cursor: (0, 0),
-        root: None,
-        diagnostics: Vec::new(),
-    };
-    let mut parser = Parser::new_from_str(&source.text);
-    let mut documents = 0usize;
-    while let Some(next) = parser.next_event() {
-        let (event, yspan) = match next {
-            Ok(ev) => ev,
-            Err(err) => {
-                let m = err.marker();
-                let at = source.offset_of(m.line(), m.col());
-                b.diagnostics.push(
-                    Diagnostic::new(
-                        Code::E001,
-                        Span::new(file, at, at),
-                        format!("invalid YAML: {}", err.info()),
-                    )
-                    .with_label("here"),
-                );
-                return (None, b.diagnostics);
-            }
-        };
-        let span = b.span(yspan);
-        let result = match event {
-            Event::DocumentStart(_) => {
-                documents += 1;
-                if documents > 1 {
-                    Err(
-                        Diagnostic::new(Code::E001, span, "a policy file holds one YAML document")
-                            .with_label("second document starts here")
-                            .with_help("split the documents into separate files"),
-                    )
-                } else {
-                    Ok(())
-                }
-            }
-            Event::Scalar(text, style, anchor, tag) => {
-                let quoted = !matches!(style, ScalarStyle::Plain)
-                    || tag
-                        .as_ref()
-                        .is_some_and(|t| t.is_yaml_core_schema() && t.suffix == "str");
-                let value = if quoted {
-                    Value::Str(text.into_owned())
-                } else {
-                    Value::Plain(text.into_owned())
-                };
-                b.complete(Node { span, value }, anchor)
-            }
-            Event::SequenceStart(anchor, _) => b.open(Frame::Seq {
-                start: span,
-                anchor,
-                items: Vec::new(),
-            }),
-            Event::MappingStart(anchor, _) => b.open(Frame::Map {
-                start: span,
-                anchor,
-                entries: Vec::new(),
-                key: None,
-                seen: None,
-            }),
-            Event::SequenceEnd | Event::MappingEnd => b.close(span),
-            Event::Alias(id) => b.alias(id, span),
-            Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => Ok(()),
-        };
-        if let Err(d) = result {
-            b.diagnostics.push(d);
-            return (None, b.diagnostics);
+    if source.text.len() >= split::MIN_FILE_BYTES && rayon::current_num_threads() > 1 {
+        if let Some(root) = split::parse(file, source, limits, split::PIECE_BYTES) {
+            return (Some(root), Vec::new());
         }
     }
-    // An empty document (or only comments) is a null root, not a parse failure.
-    let root = b.root.unwrap_or(Node {
-        span: Span::new(file, 0, 0),
-        value: Value::Null,
-    });
-    (Some(root), b.diagnostics)
+    parse_whole(file, source, limits)
+}
+
+fn parse_whole(
+    file: FileId,
+    source: &SourceFile,
+    limits: &Limits,
+) -> (Option<Node>, Vec<Diagnostic>) {
+    let b = Builder::new(file, &source.text, 0, source.is_ascii(), limits);
+    b.run(Some(source))
+}
+
+impl<'a> Builder<'a> {
+    fn new(file: FileId, text: &'a str, base: usize, ascii: bool, limits: &'a Limits) -> Self {
+        Builder {
+            file,
+            text,
+            base,
+            ascii,
+            limits,
+            stack: Vec::new(),
+            anchors: HashMap::default(),
+            alias_budget: limits.max_alias_nodes,
+            alias_bytes: limits.max_alias_bytes,
+            cursor: (0, 0),
+            root: None,
+            diagnostics: Vec::new(),
+        }
+    }
+
+    /// Builds the tree of `self.text`. `source` (the whole file) places a
+    /// syntax error; a piece, parsed without it, gives up at the first.
+    fn run(mut self, source: Option<&SourceFile>) -> (Option<Node>, Vec<Diagnostic>) {
+        let file = self.file;
+        let b = &mut self;
+        let mut parser = Parser::new_from_str(b.text);
+        let mut documents = 0usize;
+        while let Some(next) = parser.next_event() {
+            let (event, yspan) = match next {
+                Ok(ev) => ev,
+                Err(err) => {
+                    let m = err.marker();
+                    let at = source.map_or(0, |s| s.offset_of(m.line(), m.col()));
+                    b.diagnostics.push(
+                        Diagnostic::new(
+                            Code::E001,
+                            Span::new(file, at, at),
+                            format!("invalid YAML: {}", err.info()),
+                        )
+                        .with_label("here"),
+                    );
+                    return (None, std::mem::take(&mut b.diagnostics));
+                }
+            };
+            let span = b.span(yspan);
+            let result = match event {
+                Event::DocumentStart(_) => {
+                    documents += 1;
+                    if documents > 1 {
+                        Err(Diagnostic::new(
+                            Code::E001,
+                            span,
+                            "a policy file holds one YAML document",
+                        )
+                        .with_label("second document starts here")
+                        .with_help("split the documents into separate files"))
+                    } else {
+                        Ok(())
+                    }
+                }
+                Event::Scalar(text, style, anchor, tag) => {
+                    let quoted = !matches!(style, ScalarStyle::Plain)
+                        || tag
+                            .as_ref()
+                            .is_some_and(|t| t.is_yaml_core_schema() && t.suffix == "str");
+                    let value = if quoted {
+                        Value::Str(text.into_owned())
+                    } else {
+                        Value::Plain(text.into_owned())
+                    };
+                    b.complete(Node { span, value }, anchor)
+                }
+                Event::SequenceStart(anchor, _) => b.open(Frame::Seq {
+                    start: span,
+                    anchor,
+                    items: Vec::new(),
+                }),
+                Event::MappingStart(anchor, _) => b.open(Frame::Map {
+                    start: span,
+                    anchor,
+                    entries: Vec::new(),
+                    key: None,
+                    seen: None,
+                }),
+                Event::SequenceEnd | Event::MappingEnd => b.close(span),
+                Event::Alias(id) => b.alias(id, span),
+                Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => {
+                    Ok(())
+                }
+            };
+            if let Err(d) = result {
+                b.diagnostics.push(d);
+                return (None, std::mem::take(&mut b.diagnostics));
+            }
+        }
+        // An empty document (or only comments) is a null root, not a parse failure.
+        let root = b.root.take().unwrap_or(Node {
+            span: Span::new(file, b.base, b.base),
+            value: Value::Null,
+        });
+        (Some(root), std::mem::take(&mut b.diagnostics))
+    }
 }
 
 #[expect(
@@ -148,17 +192,17 @@ impl Builder<'_> {
     fn span(&mut self, s: YSpan) -> Span {
         let start = self.byte_offset(s.start.index());
         let end = self.byte_offset(s.end.index()).max(start);
-        Span::new(self.file, start, end)
+        Span::new(self.file, self.base + start, self.base + end)
     }
 
     /// Byte offset of a character index, walking forward from the last one.
     fn byte_offset(&mut self, char_index: usize) -> usize {
-        let text = &self.source.text;
+        let text = self.text;
         let (mut c, mut b) = self.cursor;
         if char_index < c {
             (c, b) = (0, 0);
         }
-        if self.source.is_ascii() {
+        if self.ascii {
             b = char_index.min(text.len());
             c = char_index;
         } else {
