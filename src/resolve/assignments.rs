@@ -15,30 +15,62 @@ impl Builder<'_> {
     // --------------------------------------------------------- assignments
 
     pub(super) fn assignments(&mut self) {
-        let raw = std::mem::take(&mut self.raw_assignments);
-        let lists: Vec<&[Located<RawAssignment>]> = raw
+        let mut raw = std::mem::take(&mut self.raw_assignments);
+        let total: usize = raw
             .iter()
             .zip(&self.scopes)
+            .filter(|(_, s)| s.is_some())
+            .map(|(list, _)| list.len())
+            .sum();
+        self.model.assignments.reserve(total);
+        // Files are resolved a batch at a time, and each batch's raw items
+        // are freed before the next: two million at the L tier, held with
+        // their resolutions and the model's copies at once, would be the
+        // run's peak of memory.
+        let mut first_file = 0;
+        while first_file < raw.len() {
+            let mut end = first_file;
+            let mut items = 0;
+            while end < raw.len() && (end == first_file || items < BATCH) {
+                if self.scopes[end].is_some() {
+                    items += raw[end].len();
+                }
+                end += 1;
+            }
+            self.assignment_batch(&raw, first_file..end);
+            for list in &mut raw[first_file..end] {
+                *list = Cow::Borrowed(&[]);
+            }
+            first_file = end;
+        }
+    }
+
+    /// Resolves the assignments of `files` and adds them to the model.
+    fn assignment_batch(
+        &mut self,
+        raw: &[Cow<'_, [Located<RawAssignment>]>],
+        files: std::ops::Range<usize>,
+    ) {
+        let scopes = &self.scopes[files.clone()];
+        let lists: Vec<&[Located<RawAssignment>]> = raw[files.clone()]
+            .iter()
+            .zip(scopes)
             .map(|(list, s)| if s.is_some() { &**list } else { &[][..] })
             .collect();
-        let resolved = resolve_lists(
+        let (resolved, findings) = resolve_lists(
             &self.model,
             &self.broken_users,
             &self.broken_roles,
             &lists,
-            &self.scopes,
+            scopes,
         );
-        let (resolved, findings) = resolved;
-        self.model.assignments.reserve(resolved.len());
         let mut resolved = resolved.into_iter();
-        for (file, ((list, scope), found)) in
-            lists.iter().zip(&self.scopes).zip(findings).enumerate()
-        {
+        for (file, (list, found)) in files.zip(lists.iter().zip(findings)) {
             let first = self.model.assignments.len();
             let first_order = self.order;
-            if let Some(scope) = scope {
+            if let Some(scope) = self.scopes[file] {
                 let items = resolved.by_ref().take(list.len());
-                for a in assignments_of(list, *scope, first_order, items) {
+                for a in assignments_of(list, scope, first_order, items) {
                     file_assignment(&mut self.model, a);
                 }
             }
@@ -50,6 +82,9 @@ impl Builder<'_> {
         }
     }
 }
+
+/// About how many assignments are resolved at a time (a file is never cut).
+const BATCH: usize = 1 << 16;
 
 /// Resolves the assignments of each file of `lists` (written in the file
 /// of the same place in `scopes`; none of a file without a scope) against
