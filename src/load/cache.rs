@@ -198,13 +198,26 @@ impl TreeCache {
 
     /// The key of a tree: the text and all that parsing it depends on.
     pub(crate) fn key(&self, kind: Kind, limits: &Limits, text: &str) -> u128 {
+        self.key_of(kind, false, limits, text)
+    }
+
+    /// The key of a piece of a YAML file parsed on its own (see
+    /// `yaml::split`): its text and the limits it was parsed within. Its
+    /// tree's spans are kept from the piece's start, wherever that is in
+    /// the file, so that a piece moved by an edit above it is found again.
+    pub(crate) fn piece_key(&self, limits: &Limits, text: &str) -> u128 {
+        self.key_of(Kind::Yaml, true, limits, text)
+    }
+
+    fn key_of(&self, kind: Kind, piece: bool, limits: &Limits, text: &str) -> u128 {
         let mut input = Vec::with_capacity(self.build.len() + 64);
         input.extend_from_slice(b"trellis tree ");
         input.extend_from_slice(&FORMAT.to_le_bytes());
         input.extend_from_slice(&self.build);
-        input.push(match kind {
-            Kind::Yaml => b'y',
-            Kind::Toml => b't',
+        input.push(match (kind, piece) {
+            (_, true) => b'p',
+            (Kind::Yaml, false) => b'y',
+            (Kind::Toml, false) => b't',
         });
         for n in [
             limits.max_depth,
@@ -226,19 +239,43 @@ impl TreeCache {
     /// The tree kept for `key`, its spans in `file`, if there is one and
     /// it fits `text` (see the module's documentation).
     pub(crate) fn get(&self, key: u128, file: FileId, text: &str, limits: &Limits) -> Option<Node> {
+        let node = self.get_piece(key, file, text, limits)?;
+        self.hits.fetch_add(1, Ordering::Relaxed);
+        Some(node)
+    }
+
+    /// [`Self::get`] for a piece of a file, not counted (the file is, once,
+    /// by [`Self::count_file`]).
+    pub(crate) fn get_piece(
+        &self,
+        key: u128,
+        file: FileId,
+        text: &str,
+        limits: &Limits,
+    ) -> Option<Node> {
         let kept = self.kept();
         let i = kept.index.binary_search_by_key(&key, |p| p.key).ok()?;
         let payload = kept.payload(&kept.index[i])?;
         let node = decode(&payload, file, text, limits.max_depth.saturating_add(1))?;
         kept.used[i].store(true, Ordering::Relaxed);
-        self.hits.fetch_add(1, Ordering::Relaxed);
         Some(node)
+    }
+
+    /// Counts a file read in pieces: read back when every piece was.
+    pub(crate) fn count_file(&self, read_back: bool) {
+        let count = if read_back { &self.hits } else { &self.parsed };
+        count.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Keeps `node` as the tree of `key`, in the next cache file (which
     /// [`Self::save`] completes).
     pub(crate) fn put(&self, key: u128, node: &Node) {
         self.parsed.fetch_add(1, Ordering::Relaxed);
+        self.put_piece(key, node);
+    }
+
+    /// [`Self::put`] for a piece of a file, not counted.
+    pub(crate) fn put_piece(&self, key: u128, node: &Node) {
         let mut payload = Vec::with_capacity(256);
         encode(node, &mut payload);
         if self.failed.load(Ordering::Relaxed) {

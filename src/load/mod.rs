@@ -628,7 +628,7 @@ pub(crate) fn parse_text(
     diagnostics: &mut Diagnostics,
 ) -> Option<Node> {
     let source = sources.get(id)?;
-    let kind = if source.path.extension().is_some_and(|e| e == "toml") {
+    let kind = if is_toml(source) {
         cache::Kind::Toml
     } else {
         cache::Kind::Yaml
@@ -650,6 +650,212 @@ pub(crate) fn parse_text(
     }
     diagnostics.extend(diags);
     node
+}
+
+/// Is it read as TOML (by its extension; anything else is YAML)?
+fn is_toml(source: &SourceFile) -> bool {
+    source.path.extension().is_some_and(|e| e == "toml")
+}
+
+/// The sections a large file's body may be read in parts: those of items,
+/// each read one by one (a part's items are those of its entries).
+const PART_SECTIONS: [&str; 12] = [
+    "modules",
+    "policies",
+    "kinds",
+    "orgs",
+    "users",
+    "roles",
+    "dimensions",
+    "resources",
+    "assignments",
+    "publications",
+    "exclusions",
+    "automatic",
+];
+
+/// A large YAML file read in pieces on every core (`yaml::split`): each
+/// part of a big section is parsed, read into its items and freed on its
+/// own, so that the file's whole tree is never held (for a file of tens
+/// of MB, several times the memory of its items), and the cache of parsed
+/// trees keeps each piece. `None` when the file is to be read whole: not
+/// large, not of the plain layout, or any piece found a problem (the whole
+/// read reports it, where it is).
+fn read_in_pieces(
+    id: FileId,
+    sources: &SourceMap,
+    limits: &Limits,
+    cache: Option<&TreeCache>,
+) -> Option<(Option<PolicyFile>, Diagnostics)> {
+    let source = sources.get(id)?;
+    if is_toml(source) || !yaml::parsed_in_pieces(source) || parse_tree_refused(source) {
+        return None;
+    }
+    read_cut(id, source, limits, cache, yaml::split::PIECE_BYTES)
+}
+
+/// [`read_in_pieces`] of any file, in pieces of about `piece_bytes`.
+fn read_cut(
+    id: FileId,
+    source: &SourceFile,
+    limits: &Limits,
+    cache: Option<&TreeCache>,
+    piece_bytes: usize,
+) -> Option<(Option<PolicyFile>, Diagnostics)> {
+    use yaml::split::{self, Piece, Plan};
+    let plan = Plan::new(source, limits, piece_bytes)?;
+    let read_back = std::sync::atomic::AtomicBool::new(true);
+    // A piece's tree is kept in the cache with its spans from its start,
+    // and placed in the file once read back or parsed.
+    let tree = |range: split::Range| -> Option<Node> {
+        let text = &source.text[range.start..range.end];
+        let limits = plan.limits(range);
+        let key = cache.map(|c| c.piece_key(limits, text));
+        let kept = cache
+            .zip(key)
+            .and_then(|(c, k)| c.get_piece(k, id, text, limits));
+        let mut node = match kept {
+            Some(node) => node,
+            None => {
+                read_back.store(false, std::sync::atomic::Ordering::Relaxed);
+                let node = plan.parse_relative(id, source, range)?;
+                if let Some((cache, key)) = cache.zip(key) {
+                    cache.put_piece(key, &node);
+                }
+                node
+            }
+        };
+        split::shift(&mut node, u32::try_from(range.start).ok()?);
+        Some(node)
+    };
+    // The top-level entries; a cut section's has no value here (its items
+    // are read from its parts below).
+    let heads: Vec<split::Range> = plan
+        .pieces
+        .iter()
+        .map(|p| match p {
+            Piece::Section(r) => *r,
+            Piece::Cut { header, .. } => *header,
+        })
+        .collect();
+    let heads: Vec<Option<Node>> = heads.par_iter().map(|r| tree(*r)).collect();
+    let mut entries = Vec::with_capacity(heads.len());
+    for (piece, node) in plan.pieces.iter().zip(heads) {
+        entries.push(match piece {
+            Piece::Section(_) => split::one_entry(node?)?,
+            Piece::Cut { key, .. } if PART_SECTIONS.contains(&key.as_str()) => {
+                split::header_entry(node?)?
+            }
+            Piece::Cut { .. } => return None,
+        });
+    }
+    if !split::unique(entries.iter().map(|e| e.key.value.as_str())) {
+        return None;
+    }
+    let first = entries.first()?;
+    let root = Node {
+        span: Span::new(
+            id,
+            first.key.span.start as usize,
+            first.key.span.end as usize,
+        ),
+        value: Value::Map(entries),
+    };
+    let mut diags = Diagnostics::default();
+    let count = |read_back: &std::sync::atomic::AtomicBool| {
+        if let Some(cache) = cache {
+            cache.count_file(read_back.load(std::sync::atomic::Ordering::Relaxed));
+        }
+    };
+    let Some(mut file) = read_policy_file(id, &root, &mut diags) else {
+        count(&read_back);
+        return Some((None, diags));
+    };
+    drop(root);
+    for piece in &plan.pieces {
+        let Piece::Cut { key, parts, .. } = piece else {
+            continue;
+        };
+        let key = key.as_str();
+        match key {
+            "modules" => file.modules = map_parts(parts, &tree, key, "module")?,
+            "policies" => file.policies = map_parts(parts, &tree, key, "policy")?,
+            "kinds" => file.kinds = map_parts(parts, &tree, key, "kind")?,
+            "orgs" => file.orgs = map_parts(parts, &tree, key, "org")?,
+            "users" => file.users = map_parts(parts, &tree, key, "user")?,
+            "roles" => file.roles = map_parts(parts, &tree, key, "role")?,
+            "dimensions" => file.dimensions = map_parts(parts, &tree, key, "dimension")?,
+            "resources" => file.resources = map_parts(parts, &tree, key, "resource")?,
+            "assignments" => file.assignments = list_parts(parts, &tree, key)?,
+            "publications" => file.publications = list_parts(parts, &tree, key)?,
+            "exclusions" => file.exclusions = list_parts(parts, &tree, key)?,
+            "automatic" => file.automatic = list_parts(parts, &tree, key)?,
+            _ => return None,
+        }
+    }
+    count(&read_back);
+    Some((Some(file), diags))
+}
+
+/// Is the file one [`parse_tree`] refuses whatever its text (a reserved
+/// name below the set's root)? Such a file is left to it.
+fn parse_tree_refused(source: &SourceFile) -> bool {
+    source
+        .path
+        .file_name()
+        .is_some_and(|n| is_reserved_name(&n.to_string_lossy()))
+}
+
+/// The items of a map section's parts, each read as its own map; `None`
+/// when a part is not a map, reading one finds anything, or an id is in
+/// two parts (each the whole read reports).
+fn map_parts<T: serde::de::DeserializeOwned + Send>(
+    parts: &[yaml::split::Range],
+    tree: &(impl Fn(yaml::split::Range) -> Option<Node> + Sync),
+    section: &str,
+    what: &str,
+) -> Option<Vec<Item<T>>> {
+    let read: Vec<Option<Vec<Item<T>>>> = parts
+        .par_iter()
+        .map(|range| {
+            let node = tree(*range)?;
+            let Value::Map(entries) = &node.value else {
+                return None;
+            };
+            let mut found = Diagnostics::default();
+            let items = map_section::<T>(&node, section, what, &mut found);
+            (found.is_empty() && items.len() == entries.len()).then_some(items)
+        })
+        .collect();
+    let read: Vec<Vec<Item<T>>> = read.into_iter().collect::<Option<_>>()?;
+    let ids = read.iter().flatten().map(|item| item.id.value.as_str());
+    if !yaml::split::unique(ids) {
+        return None;
+    }
+    Some(read.into_iter().flatten().collect())
+}
+
+/// The items of a list section's parts, each read as its own list; `None`
+/// when a part is not a list or reading one finds anything.
+fn list_parts<T: serde::de::DeserializeOwned + Send>(
+    parts: &[yaml::split::Range],
+    tree: &(impl Fn(yaml::split::Range) -> Option<Node> + Sync),
+    section: &str,
+) -> Option<Vec<Spanned<T>>> {
+    let read: Vec<Option<Vec<Spanned<T>>>> = parts
+        .par_iter()
+        .map(|range| {
+            let node = tree(*range)?;
+            let Value::Seq(elements) = &node.value else {
+                return None;
+            };
+            let mut found = Diagnostics::default();
+            let items = list_section::<T>(&node, section, &mut found);
+            (found.is_empty() && items.len() == elements.len()).then_some(items)
+        })
+        .collect();
+    let read: Vec<Vec<Spanned<T>>> = read.into_iter().collect::<Option<_>>()?;
+    Some(read.into_iter().flatten().collect())
 }
 
 /// Loads every policy file under `paths`.
@@ -684,8 +890,12 @@ fn parse_all(ids: &[FileId], limits: &Limits, set: &mut LoadedSet) {
     let results: Vec<_> = ids
         .par_iter()
         .map(|id| {
+            let cache = limits.cache.as_deref();
+            if let Some(read) = read_in_pieces(*id, sources, limits, cache) {
+                return read;
+            }
             let mut diags = Diagnostics::default();
-            let file = parse_tree(*id, sources, limits, limits.cache.as_deref(), &mut diags)
+            let file = parse_tree(*id, sources, limits, cache, &mut diags)
                 .and_then(|root| read_policy_file(*id, &root, &mut diags));
             (file, diags)
         })
@@ -939,6 +1149,80 @@ pub fn load_bytes(name: &str, bytes: &[u8], limits: &Limits) -> (Option<PolicyFi
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every example and fixture YAML file read in pieces, cut as finely
+    /// as possible, gives what reading it whole gives (its items and its
+    /// findings, those of a file's layout included), parsed and then read
+    /// back from the cache of pieces.
+    #[test]
+    fn files_read_in_pieces_are_read_as_whole_ones() {
+        let dir = std::env::temp_dir().join(format!("trellis-pieces-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let cache = TreeCache::at(&dir, Path::new("/pieces-test"));
+        let limits = Limits::default();
+        let (mut files, mut cut, mut clean, mut cut_with_findings) = (0, 0, 0, 0);
+        let mut paths: Vec<PathBuf> = Vec::new();
+        let mut dirs = vec![
+            PathBuf::from("policies-examples"),
+            PathBuf::from("tests/fixtures"),
+        ];
+        while let Some(d) = dirs.pop() {
+            for e in std::fs::read_dir(&d).unwrap().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    dirs.push(p);
+                } else if p.extension().is_some_and(|x| x == "yaml") {
+                    paths.push(p);
+                }
+            }
+        }
+        paths.sort();
+        for path in paths {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let mut sources = SourceMap::default();
+            let id = sources.add(SourceFile::new(path.clone(), text));
+            let source = sources.get(id).unwrap();
+            let mut whole_found = Diagnostics::default();
+            let whole = parse_tree(id, &sources, &limits, None, &mut whole_found)
+                .and_then(|root| read_policy_file(id, &root, &mut whole_found));
+            files += 1;
+            clean += usize::from(whole_found.is_empty());
+            for round in ["parsed", "read back"] {
+                let Some((file, found)) = read_cut(id, source, &limits, Some(&cache), 1) else {
+                    continue;
+                };
+                let (found, whole_found): (Vec<_>, Vec<_>) =
+                    (found.iter().collect(), whole_found.iter().collect());
+                assert_eq!(found, whole_found, "{} ({round})", path.display());
+                assert!(
+                    file == whole,
+                    "{} ({round}): the files differ",
+                    path.display()
+                );
+                cut += usize::from(round == "parsed");
+                cut_with_findings += usize::from(round == "parsed" && !found.is_empty());
+                cache.save();
+                let (read_back, parsed) = cache.take_counts();
+                let expected = if round == "parsed" { (0, 1) } else { (1, 0) };
+                assert_eq!(
+                    (read_back, parsed),
+                    expected,
+                    "{} ({round})",
+                    path.display()
+                );
+            }
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(files > 30 && clean > 15, "{files} files, {clean} clean");
+        assert!(
+            cut * 3 > clean * 2,
+            "only {cut} of {clean} clean files were read in pieces"
+        );
+        assert!(
+            cut_with_findings > 0,
+            "no file read in pieces had a finding to compare"
+        );
+    }
 
     fn node_at<'a>(root: &'a Node, path: &[&str]) -> &'a Node {
         let mut n = root;

@@ -9,7 +9,7 @@ use crate::model::HashMap;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span as YSpan};
 
-mod split;
+pub(crate) mod split;
 
 use super::node::{Entry, Node, Value};
 use super::Limits;
@@ -65,12 +65,18 @@ pub fn parse(
     source: &SourceFile,
     limits: &Limits,
 ) -> (Option<Node>, Vec<Diagnostic>) {
-    if source.text.len() >= split::MIN_FILE_BYTES && rayon::current_num_threads() > 1 {
+    if parsed_in_pieces(source) {
         if let Some(root) = split::parse(file, source, limits, split::PIECE_BYTES) {
             return (Some(root), Vec::new());
         }
     }
     parse_whole(file, source, limits)
+}
+
+/// Is the file large enough to be parsed in pieces (when its layout
+/// allows), with more than one core to parse them on?
+pub(crate) fn parsed_in_pieces(source: &SourceFile) -> bool {
+    source.text.len() >= split::MIN_FILE_BYTES && rayon::current_num_threads() > 1
 }
 
 fn parse_whole(

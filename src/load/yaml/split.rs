@@ -8,8 +8,14 @@
 //! are indented deeper), so the text between two of them parses on its own
 //! to the same nodes at the same offsets. The file is cut there: each
 //! top-level section is one piece, and the body of a big one is cut again
-//! every [`PIECE_BYTES`] or so; the pieces are parsed at once and their
-//! nodes put back in order.
+//! into parts of about [`PIECE_BYTES`], at entry lines chosen by their own
+//! text (see [`cut_section`]), so that an edit moves the cuts near it only.
+//!
+//! [`parse`] puts the pieces' nodes back into the file's tree. The loader
+//! goes further for the files of a set (`load::read_in_pieces`): each part
+//! is read into its items and freed on its own, and the cache of parsed
+//! trees keeps each piece, so that a one-line edit of a large file parses
+//! one piece again.
 //!
 //! Any doubt falls back to the whole parse: a line at column 0 that is not
 //! a plain `key:` (a document marker, a directive, a flow map), a piece
@@ -25,22 +31,105 @@ use super::{Builder, Entry, Limits, Node, Value};
 use crate::source::{FileId, SourceFile, Span};
 
 /// Files below this size are parsed whole: cutting them gains nothing.
-pub(super) const MIN_FILE_BYTES: usize = 4 << 20;
+pub(crate) const MIN_FILE_BYTES: usize = 4 << 20;
 /// About how large a piece of a section's body is.
-pub(super) const PIECE_BYTES: usize = 1 << 20;
+pub(crate) const PIECE_BYTES: usize = 1 << 20;
 
-/// A byte range of the text, and what its nodes become.
-enum Piece {
+/// A range of the text parsed on its own, and at which level.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Range {
+    pub start: usize,
+    pub end: usize,
+    depth: Depth,
+}
+
+/// What a range's nodes become.
+pub(crate) enum Piece {
     /// A whole top-level section: parses to a map of that one key.
-    Section { start: usize, end: usize },
-    /// A section whose body is cut: its `key:` line, then the body's parts,
-    /// each parsing to a map (or a list) of some of the section's entries.
+    Section(Range),
+    /// A section whose body is cut: its `key:` line (parsing to that key
+    /// with no value), then the body's parts, each parsing to a map (or a
+    /// list) of some of the section's entries.
     Cut {
-        header: (usize, usize),
+        header: Range,
+        key: String,
         list: bool,
-        indent: usize,
-        parts: Vec<(usize, usize)>,
+        parts: Vec<Range>,
     },
+}
+
+/// How a file is cut, and the limits each piece is parsed within.
+pub(crate) struct Plan {
+    pub pieces: Vec<Piece>,
+    /// The file's alias budget shared out: pieces within their share
+    /// cannot together expand more than the whole parse allows.
+    root: Limits,
+    /// The same, one level of nesting less (a body is a level down).
+    body: Limits,
+}
+
+impl Plan {
+    /// How `source` is cut in pieces of about `piece_bytes`; `None` when
+    /// its layout is not the plain one.
+    pub(crate) fn new(source: &SourceFile, limits: &Limits, piece_bytes: usize) -> Option<Plan> {
+        let pieces = plan(&source.text, piece_bytes)?;
+        let ranges = pieces
+            .iter()
+            .map(|p| match p {
+                Piece::Section(_) => 1,
+                Piece::Cut { parts, .. } => 1 + parts.len(),
+            })
+            .sum::<usize>()
+            .max(1);
+        let root = Limits {
+            max_alias_nodes: limits.max_alias_nodes / ranges,
+            max_alias_bytes: limits.max_alias_bytes / ranges,
+            ..limits.clone()
+        };
+        let body = Limits {
+            max_depth: limits.max_depth.saturating_sub(1),
+            ..root.clone()
+        };
+        Some(Plan { pieces, root, body })
+    }
+
+    /// The limits `range` is parsed within.
+    pub(crate) fn limits(&self, range: Range) -> &Limits {
+        match range.depth {
+            Depth::Root => &self.root,
+            Depth::Body => &self.body,
+        }
+    }
+
+    /// The nodes of `range`, `None` when parsing it finds anything.
+    pub(crate) fn parse(&self, file: FileId, source: &SourceFile, range: Range) -> Option<Node> {
+        self.parse_from(file, source, range, range.start)
+    }
+
+    /// [`Self::parse`] with spans counted from the range's start.
+    pub(crate) fn parse_relative(
+        &self,
+        file: FileId,
+        source: &SourceFile,
+        range: Range,
+    ) -> Option<Node> {
+        self.parse_from(file, source, range, 0)
+    }
+
+    fn parse_from(
+        &self,
+        file: FileId,
+        source: &SourceFile,
+        range: Range,
+        base: usize,
+    ) -> Option<Node> {
+        let text = &source.text[range.start..range.end];
+        let builder = Builder::new(file, text, base, source.is_ascii(), self.limits(range));
+        match builder.run(None) {
+            (node, found) if found.is_empty() => node,
+            _ => None,
+        }
+    }
 }
 
 /// The file's tree, parsed in pieces of about `piece_bytes`; `None` when
@@ -51,66 +140,28 @@ pub(super) fn parse(
     limits: &Limits,
     piece_bytes: usize,
 ) -> Option<Node> {
-    let text = source.text.as_str();
-    let pieces = plan(text, piece_bytes)?;
-    let ranges: Vec<(usize, usize, Depth)> = pieces
+    let plan = Plan::new(source, limits, piece_bytes)?;
+    let ranges: Vec<Range> = plan
+        .pieces
         .iter()
         .flat_map(|p| match p {
-            Piece::Section { start, end } => vec![(*start, *end, Depth::Root)],
-            // A part but the last is parsed with the next entry's indent: a
-            // list ending there ends at the next entry's first character,
-            // in the whole parse as in the part's.
-            Piece::Cut {
-                header,
-                parts,
-                indent,
-                ..
-            } => std::iter::once((header.0, header.1, Depth::Root))
-                .chain(parts.iter().enumerate().map(|(i, &(s, e))| {
-                    let more = if i + 1 < parts.len() { *indent } else { 0 };
-                    (s, e + more, Depth::Body)
-                }))
+            Piece::Section(r) => vec![*r],
+            Piece::Cut { header, parts, .. } => std::iter::once(*header)
+                .chain(parts.iter().copied())
                 .collect(),
         })
         .collect();
-    // The file's alias budget is shared out: pieces within their share
-    // cannot together expand more than the whole parse allows.
-    let share = Limits {
-        max_alias_nodes: limits.max_alias_nodes / ranges.len(),
-        max_alias_bytes: limits.max_alias_bytes / ranges.len(),
-        ..limits.clone()
-    };
-    let body = Limits {
-        max_depth: limits.max_depth.saturating_sub(1),
-        ..share.clone()
-    };
-    let ascii = source.is_ascii();
     let parsed: Vec<Option<Node>> = ranges
         .par_iter()
-        .map(|&(start, end, depth)| {
-            let limits = match depth {
-                Depth::Root => &share,
-                Depth::Body => &body,
-            };
-            let (node, found) =
-                Builder::new(file, &text[start..end], start, ascii, limits).run(None);
-            if found.is_empty() {
-                node
-            } else {
-                None
-            }
-        })
+        .map(|&r| plan.parse(file, source, r))
         .collect();
     let mut parsed = parsed.into_iter();
-    let mut entries: Vec<Entry> = Vec::with_capacity(pieces.len());
-    for piece in &pieces {
+    let mut entries: Vec<Entry> = Vec::with_capacity(plan.pieces.len());
+    for piece in &plan.pieces {
         match piece {
-            Piece::Section { .. } => entries.push(one_entry(parsed.next()??)?),
+            Piece::Section(_) => entries.push(one_entry(parsed.next()??)?),
             Piece::Cut { list, parts, .. } => {
-                let header = one_entry(parsed.next()??)?;
-                if !header.value.is_null() {
-                    return None;
-                }
+                let header = header_entry(parsed.next()??)?;
                 let nodes: Vec<Node> = parsed.by_ref().take(parts.len()).collect::<Option<_>>()?;
                 entries.push(Entry {
                     key: header.key,
@@ -119,8 +170,7 @@ pub(super) fn parse(
             }
         }
     }
-    let mut keys = std::collections::HashSet::new();
-    if !entries.iter().all(|e| keys.insert(e.key.value.as_str())) {
+    if !unique(entries.iter().map(|e| e.key.value.as_str())) {
         return None;
     }
     let first = entries.first()?;
@@ -132,7 +182,36 @@ pub(super) fn parse(
     })
 }
 
-#[derive(Clone, Copy)]
+/// Moves every span of `node` `by` bytes later (a piece's tree, its spans
+/// counted from the piece's start, placed in its file).
+pub(crate) fn shift(node: &mut Node, by: u32) {
+    node.span.start += by;
+    node.span.end += by;
+    match &mut node.value {
+        Value::Seq(items) => items.iter_mut().for_each(|n| shift(n, by)),
+        Value::Map(entries) => {
+            for e in entries {
+                e.key.span.start += by;
+                e.key.span.end += by;
+                shift(&mut e.value, by);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Are these keys all different?
+pub(crate) fn unique<'a>(keys: impl IntoIterator<Item = &'a str>) -> bool {
+    let mut seen = std::collections::HashSet::new();
+    keys.into_iter().all(|k| seen.insert(k))
+}
+
+/// The entry of a cut section's `key:` line, which has no value.
+pub(crate) fn header_entry(node: Node) -> Option<Entry> {
+    one_entry(node).filter(|e| e.value.is_null())
+}
+
+#[derive(Clone, Copy, Debug)]
 enum Depth {
     /// Parsed as the file's root map.
     Root,
@@ -141,7 +220,7 @@ enum Depth {
 }
 
 /// The only entry of a piece that parsed to a map of one key.
-fn one_entry(node: Node) -> Option<Entry> {
+pub(crate) fn one_entry(node: Node) -> Option<Entry> {
     match node.value {
         Value::Map(mut entries) if entries.len() == 1 => entries.pop(),
         _ => None,
@@ -165,17 +244,14 @@ fn joined(file: FileId, parts: Vec<Node>, list: bool) -> Option<Node> {
         Value::Seq(items)
     } else {
         let mut entries: Vec<Entry> = Vec::new();
-        let mut keys: std::collections::HashSet<&str> = std::collections::HashSet::new();
         for part in parts {
             let Value::Map(more) = part.value else {
                 return None;
             };
             entries.extend(more);
         }
-        for e in &entries {
-            if !keys.insert(e.key.value.as_str()) {
-                return None;
-            }
+        if !unique(entries.iter().map(|e| e.key.value.as_str())) {
+            return None;
         }
         Value::Map(entries)
     };
@@ -232,8 +308,19 @@ fn is_blank_or_comment(line: &str) -> bool {
 
 /// One section's piece: cut when its `key:` line holds nothing else and
 /// its body is larger than a piece, whole otherwise.
+///
+/// Where a body is cut depends on its entries' text alone, not on where
+/// they are: an entry line is a cut when its hash falls in the right
+/// range, unless the part would be under a quarter of a piece (and one is
+/// made at the first entry past four pieces). An edit moves the cuts around it only,
+/// so that the other pieces are the same text as before, and the cache of
+/// parsed trees, which keeps each piece, reads them back.
 fn cut_section(text: &str, start: usize, end: usize, piece_bytes: usize) -> Piece {
-    let whole = Piece::Section { start, end };
+    let whole = Piece::Section(Range {
+        start,
+        end,
+        depth: Depth::Root,
+    });
     let section = &text[start..end];
     // The header is the section's first line at column 0 (comments and
     // blank lines before the file's first key come ahead of it).
@@ -253,13 +340,15 @@ fn cut_section(text: &str, start: usize, end: usize, piece_bytes: usize) -> Piec
     };
     let rest = header_line[key.len() + 1..].trim_matches([' ', '\t', '\r', '\n']);
     let body_start = header_start + header_line.len();
-    if !rest.is_empty() || section.len() - body_start < piece_bytes.max(1) * 2 {
+    let body = &section[body_start..];
+    let piece_bytes = piece_bytes.max(1);
+    if !rest.is_empty() || body.len() < piece_bytes * 2 {
         return whole;
     }
     // The indent and shape of the body's first entry.
     let mut indent = None;
     let mut list = false;
-    for line in section[body_start..].split_inclusive('\n') {
+    for line in body.split_inclusive('\n') {
         if is_blank_or_comment(line) {
             continue;
         }
@@ -275,24 +364,47 @@ fn cut_section(text: &str, start: usize, end: usize, piece_bytes: usize) -> Piec
     let Some(indent) = indent else {
         return whole;
     };
-    let mut parts = Vec::new();
-    let mut part_start = body_start;
+    // One entry line in this many is a cut: a piece of entries of about 64
+    // bytes, fewer of longer ones (bounded below and above).
+    let one_in = (piece_bytes / 64).max(1) as u64;
+    let mut cuts = vec![body_start];
     let mut at = body_start;
-    for line in section[body_start..].split_inclusive('\n') {
-        if at - part_start >= piece_bytes && is_entry(line, indent, list) {
-            parts.push((start + part_start, start + at));
-            part_start = at;
+    for line in body.split_inclusive('\n') {
+        let since = at - cuts[cuts.len() - 1];
+        if since >= piece_bytes / 4
+            && is_entry(line, indent, list)
+            && (xxhash_rust::xxh3::xxh3_64(line.as_bytes()).is_multiple_of(one_in)
+                || since >= piece_bytes * 4)
+        {
+            cuts.push(at);
         }
         at += line.len();
     }
-    parts.push((start + part_start, start + at));
-    if parts.len() < 2 {
+    cuts.push(at);
+    cuts.dedup();
+    if cuts.len() < 3 {
         return whole;
     }
+    // A part but the last is parsed with the next entry's indent: a list
+    // ending there ends at the next entry's first character, in the whole
+    // parse as in the part's.
+    let parts = cuts
+        .windows(2)
+        .enumerate()
+        .map(|(i, w)| Range {
+            start: start + w[0],
+            end: start + w[1] + if i + 2 < cuts.len() { indent } else { 0 },
+            depth: Depth::Body,
+        })
+        .collect();
     Piece::Cut {
-        header: (start, start + body_start),
+        header: Range {
+            start,
+            end: start + body_start,
+            depth: Depth::Root,
+        },
+        key: key.to_owned(),
         list,
-        indent,
         parts,
     }
 }
