@@ -322,17 +322,54 @@ impl Builder<'_> {
         // Users kept are found through `user_index`; only the few dropped
         // ones (unknown home org) need a map of their own for E003.
         let mut dropped: HashMap<String, Span> = HashMap::default();
-        let raw = std::mem::take(&mut self.raw_users);
-        let items: Vec<(&Item<crate::load::raw::RawUser>, Scope)> = raw
+        let mut raw = std::mem::take(&mut self.raw_users);
+        let total: usize = raw
             .iter()
             .zip(&self.scopes)
+            .filter(|(_, s)| s.is_some())
+            .map(|(users, _)| users.len())
+            .sum();
+        self.model.users.reserve(total);
+        self.model.user_index.reserve(total);
+        // A batch of files at a time, each batch's raw users freed before
+        // the next (as assignments are: a million users at the L tier,
+        // held raw, prepared and in the model at once, would be the peak).
+        let mut first_file = 0;
+        while first_file < raw.len() {
+            let mut end = first_file;
+            let mut count = 0;
+            while end < raw.len() && (end == first_file || count < USER_BATCH) {
+                if self.scopes[end].is_some() {
+                    count += raw[end].len();
+                }
+                end += 1;
+            }
+            self.user_batch(&raw[first_file..end], first_file, &mut dropped);
+            for users in &mut raw[first_file..end] {
+                *users = Cow::Borrowed(&[]);
+            }
+            first_file = end;
+        }
+        self.model.user_assignments = vec![Vec::new(); self.model.users.len()];
+        self.model.org_assignments = vec![Vec::new(); self.model.orgs.len()];
+        self.model.user_assignments_at = vec![Vec::new(); self.model.orgs.len()];
+    }
+
+    /// Adds the users of `raw`, the lists of the files from `first_file` on.
+    fn user_batch(
+        &mut self,
+        raw: &[Cow<'_, [Item<crate::load::raw::RawUser>]>],
+        first_file: usize,
+        dropped: &mut HashMap<String, Span>,
+    ) {
+        let items: Vec<(&Item<crate::load::raw::RawUser>, Scope)> = raw
+            .iter()
+            .zip(&self.scopes[first_file..])
             .filter_map(|(users, s)| s.map(|s| (users, s)))
             .flat_map(|(users, s)| users.iter().map(move |u| (u, s)))
             .collect();
-        self.model.users.reserve(items.len());
-        self.model.user_index.reserve(items.len());
-        // A million users at the L tier: their home lookups and copies run on
-        // every core; the index (duplicates) and findings stay sequential.
+        // Their home lookups and copies run on every core; the index
+        // (duplicates) and findings stay sequential.
         let model = &self.model;
         let prepared: Vec<Option<User>> = items
             .par_iter()
@@ -377,11 +414,11 @@ impl Builder<'_> {
             self.model.user_index.insert(item.id.value.clone(), id);
             self.model.users.push(user);
         }
-        self.model.user_assignments = vec![Vec::new(); self.model.users.len()];
-        self.model.org_assignments = vec![Vec::new(); self.model.orgs.len()];
-        self.model.user_assignments_at = vec![Vec::new(); self.model.orgs.len()];
     }
 }
+
+/// About how many users are resolved at a time (a file is never cut).
+const USER_BATCH: usize = 1 << 16;
 
 fn new_user(item: &Item<crate::load::raw::RawUser>, home: OrgId, scope: Scope) -> User {
     User {
