@@ -1449,7 +1449,9 @@ fn compare_resources(b: &Built, st: &mut ResStats) -> Vec<String> {
         .map(|d| b.loc(d.primary.span))
         .collect();
     for a in m.assignments.iter() {
-        let Some((_, span)) = a.by else { continue };
+        let Some((_, span)) = a.by.as_deref().copied() else {
+            continue;
+        };
         st.by_judged += 1;
         let due = naive.e013_due(a, &entries);
         st.by_e013 += usize::from(due.is_some());

@@ -143,7 +143,7 @@ fn forbidden(m: &Model, c: &trellis::Checked, x: OrgId) -> BTreeSet<String> {
             continue;
         }
         names.insert(u.id.clone());
-        names.extend(u.description.clone());
+        names.extend(u.description.as_deref().cloned());
     }
     for r in &m.roles {
         match r.owner {
@@ -171,7 +171,7 @@ fn forbidden(m: &Model, c: &trellis::Checked, x: OrgId) -> BTreeSet<String> {
     }
     for a in &m.assignments {
         if !visible_org(a.org) {
-            names.extend(a.description.clone());
+            names.extend(a.description.as_deref().cloned());
         }
     }
     names.retain(|n| !allowed.contains(n) && !n.is_empty());

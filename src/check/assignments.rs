@@ -82,7 +82,7 @@ pub fn check(m: &Model, diags: &mut Diagnostics) {
                     .with_secondary(r.span, format!("allows: {types}")),
                 );
             }
-            if let Some((by, span)) = a.by {
+            if let Some((by, span)) = a.by.as_deref().copied() {
                 match by {
                     Assigner::SelfService if !r.self_service => {
                         diags.push(

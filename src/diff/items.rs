@@ -672,7 +672,7 @@ fn items_but(m: &Model, same: &[bool]) -> Items {
                     identity: u.identity.clone(),
                     owner: u.owner,
                     attributes: u.attributes.clone(),
-                    description: u.description.clone(),
+                    description: u.description.as_deref().cloned(),
                 },
                 span: u.span,
                 locked: false,
@@ -726,7 +726,7 @@ fn items_but(m: &Model, same: &[bool]) -> Items {
             ),
             Target::Org => (TargetName::Members, vec![a.org]),
         };
-        let by = a.by.map(|(b, _)| match b {
+        let by = a.by.as_deref().map(|(b, _)| match *b {
             Assigner::Admin(x) => m.user(x).id.clone(),
             Assigner::SelfService => "self".into(),
         });
@@ -743,7 +743,7 @@ fn items_but(m: &Model, same: &[bool]) -> Items {
                     by,
                     locked: a.locked,
                     resources: restriction(m, &a.resources),
-                    description: a.description.clone(),
+                    description: a.description.as_deref().cloned(),
                 },
                 span: a.span,
                 locked: a.locked,

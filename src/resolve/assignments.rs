@@ -165,12 +165,12 @@ pub(super) fn assignments_of<'a>(
                 resources,
             } = resolved?;
             Some(Assignment {
-                description: a.value.description.as_deref().cloned(),
+                description: a.value.description.clone(),
                 grant,
                 target: user.map(Target::User).unwrap_or(Target::Org),
                 org,
                 inherit: a.value.inherit.unwrap_or(true),
-                by,
+                by: by.map(Box::new),
                 locked,
                 span: a.span,
                 grant_span,

@@ -422,7 +422,7 @@ const USER_BATCH: usize = 1 << 16;
 
 fn new_user(item: &Item<crate::load::raw::RawUser>, home: OrgId, scope: Scope) -> User {
     User {
-        description: item.body.description.clone(),
+        description: item.body.description.clone().map(Box::new),
         id: item.id.value.clone(),
         home,
         identity: item

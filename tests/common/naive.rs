@@ -769,7 +769,9 @@ impl<'m> Naive<'m> {
     /// What a `by:` assignment's check (E013) must find, by SPEC §7,
     /// §14.6 and §15: `Some(why)` when E013 is due.
     pub fn e013_due(&self, a: &Assignment, entries: &Entries) -> Option<String> {
-        let (Grant::Role(r), Target::User(u), Some((by, _))) = (a.grant, a.target, a.by) else {
+        let (Grant::Role(r), Target::User(u), Some((by, _))) =
+            (a.grant, a.target, a.by.as_deref().copied())
+        else {
             return None;
         };
         let admin = match by {
