@@ -676,3 +676,20 @@ impl Model {
             .copied()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// Two million assignments and a million users at the L tier: a field
+    /// added inline to either costs its size that many times (box the rare
+    /// ones, as `by` and `description` are).
+    #[test]
+    fn assignments_and_users_stay_small() {
+        let (assignment, user) = (
+            std::mem::size_of::<super::Assignment>(),
+            std::mem::size_of::<super::User>(),
+        );
+        eprintln!("Assignment {assignment} bytes, User {user} bytes");
+        assert!(assignment <= 96, "Assignment is {assignment} bytes");
+        assert!(user <= 112, "User is {user} bytes");
+    }
+}
