@@ -66,11 +66,12 @@ pub struct LineCol {
 pub struct SourceFile {
     /// The path as the user should see it (relative to the working directory when given so).
     pub path: PathBuf,
-    /// Its whole text.
-    pub text: String,
+    /// Its whole text (shared with the other revision's file of the same
+    /// path and text, when a comparison reads both).
+    pub text: Arc<String>,
     /// `path` as printed: computed once, borrowed by every diagnostic.
     display: String,
-    line_starts: Vec<usize>,
+    line_starts: Arc<[usize]>,
     /// Columns are bytes when the whole text is ASCII (the common case).
     ascii: bool,
 }
@@ -84,9 +85,20 @@ impl SourceFile {
         SourceFile {
             display: display_path(&path),
             path,
-            text,
-            line_starts,
+            text: Arc::new(text),
+            line_starts: line_starts.into(),
             ascii,
+        }
+    }
+
+    /// A file at `path` whose text is `twin`'s, shared with it.
+    pub fn sharing(path: PathBuf, twin: &SourceFile) -> SourceFile {
+        SourceFile {
+            display: display_path(&path),
+            path,
+            text: twin.text.clone(),
+            line_starts: twin.line_starts.clone(),
+            ascii: twin.ascii,
         }
     }
 
@@ -194,7 +206,7 @@ impl SourceFile {
 
 const BOM: char = '\u{feff}';
 
-fn display_path(path: &Path) -> String {
+pub(crate) fn display_path(path: &Path) -> String {
     let mut s = path.to_string_lossy().replace('\\', "/");
     while s.contains("//") {
         s = s.replace("//", "/");

@@ -442,10 +442,29 @@ pub(crate) fn load_files(
         sources,
         ..LoadedSet::default()
     };
+    // A file with the path and text of one already read (the head's, when
+    // the base of a comparison is read) shares that text: the base of a
+    // one-file change at L is 24,276 such files, 187 MB.
+    let twins: rustc_hash::FxHashMap<&str, FileId> = (0..set.sources.len() as u32)
+        .map(FileId)
+        .filter_map(|id| Some((set.sources.get(id)?.display_path(), id)))
+        .collect();
     let inputs = inputs
         .into_iter()
-        .map(|(p, b)| Input::Bytes(p, b))
+        .map(|(p, b)| {
+            let display = crate::source::display_path(&p);
+            let twin = twins
+                .get(display.as_str())
+                .and_then(|id| set.sources.get(*id));
+            match twin {
+                Some(twin) if twin.text.as_bytes() == b.as_slice() => {
+                    Input::Text(Arc::new(SourceFile::sharing(p, twin)))
+                }
+                _ => Input::Bytes(p, b),
+            }
+        })
         .collect();
+    drop(twins);
     let ids = add_inputs(inputs, links, limits, &mut set);
     parse_all(&ids, limits, &mut set);
     set

@@ -221,7 +221,7 @@ impl Workspace {
         for p in paths {
             if let Some(text) = docs.get(&p) {
                 let file = match self.open.remove(&p) {
-                    Some(f) if f.text == *text => f,
+                    Some(f) if *f.text == *text => f,
                     _ => Arc::new(SourceFile::new(p.clone(), text.clone())),
                 };
                 inputs.push(load::Input::Text(Arc::clone(&file)));
