@@ -676,22 +676,13 @@ fn is_toml(source: &SourceFile) -> bool {
     source.path.extension().is_some_and(|e| e == "toml")
 }
 
-/// The sections a large file's body may be read in parts: those of items,
-/// each read one by one (a part's items are those of its entries).
-const PART_SECTIONS: [&str; 12] = [
-    "modules",
-    "policies",
-    "kinds",
-    "orgs",
-    "users",
-    "roles",
-    "dimensions",
-    "resources",
-    "assignments",
-    "publications",
-    "exclusions",
-    "automatic",
-];
+/// May a large file's section of this key be read in parts? Those of
+/// items may (a part's items are those of its entries); `scope` and
+/// `description` are not lists of items, and an unknown key is reported by
+/// the whole read.
+fn read_in_parts(key: &str) -> bool {
+    key != "scope" && key != "description" && raw::FILE_KEYS.contains(&key)
+}
 
 /// A large YAML file read in pieces on every core (`yaml::split`): each
 /// part of a big section is parsed, read into its items and freed on its
@@ -762,9 +753,7 @@ fn read_cut(
     for (piece, node) in plan.pieces.iter().zip(heads) {
         entries.push(match piece {
             Piece::Section(_) => split::one_entry(node?)?,
-            Piece::Cut { key, .. } if PART_SECTIONS.contains(&key.as_str()) => {
-                split::header_entry(node?)?
-            }
+            Piece::Cut { key, .. } if read_in_parts(key) => split::header_entry(node?)?,
             Piece::Cut { .. } => return None,
         });
     }

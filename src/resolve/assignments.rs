@@ -16,32 +16,17 @@ impl Builder<'_> {
 
     pub(super) fn assignments(&mut self) {
         let mut raw = std::mem::take(&mut self.raw_assignments);
-        let total: usize = raw
+        let counts: Vec<usize> = raw
             .iter()
             .zip(&self.scopes)
-            .filter(|(_, s)| s.is_some())
-            .map(|(list, _)| list.len())
-            .sum();
-        self.model.assignments.reserve(total);
-        // Files are resolved a batch at a time, and each batch's raw items
-        // are freed before the next: two million at the L tier, held with
-        // their resolutions and the model's copies at once, would be the
-        // run's peak of memory.
-        let mut first_file = 0;
-        while first_file < raw.len() {
-            let mut end = first_file;
-            let mut items = 0;
-            while end < raw.len() && (end == first_file || items < BATCH) {
-                if self.scopes[end].is_some() {
-                    items += raw[end].len();
-                }
-                end += 1;
-            }
-            self.assignment_batch(&raw, first_file..end);
-            for list in &mut raw[first_file..end] {
+            .map(|(list, s)| if s.is_some() { list.len() } else { 0 })
+            .collect();
+        self.model.assignments.reserve(counts.iter().sum());
+        for files in file_batches(&counts, BATCH) {
+            self.assignment_batch(&raw, files.clone());
+            for list in &mut raw[files] {
                 *list = Cow::Borrowed(&[]);
             }
-            first_file = end;
         }
     }
 

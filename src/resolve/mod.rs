@@ -125,6 +125,27 @@ fn resolve_held(
 
 type Taken<T> = Vec<Option<Vec<T>>>;
 
+/// Consecutive ranges of files, each of at least `size` items but for the
+/// last (a file is never cut), from each file's count of items: users and
+/// assignments are resolved a batch at a time, each batch's raw items freed
+/// before the next, so that they are not all held raw, resolved and in the
+/// model at once (the peak of memory at the L tier).
+fn file_batches(counts: &[usize], size: usize) -> Vec<std::ops::Range<usize>> {
+    let mut batches = Vec::new();
+    let mut start = 0;
+    while start < counts.len() {
+        let mut end = start;
+        let mut items = 0;
+        while end < counts.len() && (end == start || items < size) {
+            items += counts[end];
+            end += 1;
+        }
+        batches.push(start..end);
+        start = end;
+    }
+    batches
+}
+
 /// Resolves `files`, whose users and assignments are in `users` and
 /// `assignments` where taken out of them (`None`: read in the file). What
 /// is left of those taken is handed back in them, to be freed elsewhere.

@@ -323,32 +323,19 @@ impl Builder<'_> {
         // ones (unknown home org) need a map of their own for E003.
         let mut dropped: HashMap<String, Span> = HashMap::default();
         let mut raw = std::mem::take(&mut self.raw_users);
-        let total: usize = raw
+        let counts: Vec<usize> = raw
             .iter()
             .zip(&self.scopes)
-            .filter(|(_, s)| s.is_some())
-            .map(|(users, _)| users.len())
-            .sum();
+            .map(|(users, s)| if s.is_some() { users.len() } else { 0 })
+            .collect();
+        let total = counts.iter().sum();
         self.model.users.reserve(total);
         self.model.user_index.reserve(total);
-        // A batch of files at a time, each batch's raw users freed before
-        // the next (as assignments are: a million users at the L tier,
-        // held raw, prepared and in the model at once, would be the peak).
-        let mut first_file = 0;
-        while first_file < raw.len() {
-            let mut end = first_file;
-            let mut count = 0;
-            while end < raw.len() && (end == first_file || count < USER_BATCH) {
-                if self.scopes[end].is_some() {
-                    count += raw[end].len();
-                }
-                end += 1;
-            }
-            self.user_batch(&raw[first_file..end], first_file, &mut dropped);
-            for users in &mut raw[first_file..end] {
+        for files in file_batches(&counts, USER_BATCH) {
+            self.user_batch(&raw[files.clone()], files.start, &mut dropped);
+            for users in &mut raw[files] {
                 *users = Cow::Borrowed(&[]);
             }
-            first_file = end;
         }
         self.model.user_assignments = vec![Vec::new(); self.model.users.len()];
         self.model.org_assignments = vec![Vec::new(); self.model.orgs.len()];
