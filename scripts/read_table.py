@@ -115,6 +115,17 @@ SECTIONS = {
     56: ("closure_part_start", 4),
     57: ("closure_parts", 4),
 }
+# Minor 1: the runs, present in every table of minor 1 or later.
+RUN_SECTIONS = {
+    58: ("user_run_rec", 4),
+    59: ("user_runs", 4),
+    60: ("member_runs", 4),
+    61: ("runset_perms", 4),
+    62: ("runset_start", 4),
+    63: ("runset_items", 4),
+}
+RUN_UNPUBLISHED = 1 << 30
+RUN_INCOMPLETE = 1 << 29
 
 _FMT = {1: "B", 4: "I", 8: "Q"}
 
@@ -199,7 +210,10 @@ class Table:
             prev = sid
             entries[sid] = (width, off, items)
         s = {}
-        for sid, (name, width) in SECTIONS.items():
+        wanted = dict(SECTIONS)
+        if minor >= 1:
+            wanted.update(RUN_SECTIONS)
+        for sid, (name, width) in wanted.items():
             _require(sid in entries, f"section {sid} ({name}) is missing")
             w, off, items = entries[sid]
             _require(w == width, f"section {sid} ({name}) has width {w}, expected {width}")
@@ -348,6 +362,25 @@ class Table:
         for i in range(0, len(cp), 2):
             _require(cp[i] < self.perm_sets, f"closure_parts pair {i // 2} has an invalid set")
             _require(cp[i + 1] < self.restrictions, f"closure_parts pair {i // 2} has an invalid restriction")
+
+        # Runs (minor 1)
+        self.runs = "user_run_rec" in s
+        if self.runs:
+            rec = s["user_run_rec"]
+            _require(len(rec) == (users + 1) * 3, "user_run_rec has the wrong length")
+            _require(rec[0] == 0, "user_run_rec does not start at 0")
+            _require(len(s["user_runs"]) % 3 == 0, "user_runs is not a multiple of 3")
+            _require(rec[3 * users] == len(s["user_runs"]) // 3, "user_run_rec does not end at the user runs")
+            mr = s["member_runs"]
+            _require(len(mr) % 3 == 0, "member_runs is not a multiple of 3")
+            _require(not mr or mr[-3:] == [NONE] * 3, "member_runs does not end with a terminator")
+            st = s["runset_start"]
+            _require(len(st) >= 1, "runset_start is empty")
+            self.runsets = len(st) - 1
+            _offsets(st, "runset_start", self.runsets, len(s["runset_items"]))
+            rp = s["runset_perms"]
+            _require(len(rp) == self.runsets * idents, "runset_perms has the wrong length")
+            _all_below(rp, "runset_perms", self.perm_sets, none_ok=True)
 
     # ------------------------------------------------------------ helpers
     def string(self, k):
@@ -530,6 +563,92 @@ class Table:
         gated = s["module_gated"][m] != 0
         return given and (not gated or opened)
 
+    def _runs(self, u, x):
+        """The runs (lo, hi, entry) that reach user u at org x."""
+        s = self.s
+        rec = s["user_run_rec"]
+        ur = s["user_runs"]
+        for g in range(rec[3 * u], rec[3 * u + 3]):
+            lo, hi, e = ur[3 * g:3 * g + 3]
+            if lo > x:
+                break
+            if lo <= x < hi:
+                yield lo, hi, e
+        mr = s["member_runs"]
+        g = rec[3 * u + 1]
+        while 3 * g < len(mr):
+            lo, hi, e = mr[3 * g:3 * g + 3]
+            if lo > x:  # the terminator's lo is NONE
+                break
+            if lo <= x < hi:
+                yield lo, hi, e
+            g += 1
+
+    def allow_numbers_by_runs(self, u, p, x, q=None):
+        """allow() from the runs (minor 1), as the document's second recipe."""
+        s = self.s
+        ident = s["user_run_rec"][3 * u + 2]
+        m = s["perm_module"][p]
+        D = s["module_dim"][m]
+        if q is not None:
+            if D == NONE or s["res_dim"][q] != D:
+                return False
+            if s["res_org"][q] not in (NONE, x):
+                return False
+        given = False
+        opened = False
+        for _lo, _hi, e in self._runs(u, x):
+            if e & POLICY_BIT:
+                if self._in_set("policy_modules", self.module_words, e & INDEX_MASK, m):
+                    opened = True
+                continue
+            if given:
+                continue
+            rs = e & INDEX_MASK
+            if not e & RUN_UNPUBLISHED:
+                F = s["runset_perms"][rs * self.identities + ident]
+                given = F != NONE and self._in_set("perm_pool", self.perm_words, F, p)
+            if not given and e & (RUN_UNPUBLISHED | RUN_INCOMPLETE):
+                st = s["runset_start"]
+                for item in s["runset_items"][st[rs]:st[rs + 1]]:
+                    if self._role_gives(item, u, p, x, q):
+                        given = True
+                        break
+        gated = s["module_gated"][m] != 0
+        return given and (not gated or opened)
+
+    def _role_gives(self, item, u, p, x, q):
+        """Step 5 for one role grant item."""
+        s = self.s
+        ident = self.ident(u)
+        m = s["perm_module"][p]
+        D = s["module_dim"][m]
+        _, r, G = self._decode(item)
+        if not self._in_set("pub_pool", self.role_words, s["org_rec"][3 * x], r):
+            return False
+        c = ident * self.nroles + r
+        F = s["closure_perms"][c]
+        in_F = F != NONE and self._in_set("perm_pool", self.perm_words, F, p)
+        if D == NONE:
+            return in_F
+        if q is None:
+            return (G is None or self._restr_list(G, D) is None) and in_F
+        if G is not None:
+            lst = self._restr_list(G, D)
+            if lst is not None and not self._contains(lst, q):
+                return False
+        if in_F:
+            return True
+        cps = s["closure_part_start"]
+        cp = s["closure_parts"]
+        for i in range(cps[c], cps[c + 1]):
+            S, K = cp[2 * i], cp[2 * i + 1]
+            if self._in_set("perm_pool", self.perm_words, S, p):
+                lst = self._restr_list(K, D)
+                if lst is not None and self._contains(lst, q):
+                    return True
+        return False
+
     def allow(self, user, permission, org, resource=None):
         """By names; unknown names answer False."""
         u = self.user(user)
@@ -552,7 +671,11 @@ class Table:
             if x is None:
                 return False
         try:
-            return self.allow_numbers(u, p, x, q)
+            answer = self.allow_numbers(u, p, x, q)
+            # A table with runs must answer the same from them.
+            if self.runs and self.allow_numbers_by_runs(u, p, x, q) != answer:
+                raise Malformed(f"the runs and the grant lists disagree on {user} {permission} {org} {resource}")
+            return answer
         except IndexError as e:  # only a table written wrongly on purpose
             raise Malformed(f"malformed table: index out of range ({e})") from None
 

@@ -176,6 +176,7 @@ fn random_sets_table_equals_resolver() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(150);
     let mut valid = 0;
+    let mut kinds = RunKinds::default();
     for seed in 1..=seeds {
         let tmp = tempfile::tempdir().unwrap();
         random_set(seed, tmp.path());
@@ -187,6 +188,7 @@ fn random_sets_table_equals_resolver() {
         }
         valid += 1;
         compare(&checked, &format!("seed {seed}"));
+        kinds.add(&build(&checked.model, &checked.sources, false));
         // The rule index never hides a rule that matches (the table and the
         // resolver both use it, so check it against every rule).
         let m = &checked.model;
@@ -203,14 +205,50 @@ fn random_sets_table_equals_resolver() {
             }
         }
     }
-    eprintln!("{valid} valid random sets compared");
+    eprintln!("{valid} valid random sets compared; {kinds:?}");
     assert!(valid >= 30, "only {valid} random sets were valid");
+    // Roles published on part of a grant's reach: runs decided grant by
+    // grant, beside runs decided by their permission set.
+    assert!(kinds.exact > 0 && kinds.unpublished > 0, "{kinds:?}");
+}
+
+/// Role runs of each kind in tables (the decision's paths through a run).
+#[derive(Debug, Default)]
+struct RunKinds {
+    exact: usize,
+    unpublished: usize,
+    incomplete: usize,
+}
+
+impl RunKinds {
+    fn add(&mut self, data: &trellis_table::TableData) {
+        use trellis_table::{NONE, POLICY_BIT, RUN_INCOMPLETE, RUN_UNPUBLISHED};
+        let runs = data
+            .user_runs
+            .chunks_exact(3)
+            .chain(data.member_runs.chunks_exact(3));
+        for run in runs.filter(|r| r[0] != NONE && r[2] & POLICY_BIT == 0) {
+            self.unpublished += (run[2] & RUN_UNPUBLISHED != 0) as usize;
+            self.incomplete += (run[2] & RUN_INCOMPLETE != 0) as usize;
+            self.exact += (run[2] & (RUN_UNPUBLISHED | RUN_INCOMPLETE) == 0) as usize;
+        }
+    }
 }
 
 fn compare(checked: &trellis::Checked, what: &str) -> usize {
     let m = &checked.model;
-    let bytes = build(m, &checked.sources, true).encode();
-    let t = Table::from_bytes(&bytes).unwrap();
+    let data = build(m, &checked.sources, true);
+    let t = Table::from_bytes(&data.encode()).unwrap();
+    // The same table without its runs (format minor 0, as an older
+    // compiler wrote it) is decided from its grant lists, grant by grant.
+    let mut without_runs = data.clone();
+    without_runs.user_run_rec.clear();
+    without_runs.user_runs.clear();
+    without_runs.member_runs.clear();
+    without_runs.runset_perms.clear();
+    without_runs.runset_start.clear();
+    without_runs.runset_items.clear();
+    let t0 = Table::from_bytes(&without_runs.encode()).unwrap();
     let mut compared = 0;
     for (ui, user) in m.users.iter().enumerate() {
         let u = UserId(ui as u32);
@@ -221,10 +259,18 @@ fn compare(checked: &trellis::Checked, what: &str) -> usize {
             for p in 0..m.perms.len() {
                 let name = m.perm_name(PermId(p as u32));
                 let tp = t.permission(&name).unwrap();
+                let want = m.allow(u, PermId(p as u32), x);
                 assert_eq!(
                     t.allow(tu, tp, tx),
-                    m.allow(u, PermId(p as u32), x),
+                    want,
                     "{what}: allow({}, {name}, {})",
+                    user.id,
+                    org.id
+                );
+                assert_eq!(
+                    t0.allow(tu, tp, tx),
+                    want,
+                    "{what}: allow({}, {name}, {}) without runs",
                     user.id,
                     org.id
                 );
@@ -234,10 +280,19 @@ fn compare(checked: &trellis::Checked, what: &str) -> usize {
                 for (qi, res) in m.resources.iter().enumerate() {
                     let q = trellis::model::ResId(qi as u32);
                     let tq = t.resource(&res.id).unwrap();
+                    let want = m.allow_on(u, PermId(p as u32), x, Some(q));
                     assert_eq!(
                         t.allow_on(tu, tp, tx, Some(tq)),
-                        m.allow_on(u, PermId(p as u32), x, Some(q)),
+                        want,
                         "{what}: allow({}, {name}, {}, resource {})",
+                        user.id,
+                        org.id,
+                        res.id
+                    );
+                    assert_eq!(
+                        t0.allow_on(tu, tp, tx, Some(tq)),
+                        want,
+                        "{what}: allow({}, {name}, {}, resource {}) without runs",
                         user.id,
                         org.id,
                         res.id
@@ -305,14 +360,19 @@ fn clean_sets() -> Vec<PathBuf> {
 #[test]
 fn table_answers_equal_the_resolver() {
     let mut compared = 0usize;
+    let mut kinds = RunKinds::default();
     for dir in clean_sets() {
         let checked =
             trellis::check_paths(std::slice::from_ref(&dir), &Default::default()).unwrap();
         if !checked.diagnostics.has_errors() {
             compared += compare(&checked, &dir.display().to_string());
+            kinds.add(&build(&checked.model, &checked.sources, false));
         }
     }
     assert!(compared > 500, "only {compared} decisions compared");
+    // The sets with resources take the decision's path for a run whose
+    // permission set is not all it can give.
+    assert!(kinds.exact > 0 && kinds.incomplete > 0, "{kinds:?}");
 }
 
 #[test]
@@ -538,6 +598,41 @@ assignments:
     d.res_dim = vec![0];
     d.res_org = vec![d.org_end.len() as u32];
     assert_eq!(load(&d), corrupt("resources"));
+
+    // The runs (minor 1). A user record that stops short of the users.
+    let mut d = good.clone();
+    d.user_run_rec.truncate(d.user_run_rec.len() - 3);
+    assert_eq!(load(&d), corrupt("user runs"));
+
+    // The last member run list without its terminator.
+    let mut d = good.clone();
+    let n = d.member_runs.len();
+    d.member_runs[n - 3..].copy_from_slice(&[0, 1, 0]);
+    assert_eq!(load(&d), corrupt("member runs"));
+
+    // A run set's permission set past the pool, and one set too few.
+    let mut d = good.clone();
+    d.runset_perms[0] = (d.perm_pool.len() + 1) as u32;
+    assert_eq!(load(&d), corrupt("run sets"));
+    let mut d = good.clone();
+    d.runset_perms.pop();
+    assert_eq!(load(&d), corrupt("run sets"));
+
+    // A user's own runs out of order, its member runs past the array, and
+    // an identity other than its own.
+    let mut d = good.clone();
+    let (a, b) = (d.user_run_rec[0] as usize, d.user_run_rec[3] as usize);
+    assert!(b - a >= 2, "ann has runs at two orgs");
+    for i in 0..3 {
+        d.user_runs.swap(a * 3 + i, a * 3 + 3 + i);
+    }
+    assert_eq!(load(&d), corrupt("user runs"));
+    let mut d = good.clone();
+    d.user_run_rec[1] = (d.member_runs.len() / 3) as u32;
+    assert_eq!(load(&d), corrupt("user runs"));
+    let mut d = good.clone();
+    d.user_run_rec[2] += 1;
+    assert_eq!(load(&d), corrupt("user runs"));
 }
 
 #[test]

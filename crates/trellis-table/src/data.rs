@@ -74,6 +74,13 @@ macro_rules! arrays {
             (55, restricted_items, u32),
             (56, closure_part_start, u32),
             (57, closure_parts, u32),
+            // Minor 1: the grant lists again as runs, for decisions.
+            (58, user_run_rec, u32),
+            (59, user_runs, u32),
+            (60, member_runs, u32),
+            (61, runset_perms, u32),
+            (62, runset_start, u32),
+            (63, runset_items, u32),
         }
     };
 }
@@ -115,6 +122,11 @@ macro_rules! declare {
             /// cut once here rather than on every decision.
             pub user_grant_rows: &'a [[u32; 3]],
             pub member_grant_rows: &'a [[u32; 3]],
+            /// `user_runs` and `member_runs` as rows; `runs` says the table
+            /// has them (minor 1 and later).
+            pub user_run_rows: &'a [[u32; 3]],
+            pub member_run_rows: &'a [[u32; 3]],
+            pub runs: bool,
             $(pub $name: &'a [$t],)*
         }
 
@@ -146,6 +158,9 @@ macro_rules! declare {
                     module_words: words(a.module_name.len()),
                     user_grant_rows: a.user_grants.as_chunks::<3>().0,
                     member_grant_rows: a.member_grants.as_chunks::<3>().0,
+                    user_run_rows: a.user_runs.as_chunks::<3>().0,
+                    member_run_rows: a.member_runs.as_chunks::<3>().0,
+                    runs: minor >= 1,
                     $($name: a.$name,)*
                 }
             }

@@ -26,7 +26,9 @@ pub const MAGIC: &[u8; 8] = b"TRELLIS\0";
 pub const VERSION: u32 = 3;
 /// The minor version this writer writes: a minor adds sections that older
 /// readers of the same major skip.
-pub const MINOR: u16 = 0;
+pub const MINOR: u16 = 1;
+/// The last section id of minor 0: a table of minor 0 has none after it.
+const LAST_OF_MINOR_0: u32 = 57;
 const HEADER: usize = 64;
 const ENTRY: usize = 24;
 const CHECKSUM_AT: usize = 40;
@@ -157,7 +159,10 @@ pub fn encode(d: &TableData) -> Vec<u8> {
     let mut out = Vec::with_capacity(at);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&(VERSION as u16).to_le_bytes());
-    out.extend_from_slice(&MINOR.to_le_bytes());
+    // Runs are derived data (`TableData::add_runs`): a table written
+    // without them is minor 0, answered from the grant lists.
+    let minor = if d.user_run_rec.is_empty() { 0 } else { MINOR };
+    out.extend_from_slice(&minor.to_le_bytes());
     let flags = if d.provenance { FLAG_PROVENANCE } else { 0 };
     out.extend_from_slice(&flags.to_le_bytes());
     out.extend_from_slice(&d.input_hash.to_le_bytes());
@@ -273,10 +278,13 @@ pub(crate) fn parse(bytes: &[u8], checked: bool) -> Result<View<'_>, TableError>
             .ok_or(TableError::Corrupt("a section runs past the end"))?;
         Ok(&bytes[start..end])
     };
+    let minor = u16_at(bytes, 10);
     macro_rules! read {
         ($(($id:literal, $name:ident, $t:ty)),* $(,)?) => {
             Arrays {
-                $($name: {
+                $($name: if minor == 0 && $id > LAST_OF_MINOR_0 {
+                    &[]
+                } else {
                     let raw = find($id, std::mem::size_of::<$t>())?;
                     bytemuck::try_cast_slice::<u8, $t>(raw)
                         .map_err(|_| TableError::Corrupt("a section is not aligned"))?
@@ -294,7 +302,7 @@ pub(crate) fn parse(bytes: &[u8], checked: bool) -> Result<View<'_>, TableError>
     let view = View::new(
         u64_at(bytes, 16),
         u32_at(bytes, 12) & FLAG_PROVENANCE != 0,
-        u16_at(bytes, 10),
+        minor,
         u32_at(bytes, 36),
         ident_width,
         arrays,
@@ -334,6 +342,7 @@ fn validate(d: &View<'_>) -> Result<(), TableError> {
         roles(d),
         catalog(d),
         resources(d),
+        runs(d),
     ];
     for part in checks {
         if let Some((what, _)) = part.iter().find(|(_, ok)| !ok) {
@@ -540,6 +549,41 @@ fn resources(d: &View<'_>) -> Checks {
     ]
 }
 
+/// The runs' sizes and set references (minor 1; a table of minor 0 has
+/// none and is answered from its grant lists).
+fn runs(d: &View<'_>) -> Checks {
+    if !d.runs {
+        return Vec::new();
+    }
+    let users = d.user_home.len();
+    let runsets = d.runset_start.len().saturating_sub(1);
+    let members = d.member_runs.len() / 3;
+    vec![
+        (
+            "user runs",
+            d.user_run_rec.len() == (users + 1) * 3
+                && d.user_runs.len().is_multiple_of(3)
+                && d.user_run_rec.first() == Some(&0)
+                && d.user_run_rec
+                    .get(users * 3)
+                    .is_some_and(|e| *e as usize == d.user_runs.len() / 3),
+        ),
+        (
+            "member runs",
+            d.member_runs.len().is_multiple_of(3)
+                && d.member_runs
+                    .get(d.member_runs.len().saturating_sub(3)..)
+                    .is_some_and(|t| members == 0 || t.iter().all(|v| *v == NONE)),
+        ),
+        (
+            "run sets",
+            offsets(d.runset_start, runsets, d.runset_items.len())
+                && Some(d.runset_perms.len()) == runsets.checked_mul(d.identity_name.len())
+                && below_or_none(d.runset_perms, d.perm_pool.len() / d.perm_words),
+        ),
+    ]
+}
+
 /// The invariants that cost time in users, names and grants, and read
 /// pages all over the file: each grant list sorted by where its grants
 /// start and ended by its terminator (decisions stop scanning there), the
@@ -590,6 +634,23 @@ pub(crate) fn check_user_records(d: &View<'_>) -> Result<(), TableError> {
                     .chunks_exact(2)
                     .take(users)
                     .all(|r| (r[1] as usize) < members),
+        ),
+        (
+            "user runs",
+            !d.runs
+                || (lo_sorted(d.member_runs)
+                    && d.user_run_rec
+                        .chunks_exact(3)
+                        .zip(d.user_run_rec.chunks_exact(3).skip(1))
+                        .enumerate()
+                        .all(|(u, (a, b))| {
+                            (a[1] as usize) < d.member_runs.len() / 3
+                                && d.user_identity(u as u32) == Some(a[2])
+                                && a[0] <= b[0]
+                                && d.user_runs
+                                    .get(a[0] as usize * 3..b[0] as usize * 3)
+                                    .is_some_and(lo_sorted)
+                        })),
         ),
         (
             "user identity types",

@@ -59,6 +59,14 @@ pub const LOCKED_BIT: u32 = 1 << 30;
 /// index into the `(role, restriction)` pairs of `restricted_items`.
 pub const RESTRICTED_BIT: u32 = 1 << 29;
 const ITEM_MASK: u32 = !(POLICY_BIT | LOCKED_BIT | RESTRICTED_BIT);
+/// Set on a run (`user_runs`, `member_runs`) whose role set has a role not
+/// published at some org of the run's interval: its permission set may not
+/// be used, the run's grants are decided one by one.
+pub const RUN_UNPUBLISHED: u32 = 1 << 30;
+/// Set on a run whose role set's permission set is not all it can give (a
+/// restricted grant, or a role with restricted parts): when the set does
+/// not hold the permission, the run's grants are decided one by one.
+pub const RUN_INCOMPLETE: u32 = 1 << 29;
 /// "None" in any `u32` array of the table.
 pub const NONE: u32 = u32::MAX;
 
@@ -177,53 +185,70 @@ impl PermFacts {
     }
 }
 
-/// One decision's scan of the grant lists reaching its user (the user's
-/// own, then its home org's member list), and what it has found so far.
-struct Scan<'v, 'a> {
+/// What one decision looks up for each grant covering its org, gathered
+/// once: the permission's facts, the identity's row of role closure cells
+/// and the org's publication set. Read-only, so that the scan's state (two
+/// flags) stays in registers.
+struct Ask<'v, 'a> {
     d: &'v View<'a>,
     perm: &'v PermFacts,
-    x: u32,
     q: Option<u32>,
     nroles: usize,
-    /// Offsets of the identity's closure row and of x's publication set.
+    /// Offsets of the identity's row of closure cells and of the org's
+    /// publication set (one bit a role).
     closure_row: usize,
     pub_row: usize,
-    role_ok: bool,
-    policy_ok: bool,
 }
 
-impl Scan<'_, '_> {
-    fn in_perms(&self, set: u32) -> bool {
-        set != NONE
-            && self
-                .d
-                .perm_pool
-                .get(set as usize * self.d.perm_words + self.perm.perm_word as usize)
-                .is_some_and(|w| w & self.perm.perm_bit != 0)
-    }
-
-    /// The role's path to a resource module's permission: about resource
-    /// `q`, or about the whole module. Kept out of the scan's loop (only
-    /// sets with resources take it), one function for each case so that
-    /// each is compiled for its own `q`.
+impl Ask<'_, '_> {
     #[inline(always)]
-    fn path_allows(&self, cell: usize, free: u32, restr: u32, dim: u32) -> bool {
-        match self.q {
-            Some(q) => self.path_allows_on(cell, free, restr, dim, q),
-            None => self.path_allows_module(cell, free, restr, dim),
+    fn in_perms(d: &View<'_>, perm: &PermFacts, set: u32) -> bool {
+        set != NONE
+            && d.perm_pool
+                .get(set as usize * d.perm_words + perm.perm_word as usize)
+                .is_some_and(|w| w & perm.perm_bit != 0)
+    }
+
+    /// Does the access policy of grant item `item` open the permission's
+    /// module?
+    #[inline(always)]
+    fn policy_allows(&self, item: u32) -> bool {
+        let (d, id) = (self.d, (item & ITEM_MASK) as usize);
+        d.policy_modules
+            .get(id * d.module_words + self.perm.module_word as usize)
+            .is_some_and(|w| w & self.perm.module_bit != 0)
+    }
+
+    /// Does the role grant `item` give the permission here: the role
+    /// published at the org, and the permission among those its closure
+    /// holds for the identity (on a resource module, through a path that
+    /// reaches the resource asked about)?
+    #[inline(always)]
+    fn role_allows(&self, item: u32) -> bool {
+        let (id, restr) = if item & RESTRICTED_BIT == 0 {
+            (item & ITEM_MASK, NONE)
+        } else {
+            Table::restricted_item(self.d, item)
+        };
+        let (d, id) = (self.d, id as usize);
+        let published = id < self.nroles
+            && d.pub_pool
+                .get(self.pub_row + (id >> 6))
+                .is_some_and(|w| w & (1 << (id & 63)) != 0);
+        if !published {
+            return false;
         }
-    }
-
-    #[inline(never)]
-    fn path_allows_on(&self, cell: usize, free: u32, restr: u32, dim: u32, q: u32) -> bool {
-        resources::path_allows(self.d, cell, free, restr, dim, Some(q), &|s| {
-            self.in_perms(s)
-        })
-    }
-
-    #[inline(never)]
-    fn path_allows_module(&self, cell: usize, free: u32, restr: u32, dim: u32) -> bool {
-        resources::path_allows(self.d, cell, free, restr, dim, None, &|s| self.in_perms(s))
+        let cell = self.closure_row + id;
+        let free = d.closure_perms.get(cell).copied().unwrap_or(NONE);
+        let dim = self.perm.dim;
+        if dim == NONE {
+            Self::in_perms(self.d, self.perm, free)
+        } else {
+            match self.q {
+                Some(q) => path_allows_on(self.d, self.perm, cell, free, restr, Some(q)),
+                None => path_allows_module(self.d, self.perm, cell, free, restr),
+            }
+        }
     }
 
     /// Scans one list (sorted by `lo`: it stops at the first grant that
@@ -231,8 +256,7 @@ impl Scan<'_, '_> {
     /// Written as one plain loop; resources and restricted grants leave it
     /// through calls, so a set without them pays a bit test.
     #[inline(always)]
-    fn list(&mut self, rows: &[[u32; 3]]) -> bool {
-        let (d, x) = (self.d, self.x);
+    fn list(&self, rows: &[[u32; 3]], x: u32, role_ok: &mut bool, policy_ok: &mut bool) -> bool {
         for &[lo, hi, item] in rows {
             if lo > x {
                 break;
@@ -241,39 +265,122 @@ impl Scan<'_, '_> {
                 continue;
             }
             if item & POLICY_BIT != 0 {
-                let id = (item & ITEM_MASK) as usize;
-                self.policy_ok = self.policy_ok
-                    || d.policy_modules
-                        .get(id * d.module_words + self.perm.module_word as usize)
-                        .is_some_and(|w| w & self.perm.module_bit != 0);
-            } else if !self.role_ok {
-                let (id, restr) = if item & RESTRICTED_BIT == 0 {
-                    (item & ITEM_MASK, NONE)
-                } else {
-                    Table::restricted_item(d, item)
-                };
-                let id = id as usize;
-                if id < self.nroles
-                    && d.pub_pool
-                        .get(self.pub_row + (id >> 6))
-                        .is_some_and(|w| w & (1 << (id & 63)) != 0)
-                {
-                    let cell = self.closure_row + id;
-                    let free = d.closure_perms.get(cell).copied().unwrap_or(NONE);
-                    let dim = self.perm.dim;
-                    self.role_ok = if dim == NONE {
-                        self.in_perms(free)
-                    } else {
-                        self.path_allows(cell, free, restr, dim)
-                    };
-                }
+                *policy_ok = *policy_ok || self.policy_allows(item);
+            } else if !*role_ok {
+                *role_ok = self.role_allows(item);
             }
-            if self.role_ok && self.policy_ok {
+            if *role_ok && *policy_ok {
                 return true;
             }
         }
         false
     }
+}
+
+/// One decision's scan of the runs reaching its user (table minor 1): per
+/// interval covering its org, one test of the run set's permission set for
+/// the user's identity type, and the grants one by one only where that set
+/// is not exact (`RUN_UNPUBLISHED`, `RUN_INCOMPLETE`).
+struct RunScan<'v, 'a> {
+    d: &'v View<'a>,
+    perm: &'v PermFacts,
+    q: Option<u32>,
+    x: u32,
+    ident: u32,
+    identities: usize,
+}
+
+impl RunScan<'_, '_> {
+    #[inline(always)]
+    fn list(&self, rows: &[[u32; 3]], role_ok: &mut bool, policy_ok: &mut bool) -> bool {
+        let (d, x) = (self.d, self.x);
+        for &[lo, hi, entry] in rows {
+            if lo > x {
+                break;
+            }
+            if x >= hi {
+                continue;
+            }
+            if entry & POLICY_BIT != 0 {
+                *policy_ok = *policy_ok
+                    || d.policy_modules
+                        .get(
+                            (entry & ITEM_MASK) as usize * d.module_words
+                                + self.perm.module_word as usize,
+                        )
+                        .is_some_and(|w| w & self.perm.module_bit != 0);
+            } else if !*role_ok {
+                let set = (entry & ITEM_MASK) as usize;
+                if entry & RUN_UNPUBLISHED == 0 {
+                    let perms = d
+                        .runset_perms
+                        .get(set * self.identities + self.ident as usize)
+                        .copied()
+                        .unwrap_or(NONE);
+                    *role_ok = Ask::in_perms(d, self.perm, perms);
+                }
+                if !*role_ok && entry & (RUN_UNPUBLISHED | RUN_INCOMPLETE) != 0 {
+                    *role_ok = self.grants_allow(set);
+                }
+            }
+            if *role_ok && *policy_ok {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Run set `set`'s grants decided one by one, as in the grant lists.
+    #[inline(never)]
+    fn grants_allow(&self, set: usize) -> bool {
+        let d = self.d;
+        let (Some(&a), Some(&b), Some(pubset)) = (
+            d.runset_start.get(set),
+            d.runset_start.get(set + 1),
+            d.org_pubset(self.x),
+        ) else {
+            return false;
+        };
+        let nroles = d.role_count as usize;
+        let ask = Ask {
+            d,
+            perm: self.perm,
+            q: self.q,
+            nroles,
+            closure_row: self.ident as usize * nroles,
+            pub_row: pubset as usize * d.role_words,
+        };
+        d.runset_items
+            .get(a as usize..b as usize)
+            .unwrap_or(&[])
+            .iter()
+            .any(|item| ask.role_allows(*item))
+    }
+}
+
+/// The role's path to a resource module's permission: about resource `q`,
+/// or (below) about the whole module. Kept out of the scan's loop (only
+/// sets with resources take it), one function for each case so that each
+/// is compiled for its own `q`.
+#[inline(never)]
+fn path_allows_on(
+    d: &View<'_>,
+    perm: &PermFacts,
+    cell: usize,
+    free: u32,
+    restr: u32,
+    q: Option<u32>,
+) -> bool {
+    resources::path_allows(d, cell, free, restr, perm.dim, q, &|s| {
+        Ask::in_perms(d, perm, s)
+    })
+}
+
+#[inline(never)]
+fn path_allows_module(d: &View<'_>, perm: &PermFacts, cell: usize, free: u32, restr: u32) -> bool {
+    resources::path_allows(d, cell, free, restr, perm.dim, None, &|s| {
+        Ask::in_perms(d, perm, s)
+    })
 }
 
 impl std::fmt::Debug for Table {
@@ -636,6 +743,56 @@ impl Table {
     #[inline(always)]
     fn decide(&self, u: User, p: Perm, x: Org, q: Option<u32>) -> bool {
         let d = self.d();
+        if !d.runs {
+            return self.decide_by_grants(u, p, x, q);
+        }
+        // The user's record holds where its own runs start and end (the next
+        // record's start), where its member runs start, and its identity.
+        let ui = u.0 as usize;
+        let (Some(rec), Some(perm)) = (
+            d.user_run_rec.get(ui * 3..ui * 3 + 4),
+            self.perms.get(p.0 as usize),
+        ) else {
+            return false;
+        };
+        if let Some(q) = q {
+            let dim = perm.dim;
+            let of_dim = dim != NONE && d.res_dim.get(q as usize) == Some(&dim);
+            let org = d.res_org.get(q as usize).copied().unwrap_or(NONE);
+            if !of_dim || (org != NONE && org != x.0) {
+                return false;
+            }
+        }
+        let scan = RunScan {
+            d,
+            perm,
+            q,
+            x: x.0,
+            ident: rec[2],
+            identities: d.identity_name.len(),
+        };
+        let (mut role_ok, mut policy_ok) = (false, !perm.gated);
+        let own = d
+            .user_run_rows
+            .get(rec[0] as usize..rec[3] as usize)
+            .unwrap_or(&[]);
+        let member = d.member_run_rows.get(rec[1] as usize..).unwrap_or(&[]);
+        scan.list(own, &mut role_ok, &mut policy_ok)
+            || scan.list(member, &mut role_ok, &mut policy_ok)
+    }
+
+    /// [`Table::allow_on`] decided from the grant lists, grant by grant, as
+    /// a table of minor 0 is (what the runs must agree with; for tests).
+    #[doc(hidden)]
+    pub fn allow_on_by_grants(&self, u: User, p: Perm, x: Org, q: Option<Resource>) -> bool {
+        self.decide_by_grants(u, p, x, q.map(|q| q.0))
+    }
+
+    /// The decision from the grant lists, grant by grant: tables of
+    /// minor 0, and what the runs must agree with.
+    #[inline(never)]
+    fn decide_by_grants(&self, u: User, p: Perm, x: Org, q: Option<u32>) -> bool {
+        let d = self.d();
         // The user's record is read here rather than through `grant_lists`:
         // with the helper, the compiled decision costs about 14 more
         // instructions (callgrind, 202 against 216 per `allow` at M).
@@ -656,21 +813,22 @@ impl Table {
                 return false;
             }
         }
-        let mut scan = Scan {
+        let nroles = d.role_count as usize;
+        let ask = Ask {
             d,
             perm,
-            x: x.0,
             q,
-            nroles: d.role_count as usize,
-            closure_row: ident as usize * d.role_count as usize,
+            nroles,
+            closure_row: ident as usize * nroles,
             pub_row: pubset as usize * d.role_words,
-            role_ok: false,
-            policy_ok: !perm.gated,
         };
+        let (mut role_ok, mut policy_ok) = (false, !perm.gated);
         let (own_start, member_start, own_end) =
             (rec[0] as usize, rec[1] as usize, rec[2] as usize);
-        scan.list(d.user_grant_rows.get(own_start..own_end).unwrap_or(&[]))
-            || scan.list(d.member_grant_rows.get(member_start..).unwrap_or(&[]))
+        let own = d.user_grant_rows.get(own_start..own_end).unwrap_or(&[]);
+        let member = d.member_grant_rows.get(member_start..).unwrap_or(&[]);
+        ask.list(own, x.0, &mut role_ok, &mut policy_ok)
+            || ask.list(member, x.0, &mut role_ok, &mut policy_ok)
     }
 
     /// The effective roles of `u` at `x`, sorted by display name. A role

@@ -10,6 +10,7 @@ mod numbering;
 mod orgs;
 mod resources;
 mod roles;
+mod runs;
 mod strings;
 
 use crate::model::{HashMap, Model, OrgId};
@@ -60,6 +61,7 @@ fn build_with(m: &Model, sources: &SourceMap, provenance: bool, only: Option<Org
         },
     );
     restrictions.write(&mut d);
+    runs::build(&mut d);
     s.write(&mut d);
     d
 }
@@ -78,6 +80,20 @@ impl Pool {
             data: Vec::new(),
             index: HashMap::default(),
         }
+    }
+    /// A pool of the sets already in `data` (`bits` wide), to add more.
+    pub fn from_data(bits: usize, data: Vec<u64>) -> Pool {
+        let words = bits.div_ceil(64).max(1);
+        let mut index = HashMap::default();
+        for (i, set) in data.chunks_exact(words).enumerate() {
+            index.entry(set.to_vec()).or_insert(i as u32);
+        }
+        Pool { words, data, index }
+    }
+    /// Set `id`'s words (empty when out of range).
+    pub fn set(&self, id: u32) -> &[u64] {
+        let at = id as usize * self.words;
+        self.data.get(at..at + self.words).unwrap_or(&[])
     }
     pub fn id(&mut self, set: Vec<u64>) -> u32 {
         if let Some(i) = self.index.get(&set) {
