@@ -61,48 +61,77 @@ fn build_with(m: &Model, sources: &SourceMap, provenance: bool, only: Option<Org
         },
     );
     restrictions.write(&mut d);
+    let t0 = std::time::Instant::now();
     runs::build(&mut d);
+    if std::env::var_os("TRELLIS_RUNS_TIME").is_some() { eprintln!("runs {:?}", t0.elapsed()); }
     s.write(&mut d);
     d
 }
 
 /// Deduplicated fixed-width bitsets: a set is its index in the pool.
+/// Indexed by a hash of each set's words, compared with the pool itself,
+/// so that the index does not hold the sets a second time (a table at L
+/// has hundreds of thousands of 128-byte sets).
 pub(super) struct Pool {
     pub words: usize,
     pub data: Vec<u64>,
-    index: HashMap<Vec<u64>, u32>,
+    /// First set of each hash; sets whose hash an earlier, different set
+    /// has are in `collided`.
+    index: HashMap<u64, u32>,
+    collided: HashMap<Vec<u64>, u32>,
 }
 
 impl Pool {
     pub fn new(bits: usize) -> Pool {
-        Pool {
-            words: bits.div_ceil(64).max(1),
-            data: Vec::new(),
-            index: HashMap::default(),
-        }
+        Pool::from_data(bits, Vec::new())
     }
     /// A pool of the sets already in `data` (`bits` wide), to add more.
     pub fn from_data(bits: usize, data: Vec<u64>) -> Pool {
-        let words = bits.div_ceil(64).max(1);
-        let mut index = HashMap::default();
-        for (i, set) in data.chunks_exact(words).enumerate() {
-            index.entry(set.to_vec()).or_insert(i as u32);
+        let mut pool = Pool {
+            words: bits.div_ceil(64).max(1),
+            data: Vec::new(),
+            index: HashMap::default(),
+            collided: HashMap::default(),
+        };
+        for set in data.chunks_exact(pool.words) {
+            pool.id(set);
         }
-        Pool { words, data, index }
+        pool
+    }
+    /// Room for `sets` more sets.
+    pub fn reserve(&mut self, sets: usize) {
+        self.data.reserve(sets * self.words);
+        self.index.reserve(sets);
     }
     /// Set `id`'s words (empty when out of range).
     pub fn set(&self, id: u32) -> &[u64] {
         let at = id as usize * self.words;
         self.data.get(at..at + self.words).unwrap_or(&[])
     }
-    pub fn id(&mut self, set: Vec<u64>) -> u32 {
-        if let Some(i) = self.index.get(&set) {
-            return *i;
-        }
+    fn push(&mut self, set: &[u64]) -> u32 {
         let id = (self.data.len() / self.words) as u32;
-        self.data.extend_from_slice(&set);
-        self.index.insert(set, id);
+        self.data.extend_from_slice(set);
         id
+    }
+    pub fn id(&mut self, set: &[u64]) -> u32 {
+        use std::hash::BuildHasher;
+        let hash = rustc_hash::FxBuildHasher.hash_one(set);
+        match self.index.get(&hash).copied() {
+            Some(id) if self.set(id) == set => id,
+            Some(_) => match self.collided.get(set) {
+                Some(id) => *id,
+                None => {
+                    let id = self.push(set);
+                    self.collided.insert(set.to_vec(), id);
+                    id
+                }
+            },
+            None => {
+                let id = self.push(set);
+                self.index.insert(hash, id);
+                id
+            }
+        }
     }
 }
 

@@ -61,7 +61,7 @@ pub(super) fn build(m: &Model, c: &Canon, s: &mut Strings, d: &mut TableData) ->
         for (r, publish) in &entries_at[o.index()] {
             set_bit(&mut set, c.role(*r) as usize, *publish);
         }
-        pubsets[c.pre(o) as usize] = pool.id(set.clone());
+        pubsets[c.pre(o) as usize] = pool.id(&set);
         org_sets[o.index()] = set;
     }
     d.pub_pool = pool.data;

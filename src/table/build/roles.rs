@@ -81,7 +81,7 @@ pub(super) fn build(
     let mut perm_pool = Pool::new(m.perms.len());
     let perm_set = |pool: &mut Pool, perms: &mut dyn Iterator<Item = usize>| {
         let set = bits(pool.words, perms.map(|p| c.perm_new[p] as usize));
-        pool.id(set)
+        pool.id(&set)
     };
     d.closure_part_start.push(0);
     for t in &identities {
@@ -98,7 +98,7 @@ pub(super) fn build(
             // include only roles it can see: the provider's and its own).
             let mut held = m.closure(t, [id]);
             held.retain(|h| c.has_role(*h));
-            d.closure_roles.push(role_pool.id(bits(
+            d.closure_roles.push(role_pool.id(&bits(
                 role_pool.words,
                 held.iter().map(|h| c.role(*h) as usize),
             )));

@@ -10,6 +10,14 @@
 //! `RUN_UNPUBLISHED`), and, when it does not hold the permission, the run
 //! is decided grant by grant if a grant is restricted or a role has
 //! restricted parts (`RUN_INCOMPLETE`).
+//!
+//! A union is a new permission set (128 bytes at a thousand permissions),
+//! and most users' combinations of roles are their own: this is what makes
+//! a table about twice as large. Tried: a run per role for a combination
+//! no other list has (only the shared ones as unions) took a quarter off
+//! the size at L and gave back a third of the instructions saved.
+
+use rayon::prelude::*;
 
 use super::Pool;
 use crate::model::HashMap;
@@ -20,142 +28,246 @@ use trellis_table::{
 const ITEM_MASK: u32 = !(POLICY_BIT | LOCKED_BIT | RESTRICTED_BIT);
 
 pub(super) fn build(d: &mut TableData) {
+    let t = std::time::Instant::now();
+    let tm = |w: &str| if std::env::var_os("TRELLIS_RUNS_TIME").is_some() { eprintln!("  {w} {:?}", t.elapsed()); };
     let users = d.user_home.len();
-    let mut perms = Pool::from_data(d.perm_module.len(), std::mem::take(&mut d.perm_pool));
-    let mut cx = Runs {
-        published: Published::new(d),
-        sets: RunSets {
-            start: vec![0],
-            ..RunSets::default()
-        },
-    };
+    let published = Published::new(d);
+    tm("published");
 
-    // Member lists, once each (orgs share them), each ended by a
-    // terminator as the member grant lists are.
-    let mut member_runs = Vec::new();
-    let mut member_start: HashMap<u32, u32> = HashMap::default();
-    let mut rows = Vec::new();
+    // Member lists, once each (orgs share them), cut into runs; `lists`
+    // holds where each list's runs end.
+    let mut members = Grouped::default();
+    let mut lists: Vec<usize> = Vec::new();
+    let mut member_list: HashMap<u32, usize> = HashMap::default();
     for rec in d.org_rec.chunks_exact(3) {
         let (start, end) = (rec[1], rec[2]);
-        if member_start.contains_key(&start) {
+        if member_list.contains_key(&start) {
             continue;
         }
-        member_start.insert(start, (member_runs.len() / 3) as u32);
-        rows.clear();
-        rows.extend_from_slice(
-            d.member_grants
-                .get(start as usize * 3..end as usize * 3)
-                .unwrap_or(&[])
-                .as_chunks::<3>()
-                .0,
-        );
-        cx.push_runs(d, &mut perms, &mut rows, &mut member_runs);
+        member_list.insert(start, lists.len());
+        members.push_list(d, &published, d.member_grants.get(start as usize * 3..end as usize * 3));
+        lists.push(members.runs.len());
+    }
+    tm("members");
+    // Users' own lists: cut in parallel, a run of users at a time; `ends`
+    // holds where each user's runs end.
+    let chunk = users.div_ceil(4 * rayon::current_num_threads()).max(1);
+    let parts: Vec<(Vec<usize>, Grouped)> = (0..users)
+        .collect::<Vec<_>>()
+        .par_chunks(chunk)
+        .map(|us| {
+            let mut g = Grouped::default();
+            let mut ends = Vec::with_capacity(us.len());
+            for &u in us {
+                let (a, b) = (d.user_rec[u * 2] as usize, d.user_rec[u * 2 + 2] as usize);
+                g.push_list(d, &published, d.user_grants.get(a * 3..b * 3));
+                ends.push(g.runs.len());
+            }
+            (ends, g)
+        })
+        .collect();
+
+    tm("grouped");
+    // Run sets, numbered in the order first met (member lists in org
+    // order, then users in order: the numbers depend on the model alone).
+    let mut index: HashMap<&[u32], u32> = HashMap::default();
+    let mut distinct: Vec<&[u32]> = Vec::new();
+    let member_sets = members.number(&mut index, &mut distinct);
+    let user_sets: Vec<Vec<u32>> = parts
+        .iter()
+        .map(|(_, g)| g.number(&mut index, &mut distinct))
+        .collect();
+    drop(index);
+    tm("numbered");
+    let uniform = uniform_roles(d);
+    let unions: Vec<Union> = distinct
+        .par_iter()
+        .map(|items| Union::of(d, &uniform, items))
+        .collect();
+    tm("unions");
+    let mut perms = Pool::from_data(d.perm_module.len(), std::mem::take(&mut d.perm_pool));
+    perms.reserve(unions.len());
+    let identities = d.identity_name.len();
+    let mut runset_perms = Vec::with_capacity(distinct.len() * identities);
+    let mut runset_start = Vec::with_capacity(distinct.len() + 1);
+    let mut runset_items = Vec::new();
+    runset_start.push(0);
+    for (items, union) in distinct.iter().zip(&unions) {
+        union.intern(&mut perms, identities, &mut runset_perms);
+        runset_items.extend_from_slice(items);
+        runset_start.push(runset_items.len() as u32);
+    }
+
+    tm("interned");
+    // The runs, each member list ended by a terminator as the member
+    // grant lists are.
+    let mut member_runs = Vec::with_capacity(d.member_grants.len() + 3);
+    let mut list_start = Vec::with_capacity(lists.len());
+    let mut from = 0;
+    for &end in &lists {
+        list_start.push((member_runs.len() / 3) as u32);
+        members.write(&member_sets, &unions, from..end, &mut member_runs);
         member_runs.extend([NONE; 3]);
+        from = end;
     }
     // A user whose member list is not among the orgs' (never so in a table
     // the compiler builds) gets an empty one rather than another's.
     let empty = (member_runs.len() / 3) as u32;
     member_runs.extend([NONE; 3]);
-
     let width = d.ident_width as usize;
     let mut rec = Vec::with_capacity((users + 1) * 3);
-    let mut user_runs = Vec::new();
-    for u in 0..users {
-        let (a, m, b) = (
-            d.user_rec[u * 2] as usize,
-            d.user_rec[u * 2 + 1],
-            d.user_rec[u * 2 + 2] as usize,
-        );
-        let ident = d
-            .user_ident
-            .get(u * width..u * width + width)
-            .map_or(0, |b| {
-                b.iter().rev().fold(0u32, |acc, x| (acc << 8) | *x as u32)
-            });
-        rec.extend([
-            (user_runs.len() / 3) as u32,
-            member_start.get(&m).copied().unwrap_or(empty),
-            ident,
-        ]);
-        rows.clear();
-        rows.extend_from_slice(
-            d.user_grants
-                .get(a * 3..b * 3)
-                .unwrap_or(&[])
-                .as_chunks::<3>()
-                .0,
-        );
-        cx.push_runs(d, &mut perms, &mut rows, &mut user_runs);
+    let mut user_runs = Vec::with_capacity(d.user_grants.len());
+    let mut u = 0usize;
+    for ((ends, g), sets) in parts.iter().zip(&user_sets) {
+        let mut from = 0usize;
+        for &end in ends {
+            let ident = d
+                .user_ident
+                .get(u * width..u * width + width)
+                .map_or(0, |b| b.iter().rev().fold(0u32, |acc, x| (acc << 8) | *x as u32));
+            let member = member_list
+                .get(&d.user_rec[u * 2 + 1])
+                .map_or(empty, |l| list_start[*l]);
+            rec.extend([(user_runs.len() / 3) as u32, member, ident]);
+            g.write(sets, &unions, from..end, &mut user_runs);
+            from = end;
+            u += 1;
+        }
     }
     rec.extend([(user_runs.len() / 3) as u32, 0, 0]);
 
+    tm("written");
     d.perm_pool = perms.data;
     d.user_run_rec = rec;
     d.user_runs = user_runs;
     d.member_runs = member_runs;
-    d.runset_perms = cx.sets.perms;
-    d.runset_start = cx.sets.start;
-    d.runset_items = cx.sets.items;
+    d.runset_perms = runset_perms;
+    d.runset_start = runset_start;
+    d.runset_items = runset_items;
 }
 
-struct Runs {
-    published: Published,
-    sets: RunSets,
+/// A run before numbering: a policy grant, or the role grants of one
+/// interval (an index into [`Grouped::groups`]).
+enum Run {
+    Policy([u32; 3]),
+    Roles(usize),
 }
 
-impl Runs {
-    /// Appends the runs of one grant list (`rows`, any order) to `out`,
-    /// sorted by `lo`: per interval, its policy grants one by one, then one
-    /// run of its role grants.
-    fn push_runs(
-        &mut self,
-        d: &TableData,
-        perms: &mut Pool,
-        rows: &mut [[u32; 3]],
-        out: &mut Vec<u32>,
-    ) {
-        rows.sort_unstable();
-        let mut items = Vec::new();
+/// Grant lists cut into runs, their role grants not yet numbered as sets.
+#[derive(Default)]
+struct Grouped {
+    runs: Vec<Run>,
+    /// Per role group: its interval, its items' range in `items`, and
+    /// whether every role of it is published throughout the interval.
+    groups: Vec<(u32, u32, usize, usize, bool)>,
+    /// Role grant items (`LOCKED_BIT` cleared), each group's sorted and
+    /// distinct.
+    items: Vec<u32>,
+    rows: Vec<[u32; 3]>,
+}
+
+impl Grouped {
+    /// Cuts one grant list (`(lo, hi, item)` triples, any order) into runs
+    /// sorted by `lo`: per interval, its policy grants one by one, then its
+    /// role grants as one group.
+    fn push_list(&mut self, d: &TableData, published: &Published, list: Option<&[u32]>) {
+        self.rows.clear();
+        self.rows
+            .extend_from_slice(list.unwrap_or(&[]).as_chunks::<3>().0);
+        self.rows.sort_unstable();
+        let rows = std::mem::take(&mut self.rows);
         for group in rows.chunk_by(|a, b| a[..2] == b[..2]) {
             let (lo, hi) = (group[0][0], group[0][1]);
-            let mut policies: Vec<u32> = group
-                .iter()
-                .filter(|g| g[2] & POLICY_BIT != 0)
-                .map(|g| g[2] & (POLICY_BIT | ITEM_MASK))
-                .collect();
-            policies.dedup();
-            for p in policies {
-                out.extend([lo, hi, p]);
+            let mut last_policy = NONE;
+            let start = self.items.len();
+            for &[_, _, item] in group {
+                if item & POLICY_BIT != 0 {
+                    let policy = item & (POLICY_BIT | ITEM_MASK);
+                    if policy != last_policy {
+                        self.runs.push(Run::Policy([lo, hi, policy]));
+                        last_policy = policy;
+                    }
+                } else {
+                    self.items.push(item & !LOCKED_BIT);
+                }
             }
-            items.clear();
-            items.extend(
-                group
-                    .iter()
-                    .filter(|g| g[2] & POLICY_BIT == 0)
-                    .map(|g| g[2] & !LOCKED_BIT),
-            );
-            if items.is_empty() {
+            if self.items.len() == start {
                 continue;
             }
-            items.sort_unstable();
-            items.dedup();
-            let (set, incomplete) = self.sets.id(d, perms, &items);
-            let everywhere = self.published.throughout(d, lo, hi);
-            let published = everywhere.is_some_and(|set| {
-                items
-                    .iter()
-                    .all(|item| self.published.has(set, role_of(d, *item)))
-            });
-            let mut entry = set;
-            if !published {
-                entry |= RUN_UNPUBLISHED;
+            self.items[start..].sort_unstable();
+            let mut kept = start;
+            for i in start..self.items.len() {
+                if i == start || self.items[i] != self.items[kept - 1] {
+                    self.items[kept] = self.items[i];
+                    kept += 1;
+                }
             }
-            if incomplete {
-                entry |= RUN_INCOMPLETE;
+            self.items.truncate(kept);
+            let everywhere = self.items[start..]
+                .iter()
+                .all(|item| published.throughout(d, lo, hi, role_of(d, *item)));
+            self.runs.push(Run::Roles(self.groups.len()));
+            self.groups.push((lo, hi, start, kept, everywhere));
+        }
+        self.rows = rows;
+    }
+
+    /// The number of each group's run set, numbering those not met yet.
+    fn number<'g>(
+        &'g self,
+        index: &mut HashMap<&'g [u32], u32>,
+        distinct: &mut Vec<&'g [u32]>,
+    ) -> Vec<u32> {
+        self.groups
+            .iter()
+            .map(|&(_, _, a, b, _)| {
+                let items = &self.items[a..b];
+                *index.entry(items).or_insert_with(|| {
+                    distinct.push(items);
+                    (distinct.len() - 1) as u32
+                })
+            })
+            .collect()
+    }
+
+    /// Appends runs `range` to `out`, with `sets` the number of each
+    /// group's run set.
+    fn write(&self, sets: &[u32], unions: &[Union], range: std::ops::Range<usize>, out: &mut Vec<u32>) {
+        for run in &self.runs[range] {
+            match run {
+                Run::Policy(p) => out.extend(p),
+                Run::Roles(g) => {
+                    let (lo, hi, _, _, published) = self.groups[*g];
+                    let set = sets[*g];
+                    let mut entry = set;
+                    if !published {
+                        entry |= RUN_UNPUBLISHED;
+                    }
+                    if unions[set as usize].incomplete {
+                        entry |= RUN_INCOMPLETE;
+                    }
+                    out.extend([lo, hi, entry]);
+                }
             }
-            out.extend([lo, hi, entry]);
         }
     }
+}
+
+/// Per role, whether every identity type has the same closure cell for
+/// it (the same permission set and the same parts).
+fn uniform_roles(d: &TableData) -> Vec<bool> {
+    let roles = d.role_flags.len();
+    let cell = |ident: usize, role: usize| {
+        let c = ident * roles + role;
+        let parts = match (d.closure_part_start.get(c), d.closure_part_start.get(c + 1)) {
+            (Some(&a), Some(&b)) => d.closure_parts.get(a as usize * 2..b as usize * 2),
+            _ => None,
+        };
+        (d.closure_perms.get(c), parts)
+    };
+    (0..roles)
+        .map(|r| (1..d.identity_name.len()).all(|i| cell(i, r) == cell(0, r)))
+        .collect()
 }
 
 /// The role a role grant item names (`NONE` for a restricted item that
@@ -171,155 +283,124 @@ fn role_of(d: &TableData, item: u32) -> u32 {
         .unwrap_or(NONE)
 }
 
-/// Run sets, numbered in the order first met (lists are visited in org
-/// and user order, so the numbers depend on the model alone).
-#[derive(Default)]
-struct RunSets {
-    index: HashMap<Vec<u32>, (u32, bool)>,
-    start: Vec<u32>,
-    items: Vec<u32>,
-    /// Per set and identity type, `runsets × identities`.
-    perms: Vec<u32>,
+/// What a run set's grants give, per identity type, before its sets are
+/// numbered in the pool: one union for every type when its roles' closures
+/// are the same for all.
+struct Union {
+    per_identity: Vec<Vec<u64>>,
+    /// A grant is restricted or a role has parts: the union is not all.
+    incomplete: bool,
 }
 
-impl RunSets {
-    /// The set of role grant items `items` (sorted, distinct), and whether
-    /// its permission sets leave out what some grant may give.
-    fn id(&mut self, d: &TableData, perms: &mut Pool, items: &[u32]) -> (u32, bool) {
-        if let Some(known) = self.index.get(items) {
-            return *known;
-        }
+impl Union {
+    fn of(d: &TableData, uniform: &[bool], items: &[u32]) -> Union {
         let roles = d.role_flags.len();
-        let identities = d.identity_name.len();
-        let id = (self.start.len() - 1) as u32;
+        let words = d.perm_module.len().div_ceil(64).max(1);
+        let same = items
+            .iter()
+            .all(|item| uniform.get(role_of(d, *item) as usize) == Some(&true));
+        let types = if same { 1 } else { d.identity_name.len() };
         let mut incomplete = false;
-        for ident in 0..identities {
-            let mut union = vec![0u64; perms.words];
-            let mut any = false;
+        let mut per_identity = Vec::with_capacity(types);
+        for ident in 0..types {
+            let mut union = vec![0u64; words];
             for &item in items {
                 let role = role_of(d, item) as usize;
-                let cell = ident * roles + role;
                 if role >= roles {
                     incomplete = true;
                     continue;
                 }
+                let cell = ident * roles + role;
                 let parts = d.closure_part_start.get(cell) != d.closure_part_start.get(cell + 1);
                 incomplete |= parts || item & RESTRICTED_BIT != 0;
-                if item & RESTRICTED_BIT != 0 {
+                let set = d.closure_perms.get(cell).copied().unwrap_or(NONE) as usize;
+                if item & RESTRICTED_BIT != 0 || set == NONE as usize {
                     continue;
                 }
-                let set = d.closure_perms.get(cell).copied().unwrap_or(NONE);
-                if set == NONE {
-                    continue;
-                }
-                let words = perms.set(set);
-                for (u, w) in union.iter_mut().zip(words) {
+                let from = d.perm_pool.get(set * words..(set + 1) * words).unwrap_or(&[]);
+                for (u, w) in union.iter_mut().zip(from) {
                     *u |= w;
                 }
-                any = true;
             }
-            self.perms.push(if any && union.iter().any(|w| *w != 0) {
-                perms.id(union)
-            } else {
-                NONE
-            });
+            per_identity.push(union);
         }
-        self.items.extend_from_slice(items);
-        self.start.push(self.items.len() as u32);
-        self.index.insert(items.to_vec(), (id, incomplete));
-        (id, incomplete)
+        Union {
+            per_identity,
+            incomplete,
+        }
+    }
+
+    /// Appends the set's permission set for each identity type to `out`.
+    fn intern(&self, perms: &mut Pool, identities: usize, out: &mut Vec<u32>) {
+        let mut first = NONE;
+        for ident in 0..identities {
+            let Some(words) = self.per_identity.get(ident) else {
+                out.push(first);
+                continue;
+            };
+            let id = if words.iter().all(|w| *w == 0) {
+                NONE
+            } else {
+                perms.id(words)
+            };
+            if ident == 0 {
+                first = id;
+            }
+            out.push(id);
+        }
     }
 }
 
-/// Which roles are published at every org of an interval: per org, the
-/// meet of the publication sets of its subtree, sets kept in a pool.
+/// Which roles are published at every org of an interval: per org, its
+/// publication set and the meet of those of its subtree, in a pool.
 struct Published {
     pool: Pool,
-    /// Per org, its publication set, and the meet over its subtree.
     at: Vec<u32>,
     subtree: Vec<u32>,
-    meets: HashMap<(u32, u32), u32>,
-    intervals: HashMap<(u32, u32), Option<u32>>,
 }
 
-/// An interval that is neither one org nor a subtree is met piece by
-/// piece, up to this many pieces; past them its roles count as not
-/// published everywhere (decided grant by grant: slower, never wrong).
+/// An interval that is neither one org nor a subtree is checked piece by
+/// piece (subtrees and single orgs), up to this many pieces; past them its
+/// roles count as not published throughout (decided grant by grant:
+/// slower, never wrong).
 const MAX_PIECES: usize = 64;
 
 impl Published {
     fn new(d: &TableData) -> Published {
         let orgs = d.org_end.len();
-        let mut p = Published {
-            pool: Pool::from_data(d.role_flags.len(), d.pub_pool.clone()),
-            at: d.org_rec.chunks_exact(3).map(|r| r[0]).collect(),
-            subtree: Vec::new(),
-            meets: HashMap::default(),
-            intervals: HashMap::default(),
-        };
-        p.subtree = p.at.clone();
+        let mut pool = Pool::from_data(d.role_flags.len(), d.pub_pool.clone());
+        let at: Vec<u32> = d.org_rec.chunks_exact(3).map(|r| r[0]).collect();
+        let mut subtree = at.clone();
+        let mut meets: HashMap<(u32, u32), u32> = HashMap::default();
         // Preorder: every descendant of an org comes after it, so walking
         // back folds each subtree into its parent once it is complete.
         for o in (0..orgs).rev() {
-            let parent = d.org_parent.get(o).copied().unwrap_or(NONE);
-            if let Some(&up) = p.subtree.get(parent as usize) {
-                let meet = p.meet(up, p.subtree[o]);
-                p.subtree[parent as usize] = meet;
+            let parent = d.org_parent.get(o).copied().unwrap_or(NONE) as usize;
+            if parent >= orgs {
+                continue;
             }
-        }
-        p
-    }
-
-    fn meet(&mut self, a: u32, b: u32) -> u32 {
-        if a == b {
-            return a;
-        }
-        let key = (a.min(b), a.max(b));
-        if let Some(m) = self.meets.get(&key) {
-            return *m;
-        }
-        let set: Vec<u64> = self
-            .pool
-            .set(a)
-            .iter()
-            .zip(self.pool.set(b))
-            .map(|(x, y)| x & y)
-            .collect();
-        let m = self.pool.id(set);
-        self.meets.insert(key, m);
-        m
-    }
-
-    /// The roles published at every org of `[lo, hi)`, when known.
-    fn throughout(&mut self, d: &TableData, lo: u32, hi: u32) -> Option<u32> {
-        if let Some(known) = self.intervals.get(&(lo, hi)) {
-            return *known;
-        }
-        let orgs = self.at.len() as u32;
-        let found = if lo >= hi || hi > orgs {
-            None
-        } else {
-            let mut acc: Option<u32> = None;
-            let mut pos = lo;
-            let mut pieces = 0;
-            while pos < hi && pieces < MAX_PIECES {
-                let end = d.org_end.get(pos as usize).copied().unwrap_or(pos + 1);
-                let (set, next) = if end <= hi {
-                    (self.subtree[pos as usize], end)
-                } else {
-                    (self.at[pos as usize], pos + 1)
-                };
-                acc = Some(match acc {
-                    None => set,
-                    Some(a) => self.meet(a, set),
-                });
-                pos = next;
-                pieces += 1;
+            let (a, b) = (subtree[parent], subtree[o]);
+            if a == b {
+                continue;
             }
-            acc.filter(|_| pos >= hi)
-        };
-        self.intervals.insert((lo, hi), found);
-        found
+            let key = (a.min(b), a.max(b));
+            let meet = match meets.get(&key) {
+                Some(m) => *m,
+                None => {
+                    let set: Vec<u64> = pool
+                        .set(a)
+                        .iter()
+                        .zip(pool.set(b))
+                        .map(|(x, y)| x & y)
+                        .collect();
+                    let m = pool.id(&set);
+                    meets.insert(key, m);
+                    m
+                }
+            };
+            subtree[parent] = meet;
+        }
+        Published { pool, at, subtree }
     }
 
     fn has(&self, set: u32, role: u32) -> bool {
@@ -329,5 +410,29 @@ impl Published {
                 .set(set)
                 .get(role as usize / 64)
                 .is_some_and(|w| w & (1 << (role % 64)) != 0)
+    }
+
+    /// Is `role` published at every org of `[lo, hi)`?
+    fn throughout(&self, d: &TableData, lo: u32, hi: u32, role: u32) -> bool {
+        if lo >= hi || hi as usize > self.at.len() {
+            return false;
+        }
+        let mut pos = lo;
+        for _ in 0..MAX_PIECES {
+            if pos >= hi {
+                return true;
+            }
+            let end = d.org_end.get(pos as usize).copied().unwrap_or(pos + 1);
+            let (set, next) = if end <= hi {
+                (self.subtree[pos as usize], end)
+            } else {
+                (self.at[pos as usize], pos + 1)
+            };
+            if !self.has(set, role) {
+                return false;
+            }
+            pos = next;
+        }
+        pos >= hi
     }
 }
