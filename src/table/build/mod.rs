@@ -61,9 +61,7 @@ fn build_with(m: &Model, sources: &SourceMap, provenance: bool, only: Option<Org
         },
     );
     restrictions.write(&mut d);
-    let t0 = std::time::Instant::now();
     runs::build(&mut d);
-    if std::env::var_os("TRELLIS_RUNS_TIME").is_some() { eprintln!("runs {:?}", t0.elapsed()); }
     s.write(&mut d);
     d
 }

@@ -13,9 +13,11 @@
 //!
 //! A union is a new permission set (128 bytes at a thousand permissions),
 //! and most users' combinations of roles are their own: this is what makes
-//! a table about twice as large. Tried: a run per role for a combination
-//! no other list has (only the shared ones as unions) took a quarter off
-//! the size at L and gave back a third of the instructions saved.
+//! a table about twice as large. Tried (docs/decisions.md): a run per role
+//! for a combination no other list has, only shared ones as unions (a
+//! quarter off the size at L, a third of the instructions saved given
+//! back); run sets without unions, their grants tested one by one without
+//! publication (0.9 times the instructions of the grant lists, not 0.6).
 
 use rayon::prelude::*;
 
@@ -28,11 +30,8 @@ use trellis_table::{
 const ITEM_MASK: u32 = !(POLICY_BIT | LOCKED_BIT | RESTRICTED_BIT);
 
 pub(super) fn build(d: &mut TableData) {
-    let t = std::time::Instant::now();
-    let tm = |w: &str| if std::env::var_os("TRELLIS_RUNS_TIME").is_some() { eprintln!("  {w} {:?}", t.elapsed()); };
     let users = d.user_home.len();
     let published = Published::new(d);
-    tm("published");
 
     // Member lists, once each (orgs share them), cut into runs; `lists`
     // holds where each list's runs end.
@@ -45,10 +44,13 @@ pub(super) fn build(d: &mut TableData) {
             continue;
         }
         member_list.insert(start, lists.len());
-        members.push_list(d, &published, d.member_grants.get(start as usize * 3..end as usize * 3));
+        members.push_list(
+            d,
+            &published,
+            d.member_grants.get(start as usize * 3..end as usize * 3),
+        );
         lists.push(members.runs.len());
     }
-    tm("members");
     // Users' own lists: cut in parallel, a run of users at a time; `ends`
     // holds where each user's runs end.
     let chunk = users.div_ceil(4 * rayon::current_num_threads()).max(1);
@@ -67,7 +69,6 @@ pub(super) fn build(d: &mut TableData) {
         })
         .collect();
 
-    tm("grouped");
     // Run sets, numbered in the order first met (member lists in org
     // order, then users in order: the numbers depend on the model alone).
     let mut index: HashMap<&[u32], u32> = HashMap::default();
@@ -78,13 +79,11 @@ pub(super) fn build(d: &mut TableData) {
         .map(|(_, g)| g.number(&mut index, &mut distinct))
         .collect();
     drop(index);
-    tm("numbered");
     let uniform = uniform_roles(d);
     let unions: Vec<Union> = distinct
         .par_iter()
         .map(|items| Union::of(d, &uniform, items))
         .collect();
-    tm("unions");
     let mut perms = Pool::from_data(d.perm_module.len(), std::mem::take(&mut d.perm_pool));
     perms.reserve(unions.len());
     let identities = d.identity_name.len();
@@ -98,7 +97,6 @@ pub(super) fn build(d: &mut TableData) {
         runset_start.push(runset_items.len() as u32);
     }
 
-    tm("interned");
     // The runs, each member list ended by a terminator as the member
     // grant lists are.
     let mut member_runs = Vec::with_capacity(d.member_grants.len() + 3);
@@ -124,7 +122,9 @@ pub(super) fn build(d: &mut TableData) {
             let ident = d
                 .user_ident
                 .get(u * width..u * width + width)
-                .map_or(0, |b| b.iter().rev().fold(0u32, |acc, x| (acc << 8) | *x as u32));
+                .map_or(0, |b| {
+                    b.iter().rev().fold(0u32, |acc, x| (acc << 8) | *x as u32)
+                });
             let member = member_list
                 .get(&d.user_rec[u * 2 + 1])
                 .map_or(empty, |l| list_start[*l]);
@@ -136,7 +136,6 @@ pub(super) fn build(d: &mut TableData) {
     }
     rec.extend([(user_runs.len() / 3) as u32, 0, 0]);
 
-    tm("written");
     d.perm_pool = perms.data;
     d.user_run_rec = rec;
     d.user_runs = user_runs;
@@ -232,7 +231,13 @@ impl Grouped {
 
     /// Appends runs `range` to `out`, with `sets` the number of each
     /// group's run set.
-    fn write(&self, sets: &[u32], unions: &[Union], range: std::ops::Range<usize>, out: &mut Vec<u32>) {
+    fn write(
+        &self,
+        sets: &[u32],
+        unions: &[Union],
+        range: std::ops::Range<usize>,
+        out: &mut Vec<u32>,
+    ) {
         for run in &self.runs[range] {
             match run {
                 Run::Policy(p) => out.extend(p),
@@ -317,7 +322,10 @@ impl Union {
                 if item & RESTRICTED_BIT != 0 || set == NONE as usize {
                     continue;
                 }
-                let from = d.perm_pool.get(set * words..(set + 1) * words).unwrap_or(&[]);
+                let from = d
+                    .perm_pool
+                    .get(set * words..(set + 1) * words)
+                    .unwrap_or(&[]);
                 for (u, w) in union.iter_mut().zip(from) {
                     *u |= w;
                 }
