@@ -564,7 +564,7 @@ class Table:
         return given and (not gated or opened)
 
     def _runs(self, u, x):
-        """The runs (lo, hi, entry) that reach user u at org x."""
+        """The runs (own, entry) that reach user u at org x."""
         s = self.s
         rec = s["user_run_rec"]
         ur = s["user_runs"]
@@ -573,7 +573,7 @@ class Table:
             if lo > x:
                 break
             if lo <= x < hi:
-                yield lo, hi, e
+                yield True, e
         mr = s["member_runs"]
         g = rec[3 * u + 1]
         while 3 * g < len(mr):
@@ -581,7 +581,7 @@ class Table:
             if lo > x:  # the terminator's lo is NONE
                 break
             if lo <= x < hi:
-                yield lo, hi, e
+                yield False, e
             g += 1
 
     def allow_numbers_by_runs(self, u, p, x, q=None):
@@ -597,7 +597,7 @@ class Table:
                 return False
         given = False
         opened = False
-        for _lo, _hi, e in self._runs(u, x):
+        for own, e in self._runs(u, x):
             if e & POLICY_BIT:
                 if self._in_set("policy_modules", self.module_words, e & INDEX_MASK, m):
                     opened = True
@@ -605,7 +605,10 @@ class Table:
             if given:
                 continue
             rs = e & INDEX_MASK
-            if not e & RUN_UNPUBLISHED:
+            if own and not e & (RUN_UNPUBLISHED | RUN_INCOMPLETE):
+                # an own run without flags names its permission set
+                given = self._in_set("perm_pool", self.perm_words, rs, p)
+            elif not e & RUN_UNPUBLISHED:
                 F = s["runset_perms"][rs * self.identities + ident]
                 given = F != NONE and self._in_set("perm_pool", self.perm_words, F, p)
             if not given and e & (RUN_UNPUBLISHED | RUN_INCOMPLETE):

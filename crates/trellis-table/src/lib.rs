@@ -31,7 +31,11 @@
 //! and deduplicated; publication is one deduplicated role set per org.
 //! Restrictions to resources live beside the grants: a grant item with
 //! [`RESTRICTED_BIT`] names a `(role, restriction)` pair, so a set without
-//! resources pays nothing for them.
+//! resources pays nothing for them. Decisions read the same lists again as
+//! *runs* (format minor 1): the grants of one interval together, their
+//! roles' permissions as one set per identity type, so that a decision
+//! tests one set per interval covering its org; the other questions, and
+//! tables of minor 0, read the grant lists.
 
 mod data;
 mod explain;
@@ -212,11 +216,11 @@ impl Ask<'_, '_> {
     /// Does the access policy of grant item `item` open the permission's
     /// module?
     #[inline(always)]
-    fn policy_allows(&self, item: u32) -> bool {
-        let (d, id) = (self.d, (item & ITEM_MASK) as usize);
+    fn policy_opens(d: &View<'_>, perm: &PermFacts, item: u32) -> bool {
+        let id = (item & ITEM_MASK) as usize;
         d.policy_modules
-            .get(id * d.module_words + self.perm.module_word as usize)
-            .is_some_and(|w| w & self.perm.module_bit != 0)
+            .get(id * d.module_words + perm.module_word as usize)
+            .is_some_and(|w| w & perm.module_bit != 0)
     }
 
     /// Does the role grant `item` give the permission here: the role
@@ -265,7 +269,7 @@ impl Ask<'_, '_> {
                 continue;
             }
             if item & POLICY_BIT != 0 {
-                *policy_ok = *policy_ok || self.policy_allows(item);
+                *policy_ok = *policy_ok || Self::policy_opens(self.d, self.perm, item);
             } else if !*role_ok {
                 *role_ok = self.role_allows(item);
             }
@@ -291,8 +295,16 @@ struct RunScan<'v, 'a> {
 }
 
 impl RunScan<'_, '_> {
+    /// Scans one list of runs, `OWN` the user's own (whose runs without
+    /// flags name the permission set of the user's identity type directly)
+    /// or a member list (whose runs name their run set).
     #[inline(always)]
-    fn list(&self, rows: &[[u32; 3]], role_ok: &mut bool, policy_ok: &mut bool) -> bool {
+    fn list<const OWN: bool>(
+        &self,
+        rows: &[[u32; 3]],
+        role_ok: &mut bool,
+        policy_ok: &mut bool,
+    ) -> bool {
         let (d, x) = (self.d, self.x);
         for &[lo, hi, entry] in rows {
             if lo > x {
@@ -302,16 +314,13 @@ impl RunScan<'_, '_> {
                 continue;
             }
             if entry & POLICY_BIT != 0 {
-                *policy_ok = *policy_ok
-                    || d.policy_modules
-                        .get(
-                            (entry & ITEM_MASK) as usize * d.module_words
-                                + self.perm.module_word as usize,
-                        )
-                        .is_some_and(|w| w & self.perm.module_bit != 0);
+                *policy_ok = *policy_ok || Ask::policy_opens(d, self.perm, entry);
             } else if !*role_ok {
                 let set = (entry & ITEM_MASK) as usize;
-                if entry & RUN_UNPUBLISHED == 0 {
+                let flags = entry & (RUN_UNPUBLISHED | RUN_INCOMPLETE);
+                if OWN && flags == 0 {
+                    *role_ok = Ask::in_perms(d, self.perm, set as u32);
+                } else if entry & RUN_UNPUBLISHED == 0 {
                     let perms = d
                         .runset_perms
                         .get(set * self.identities + self.ident as usize)
@@ -319,7 +328,7 @@ impl RunScan<'_, '_> {
                         .unwrap_or(NONE);
                     *role_ok = Ask::in_perms(d, self.perm, perms);
                 }
-                if !*role_ok && entry & (RUN_UNPUBLISHED | RUN_INCOMPLETE) != 0 {
+                if !*role_ok && flags != 0 {
                     *role_ok = self.grants_allow(set);
                 }
             }
@@ -777,15 +786,8 @@ impl Table {
             .get(rec[0] as usize..rec[3] as usize)
             .unwrap_or(&[]);
         let member = d.member_run_rows.get(rec[1] as usize..).unwrap_or(&[]);
-        scan.list(own, &mut role_ok, &mut policy_ok)
-            || scan.list(member, &mut role_ok, &mut policy_ok)
-    }
-
-    /// [`Table::allow_on`] decided from the grant lists, grant by grant, as
-    /// a table of minor 0 is (what the runs must agree with; for tests).
-    #[doc(hidden)]
-    pub fn allow_on_by_grants(&self, u: User, p: Perm, x: Org, q: Option<Resource>) -> bool {
-        self.decide_by_grants(u, p, x, q.map(|q| q.0))
+        scan.list::<true>(own, &mut role_ok, &mut policy_ok)
+            || scan.list::<false>(member, &mut role_ok, &mut policy_ok)
     }
 
     /// The decision from the grant lists, grant by grant: tables of

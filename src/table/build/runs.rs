@@ -104,7 +104,7 @@ pub(super) fn build(d: &mut TableData) {
     let mut from = 0;
     for &end in &lists {
         list_start.push((member_runs.len() / 3) as u32);
-        members.write(&member_sets, &unions, from..end, &mut member_runs);
+        members.write(&member_sets, &unions, None, from..end, &mut member_runs);
         member_runs.extend([NONE; 3]);
         from = end;
     }
@@ -112,6 +112,10 @@ pub(super) fn build(d: &mut TableData) {
     // the compiler builds) gets an empty one rather than another's.
     let empty = (member_runs.len() / 3) as u32;
     member_runs.extend([NONE; 3]);
+    // A user's own run that needs no fallback names the permission set of
+    // the user's identity type directly (one read fewer in a decision); an
+    // empty one names the empty set.
+    let empty_set = perms.id(&vec![0; perms.words]);
     let width = d.ident_width as usize;
     let mut rec = Vec::with_capacity((users + 1) * 3);
     let mut user_runs = Vec::with_capacity(d.user_grants.len());
@@ -129,7 +133,13 @@ pub(super) fn build(d: &mut TableData) {
                 .get(&d.user_rec[u * 2 + 1])
                 .map_or(empty, |l| list_start[*l]);
             rec.extend([(user_runs.len() / 3) as u32, member, ident]);
-            g.write(sets, &unions, from..end, &mut user_runs);
+            let direct =
+                |set: u32| match runset_perms.get(set as usize * identities + ident as usize) {
+                    Some(&NONE) => Some(empty_set),
+                    Some(&perms) if perms <= ITEM_MASK => Some(perms),
+                    _ => None,
+                };
+            g.write(sets, &unions, Some(&direct), from..end, &mut user_runs);
             from = end;
             u += 1;
         }
@@ -230,11 +240,13 @@ impl Grouped {
     }
 
     /// Appends runs `range` to `out`, with `sets` the number of each
-    /// group's run set.
+    /// group's run set; `direct` gives, in a user's own list, the
+    /// permission set a run without flags names instead of its run set.
     fn write(
         &self,
         sets: &[u32],
         unions: &[Union],
+        direct: Option<&dyn Fn(u32) -> Option<u32>>,
         range: std::ops::Range<usize>,
         out: &mut Vec<u32>,
     ) {
@@ -244,12 +256,18 @@ impl Grouped {
                 Run::Roles(g) => {
                     let (lo, hi, _, _, published) = self.groups[*g];
                     let set = sets[*g];
+                    let incomplete = unions[set as usize].incomplete;
                     let mut entry = set;
                     if !published {
                         entry |= RUN_UNPUBLISHED;
                     }
-                    if unions[set as usize].incomplete {
+                    if incomplete {
                         entry |= RUN_INCOMPLETE;
+                    }
+                    if let Some(direct) = direct.filter(|_| published && !incomplete) {
+                        // A set number too large to name directly is
+                        // decided through its run set, and so flagged.
+                        entry = direct(set).unwrap_or(set | RUN_INCOMPLETE);
                     }
                     out.extend([lo, hi, entry]);
                 }
