@@ -386,6 +386,26 @@ fn compile_is_deterministic() {
     );
 }
 
+/// `compile -o` writes a table straight from its arrays: the same bytes as
+/// `encode`, on every example (with and without provenance and resources).
+#[test]
+fn a_table_written_as_it_is_laid_out_is_its_encoding() {
+    for dir in clean_sets() {
+        let c = trellis::check_paths(std::slice::from_ref(&dir), &Default::default()).unwrap();
+        if c.diagnostics.has_errors() {
+            continue;
+        }
+        for provenance in [false, true] {
+            let data = build(&c.model, &c.sources, provenance);
+            let mut file = std::io::Cursor::new(Vec::new());
+            let len = data.encode_to(&mut file).unwrap();
+            let bytes = data.encode();
+            assert_eq!(len as usize, bytes.len(), "{}", dir.display());
+            assert!(file.into_inner() == bytes, "{}", dir.display());
+        }
+    }
+}
+
 #[test]
 fn corrupt_tables_are_clean_errors() {
     let dir = PathBuf::from("policies-examples/quickstart");

@@ -39,6 +39,18 @@ pub struct CompileArgs {
 /// (or is removed, if it did not exist), so a failed run leaves every earlier
 /// file as it was. The error names the file that could not be written.
 pub fn write_all_or_none(files: &[(&Path, &[u8])]) -> Result<(), (PathBuf, std::io::Error)> {
+    let files: Vec<(&Path, Content)> = files.iter().map(|(p, b)| (*p, Content::Bytes(b))).collect();
+    write_contents_or_none(&files)
+}
+
+/// What one output file holds: bytes, or a table written straight from
+/// its arrays (no copy of a file of a hundred megabytes in memory).
+enum Content<'a> {
+    Bytes(&'a [u8]),
+    Table(&'a trellis::table::TableData),
+}
+
+fn write_contents_or_none(files: &[(&Path, Content)]) -> Result<(), (PathBuf, std::io::Error)> {
     let mut staged: Vec<Staged> = Vec::with_capacity(files.len());
     let result = stage_and_commit(files, &mut staged);
     if result.is_err() {
@@ -98,12 +110,13 @@ fn beside(path: &Path, kind: &str) -> PathBuf {
 }
 
 fn stage_and_commit(
-    files: &[(&Path, &[u8])],
+    files: &[(&Path, Content)],
     staged: &mut Vec<Staged>,
 ) -> Result<(), (PathBuf, std::io::Error)> {
     // Write every temporary file (and keep the old content of every
     // existing target) before touching any target.
-    for &(path, bytes) in files {
+    for (path, content) in files {
+        let path = *path;
         let at = |e| (path.to_path_buf(), e);
         if staged.iter().any(|s| s.target == path) {
             return Err(at(std::io::Error::other("given twice as an output")));
@@ -119,7 +132,14 @@ fn stage_and_commit(
             backup: None,
             renamed: false,
         });
-        f.write_all(bytes).map_err(at)?;
+        match content {
+            Content::Bytes(bytes) => f.write_all(bytes).map_err(at)?,
+            Content::Table(data) => {
+                let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
+                data.encode_to(&mut w).map_err(at)?;
+                f = w.into_inner().map_err(|e| at(e.into_error()))?;
+            }
+        }
         f.sync_all().map_err(at)?;
         if path.exists() {
             let backup = beside(path, "old");
@@ -137,6 +157,20 @@ fn stage_and_commit(
         s.renamed = true;
     }
     Ok(())
+}
+
+/// The line that says what was written.
+fn wrote(output: &Path, len: usize, checked: &trellis::Checked) {
+    let assignments = checked.model.assignments.len().max(1);
+    super::err(&format!(
+        "wrote {} ({} bytes, {:.1} bytes per assignment; {} orgs, {} users, {} roles)\n",
+        output.display(),
+        len,
+        len as f64 / assignments as f64,
+        checked.model.orgs.len(),
+        checked.model.users.len(),
+        checked.model.roles.len()
+    ));
 }
 
 pub fn run(args: CompileArgs) -> u8 {
@@ -173,6 +207,27 @@ pub fn run(args: CompileArgs) -> u8 {
             return EXIT_FINDINGS;
         }
     };
+    // A table alone is written straight from its arrays; with a JSON dump
+    // or split tables, its bytes are made once and read back from.
+    if args.json.is_none() && args.split.is_none() {
+        let Some(output) = &args.output else {
+            return EXIT_OK;
+        };
+        super::progress::stage("writing");
+        if let Err((path, e)) = write_contents_or_none(&[(output.as_path(), Content::Table(&data))])
+        {
+            super::err(&format!(
+                "error: cannot write `{}`: {e}; nothing written\n",
+                path.display()
+            ));
+            return EXIT_USAGE;
+        }
+        let len = std::fs::metadata(output).map_or(0, |m| m.len()) as usize;
+        wrote(output, len, &checked);
+        std::mem::forget(data);
+        std::mem::forget(checked);
+        return EXIT_OK;
+    }
     super::progress::stage("encoding");
     let bytes = data.encode();
     // The arrays are in `bytes` now: free them before anything else is
@@ -234,7 +289,6 @@ pub fn run(args: CompileArgs) -> u8 {
         ));
         return EXIT_USAGE;
     }
-    let assignments = checked.model.assignments.len().max(1);
     if let Some(dir) = &args.split {
         super::err(&format!(
             "wrote {} tables into {} ({} bytes in all)\n",
@@ -246,15 +300,7 @@ pub fn run(args: CompileArgs) -> u8 {
     let Some(output) = &args.output else {
         return EXIT_OK;
     };
-    super::err(&format!(
-        "wrote {} ({} bytes, {:.1} bytes per assignment; {} orgs, {} users, {} roles)\n",
-        output.display(),
-        bytes.len(),
-        bytes.len() as f64 / assignments as f64,
-        checked.model.orgs.len(),
-        checked.model.users.len(),
-        checked.model.roles.len()
-    ));
+    wrote(output, bytes.len(), &checked);
     // The process ends here: freeing the model piece by piece only costs time.
     std::mem::forget(checked);
     EXIT_OK

@@ -137,9 +137,15 @@ fn section<T: Item>(id: u32, v: &[T]) -> Section<'_> {
     }
 }
 
-/// Serialises a table: byte-identical for identical data. Little-endian
-/// machines write the arrays as they are in memory.
-pub fn encode(d: &TableData) -> Vec<u8> {
+/// A file's bytes in order: the header and directory (the checksum left
+/// zero), then each section after the padding that aligns it.
+struct Layout<'a> {
+    head: Vec<u8>,
+    sections: Vec<(usize, Section<'a>)>,
+    len: usize,
+}
+
+fn layout(d: &TableData) -> Layout<'_> {
     macro_rules! sections {
         ($(($id:literal, $name:ident, $t:ty)),* $(,)?) => {
             [$(section::<$t>($id, &d.$name)),*]
@@ -149,44 +155,104 @@ pub fn encode(d: &TableData) -> Vec<u8> {
     let align = |n: usize| n.div_ceil(8) * 8;
     let mut at = align(HEADER + ENTRY * sections.len());
     let mut directory = Vec::with_capacity(ENTRY * sections.len());
-    for s in &sections {
+    let mut placed = Vec::with_capacity(sections.len());
+    let mut end = HEADER + ENTRY * sections.len();
+    for s in sections {
         directory.extend_from_slice(&s.id.to_le_bytes());
         directory.extend_from_slice(&s.width.to_le_bytes());
         directory.extend_from_slice(&(at as u64).to_le_bytes());
         directory.extend_from_slice(&((s.bytes.len() / s.width as usize) as u64).to_le_bytes());
-        at = align(at + s.bytes.len());
+        placed.push((at - end, s));
+        end = at + placed.last().map_or(0, |(_, s)| s.bytes.len());
+        at = align(end);
     }
-    let mut out = Vec::with_capacity(at);
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&(VERSION as u16).to_le_bytes());
-    // Runs are derived data (`TableData::add_runs`): a table written
+    let mut head = Vec::with_capacity(HEADER + directory.len());
+    head.extend_from_slice(MAGIC);
+    head.extend_from_slice(&(VERSION as u16).to_le_bytes());
+    // Runs are derived data (the compiler adds them): a table written
     // without them is minor 0, answered from the grant lists.
     let minor = if d.user_run_rec.is_empty() { 0 } else { MINOR };
-    out.extend_from_slice(&minor.to_le_bytes());
+    head.extend_from_slice(&minor.to_le_bytes());
     let flags = if d.provenance { FLAG_PROVENANCE } else { 0 };
-    out.extend_from_slice(&flags.to_le_bytes());
-    out.extend_from_slice(&d.input_hash.to_le_bytes());
-    out.extend_from_slice(&(at as u64).to_le_bytes());
-    out.extend_from_slice(&(sections.len() as u32).to_le_bytes());
-    out.extend_from_slice(&d.user_name_first.to_le_bytes());
-    out.extend_from_slice(&[0u8; 8]);
-    out.extend_from_slice(&d.ident_width.to_le_bytes());
-    out.resize(HEADER, 0);
-    out.extend_from_slice(&directory);
-    for s in &sections {
-        out.resize(align(out.len()), 0);
-        if cfg!(target_endian = "little") {
-            out.extend_from_slice(s.bytes);
-        } else {
-            for item in s.bytes.chunks_exact(s.width as usize) {
-                out.extend(item.iter().rev());
-            }
-        }
+    head.extend_from_slice(&flags.to_le_bytes());
+    head.extend_from_slice(&d.input_hash.to_le_bytes());
+    head.extend_from_slice(&(at as u64).to_le_bytes());
+    head.extend_from_slice(&(placed.len() as u32).to_le_bytes());
+    head.extend_from_slice(&d.user_name_first.to_le_bytes());
+    head.extend_from_slice(&[0u8; 8]);
+    head.extend_from_slice(&d.ident_width.to_le_bytes());
+    head.resize(HEADER, 0);
+    head.extend_from_slice(&directory);
+    Layout {
+        head,
+        sections: placed,
+        len: at,
     }
-    out.resize(at, 0);
-    let sum = checksum(&out);
+}
+
+impl Layout<'_> {
+    /// Feeds every byte of the file, in order, to `out`, and returns the
+    /// checksum (the checksum field itself counted as zero and left so).
+    fn emit(&self, out: &mut dyn FnMut(&[u8]) -> std::io::Result<()>) -> std::io::Result<u64> {
+        let mut h = xxhash_rust::xxh3::Xxh3::new();
+        let mut put = |bytes: &[u8], hashed: bool| {
+            if hashed {
+                h.update(bytes);
+            }
+            out(bytes)
+        };
+        put(&self.head[..CHECKSUM_AT], true)?;
+        put(&self.head[CHECKSUM_AT..CHECKSUM_AT + 8], false)?;
+        put(&self.head[CHECKSUM_AT + 8..], true)?;
+        let zeros = [0u8; 8];
+        let mut written = self.head.len();
+        for (pad, s) in &self.sections {
+            put(&zeros[..*pad], true)?;
+            if cfg!(target_endian = "little") {
+                put(s.bytes, true)?;
+            } else {
+                for item in s.bytes.chunks_exact(s.width as usize) {
+                    let mut b = item.to_vec();
+                    b.reverse();
+                    put(&b, true)?;
+                }
+            }
+            written += pad + s.bytes.len();
+        }
+        put(&zeros[..self.len - written], true)?;
+        drop(put);
+        Ok(h.digest())
+    }
+}
+
+/// Serialises a table: byte-identical for identical data. Little-endian
+/// machines write the arrays as they are in memory.
+pub fn encode(d: &TableData) -> Vec<u8> {
+    let layout = layout(d);
+    let mut out = Vec::with_capacity(layout.len);
+    let sum = layout
+        .emit(&mut |b| {
+            out.extend_from_slice(b);
+            Ok(())
+        })
+        .unwrap_or(0);
     out[CHECKSUM_AT..CHECKSUM_AT + 8].copy_from_slice(&sum.to_le_bytes());
     out
+}
+
+/// Writes the bytes [`encode`] would return to `w`, section by section
+/// (no copy of the file in memory), then the checksum at its place.
+/// Returns the file's length.
+pub fn encode_to<W: std::io::Write + std::io::Seek>(
+    d: &TableData,
+    w: &mut W,
+) -> std::io::Result<u64> {
+    let layout = layout(d);
+    let sum = layout.emit(&mut |b| w.write_all(b))?;
+    w.seek(std::io::SeekFrom::Start(CHECKSUM_AT as u64))?;
+    w.write_all(&sum.to_le_bytes())?;
+    w.seek(std::io::SeekFrom::Start(layout.len as u64))?;
+    Ok(layout.len as u64)
 }
 
 fn u16_at(b: &[u8], at: usize) -> u16 {
@@ -670,5 +736,11 @@ impl TableData {
     /// The file's bytes (see the module documentation).
     pub fn encode(&self) -> Vec<u8> {
         encode(self)
+    }
+
+    /// The same bytes written to `w` as they are laid out (see
+    /// [`encode_to`]); returns the file's length.
+    pub fn encode_to<W: std::io::Write + std::io::Seek>(&self, w: &mut W) -> std::io::Result<u64> {
+        encode_to(self, w)
     }
 }
