@@ -220,7 +220,6 @@ impl Layout<'_> {
             written += pad + s.bytes.len();
         }
         put(&zeros[..self.len - written], true)?;
-        drop(put);
         Ok(h.digest())
     }
 }
