@@ -1164,7 +1164,7 @@ fn every_long_command_reports_its_stages() {
             &[
                 "reading and parsing",
                 "checking and compiling",
-                "encoding",
+                "encoding and writing",
                 "done",
             ],
         ),

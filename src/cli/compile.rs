@@ -213,7 +213,7 @@ pub fn run(args: CompileArgs) -> u8 {
         let Some(output) = &args.output else {
             return EXIT_OK;
         };
-        super::progress::stage("writing");
+        super::progress::stage("encoding and writing");
         if let Err((path, e)) = write_contents_or_none(&[(output.as_path(), Content::Table(&data))])
         {
             super::err(&format!(
