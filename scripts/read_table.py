@@ -513,10 +513,8 @@ class Table:
     # ------------------------------------------------------------ answering
     def allow_numbers(self, u, p, x, q=None):
         s = self.s
-        ident = self.ident(u)
         m = s["perm_module"][p]
         D = s["module_dim"][m]
-        pubset = s["org_rec"][3 * x]
         if q is not None:
             if D == NONE or s["res_dim"][q] != D:
                 return False
@@ -533,33 +531,7 @@ class Table:
                 continue
             if given:
                 continue
-            _, r, G = d
-            if not self._in_set("pub_pool", self.role_words, pubset, r):
-                continue
-            c = ident * self.nroles + r
-            F = s["closure_perms"][c]
-            in_F = F != NONE and self._in_set("perm_pool", self.perm_words, F, p)
-            if D == NONE:
-                given = in_F
-            elif q is None:
-                given = (G is None or self._restr_list(G, D) is None) and in_F
-            else:
-                if G is not None:
-                    lst = self._restr_list(G, D)
-                    if lst is not None and not self._contains(lst, q):
-                        continue
-                if in_F:
-                    given = True
-                else:
-                    cps = s["closure_part_start"]
-                    cp = s["closure_parts"]
-                    for i in range(cps[c], cps[c + 1]):
-                        S, K = cp[2 * i], cp[2 * i + 1]
-                        if self._in_set("perm_pool", self.perm_words, S, p):
-                            lst = self._restr_list(K, D)
-                            if lst is not None and self._contains(lst, q):
-                                given = True
-                                break
+            given = self._role_gives(item, u, p, x, q)
         gated = s["module_gated"][m] != 0
         return given and (not gated or opened)
 
