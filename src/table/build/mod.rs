@@ -91,10 +91,27 @@ impl Pool {
             index: HashMap::default(),
             collided: HashMap::default(),
         };
-        for set in data.chunks_exact(pool.words) {
-            pool.id(set);
+        // Every set keeps its number (a pool written by this one has no
+        // set twice; if one had, the first of equal sets is found).
+        pool.data = data;
+        for i in 0..(pool.data.len() / pool.words) as u32 {
+            let hash = Pool::hash(pool.set(i));
+            match pool.index.get(&hash) {
+                None => {
+                    pool.index.insert(hash, i);
+                }
+                Some(&first) if pool.set(first) != pool.set(i) => {
+                    let set = pool.set(i).to_vec();
+                    pool.collided.entry(set).or_insert(i);
+                }
+                Some(_) => {}
+            }
         }
         pool
+    }
+    fn hash(set: &[u64]) -> u64 {
+        use std::hash::BuildHasher;
+        rustc_hash::FxBuildHasher.hash_one(set)
     }
     /// Room for `sets` more sets.
     pub fn reserve(&mut self, sets: usize) {
@@ -112,8 +129,7 @@ impl Pool {
         id
     }
     pub fn id(&mut self, set: &[u64]) -> u32 {
-        use std::hash::BuildHasher;
-        let hash = rustc_hash::FxBuildHasher.hash_one(set);
+        let hash = Pool::hash(set);
         match self.index.get(&hash).copied() {
             Some(id) if self.set(id) == set => id,
             Some(_) => match self.collided.get(set) {
@@ -163,4 +179,27 @@ pub fn input_hash(sources: &SourceMap) -> u64 {
     hashes.sort_unstable();
     let bytes: Vec<u8> = hashes.iter().flat_map(|h| h.to_le_bytes()).collect();
     fnv(&bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Pool;
+
+    #[test]
+    fn a_pool_numbers_each_set_once_and_keeps_the_numbers_it_is_given() {
+        let mut p = Pool::new(70);
+        let (a, b) = (vec![1u64, 0], vec![0u64, 1]);
+        assert_eq!(p.id(&a), 0);
+        assert_eq!(p.id(&b), 1);
+        assert_eq!(p.id(&a), 0);
+        assert_eq!(p.data.len(), 4);
+        // Given sets keep their numbers, even a repeated one; new sets
+        // come after them and equal sets are found, not added.
+        let mut q = Pool::from_data(70, [a.clone(), b.clone(), a.clone()].concat());
+        assert_eq!(q.set(2), &a[..]);
+        assert_eq!(q.id(&a), 0);
+        assert_eq!(q.id(&b), 1);
+        assert_eq!(q.id(&[5, 5]), 3);
+        assert_eq!(q.id(&[5, 5]), 3);
+    }
 }
