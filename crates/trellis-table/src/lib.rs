@@ -764,13 +764,8 @@ impl Table {
         ) else {
             return false;
         };
-        if let Some(q) = q {
-            let dim = perm.dim;
-            let of_dim = dim != NONE && d.res_dim.get(q as usize) == Some(&dim);
-            let org = d.res_org.get(q as usize).copied().unwrap_or(NONE);
-            if !of_dim || (org != NONE && org != x.0) {
-                return false;
-            }
+        if !Self::may_ask_about(d, perm, x, q) {
+            return false;
         }
         let scan = RunScan {
             d,
@@ -790,6 +785,19 @@ impl Table {
             || scan.list::<false>(member, &mut role_ok, &mut policy_ok)
     }
 
+    /// A question about resource `q` at `x` is asked of a permission of
+    /// `q`'s dimension, at `q`'s org when it has one (always so without a
+    /// resource).
+    #[inline(always)]
+    fn may_ask_about(d: &View<'_>, perm: &PermFacts, x: Org, q: Option<u32>) -> bool {
+        let Some(q) = q else {
+            return true;
+        };
+        let of_dim = perm.dim != NONE && d.res_dim.get(q as usize) == Some(&perm.dim);
+        let org = d.res_org.get(q as usize).copied().unwrap_or(NONE);
+        of_dim && (org == NONE || org == x.0)
+    }
+
     /// The decision from the grant lists, grant by grant: tables of
     /// minor 0, and what the runs must agree with.
     #[inline(never)]
@@ -807,13 +815,8 @@ impl Table {
         ) else {
             return false;
         };
-        let dim = perm.dim;
-        if let Some(q) = q {
-            let of_dim = dim != NONE && d.res_dim.get(q as usize) == Some(&dim);
-            let org = d.res_org.get(q as usize).copied().unwrap_or(NONE);
-            if !of_dim || (org != NONE && org != x.0) {
-                return false;
-            }
+        if !Self::may_ask_about(d, perm, x, q) {
+            return false;
         }
         let nroles = d.role_count as usize;
         let ask = Ask {
