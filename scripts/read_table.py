@@ -477,28 +477,27 @@ class Table:
         return i < len(lst) and lst[i] == q
 
     # grants ------------------------------------------------------------
-    def _reaching(self, u, x):
-        """The grants (lo, hi, item) that reach user u at org x."""
-        s = self.s
-        ug = s["user_grants"]
-        ur = s["user_rec"]
-        for g in range(ur[2 * u], ur[2 * u + 2]):
-            lo, hi, item = ug[3 * g:3 * g + 3]
-            if lo > x:
-                break
-            if lo <= x < hi:
-                yield lo, hi, item
-        mg = s["member_grants"]
-        g = ur[2 * u + 1]
-        while True:
-            lo, hi, item = mg[3 * g:3 * g + 3]
-            if lo == NONE and hi == NONE and item == NONE:
-                break
-            if lo > x:
+    @staticmethod
+    def _covering(arr, start, end, x):
+        """Triples arr[start..end) (end None: to the [NONE]*3 terminator),
+        sorted by lo, that cover org x: stops at the first lo > x."""
+        g = start
+        while end is None or g < end:
+            if 3 * g + 3 > len(arr):
+                raise IndexError("a grant list runs past its array")
+            lo, hi, item = arr[3 * g:3 * g + 3]
+            if lo > x:  # a terminator's lo is NONE
                 break
             if lo <= x < hi:
                 yield lo, hi, item
             g += 1
+
+    def _reaching(self, u, x):
+        """The grants (lo, hi, item) that reach user u at org x."""
+        s = self.s
+        ur = s["user_rec"]
+        yield from self._covering(s["user_grants"], ur[2 * u], ur[2 * u + 2], x)
+        yield from self._covering(s["member_grants"], ur[2 * u + 1], None, x)
 
     def _decode(self, item):
         """-> ('policy', n) or ('role', r, restriction-or-None)."""
@@ -539,22 +538,10 @@ class Table:
         """The runs (own, entry) that reach user u at org x."""
         s = self.s
         rec = s["user_run_rec"]
-        ur = s["user_runs"]
-        for g in range(rec[3 * u], rec[3 * u + 3]):
-            lo, hi, e = ur[3 * g:3 * g + 3]
-            if lo > x:
-                break
-            if lo <= x < hi:
-                yield True, e
-        mr = s["member_runs"]
-        g = rec[3 * u + 1]
-        while 3 * g < len(mr):
-            lo, hi, e = mr[3 * g:3 * g + 3]
-            if lo > x:  # the terminator's lo is NONE
-                break
-            if lo <= x < hi:
-                yield False, e
-            g += 1
+        for _lo, _hi, e in self._covering(s["user_runs"], rec[3 * u], rec[3 * u + 3], x):
+            yield True, e
+        for _lo, _hi, e in self._covering(s["member_runs"], rec[3 * u + 1], None, x):
+            yield False, e
 
     def allow_numbers_by_runs(self, u, p, x, q=None):
         """allow() from the runs (minor 1), as the document's second recipe."""
