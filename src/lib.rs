@@ -196,7 +196,7 @@ pub(crate) fn run_loaded(
             let diagnostics = &mut set.diagnostics;
             let (took, data) = rayon::join(
                 || check::check(&model, diagnostics),
-                || table::build(&model, &set.sources, options.provenance),
+                || table::build_staged(&model, &set.sources, options.provenance, stage),
             );
             model.rule_timings = took;
             Some(data)

@@ -9,6 +9,7 @@ use crate::model::HashMap;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span as YSpan};
 
+mod fast;
 pub(crate) mod split;
 
 use super::node::{Entry, Node, Value};
@@ -108,7 +109,16 @@ impl<'a> Builder<'a> {
 
     /// Builds the tree of `self.text`. `source` (the whole file) places a
     /// syntax error; a piece, parsed without it, gives up at the first.
-    fn run(mut self, source: Option<&SourceFile>) -> (Option<Node>, Vec<Diagnostic>) {
+    /// Text of the plain layout is read by [`fast`], the rest by saphyr.
+    fn run(self, source: Option<&SourceFile>) -> (Option<Node>, Vec<Diagnostic>) {
+        match fast::parse(self.file, self.text, self.base, self.limits.max_depth) {
+            Some(root) => (Some(root), Vec::new()),
+            None => self.run_saphyr(source),
+        }
+    }
+
+    /// [`Self::run`] by saphyr's events alone.
+    fn run_saphyr(mut self, source: Option<&SourceFile>) -> (Option<Node>, Vec<Diagnostic>) {
         let file = self.file;
         let b = &mut self;
         let mut parser = Parser::new_from_str(b.text);

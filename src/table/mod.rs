@@ -5,6 +5,6 @@
 
 mod build;
 
-pub use build::{build, build_subtree};
+pub use build::{build, build_staged, build_subtree};
 
 pub use trellis_table::*;

@@ -24,7 +24,17 @@ use strings::Strings;
 /// Compiles `m` (which must have no errors). With `provenance`, every grant
 /// keeps the `file:line` it was written at, for `explain`.
 pub fn build(m: &Model, sources: &SourceMap, provenance: bool) -> TableData {
-    build_with(m, sources, provenance, None)
+    build_with(m, sources, provenance, None, &|_| {})
+}
+
+/// [`build`], telling `stage` as each part starts (`TRELLIS_TIMINGS`).
+pub fn build_staged(
+    m: &Model,
+    sources: &SourceMap,
+    provenance: bool,
+    stage: &(dyn Fn(&str) + Sync),
+) -> TableData {
+    build_with(m, sources, provenance, None, stage)
 }
 
 /// The table of one top-level org alone (`compile --split`): its subtree,
@@ -32,11 +42,19 @@ pub fn build(m: &Model, sources: &SourceMap, provenance: bool) -> TableData {
 /// the provider's roles and its own, its resources and those of no org.
 /// A question about anything else answers deny, its names being unknown.
 pub fn build_subtree(m: &Model, sources: &SourceMap, provenance: bool, root: OrgId) -> TableData {
-    build_with(m, sources, provenance, Some(root))
+    build_with(m, sources, provenance, Some(root), &|_| {})
 }
 
-fn build_with(m: &Model, sources: &SourceMap, provenance: bool, only: Option<OrgId>) -> TableData {
+fn build_with(
+    m: &Model,
+    sources: &SourceMap,
+    provenance: bool,
+    only: Option<OrgId>,
+    stage: &(dyn Fn(&str) + Sync),
+) -> TableData {
+    stage("compiling: numbering");
     let c = Canon::new(m, only);
+    stage("compiling: the catalog, orgs and roles");
     let mut s = Strings::default();
     let mut d = TableData {
         input_hash: input_hash(sources),
@@ -48,6 +66,7 @@ fn build_with(m: &Model, sources: &SourceMap, provenance: bool, only: Option<Org
     resources::build(m, &c, &mut s, &mut d, &mut restrictions);
     let pubsets = orgs::build(m, &c, &mut s, &mut d);
     let identities = roles::build(m, &c, &mut s, &mut d, &mut restrictions);
+    stage("compiling: grants");
     grants::build(
         m,
         &c,
@@ -61,6 +80,7 @@ fn build_with(m: &Model, sources: &SourceMap, provenance: bool, only: Option<Org
         },
     );
     restrictions.write(&mut d);
+    stage("compiling: runs");
     runs::build(&mut d);
     s.write(&mut d);
     d
@@ -160,25 +180,19 @@ pub(super) fn bits(words: usize, items: impl IntoIterator<Item = usize>) -> Vec<
     v
 }
 
-fn fnv(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in bytes {
-        h ^= *b as u64;
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
-}
-
-/// The input hash: FNV-1a over the sorted hashes of the source files'
-/// contents, so that neither file names nor their order change it.
+/// A hash of the files' contents, independent of their names and order:
+/// the XXH3 of each file (on every core: a set at L is 138 MB), sorted,
+/// hashed again.
 pub fn input_hash(sources: &SourceMap) -> u64 {
+    use rayon::prelude::*;
     let mut hashes: Vec<u64> = (0..sources.len())
+        .into_par_iter()
         .filter_map(|i| sources.get(crate::source::FileId(i as u32)))
-        .map(|f| fnv(f.text.as_bytes()))
+        .map(|f| xxhash_rust::xxh3::xxh3_64(f.text.as_bytes()))
         .collect();
     hashes.sort_unstable();
     let bytes: Vec<u8> = hashes.iter().flat_map(|h| h.to_le_bytes()).collect();
-    fnv(&bytes)
+    xxhash_rust::xxh3::xxh3_64(&bytes)
 }
 
 #[cfg(test)]

@@ -2,6 +2,8 @@
 //! orgs in preorder with children sorted by id, users, roles (by qualified
 //! name), modules, policies, dimensions and resources by id.
 
+use rayon::prelude::*;
+
 use crate::model::*;
 use trellis_table::NONE;
 
@@ -86,13 +88,13 @@ impl Canon {
         let inside = |o: OrgId| org_pre[o.index()] != NONE;
         let mut keyed: Vec<(u64, &str, UserId)> = m
             .users
-            .iter()
+            .par_iter()
             .enumerate()
             .filter(|(_, u)| inside(u.home))
             .map(|(i, u)| (prefix(&u.id), u.id.as_str(), UserId(i as u32)))
             .collect();
-        keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)));
-        let user_order: Vec<UserId> = keyed.into_iter().map(|k| k.2).collect();
+        keyed.par_sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)));
+        let user_order: Vec<UserId> = keyed.into_par_iter().map(|k| k.2).collect();
 
         let mut role_order: Vec<RoleId> = (0..m.roles.len() as u32)
             .map(RoleId)
