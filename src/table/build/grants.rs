@@ -134,7 +134,12 @@ pub(super) fn build(
 
     // Users: their own assignments and the automatic rules that match them,
     // computed on every core (each user's grants are independent), then
-    // written in canonical order.
+    // written in canonical order. The rules that can match a user depend
+    // on the home org alone: found once per org.
+    let candidates: Vec<Vec<u32>> = (0..n_orgs as u32)
+        .into_par_iter()
+        .map(|o| m.candidate_rules(OrgId(o)).map(|(i, _)| i as u32).collect())
+        .collect();
     let user_grants_of = |u: UserId, out: &mut SourcedGrants| {
         let user = m.user(u);
         let start = out.len();
@@ -148,7 +153,10 @@ pub(super) fn build(
             let (lo, hi) = reach(a.org, a.inherit);
             out.push(([lo, hi, item(a.grant, a.locked, &a.resources)], a.span));
         }
-        for (_, rule) in m.candidate_rules(user.home) {
+        for rule in candidates[user.home.index()]
+            .iter()
+            .map(|&i| &m.rules[i as usize])
+        {
             if !m.rule_matches(rule, u) {
                 continue;
             }
@@ -181,17 +189,27 @@ pub(super) fn build(
         .len()
         .div_ceil(4 * rayon::current_num_threads())
         .max(1);
+    // Each user's identity type is among those numbered.
+    let ident_of = |u: UserId| {
+        cx.identities
+            .index
+            .get(m.user(u).identity.as_str())
+            .copied()
+            .unwrap_or(0)
+    };
     let parts: Vec<_> = c
         .user_order
         .par_chunks(run)
         .map(|users| {
             let mut grants = Vec::new();
             let mut ends = Vec::with_capacity(users.len());
+            let mut idents = Vec::with_capacity(users.len());
             for &u in users {
                 user_grants_of(u, &mut grants);
                 ends.push(grants.len() as u32);
+                idents.push(ident_of(u));
             }
-            (ends, grants)
+            (ends, idents, grants)
         })
         .collect();
 
@@ -245,22 +263,21 @@ pub(super) fn build(
     }
     d.ident_width = cx.identities.width;
     let width = cx.identities.width as usize;
+    let users = c.user_order.len();
+    d.user_home.reserve(users);
+    d.user_rec.reserve(users * 2 + 2);
+    d.user_ident.reserve(users * width);
+    d.user_grants
+        .reserve(parts.iter().map(|(_, _, g)| g.len() * 3).sum());
     let mut next_user = c.user_order.iter();
-    for (ends, grants) in parts {
+    for (ends, idents, grants) in parts {
         let mut from = 0usize;
-        for end in ends {
+        for (end, ident) in ends.into_iter().zip(idents) {
             let Some(&u) = next_user.next() else { break };
-            let user = m.user(u);
-            d.user_home.push(c.pre(user.home));
+            let home = c.pre(m.user(u).home);
+            d.user_home.push(home);
             d.user_rec.push((d.user_grants.len() / 3) as u32);
-            d.user_rec.push(member_range[c.pre(user.home) as usize].0);
-            // Every user's identity type is among those numbered.
-            let ident = cx
-                .identities
-                .index
-                .get(user.identity.as_str())
-                .copied()
-                .unwrap_or(0);
+            d.user_rec.push(member_range[home as usize].0);
             d.user_ident
                 .extend_from_slice(&ident.to_le_bytes()[..width]);
             for (g, span) in &grants[from..end as usize] {
