@@ -202,7 +202,9 @@ pub(crate) fn shift(node: &mut Node, by: u32) {
 
 /// Are these keys all different?
 pub(crate) fn unique<'a>(keys: impl IntoIterator<Item = &'a str>) -> bool {
-    let mut seen = std::collections::HashSet::new();
+    let keys = keys.into_iter();
+    let mut seen = rustc_hash::FxHashSet::default();
+    seen.reserve(keys.size_hint().0);
     keys.into_iter().all(|k| seen.insert(k))
 }
 
