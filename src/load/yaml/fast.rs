@@ -78,19 +78,24 @@ pub(super) fn parse(file: FileId, text: &str, base: usize, max_depth: usize) -> 
     }
 }
 
-/// The keys of a map being read, indexed once it grows (small maps scan).
+/// The keys of a map being read, indexed once it grows (small maps scan)
+/// by their text in the input (a plain key is its text).
 #[derive(Default)]
-struct Keys(Option<HashMap<String, ()>>);
+struct Keys<'a>(Option<HashMap<&'a [u8], ()>>);
 
-impl Keys {
-    /// Adds `entry` to `entries`; `None` when its key is there already (a
-    /// duplicate is saphyr's to report).
-    fn push(&mut self, entries: &mut Vec<Entry>, entry: Entry) -> Option<()> {
+impl<'a> Keys<'a> {
+    /// Adds `entry` to `entries` (read from `r`); `None` when its key is
+    /// there already (a duplicate is saphyr's to report).
+    fn push(&mut self, r: &Reader<'a>, entries: &mut Vec<Entry>, entry: Entry) -> Option<()> {
+        let text = |e: &Entry| {
+            let (start, end) = (e.key.span.start as usize, e.key.span.end as usize);
+            r.b.get(start - r.base..end - r.base).unwrap_or(&[])
+        };
         if self.0.is_none() && entries.len() >= 16 {
-            self.0 = Some(entries.iter().map(|e| (e.key.value.clone(), ())).collect());
+            self.0 = Some(entries.iter().map(|e| (text(e), ())).collect());
         }
         let duplicate = match &mut self.0 {
-            Some(index) => index.insert(entry.key.value.clone(), ()).is_some(),
+            Some(index) => index.insert(text(&entry), ()).is_some(),
             None => entries.iter().any(|e| e.key.value == entry.key.value),
         };
         if duplicate {
@@ -382,7 +387,7 @@ impl Reader<'_> {
                     value
                 }
             };
-            seen.push(&mut entries, Entry { key, value })?;
+            seen.push(self, &mut entries, Entry { key, value })?;
             match self.next_line() {
                 Some((i, at)) if i == indent => {
                     if self.is_dash(at) {
@@ -473,7 +478,7 @@ impl Reader<'_> {
             self.i = key_end + 1;
             self.skip_spaces();
             let value = self.flow_value(depth + 1)?;
-            seen.push(&mut entries, Entry { key, value })?;
+            seen.push(self, &mut entries, Entry { key, value })?;
             self.skip_spaces();
             match self.at(self.i) {
                 b',' => {
@@ -651,6 +656,17 @@ mod tests {
             assert!(parse(FileId(0), text, 0, 4).is_none(), "taken:\n{text}");
             // And saphyr reads it as before (a problem found is found).
             agrees(text);
+        }
+        // A duplicate in a map large enough to be indexed, block and flow.
+        let keys: Vec<String> = (0..20).map(|i| format!("k{i}: {i}")).collect();
+        let block = format!("{}\nk3: again\n", keys.join("\n"));
+        let flow = format!("m: {{ {}, k17: again }}\n", keys.join(", "));
+        for text in [block, flow] {
+            assert!(parse(FileId(0), &text, 0, 64).is_none(), "taken:\n{text}");
+            let unique = text
+                .replace("k3: again", "k30: x")
+                .replace("k17: again", "k30: x");
+            assert!(agrees(&unique), "not taken:\n{unique}");
         }
         // A duplicate key is still E003, placed by saphyr.
         let mut sources = crate::source::SourceMap::default();
