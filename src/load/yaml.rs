@@ -423,3 +423,20 @@ impl Builder<'_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    /// Every file under `dir`, for the tests that read the fixtures.
+    pub(crate) fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+        let mut out = Vec::new();
+        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+        out
+    }
+}

@@ -326,17 +326,22 @@ impl Reader<'_> {
         Some(self.node(start, after, Value::Str(text)))
     }
 
-    /// A value on its key's line, or after a dash: a flow collection, a
-    /// quoted or plain scalar. `None` for anything else.
-    fn inline_value(&mut self, depth: usize) -> Option<Node> {
+    /// A value on its key's line, after a dash, or (`flow`) inside a flow
+    /// collection: a flow collection, a quoted or plain scalar. `None` for
+    /// anything else.
+    fn value(&mut self, depth: usize, flow: bool) -> Option<Node> {
         let c = self.at(self.i);
         match c {
             b'{' => self.flow_map(depth),
             b'[' => self.flow_list(depth),
             b'"' | b'\'' => self.quoted(),
-            _ if plain_start(c, self.at(self.i + 1), false) => {
+            _ if plain_start(c, self.at(self.i + 1), flow) => {
                 let start = self.i;
-                let end = self.plain_block_end(start)?;
+                let end = if flow {
+                    self.plain_flow_end(start)?
+                } else {
+                    self.plain_block_end(start)?
+                };
                 let text = std::str::from_utf8(&self.b[start..end]).ok()?.to_owned();
                 self.i = end;
                 Some(self.node(start, end, Value::Plain(text)))
@@ -382,7 +387,7 @@ impl Reader<'_> {
                     }
                 }
                 _ => {
-                    let value = self.inline_value(depth + 1)?;
+                    let value = self.value(depth + 1, false)?;
                     self.end_of_line()?;
                     value
                 }
@@ -432,7 +437,7 @@ impl Reader<'_> {
                     .map_or(0, |p| p + 1);
                 self.block_map(at - line, depth + 1)?
             } else {
-                let item = self.inline_value(depth + 1)?;
+                let item = self.value(depth + 1, false)?;
                 self.end_of_line()?;
                 item
             };
@@ -477,7 +482,7 @@ impl Reader<'_> {
             let key = Located::new(text, self.span(key_start, key_end));
             self.i = key_end + 1;
             self.skip_spaces();
-            let value = self.flow_value(depth + 1)?;
+            let value = self.value(depth + 1, true)?;
             seen.push(self, &mut entries, Entry { key, value })?;
             self.skip_spaces();
             match self.at(self.i) {
@@ -507,24 +512,6 @@ impl Reader<'_> {
         (i > start && self.at(i) == b':' && self.at(i + 1) == b' ').then_some(i)
     }
 
-    /// A value inside a flow collection.
-    fn flow_value(&mut self, depth: usize) -> Option<Node> {
-        let c = self.at(self.i);
-        match c {
-            b'{' => self.flow_map(depth),
-            b'[' => self.flow_list(depth),
-            b'"' | b'\'' => self.quoted(),
-            _ if plain_start(c, self.at(self.i + 1), true) => {
-                let start = self.i;
-                let end = self.plain_flow_end(start)?;
-                let text = std::str::from_utf8(&self.b[start..end]).ok()?.to_owned();
-                self.i = end;
-                Some(self.node(start, end, Value::Plain(text)))
-            }
-            _ => None,
-        }
-    }
-
     /// A flow list at `self.i` (`[`), on one line.
     fn flow_list(&mut self, depth: usize) -> Option<Node> {
         if depth >= self.max_depth {
@@ -536,7 +523,7 @@ impl Reader<'_> {
         let mut items = Vec::new();
         if self.at(self.i) != b']' {
             loop {
-                items.push(self.flow_value(depth + 1)?);
+                items.push(self.value(depth + 1, true)?);
                 self.skip_spaces();
                 match self.at(self.i) {
                     b',' => {
@@ -686,7 +673,7 @@ mod tests {
     fn example_fixture_and_generated_documents_agree() {
         let (mut files, mut taken) = (0, 0);
         for root in ["policies-examples", "tests/fixtures", "tests/scenarios"] {
-            for path in walk(std::path::Path::new(root)) {
+            for path in super::super::tests::walk(std::path::Path::new(root)) {
                 if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
                     let text = std::fs::read_to_string(&path).unwrap();
                     files += 1;
@@ -880,18 +867,5 @@ mod tests {
             }
         }
         String::from_utf8_lossy(&b).into_owned()
-    }
-
-    fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-        let mut out = Vec::new();
-        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                out.extend(walk(&p));
-            } else {
-                out.push(p);
-            }
-        }
-        out
     }
 }

@@ -522,7 +522,7 @@ mod tests {
         let mut files = 0;
         let mut cut = 0;
         for root in ["policies-examples", "tests/fixtures"] {
-            for entry in walk(std::path::Path::new(root)) {
+            for entry in super::super::tests::walk(std::path::Path::new(root)) {
                 if entry.extension().is_some_and(|e| e == "yaml" || e == "yml") {
                     let text = std::fs::read_to_string(&entry).unwrap();
                     files += 1;
@@ -532,18 +532,5 @@ mod tests {
         }
         assert!(files > 30, "{files} files");
         assert!(cut * 2 > files, "only {cut} of {files} files were cut");
-    }
-
-    fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-        let mut out = Vec::new();
-        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                out.extend(walk(&p));
-            } else {
-                out.push(p);
-            }
-        }
-        out
     }
 }
