@@ -8,12 +8,15 @@
 //! the tree, with the spans, that the event stream gives (the span rules
 //! below are saphyr's), or `None` at the first byte it has any doubt
 //! about, and the file is read by saphyr instead. Doubt is anything
-//! outside that layout: a tab, a carriage return, a byte that is not
-//! ASCII, a document marker or directive, an anchor, alias or tag, a
-//! block scalar, a multi-line scalar or flow collection, an escape, a
-//! quoted key, a plain scalar holding `:` or `#` or a flow indicator, an
-//! empty list item, a duplicate key, nesting as deep as the limit, an
-//! indentation saphyr would refuse. So every problem is still found, and
+//! outside that layout: a tab, a carriage return, another control
+//! character, a character YAML gives a meaning to beyond ASCII (a C1
+//! control, the byte order mark, a line separator), a document marker
+//! or directive, an anchor, alias or tag, a block scalar, a multi-line
+//! scalar or flow collection, an escape, a quoted key, a plain scalar
+//! starting with an indicator or a word with one, or holding `: ` (or a
+//! flow indicator, in a flow collection), a trailing comma, an empty
+//! list item or flow value, a duplicate key, nesting as deep as the
+//! limit, an indentation saphyr would refuse. So every problem is still found, and
 //! placed, by saphyr alone. A test compares both readers on every file
 //! of the examples and fixtures and on generated documents.
 //!
@@ -62,7 +65,7 @@ pub(super) fn parse(file: FileId, text: &str, base: usize, max_depth: usize) -> 
         max_depth,
     };
     let (indent, at) = r.next_line()?;
-    if indent == usize::MAX {
+    if indent == MARKER {
         return None;
     }
     r.i = at;
@@ -132,7 +135,13 @@ fn plain_inner(c: u8, flow: bool) -> bool {
     c > b' ' && c != 0x7f && c != b':' && !(flow && matches!(c, b',' | b'[' | b']' | b'{' | b'}'))
 }
 
+/// The indentation [`Reader::next_line`] gives a line starting with a
+/// document marker or a directive: deeper than any, so that every reader
+/// gives up there.
+const MARKER: usize = usize::MAX;
+
 impl Reader<'_> {
+    /// The byte at `i`; past the end, a line break.
     fn at(&self, i: usize) -> u8 {
         self.b.get(i).copied().unwrap_or(b'\n')
     }
@@ -150,8 +159,9 @@ impl Reader<'_> {
 
     /// The indentation and first byte of the next line with content at or
     /// after `self.i` (blank lines and comment lines skipped), without
-    /// moving; `None` at the end of the text. `self.i` must be at a line's
-    /// start or at the end of the previous line's content.
+    /// moving; `None` at the end of the text ([`MARKER`] for a document
+    /// marker or directive). `self.i` must be at a line's start or in the
+    /// previous line.
     fn next_line(&self) -> Option<(usize, usize)> {
         let mut i = self.i;
         // The rest of the current line, when not at a line's start.
@@ -183,7 +193,7 @@ impl Reader<'_> {
                     if i == start
                         && (rest.starts_with(b"---") || rest.starts_with(b"...") || rest[0] == b'%')
                     {
-                        return Some((usize::MAX, i));
+                        return Some((MARKER, i));
                     }
                     return Some((i - start, i));
                 }
@@ -368,7 +378,7 @@ impl Reader<'_> {
                         return None;
                     }
                     match self.next_line() {
-                        Some((i, at)) if i > indent && i != usize::MAX => {
+                        Some((i, at)) if i > indent && i != MARKER => {
                             self.i = at;
                             if self.is_dash(at) {
                                 self.block_list(i, false, depth + 1)?
@@ -444,7 +454,7 @@ impl Reader<'_> {
             items.push(item);
             match self.next_line() {
                 Some((i, at)) if i == indent && self.is_dash(at) => self.i = at,
-                Some((i, _)) if i > indent && i != usize::MAX => return None,
+                Some((i, _)) if i > indent && i != MARKER => return None,
                 next => {
                     // The list ends where the next token starts.
                     let end = next.map_or(self.b.len(), |(_, at)| at);
