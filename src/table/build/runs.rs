@@ -73,14 +73,12 @@ pub(super) fn build(d: &mut TableData) {
 
     // Run sets, numbered in the order first met (member lists in org
     // order, then users in order: the numbers depend on the model alone).
-    let mut index: HashMap<&[u32], u32> = HashMap::default();
-    let mut distinct: Vec<&[u32]> = Vec::new();
-    let member_sets = members.number(&mut index, &mut distinct);
-    let user_sets: Vec<Vec<u32>> = parts
-        .iter()
-        .map(|(_, g)| g.number(&mut index, &mut distinct))
+    let grouped: Vec<&Grouped> = std::iter::once(&members)
+        .chain(parts.iter().map(|(_, g)| g))
         .collect();
-    drop(index);
+    let (mut numbers, distinct) = number_run_sets(&grouped);
+    let user_sets = numbers.split_off(1);
+    let member_sets = numbers.pop().unwrap_or_default();
     let uniform = uniform_roles(d);
     let unions: Vec<Union> = distinct
         .par_iter()
@@ -223,24 +221,6 @@ impl Grouped {
         self.rows = rows;
     }
 
-    /// The number of each group's run set, numbering those not met yet.
-    fn number<'g>(
-        &'g self,
-        index: &mut HashMap<&'g [u32], u32>,
-        distinct: &mut Vec<&'g [u32]>,
-    ) -> Vec<u32> {
-        self.groups
-            .iter()
-            .map(|&(_, _, a, b, _)| {
-                let items = &self.items[a..b];
-                *index.entry(items).or_insert_with(|| {
-                    distinct.push(items);
-                    (distinct.len() - 1) as u32
-                })
-            })
-            .collect()
-    }
-
     /// Appends runs `range` to `out`, with `sets` the number of each
     /// group's run set; `direct` gives, in a user's own list, the
     /// permission set a run without flags names instead of its run set.
@@ -276,6 +256,63 @@ impl Grouped {
             }
         }
     }
+}
+
+/// Numbers the run sets of `lists` in the order first met (the lists in
+/// order, each list's groups in order: the numbers depend on the model
+/// alone): each group's number, list by list, and the distinct sets in
+/// number order. The sets are sorted by hash on every core, so that equal
+/// sets meet; each then takes the number of the first of them.
+fn number_run_sets<'g>(lists: &[&'g Grouped]) -> (Vec<Vec<u32>>, Vec<&'g [u32]>) {
+    use std::hash::BuildHasher;
+    let sets: Vec<&'g [u32]> = lists
+        .iter()
+        .flat_map(|g| g.groups.iter().map(|&(_, _, a, b, _)| &g.items[a..b]))
+        .collect();
+    let mut keyed: Vec<(u64, u32)> = sets
+        .par_iter()
+        .enumerate()
+        .map(|(i, set)| (rustc_hash::FxBuildHasher.hash_one(set), i as u32))
+        .collect();
+    keyed.par_sort_unstable();
+    // first[i]: the first group whose set is group i's. Within a hash,
+    // groups are in order, so the first of equal sets comes first.
+    let mut first: Vec<u32> = (0..sets.len() as u32).collect();
+    let mut heads: Vec<u32> = Vec::new();
+    for same_hash in keyed.chunk_by(|a, b| a.0 == b.0) {
+        heads.clear();
+        for &(_, i) in same_hash {
+            match heads
+                .iter()
+                .find(|&&h| sets[h as usize] == sets[i as usize])
+            {
+                Some(&h) => first[i as usize] = h,
+                None => heads.push(i),
+            }
+        }
+    }
+    drop(keyed);
+    let mut number = vec![0u32; sets.len()];
+    let mut distinct = Vec::new();
+    for i in 0..sets.len() {
+        let f = first[i] as usize;
+        number[i] = if f == i {
+            distinct.push(sets[i]);
+            (distinct.len() - 1) as u32
+        } else {
+            number[f]
+        };
+    }
+    let mut at = 0;
+    let per_list = lists
+        .iter()
+        .map(|g| {
+            let n = g.groups.len();
+            at += n;
+            number[at - n..at].to_vec()
+        })
+        .collect();
+    (per_list, distinct)
 }
 
 /// Per role, whether every identity type has the same closure cell for
@@ -462,5 +499,30 @@ impl Published {
             pos = next;
         }
         pos >= hi
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grouped(sets: &[&[u32]]) -> Grouped {
+        let mut g = Grouped::default();
+        for set in sets {
+            let start = g.items.len();
+            g.items.extend_from_slice(set);
+            g.groups.push((0, 1, start, g.items.len(), true));
+        }
+        g
+    }
+
+    #[test]
+    fn run_sets_are_numbered_in_the_order_first_met() {
+        let a = grouped(&[&[3, 4], &[1], &[3, 4]]);
+        let b = grouped(&[]);
+        let c = grouped(&[&[2], &[1], &[3], &[3, 4], &[2]]);
+        let (numbers, distinct) = number_run_sets(&[&a, &b, &c]);
+        assert_eq!(numbers, vec![vec![0, 1, 0], vec![], vec![2, 1, 3, 0, 2]]);
+        assert_eq!(distinct, vec![&[3, 4][..], &[1], &[2], &[3]]);
     }
 }
