@@ -269,15 +269,18 @@ fn number_run_sets<'g>(lists: &[&'g Grouped]) -> (Vec<Vec<u32>>, Vec<&'g [u32]>)
         .iter()
         .flat_map(|g| g.groups.iter().map(|&(_, _, a, b, _)| &g.items[a..b]))
         .collect();
-    let mut keyed: Vec<(u64, u32)> = sets
+    // A 32-bit hash keeps the sort small; sets that share one are
+    // compared.
+    let mut keyed: Vec<(u32, u32)> = sets
         .par_iter()
         .enumerate()
-        .map(|(i, set)| (rustc_hash::FxBuildHasher.hash_one(set), i as u32))
+        .map(|(i, set)| (rustc_hash::FxBuildHasher.hash_one(set) as u32, i as u32))
         .collect();
     keyed.par_sort_unstable();
-    // first[i]: the first group whose set is group i's. Within a hash,
-    // groups are in order, so the first of equal sets comes first.
-    let mut first: Vec<u32> = (0..sets.len() as u32).collect();
+    // number[i]: first the first group whose set is group i's (within a
+    // hash, groups are in order, so the first of equal sets comes first),
+    // then, in one pass in order, the set's number in place.
+    let mut number: Vec<u32> = (0..sets.len() as u32).collect();
     let mut heads: Vec<u32> = Vec::new();
     for same_hash in keyed.chunk_by(|a, b| a.0 == b.0) {
         heads.clear();
@@ -286,21 +289,21 @@ fn number_run_sets<'g>(lists: &[&'g Grouped]) -> (Vec<Vec<u32>>, Vec<&'g [u32]>)
                 .iter()
                 .find(|&&h| sets[h as usize] == sets[i as usize])
             {
-                Some(&h) => first[i as usize] = h,
+                Some(&h) => number[i as usize] = h,
                 None => heads.push(i),
             }
         }
     }
     drop(keyed);
-    let mut number = vec![0u32; sets.len()];
     let mut distinct = Vec::new();
     for i in 0..sets.len() {
-        let f = first[i] as usize;
-        number[i] = if f == i {
+        let first = number[i] as usize;
+        number[i] = if first == i {
             distinct.push(sets[i]);
             (distinct.len() - 1) as u32
         } else {
-            number[f]
+            // Numbered already: `first` comes before `i`.
+            number[first]
         };
     }
     let mut at = 0;
