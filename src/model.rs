@@ -10,6 +10,72 @@ use fixedbitset::FixedBitSet;
 
 use crate::source::{FileId, Span};
 
+/// One list of assignments per user or per org, in assignment order, all
+/// in one array (compressed rows): two million assignments at the L tier
+/// are two arrays, not a growing vector per user. Built in one pass once
+/// every assignment is known ([`AssignmentLists::build`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AssignmentLists {
+    /// Where each list starts in `ids`, and where the last ends: one more
+    /// than there are lists.
+    starts: Vec<u32>,
+    ids: Vec<AssignmentId>,
+}
+
+impl AssignmentLists {
+    /// `lists` lists from `(list, assignment)` pairs given in assignment
+    /// order (each list keeps that order); a list outside `0..lists` is a
+    /// caller's bug and panics.
+    pub fn build(lists: usize, pairs: impl Iterator<Item = (usize, AssignmentId)> + Clone) -> Self {
+        let mut starts = vec![0u32; lists + 1];
+        for (list, _) in pairs.clone() {
+            starts[list + 1] += 1;
+        }
+        for i in 1..starts.len() {
+            starts[i] += starts[i - 1];
+        }
+        let mut next = starts.clone();
+        let mut ids = vec![AssignmentId(0); starts[lists] as usize];
+        for (list, id) in pairs {
+            ids[next[list] as usize] = id;
+            next[list] += 1;
+        }
+        AssignmentLists { starts, ids }
+    }
+
+    /// How many lists (users or orgs) there are.
+    pub fn len(&self) -> usize {
+        self.starts.len().saturating_sub(1)
+    }
+
+    /// Whether there are no lists.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The list at `i`, if there is one.
+    pub fn get(&self, i: usize) -> Option<&[AssignmentId]> {
+        let (start, end) = (*self.starts.get(i)?, *self.starts.get(i + 1)?);
+        Some(&self.ids[start as usize..end as usize])
+    }
+
+    /// Every list, in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &[AssignmentId]> + '_ {
+        self.starts
+            .windows(2)
+            .map(|w| &self.ids[w[0] as usize..w[1] as usize])
+    }
+}
+
+impl std::ops::Index<usize> for AssignmentLists {
+    type Output = [AssignmentId];
+
+    fn index(&self, i: usize) -> &[AssignmentId] {
+        let (start, end) = (self.starts[i], self.starts[i + 1]);
+        &self.ids[start as usize..end as usize]
+    }
+}
+
 macro_rules! dense_id {
     ($($(#[$doc:meta])* $name:ident),*) => {$(
         $(#[$doc])*
@@ -508,12 +574,12 @@ pub struct Model {
     pub children: Vec<Vec<OrgId>>,
 
     /// Per user: the assignments to them.
-    pub user_assignments: Vec<Vec<AssignmentId>>,
+    pub user_assignments: AssignmentLists,
     /// Per org: the assignments to its members.
-    pub org_assignments: Vec<Vec<AssignmentId>>,
+    pub org_assignments: AssignmentLists,
     /// Per org: the assignments to single users made at it (`org:`), for
     /// pictures and pages that list what is assigned where.
-    pub user_assignments_at: Vec<Vec<AssignmentId>>,
+    pub user_assignments_at: AssignmentLists,
 
     /// Indices into `rules`, filed under the most selective condition that
     /// every user they match must meet: an org whose subtree holds the
@@ -679,6 +745,8 @@ impl Model {
 
 #[cfg(test)]
 mod tests {
+    use super::{AssignmentId, AssignmentLists};
+
     /// Two million assignments and a million users at the L tier: a field
     /// added inline to either costs its size that many times (box the rare
     /// ones, as `by` and `description` are).
@@ -691,5 +759,23 @@ mod tests {
         eprintln!("Assignment {assignment} bytes, User {user} bytes");
         assert!(assignment <= 96, "Assignment is {assignment} bytes");
         assert!(user <= 112, "User is {user} bytes");
+    }
+
+    #[test]
+    fn assignment_lists_keep_the_order_given_and_empty_lists() {
+        let ids = |v: &[u32]| v.iter().map(|&i| AssignmentId(i)).collect::<Vec<_>>();
+        // Assignments 0..5 to lists 2, 0, 2, 3, 2: list 1 has none.
+        let pairs = [(2, 0), (0, 1), (2, 2), (3, 3), (2, 4)];
+        let lists = AssignmentLists::build(4, pairs.iter().map(|&(l, a)| (l, AssignmentId(a))));
+        assert_eq!(lists.len(), 4);
+        assert_eq!(&lists[0], &ids(&[1])[..]);
+        assert!(lists[1].is_empty());
+        assert_eq!(&lists[2], &ids(&[0, 2, 4])[..]);
+        assert_eq!(lists.get(3), Some(&ids(&[3])[..]));
+        assert_eq!(lists.get(4), None);
+        let all: Vec<usize> = lists.iter().map(<[AssignmentId]>::len).collect();
+        assert_eq!(all, [1, 0, 3, 1]);
+        assert!(AssignmentLists::default().is_empty());
+        assert_eq!(AssignmentLists::default().get(0), None);
     }
 }

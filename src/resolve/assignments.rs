@@ -28,6 +28,7 @@ impl Builder<'_> {
                 *list = Cow::Borrowed(&[]);
             }
         }
+        index_assignments(&mut self.model);
     }
 
     /// Resolves the assignments of `files` and adds them to the model.
@@ -55,9 +56,9 @@ impl Builder<'_> {
             let first_order = self.order;
             if let Some(scope) = self.scopes[file] {
                 let items = resolved.by_ref().take(list.len());
-                for a in assignments_of(list, scope, first_order, items) {
-                    file_assignment(&mut self.model, a);
-                }
+                self.model
+                    .assignments
+                    .extend(assignments_of(list, scope, first_order, items));
             }
             self.order += list.len() as u32;
             self.assignment_ranges
@@ -167,40 +168,30 @@ pub(super) fn assignments_of<'a>(
         })
 }
 
-/// Adds `a` to the model, filed under its user or org.
-fn file_assignment(m: &mut Model, a: Assignment) {
-    let id = AssignmentId(m.assignments.len() as u32);
-    match a.target {
-        Target::User(u) => {
-            m.user_assignments[u.index()].push(id);
-            m.user_assignments_at[a.org.index()].push(id);
-        }
-        Target::Org => m.org_assignments[a.org.index()].push(id),
-    }
-    m.assignments.push(a);
-}
-
-/// Files every assignment under its user or org again, in assignment
-/// order (as [`file_assignment`] filed them one by one).
+/// Files every assignment under its user or org, in assignment order.
 pub(super) fn index_assignments(m: &mut Model) {
-    let lists = [
-        &mut m.user_assignments,
-        &mut m.org_assignments,
-        &mut m.user_assignments_at,
-    ];
-    for list in lists {
-        list.iter_mut().for_each(Vec::clear);
-    }
-    for (i, a) in m.assignments.iter().enumerate() {
-        let id = AssignmentId(i as u32);
-        match a.target {
-            Target::User(u) => {
-                m.user_assignments[u.index()].push(id);
-                m.user_assignments_at[a.org.index()].push(id);
-            }
-            Target::Org => m.org_assignments[a.org.index()].push(id),
-        }
-    }
+    let to_users = || {
+        m.assignments
+            .iter()
+            .enumerate()
+            .filter_map(|(i, a)| match a.target {
+                Target::User(u) => Some((u, a.org, AssignmentId(i as u32))),
+                Target::Org => None,
+            })
+    };
+    m.user_assignments =
+        AssignmentLists::build(m.users.len(), to_users().map(|(u, _, id)| (u.index(), id)));
+    m.user_assignments_at =
+        AssignmentLists::build(m.orgs.len(), to_users().map(|(_, o, id)| (o.index(), id)));
+    let to_orgs = m
+        .assignments
+        .iter()
+        .enumerate()
+        .filter_map(|(i, a)| match a.target {
+            Target::Org => Some((a.org.index(), AssignmentId(i as u32))),
+            Target::User(_) => None,
+        });
+    m.org_assignments = AssignmentLists::build(m.orgs.len(), to_orgs);
 }
 
 /// Where an assignment names its org: `org`, else the user (whose home it

@@ -337,9 +337,6 @@ impl Builder<'_> {
                 *users = Cow::Borrowed(&[]);
             }
         }
-        self.model.user_assignments = vec![Vec::new(); self.model.users.len()];
-        self.model.org_assignments = vec![Vec::new(); self.model.orgs.len()];
-        self.model.user_assignments_at = vec![Vec::new(); self.model.orgs.len()];
     }
 
     /// Adds the users of `raw`, the lists of the files from `first_file` on.
