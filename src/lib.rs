@@ -207,7 +207,12 @@ pub(crate) fn run_loaded(
             None
         }
     };
-    stage_timings(&mut model, t, loaded, resolved, "check");
+    let last = if built.is_some() {
+        "check and compile"
+    } else {
+        "check"
+    };
+    stage_timings(&mut model, t, loaded, resolved, last);
     let checked = finished(set, model);
     let table = compile.map(|options| {
         checked.refusal()?;

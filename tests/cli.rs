@@ -1140,7 +1140,8 @@ fn change_check_summary_counts_both_revisions() {
 }
 
 /// `TRELLIS_TIMINGS` makes every command that reads a set print its stages,
-/// each with a time and the peak memory, then `done`; without it, stderr
+/// each with a time and the peak memory, then `done` (and those that
+/// resolve one, the resolver's own stages); without it, stderr
 /// that is not a terminal gets no progress at all (CI logs stay clean).
 #[test]
 fn every_long_command_reports_its_stages() {
@@ -1202,6 +1203,16 @@ fn every_long_command_reports_its_stages() {
             assert!(stages.contains(w), "{args:?}: no stage `{w}` in {err}");
         }
         assert_eq!(stages.last(), Some(&"done"), "{args:?}: {err}");
+        // The commands that resolve a set also break resolving down.
+        if ["check", "compile", "diff"].contains(&args[0]) {
+            let resolver = err
+                .lines()
+                .find(|l| l.contains("(cumulative): load "))
+                .unwrap_or_else(|| panic!("{args:?}: no resolver stages in {err}"));
+            for sub in ["resolve orgs", "resolve users", "resolve assignments"] {
+                assert!(resolver.contains(sub), "{args:?}: no `{sub}` in {resolver}");
+            }
+        }
 
         let out = trellis().args(args).output().unwrap();
         let err = String::from_utf8_lossy(&out.stderr);

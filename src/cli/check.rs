@@ -222,18 +222,16 @@ fn run_once(args: &CheckArgs, last: bool) -> u8 {
     }
     if std::env::var_os("TRELLIS_TIMINGS").is_some() {
         // Cumulative stage times, then each rule's own, for benchmarking.
-        let line = |times: &[(&str, std::time::Duration)]| {
-            let times: Vec<String> = times
-                .iter()
-                .map(|(what, d)| format!("{what} {d:.2?}"))
-                .collect();
-            times.join(", ")
-        };
         let model = &checked.model;
-        super::err(&format!("timings (cumulative): {}\n", line(&model.timings)));
+        super::progress::resolver_stages("timings", &model.timings);
+        let times: Vec<String> = model
+            .rule_timings
+            .iter()
+            .map(|(what, d)| format!("{what} {d:.2?}"))
+            .collect();
         super::err(&format!(
             "check rules (each on its own, side by side): {}\n",
-            line(&model.rule_timings)
+            times.join(", ")
         ));
     }
     checked.diagnostics = config.apply_allow(std::mem::take(&mut checked.diagnostics));

@@ -69,6 +69,21 @@ pub fn stage(what: &str) {
     }
 }
 
+/// With `TRELLIS_TIMINGS`, one line of a resolved set's own stages
+/// (`timings`: loading, each stage of resolving, checking; each the time
+/// since loading began), headed `what`: the stage lines above show
+/// resolving as one.
+pub fn resolver_stages(what: &str, timings: &[(&str, Duration)]) {
+    if !get().timings {
+        return;
+    }
+    let times: Vec<String> = timings
+        .iter()
+        .map(|(stage, d)| format!("{stage} {d:.2?}"))
+        .collect();
+    super::err(&format!("{what} (cumulative): {}\n", times.join(", ")));
+}
+
 /// Runs `f`, which writes to standard error, with the spinner out of its
 /// way.
 pub fn suspend<R>(f: impl FnOnce() -> R) -> R {
