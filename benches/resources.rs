@@ -30,7 +30,10 @@
 //! count of one function divided by the length of its list is the cost of
 //! a decision, without the load. `TRELLIS_TABLE=FILE` then opens a table
 //! compiled with `trellis compile` instead of compiling the sources (much
-//! faster under valgrind).
+//! faster under valgrind). `TRELLIS_COLD=1` skips the untimed pass and
+//! fills the caches with something else first, for the cache misses of a
+//! cold table (`valgrind --tool=callgrind --cache-sim=yes`: `DLmr` of a
+//! function is its reads that missed the last-level cache).
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -105,6 +108,18 @@ fn load(tier: &str, table_file: Option<PathBuf>) -> Option<Workload> {
                 }
             }
         }
+    }
+    if std::env::var_os("TRELLIS_COLD").is_some() {
+        // Cold, for cache misses: no pass before the counted one, and the
+        // caches filled with something else after the table's checksum
+        // pass (twice the 32 MiB last-level cache of the bench host).
+        let evict = vec![1u8; 64 << 20];
+        std::hint::black_box(evict.iter().map(|&b| b as u64).sum::<u64>());
+        return (!org_level.is_empty()).then_some(Workload {
+            table,
+            org_level,
+            resource,
+        });
     }
     // One untimed pass, as a running service's table is warm.
     let allowed = org_level
