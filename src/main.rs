@@ -19,9 +19,9 @@ const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 /// Freed memory goes back to the system after this many milliseconds
 /// rather than mimalloc's default of a second: a compile at the L tier
 /// frees the parsed files while it builds the model and the table, and
-/// handing those pages back sooner lowers its peak by about 200 MB
-/// (1.36–1.49 GB to 1.24–1.26 GB, no slower). `MIMALLOC_PURGE_DELAY` in
-/// the environment still decides.
+/// handing those pages back sooner lowers its peak by 130–220 MiB
+/// (BENCHMARKS.md, session 17), no slower. `MIMALLOC_PURGE_DELAY` in the
+/// environment still decides.
 const PURGE_DELAY_MS: std::os::raw::c_long = 100;
 
 fn main() -> ExitCode {

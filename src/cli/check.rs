@@ -220,20 +220,13 @@ fn run_once(args: &CheckArgs, last: bool) -> u8 {
             ));
         checked.diagnostics.sort(&checked.sources);
     }
-    if std::env::var_os("TRELLIS_TIMINGS").is_some() {
-        // Cumulative stage times, then each rule's own, for benchmarking.
-        let model = &checked.model;
-        super::progress::resolver_stages("timings", &model.timings);
-        let times: Vec<String> = model
-            .rule_timings
-            .iter()
-            .map(|(what, d)| format!("{what} {d:.2?}"))
-            .collect();
-        super::err(&format!(
-            "check rules (each on its own, side by side): {}\n",
-            times.join(", ")
-        ));
-    }
+    // Cumulative stage times, then each rule's own, for benchmarking.
+    let model = &checked.model;
+    super::progress::durations("timings (cumulative)", &model.timings);
+    super::progress::durations(
+        "check rules (each on its own, side by side)",
+        &model.rule_timings,
+    );
     checked.diagnostics = config.apply_allow(std::mem::take(&mut checked.diagnostics));
     let diags = &checked.diagnostics;
     // The files first, together or not at all: a run whose outputs cannot be

@@ -190,7 +190,7 @@ pub fn run(args: CompileArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
-    super::progress::resolver_stages("timings", &checked.model.timings);
+    super::progress::durations("timings (cumulative)", &checked.model.timings);
     let data = match compiled {
         Some(Ok(data)) => data,
         // The pipeline was asked to compile; with findings it refuses.

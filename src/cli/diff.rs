@@ -98,8 +98,8 @@ pub fn run(args: DiffArgs) -> u8 {
         super::progress::stage(&format!("reading and checking the {label} `{spec}`"));
         match trellis::check_source(src, &limits, sources) {
             Ok(mut c) => {
-                super::progress::resolver_stages(
-                    &format!("timings of the {label}"),
+                super::progress::durations(
+                    &format!("timings of the {label} (cumulative)"),
                     &c.model.timings,
                 );
                 sources = std::mem::take(&mut c.sources);

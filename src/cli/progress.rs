@@ -69,19 +69,19 @@ pub fn stage(what: &str) {
     }
 }
 
-/// With `TRELLIS_TIMINGS`, one line of a resolved set's own stages
-/// (`timings`: loading, each stage of resolving, checking; each the time
-/// since loading began), headed `what`: the stage lines above show
-/// resolving as one.
-pub fn resolver_stages(what: &str, timings: &[(&str, Duration)]) {
+/// With `TRELLIS_TIMINGS`, one line of durations headed `what`: a
+/// resolved set's own stages (loading, each stage of resolving, checking;
+/// each the time since loading began), which the stage lines above show
+/// as one, or each check rule's own time.
+pub fn durations(what: &str, times: &[(&str, Duration)]) {
     if !get().timings {
         return;
     }
-    let times: Vec<String> = timings
+    let times: Vec<String> = times
         .iter()
         .map(|(stage, d)| format!("{stage} {d:.2?}"))
         .collect();
-    super::err(&format!("{what} (cumulative): {}\n", times.join(", ")));
+    super::err(&format!("{what}: {}\n", times.join(", ")));
 }
 
 /// Runs `f`, which writes to standard error, with the spinner out of its
