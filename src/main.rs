@@ -24,6 +24,17 @@ const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 /// environment still decides.
 const PURGE_DELAY_MS: std::os::raw::c_long = 100;
 
+/// A batch command (check, compile, diff…) runs for seconds and touches
+/// most of what it allocates once: transparent huge pages make each first
+/// touch of 2 MiB a fault that zeroes all of it, which at the L tier was a
+/// third of the samples of a compile and twice its system time
+/// (BENCHMARKS.md, session 18). The server and the language server keep the
+/// system's setting. Failing (not Linux, an old kernel) changes nothing.
+fn without_huge_pages() {
+    #[cfg(target_os = "linux")]
+    let _ = rustix::thread::disable_transparent_huge_pages(true);
+}
+
 fn main() -> ExitCode {
     if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
         // SAFETY: sets one of mimalloc's options, which it reads atomically;
@@ -34,6 +45,9 @@ fn main() -> ExitCode {
         };
     }
     let args = cli::Cli::parse();
+    if args.is_batch() && std::env::var_os("MIMALLOC_ALLOW_THP").is_none() {
+        without_huge_pages();
+    }
     let code = cli::run(args);
     ExitCode::from(code)
 }

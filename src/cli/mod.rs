@@ -155,6 +155,14 @@ pub fn config_for(path: &std::path::Path) -> Result<trellis::config::Config, u8>
     }
 }
 
+impl Cli {
+    /// Whether the command runs once and exits (everything but the
+    /// decision server and the language server, which stay up).
+    pub fn is_batch(&self) -> bool {
+        !matches!(self.command, Command::Serve(_) | Command::Lsp)
+    }
+}
+
 pub fn run(cli: Cli) -> u8 {
     let code = run_command(cli);
     progress::finish();
