@@ -22,13 +22,12 @@ impl Builder<'_> {
             .map(|(list, s)| if s.is_some() { list.len() } else { 0 })
             .collect();
         self.model.assignments.reserve(counts.iter().sum());
+        let mut freed = Vec::new();
         for files in file_batches(&counts, BATCH) {
-            self.assignment_batch(&raw, files.clone());
-            for list in &mut raw[files] {
-                *list = Cow::Borrowed(&[]);
-            }
+            free_beside(freed, || self.assignment_batch(&raw, files.clone()));
+            freed = take_owned(&mut raw[files]);
         }
-        index_assignments(&mut self.model);
+        free_beside(freed, || index_assignments(&mut self.model));
     }
 
     /// Resolves the assignments of `files` and adds them to the model.

@@ -331,12 +331,13 @@ impl Builder<'_> {
         let total = counts.iter().sum();
         self.model.users.reserve(total);
         self.model.user_index.reserve(total);
+        let mut freed = Vec::new();
         for files in file_batches(&counts, USER_BATCH) {
-            self.user_batch(&raw[files.clone()], files.start, &mut dropped);
-            for users in &mut raw[files] {
-                *users = Cow::Borrowed(&[]);
-            }
+            let batch = &raw[files.clone()];
+            free_beside(freed, || self.user_batch(batch, files.start, &mut dropped));
+            freed = take_owned(&mut raw[files]);
         }
+        free_beside(freed, || ());
     }
 
     /// Adds the users of `raw`, the lists of the files from `first_file` on.
@@ -352,14 +353,14 @@ impl Builder<'_> {
             .filter_map(|(users, s)| s.map(|s| (users, s)))
             .flat_map(|(users, s)| users.iter().map(move |u| (u, s)))
             .collect();
-        // Their home lookups and copies run on every core; the index
-        // (duplicates) and findings stay sequential.
+        // Their home lookups and copies (the index's key too) run on every
+        // core; the index (duplicates) and findings stay sequential.
         let model = &self.model;
-        let prepared: Vec<Option<User>> = items
+        let prepared: Vec<Option<(User, String)>> = items
             .par_iter()
             .map(|(item, scope)| {
                 let home = model.org_index.get(&item.body.org.value).copied()?;
-                Some(new_user(item, home, *scope))
+                Some((new_user(item, home, *scope), item.id.value.clone()))
             })
             .collect();
         for ((item, scope), prepared) in items.into_iter().zip(prepared) {
@@ -372,15 +373,15 @@ impl Builder<'_> {
                 self.diags.push(d);
                 continue;
             }
-            let user = match prepared {
-                Some(user) => user,
+            let (user, key) = match prepared {
+                Some(prepared) => prepared,
                 None => {
                     let Some(home) = self.org_ref(&item.body.org) else {
                         dropped.insert(item.id.value.clone(), item.id.span);
                         self.broken_users.insert(item.id.value.clone());
                         continue;
                     };
-                    new_user(item, home, scope)
+                    (new_user(item, home, scope), item.id.value.clone())
                 }
             };
             let home = user.home;
@@ -395,7 +396,7 @@ impl Builder<'_> {
                 );
             }
             let id = UserId(self.model.users.len() as u32);
-            self.model.user_index.insert(item.id.value.clone(), id);
+            self.model.user_index.insert(key, id);
             self.model.users.push(user);
         }
     }
