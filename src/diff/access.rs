@@ -162,21 +162,154 @@ impl AccessDiff {
     }
 }
 
-/// What a user holds at one org: roles (qualified names), the permissions
-/// they may use there (a gated module's only with an access policy that
-/// lists it), and access policies.
-#[derive(Default, PartialEq, Eq, Clone, Debug)]
+/// The roles (qualified), permissions and access policies of both
+/// revisions numbered together in the order of their names, so that what
+/// a user holds is compared as numbers and only the differences are named:
+/// a provider-wide change reaches a hundred thousand users at L, and
+/// naming every permission they hold at every probe was most of the diff.
+struct Names {
+    roles: Vec<String>,
+    perms: Vec<String>,
+    policies: Vec<String>,
+}
+
+/// One revision's ids in [`Names`]' numbering, and its permission sets
+/// renumbered: what a role gives, what a gated module holds back and what
+/// a policy opens, so that a user's permissions at an org are a few
+/// unions of bitsets.
+struct Numbers {
+    roles: Vec<u32>,
+    policies: Vec<u32>,
+    /// By role: its own permissions.
+    role_perms: Vec<FixedBitSet>,
+    /// The permissions of gated modules.
+    gated: FixedBitSet,
+    /// By policy: the permissions of the modules it lists.
+    opens: Vec<FixedBitSet>,
+    /// The permissions of resource modules (asked for through unrestricted
+    /// paths one by one), with this revision's id of each.
+    dimensional: Vec<(u32, PermId)>,
+}
+
+impl Numbers {
+    fn new(
+        m: &Model,
+        roles: Vec<u32>,
+        perms: Vec<u32>,
+        policies: Vec<u32>,
+        width: usize,
+    ) -> Numbers {
+        let set = |local: &mut dyn Iterator<Item = usize>| -> FixedBitSet {
+            let mut out = FixedBitSet::with_capacity(width);
+            for p in local {
+                out.insert(perms[p] as usize);
+            }
+            out
+        };
+        let module_perms =
+            |md: &Module| md.first_perm as usize..md.first_perm as usize + md.actions.len();
+        Numbers {
+            roles,
+            policies,
+            role_perms: m.roles.iter().map(|r| set(&mut r.perms.ones())).collect(),
+            gated: set(&mut m
+                .modules
+                .iter()
+                .filter(|md| md.gated)
+                .flat_map(module_perms)),
+            opens: m
+                .policies
+                .iter()
+                .map(|p| {
+                    set(&mut p
+                        .modules
+                        .iter()
+                        .flat_map(|md| module_perms(&m.modules[md.index()])))
+                })
+                .collect(),
+            dimensional: m
+                .modules
+                .iter()
+                .filter(|md| md.dimension.is_some())
+                .flat_map(module_perms)
+                .map(|p| (perms[p], PermId(p as u32)))
+                .collect(),
+        }
+    }
+}
+
+impl Names {
+    fn of(base: &Model, head: &Model) -> (Names, Numbers, Numbers) {
+        fn joint(base: Vec<String>, head: Vec<String>) -> (Vec<String>, Vec<u32>, Vec<u32>) {
+            let mut all: Vec<String> = base.iter().chain(&head).cloned().collect();
+            all.sort_unstable();
+            all.dedup();
+            let number = |names: &[String]| -> Vec<u32> {
+                names
+                    .iter()
+                    .map(|n| all.binary_search(n).map_or(u32::MAX, |i| i as u32))
+                    .collect()
+            };
+            let (b, h) = (number(&base), number(&head));
+            (all, b, h)
+        }
+        let roles = |m: &Model| -> Vec<String> {
+            (0..m.roles.len())
+                .map(|r| m.role_qualified(RoleId(r as u32)))
+                .collect()
+        };
+        let perms = |m: &Model| -> Vec<String> {
+            (0..m.perms.len())
+                .map(|p| m.perm_name(PermId(p as u32)))
+                .collect()
+        };
+        let policies =
+            |m: &Model| -> Vec<String> { m.policies.iter().map(|p| p.id.clone()).collect() };
+        let (r, rb, rh) = joint(roles(base), roles(head));
+        let (p, pb, ph) = joint(perms(base), perms(head));
+        let (q, qb, qh) = joint(policies(base), policies(head));
+        let width = p.len();
+        let names = Names {
+            roles: r,
+            perms: p,
+            policies: q,
+        };
+        let b = Numbers::new(base, rb, pb, qb, width);
+        let h = Numbers::new(head, rh, ph, qh, width);
+        (names, b, h)
+    }
+}
+
+/// What a user holds at one org: roles, the permissions they may use
+/// there (a gated module's only with an access policy that lists it), and
+/// access policies, each sorted in [`Names`]' numbering.
+#[derive(Default, Clone, Debug)]
 struct Access {
-    roles: BTreeSet<String>,
-    perms: BTreeSet<String>,
-    policies: BTreeSet<String>,
+    roles: Vec<u32>,
+    /// As a set of numbers (every revision's of the same width).
+    perms: FixedBitSet,
+    policies: Vec<u32>,
     /// `module:action@resource` for every resource question it allows.
     resource_perms: BTreeSet<String>,
 }
 
+/// One revision as the comparison reads it: its model and its numbers.
+#[derive(Clone, Copy)]
+struct Rev<'a> {
+    m: &'a Model,
+    numbers: &'a Numbers,
+}
+
+fn sorted(mut v: Vec<u32>) -> Vec<u32> {
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
 /// Access of `u` at `x` (`below: false`) or in `x`'s descendants that are
 /// not probes themselves (`below: true`: only what is inherited past `x`).
-fn access(m: &Model, u: UserId, x: OrgId, below: bool) -> Access {
+fn access(rev: Rev<'_>, u: UserId, x: OrgId, below: bool) -> Access {
+    let m = rev.m;
     let user = m.user(u);
     let hits = m.hits(u, x);
     let kept: Vec<_> = hits
@@ -201,15 +334,27 @@ fn access(m: &Model, u: UserId, x: OrgId, below: bool) -> Access {
             Grant::Role(_) => None,
         })
         .collect();
-    let open_module = |md: ModuleId| {
-        !m.modules[md.index()].gated
-            || policies
-                .iter()
-                .any(|p| m.policies[p.index()].modules.contains(&md))
-    };
-    let mut perms = FixedBitSet::with_capacity(m.perms.len());
+    let n = rev.numbers;
+    // The permissions of the roles held, less those of gated modules no
+    // access policy held opens.
+    let mut perms = FixedBitSet::with_capacity(n.gated.len());
     for r in &held {
-        perms.union_with(&m.role(*r).perms);
+        perms.union_with(&n.role_perms[r.index()]);
+    }
+    let mut closed = n.gated.clone();
+    for p in &policies {
+        closed.difference_with(&n.opens[p.index()]);
+    }
+    perms.difference_with(&closed);
+    // The whole-module question: a resource module's permission counts
+    // only through unrestricted paths.
+    for &(joint, p) in &n.dimensional {
+        if perms.contains(joint as usize) {
+            let d = m.modules[m.perms[p.index()].0.index()].dimension;
+            if !d.is_some_and(|d| m.allow_by_paths(u, p, x, d, None, &kept)) {
+                perms.remove(joint as usize);
+            }
+        }
     }
     // Resource questions: a resource of an org is asked about at that org
     // (every such org is a probe); one of no org anywhere.
@@ -233,30 +378,34 @@ fn access(m: &Model, u: UserId, x: OrgId, below: bool) -> Access {
     }
     Access {
         resource_perms,
-        roles: held.iter().map(|r| m.role_qualified(*r)).collect(),
-        // The whole-module question: a resource module's permission counts
-        // only through unrestricted paths.
-        perms: perms
-            .ones()
-            .filter(|p| open_module(m.perms[*p].0))
-            .filter(|p| {
-                let md = &m.modules[m.perms[*p].0.index()];
-                md.dimension
-                    .is_none_or(|d| m.allow_by_paths(u, PermId(*p as u32), x, d, None, &kept))
-            })
-            .map(|p| m.perm_name(PermId(p as u32)))
-            .collect(),
-        policies: policies
-            .iter()
-            .map(|p| m.policies[p.index()].id.clone())
-            .collect(),
+        roles: sorted(held.iter().map(|r| n.roles[r.index()]).collect()),
+        perms,
+        policies: sorted(policies.iter().map(|p| n.policies[p.index()]).collect()),
     }
 }
 
-/// Gained and lost roles, permissions and policies between two accesses.
+/// Gained and lost roles, permissions and policies between two accesses:
+/// numbers in [`Names`]' (roles, permissions, policies, each gained then
+/// lost), and resource permissions gained and lost by name.
 #[derive(Default, Clone, PartialEq, Eq)]
 struct Delta {
-    sets: [BTreeSet<String>; 8],
+    sets: [Vec<u32>; 6],
+    resource: [BTreeSet<String>; 2],
+}
+
+/// The numbers of sorted `a` not in sorted `b`.
+fn minus(a: &[u32], b: &[u32]) -> Vec<u32> {
+    let mut out = Vec::new();
+    let mut j = 0;
+    for &x in a {
+        while j < b.len() && b[j] < x {
+            j += 1;
+        }
+        if b.get(j) != Some(&x) {
+            out.push(x);
+        }
+    }
+    out
 }
 
 impl Delta {
@@ -264,12 +413,22 @@ impl Delta {
         let d = |a: &BTreeSet<String>, b: &BTreeSet<String>| a.difference(b).cloned().collect();
         Delta {
             sets: [
-                d(&after.roles, &before.roles),
-                d(&before.roles, &after.roles),
-                d(&after.perms, &before.perms),
-                d(&before.perms, &after.perms),
-                d(&after.policies, &before.policies),
-                d(&before.policies, &after.policies),
+                minus(&after.roles, &before.roles),
+                minus(&before.roles, &after.roles),
+                after
+                    .perms
+                    .difference(&before.perms)
+                    .map(|p| p as u32)
+                    .collect(),
+                before
+                    .perms
+                    .difference(&after.perms)
+                    .map(|p| p as u32)
+                    .collect(),
+                minus(&after.policies, &before.policies),
+                minus(&before.policies, &after.policies),
+            ],
+            resource: [
                 d(&after.resource_perms, &before.resource_perms),
                 d(&before.resource_perms, &after.resource_perms),
             ],
@@ -277,11 +436,24 @@ impl Delta {
     }
 
     fn is_empty(&self) -> bool {
-        self.sets.iter().all(BTreeSet::is_empty)
+        self.sets.iter().all(Vec::is_empty) && self.resource.iter().all(BTreeSet::is_empty)
     }
 
-    fn entry(&self, org: &str, reach: &'static str, orgs: usize, except: &[String]) -> OrgChange {
-        let v = |i: usize| self.sets[i].iter().cloned().collect();
+    fn entry(
+        &self,
+        names: &Names,
+        org: &str,
+        reach: &'static str,
+        orgs: usize,
+        except: &[String],
+    ) -> OrgChange {
+        let named = |i: usize, of: &[String]| -> Vec<String> {
+            self.sets[i]
+                .iter()
+                .filter_map(|n| of.get(*n as usize).cloned())
+                .collect()
+        };
+        let v = |i: usize| self.resource[i].iter().cloned().collect();
         OrgChange {
             org: org.to_owned(),
             reach,
@@ -291,14 +463,14 @@ impl Delta {
             } else {
                 except.to_vec()
             },
-            roles_gained: v(0),
-            roles_lost: v(1),
-            permissions_gained: v(2),
-            permissions_lost: v(3),
-            policies_gained: v(4),
-            policies_lost: v(5),
-            resource_permissions_gained: v(6),
-            resource_permissions_lost: v(7),
+            roles_gained: named(0, &names.roles),
+            roles_lost: named(1, &names.roles),
+            permissions_gained: named(2, &names.perms),
+            permissions_lost: named(3, &names.perms),
+            policies_gained: named(4, &names.policies),
+            policies_lost: named(5, &names.policies),
+            resource_permissions_gained: v(0),
+            resource_permissions_lost: v(1),
         }
     }
 }
@@ -541,14 +713,17 @@ fn tree_changes(base: &Model, head: &Model) -> Vec<String> {
 
 /// The exact changes of one user (present in either revision or both).
 fn user_changes(
-    base: Option<(&Model, UserId)>,
-    head: Option<(&Model, UserId)>,
+    joint: &Names,
+    base: Option<(Rev<'_>, UserId)>,
+    head: Option<(Rev<'_>, UserId)>,
     tree: &[String],
 ) -> Vec<OrgChange> {
+    let base = base.map(|(r, u)| (r.m, r, u));
+    let head = head.map(|(r, u)| (r.m, r, u));
     // Probes, by name: candidate orgs of either revision, and every org
     // whose place in the tree changed (so that regions match).
     let mut names: BTreeSet<&str> = tree.iter().map(String::as_str).collect();
-    for (m, u) in base.iter().chain(head.iter()) {
+    for (m, _, u) in base.iter().chain(head.iter()) {
         names.extend(
             m.candidate_orgs(*u)
                 .into_iter()
@@ -564,8 +739,8 @@ fn user_changes(
     // Each probe placed in HEAD's tree when it is there, else in the base's.
     let mut placed: Vec<(bool, u32, &str)> = Vec::new();
     for n in &names {
-        let in_head = head.and_then(|(m, _)| m.org_index.get(*n).map(|o| m.pre[o.index()]));
-        let in_base = base.and_then(|(m, _)| m.org_index.get(*n).map(|o| m.pre[o.index()]));
+        let in_head = head.and_then(|(m, _, _)| m.org_index.get(*n).map(|o| m.pre[o.index()]));
+        let in_base = base.and_then(|(m, _, _)| m.org_index.get(*n).map(|o| m.pre[o.index()]));
         match (in_head, in_base) {
             (Some(p), _) => placed.push((true, p, n)),
             (None, Some(p)) => placed.push((false, p, n)),
@@ -575,19 +750,19 @@ fn user_changes(
         }
     }
     placed.sort();
-    let at = |side: Option<(&Model, UserId)>, name: &str, below: bool| match side {
-        Some((m, u)) => m
+    let at = |side: Option<(&Model, Rev<'_>, UserId)>, name: &str, below: bool| match side {
+        Some((m, rev, u)) => m
             .org_index
             .get(name)
-            .map(|o| access(m, u, *o, below))
+            .map(|o| access(rev, u, *o, below))
             .unwrap_or_default(),
         None => Access::default(),
     };
     let tree_of = |in_head: bool| -> Option<&Model> {
         if in_head {
-            head.map(|(m, _)| m)
+            head.map(|(m, _, _)| m)
         } else {
-            base.map(|(m, _)| m)
+            base.map(|(m, _, _)| m)
         }
     };
     let mut changes = Vec::new();
@@ -625,13 +800,13 @@ fn user_changes(
             Delta::default()
         };
         if !d_at.is_empty() && d_at == d_below {
-            changes.push(d_at.entry(name, "subtree", below_count + 1, &except));
+            changes.push(d_at.entry(joint, name, "subtree", below_count + 1, &except));
         } else {
             if !d_at.is_empty() {
-                changes.push(d_at.entry(name, "org", 1, &except));
+                changes.push(d_at.entry(joint, name, "org", 1, &except));
             }
             if !d_below.is_empty() {
-                changes.push(d_below.entry(name, "below", below_count, &except));
+                changes.push(d_below.entry(joint, name, "below", below_count, &except));
             }
         }
     }
@@ -687,19 +862,52 @@ pub fn diff_with(base: &Model, head: &Model, same: &SameFiles) -> AccessDiff {
         },
         ..AccessDiff::default()
     };
+    let (names, base_numbers, head_numbers) = Names::of(base, head);
+    let base_rev = Rev {
+        m: base,
+        numbers: &base_numbers,
+    };
+    let head_rev = Rev {
+        m: head,
+        numbers: &head_numbers,
+    };
+    // Locked items, every copy counted (a removed copy is a change even
+    // when another copy of the item remains).
+    let (bi, hi) = items_of_both(base, head, same);
+    for (key, delta) in compare(&bi, &hi) {
+        let change = match delta {
+            ItemDelta::Added(h) if h.locked => "added",
+            ItemDelta::Removed(b) if b.locked => "removed",
+            ItemDelta::Changed(b, h) if b.locked || h.locked => "changed",
+            _ => continue,
+        };
+        d.locked.push(ItemChange {
+            item: key.to_string(),
+            change,
+        });
+    }
+    // Hundreds of thousands of items when a large file changed: freed off
+    // the way (or here, if no thread can be started) while the users are
+    // compared, rather than held beside what that builds.
+    let _ = std::thread::Builder::new()
+        .name("trellis-free".into())
+        .spawn(move || drop((bi, hi)));
+    // Every user of either revision, as (base, head): a million lookups on
+    // each side at L, on every core.
     let mut users: Vec<(Option<UserId>, Option<UserId>)> = head
         .users
-        .iter()
+        .par_iter()
         .enumerate()
         .map(|(i, u)| (base.user_index.get(&u.id).copied(), Some(UserId(i as u32))))
         .collect();
-    users.extend(
-        base.users
-            .iter()
-            .enumerate()
-            .filter(|(_, u)| !head.user_index.contains_key(&u.id))
-            .map(|(i, _)| (Some(UserId(i as u32)), None)),
-    );
+    let removed: Vec<(Option<UserId>, Option<UserId>)> = base
+        .users
+        .par_iter()
+        .enumerate()
+        .filter(|(_, u)| !head.user_index.contains_key(&u.id))
+        .map(|(i, _)| (Some(UserId(i as u32)), None))
+        .collect();
+    users.extend(removed);
     let one = |&(b, h): &(Option<UserId>, Option<UserId>)| -> Option<UserChange> {
         if let (Some(b), Some(h), false) = (b, h, catalog_changed) {
             let (b_sig, b_touched, b_anchors) = bs.grants(b);
@@ -713,7 +921,12 @@ pub fn diff_with(base: &Model, head: &Model, same: &SameFiles) -> AccessDiff {
                 return None;
             }
         }
-        let changes = user_changes(b.map(|b| (base, b)), h.map(|h| (head, h)), &tree);
+        let changes = user_changes(
+            &names,
+            b.map(|b| (base_rev, b)),
+            h.map(|h| (head_rev, h)),
+            &tree,
+        );
         let user = match (h, b) {
             (Some(h), _) => head.user(h).id.clone(),
             (None, Some(b)) => base.user(b).id.clone(),
@@ -732,14 +945,11 @@ pub fn diff_with(base: &Model, head: &Model, same: &SameFiles) -> AccessDiff {
             d.orgs_removed.push(o.id.clone());
         }
     }
-    for u in &head.users {
-        if !base.user_index.contains_key(&u.id) {
-            d.users_added.push(u.id.clone());
-        }
-    }
-    for u in &base.users {
-        if !head.user_index.contains_key(&u.id) {
-            d.users_removed.push(u.id.clone());
+    for pair in &users {
+        match *pair {
+            (None, Some(h)) => d.users_added.push(head.user(h).id.clone()),
+            (Some(b), None) => d.users_removed.push(base.user(b).id.clone()),
+            _ => {}
         }
     }
     // Publication entries and defaults.
@@ -780,21 +990,6 @@ pub fn diff_with(base: &Model, head: &Model, same: &SameFiles) -> AccessDiff {
                 after,
             });
         }
-    }
-    // Locked items, every copy counted (a removed copy is a change even
-    // when another copy of the item remains).
-    let (bi, hi) = items_of_both(base, head, same);
-    for (key, delta) in compare(&bi, &hi) {
-        let change = match delta {
-            ItemDelta::Added(h) if h.locked => "added",
-            ItemDelta::Removed(b) if b.locked => "removed",
-            ItemDelta::Changed(b, h) if b.locked || h.locked => "changed",
-            _ => continue,
-        };
-        d.locked.push(ItemChange {
-            item: key.to_string(),
-            change,
-        });
     }
     // Output order never depends on declaration order or map iteration.
     d.users.sort_by(|a, b| a.user.cmp(&b.user));

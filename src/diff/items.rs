@@ -640,7 +640,7 @@ fn items_but(m: &Model, same: &[bool]) -> Items {
             },
         );
     }
-    for o in &m.orgs {
+    for o in m.orgs.iter().filter(|o| !in_same(same, o.span)) {
         let parent = o.parent.map(|p| m.org(p).id.clone());
         put(
             Key::Id(o.id.clone()),
@@ -756,7 +756,7 @@ fn items_but(m: &Model, same: &[bool]) -> Items {
         );
     }
     for (ri, entries) in m.publications.iter().enumerate() {
-        for (o, e) in entries {
+        for (o, e) in entries.iter().filter(|(_, e)| !in_same(same, e.span)) {
             put(
                 Key::Publication {
                     role: m.role_qualified(RoleId(ri as u32)),
