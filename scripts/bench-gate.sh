@@ -7,7 +7,9 @@
 #
 # TIER_DIR defaults to target/bench/L (generated when missing). The set is
 # copied into a fresh git repository with two commits: the base, and a
-# change adding one user and an assignment to one tenant's file. Each round
+# change adding one user and an assignment to one tenant's file; and into a
+# second with the base and a provider-wide change (a permission added to
+# the provider's first role), gated as the provider ("wide"). Each round
 # runs, in turn: the baseline; this build with its cache of parsed files
 # warm; this build with an empty cache (cold); and, for compile, this build
 # with --no-cache. Every command's output is compared with the baseline's
@@ -45,13 +47,28 @@ s = s.replace("assignments:\n", f"assignments:\n  - {{ role: {role}, user: u-ben
 open(p, "w").write(s)
 PY
 git commit -qam "one user and an assignment in tenants/c1.yaml"
+# A provider-wide change, in a second repository: a permission added to the
+# provider's first role (in the generated sets, one that many others
+# include, held by about 135,000 users at L).
+WIDE="$WORK/repo-wide"
+git clone -q "$REPO" "$WIDE"
+command git -C "$WIDE" reset -q --hard HEAD~1
+python3 - "$WIDE/provider.yaml" <<'PY'
+import re, sys
+p = sys.argv[1]
+s = open(p).read()
+module, action = re.search(r"^modules:\n  ([\w.-]+): \{ actions: \[(\w+)", s, re.M).groups()
+s = re.sub(r"^(roles:\n  [\w.-]+: \{[^\n]*?grants: \[)", rf'\1"{module}:{action}", ', s, count=1, flags=re.M)
+open(p, "w").write(s)
+PY
+command git -C "$WIDE" -c user.name=bench -c user.email=bench@example.com commit -qam "a permission added to the provider's first role"
 
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 # One timed run: LABEL OUT BINARY ARGS...; records seconds and MB.
 timed() {
   local label="$1" out="$2"
   shift 2
-  (cd "$REPO" && /usr/bin/time -f "%e %M" -o "$WORK/time" "$@" >"$out" 2>"$WORK/stderr") || {
+  (cd "${IN:-$REPO}" && /usr/bin/time -f "%e %M" -o "$WORK/time" "$@" >"$out" 2>"$WORK/stderr") || {
     [ $? -eq 1 ] || { echo "$label failed:" >&2; cat "$WORK/stderr" >&2; exit 1; }
   }
   read -r s kb <"$WORK/time"
@@ -77,14 +94,18 @@ report() { # LABEL...
 }
 
 GATE=(check . --base HEAD~1 --actor c1 --format short --diff-format markdown --diff-out)
+WIDE_GATE=(check . --base HEAD~1 --actor provider --format short --diff-format markdown --diff-out)
 DIFF=(diff HEAD~1 HEAD --format markdown -o)
 export TRELLIS_CACHE_DIR="$WORK/warm"
 # Warm this build's cache (the set's path is the same in every round).
 (cd "$REPO" && "$T" "${GATE[@]}" "$WORK/warmup.md" >/dev/null 2>&1) || true
+(cd "$WIDE" && "$T" "${WIDE_GATE[@]}" "$WORK/warmup.md" >/dev/null 2>&1) || true
 for _ in $(seq "$RUNS"); do
-  for what in gate diff compile; do
+  for what in gate wide diff compile; do
+    IN="$REPO"
     case "$what" in
       gate) args=("${GATE[@]}") ;;
+      wide) args=("${WIDE_GATE[@]}"); IN="$WIDE" ;;
       diff) args=("${DIFF[@]}") ;;
       compile) args=(compile . -o) ;;
     esac
@@ -103,7 +124,7 @@ for _ in $(seq "$RUNS"); do
   done
 done
 echo "$(git ls-files | wc -l) files; medians of $RUNS rounds; baseline $BASELINE"
-for what in gate diff compile; do
+for what in gate wide diff compile; do
   echo "$what:"
   report "$what.baseline" "$what.warm" "$what.cold" "$what.nocache"
 done
