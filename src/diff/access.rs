@@ -718,12 +718,11 @@ fn user_changes(
     head: Option<(Rev<'_>, UserId)>,
     tree: &[String],
 ) -> Vec<OrgChange> {
-    let base = base.map(|(r, u)| (r.m, r, u));
-    let head = head.map(|(r, u)| (r.m, r, u));
     // Probes, by name: candidate orgs of either revision, and every org
     // whose place in the tree changed (so that regions match).
     let mut names: BTreeSet<&str> = tree.iter().map(String::as_str).collect();
-    for (m, _, u) in base.iter().chain(head.iter()) {
+    for (rev, u) in base.iter().chain(head.iter()) {
+        let m = rev.m;
         names.extend(
             m.candidate_orgs(*u)
                 .into_iter()
@@ -739,8 +738,11 @@ fn user_changes(
     // Each probe placed in HEAD's tree when it is there, else in the base's.
     let mut placed: Vec<(bool, u32, &str)> = Vec::new();
     for n in &names {
-        let in_head = head.and_then(|(m, _, _)| m.org_index.get(*n).map(|o| m.pre[o.index()]));
-        let in_base = base.and_then(|(m, _, _)| m.org_index.get(*n).map(|o| m.pre[o.index()]));
+        let place = |(rev, _): (Rev<'_>, UserId)| {
+            let m = rev.m;
+            m.org_index.get(*n).map(|o| m.pre[o.index()])
+        };
+        let (in_head, in_base) = (head.and_then(place), base.and_then(place));
         match (in_head, in_base) {
             (Some(p), _) => placed.push((true, p, n)),
             (None, Some(p)) => placed.push((false, p, n)),
@@ -750,8 +752,9 @@ fn user_changes(
         }
     }
     placed.sort();
-    let at = |side: Option<(&Model, Rev<'_>, UserId)>, name: &str, below: bool| match side {
-        Some((m, rev, u)) => m
+    let at = |side: Option<(Rev<'_>, UserId)>, name: &str, below: bool| match side {
+        Some((rev, u)) => rev
+            .m
             .org_index
             .get(name)
             .map(|o| access(rev, u, *o, below))
@@ -760,9 +763,9 @@ fn user_changes(
     };
     let tree_of = |in_head: bool| -> Option<&Model> {
         if in_head {
-            head.map(|(m, _, _)| m)
+            head.map(|(rev, _)| rev.m)
         } else {
-            base.map(|(m, _, _)| m)
+            base.map(|(rev, _)| rev.m)
         }
     };
     let mut changes = Vec::new();
