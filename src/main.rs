@@ -68,4 +68,21 @@ mod tests {
         let value = unsafe { libmimalloc_sys::mi_option_get(super::PURGE_DELAY) };
         assert_eq!(value, 1000);
     }
+
+    /// After `without_huge_pages`, the kernel reports THP off for the
+    /// process (this test binary's, which nothing else here depends on).
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn without_huge_pages_turns_them_off_for_the_process() {
+        super::without_huge_pages();
+        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        // Kernels before 6.1 do not print the line; their prctl still works.
+        if let Some(line) = status.lines().find(|l| l.starts_with("THP_enabled:")) {
+            assert_eq!(line.split_whitespace().nth(1), Some("0"), "{line}");
+        }
+        assert_eq!(
+            rustix::thread::transparent_huge_pages_are_disabled().ok(),
+            Some(true)
+        );
+    }
 }
