@@ -18,7 +18,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::items::{compare, items_of_both, ItemDelta, SameFiles};
-use crate::eval::Origin;
+use crate::eval::{Hit, Origin};
 use crate::model::*;
 
 /// What a change does to access: `trellis diff`'s result, also its JSON.
@@ -306,27 +306,41 @@ fn sorted(mut v: Vec<u32>) -> Vec<u32> {
     v
 }
 
+/// Access of `u` at `x`, and with `below` in `x`'s descendants that are
+/// not probes themselves (only what is inherited past `x`; else empty):
+/// the hits at `x` are found once for both.
+fn accesses(rev: Rev<'_>, u: UserId, x: OrgId, below: bool) -> (Access, Access) {
+    let m = rev.m;
+    let hits = m.hits(u, x);
+    let at = access(rev, u, x, false, &hits);
+    if !below {
+        return (at, Access::default());
+    }
+    let inherits = |h: &&Hit| match h.origin {
+        Origin::Assignment(a) => m.assignments[a.index()].inherit,
+        Origin::Rule(r, g) => m.rules[r.index()]
+            .grants
+            .get(g as usize)
+            .is_some_and(|g| g.inherit),
+    };
+    let inherited: Vec<Hit> = hits.iter().filter(inherits).copied().collect();
+    // Every hit passes below and no resource is asked about at `x` alone:
+    // below `x` is what `x` has (the common case, computed once).
+    let below = if inherited.len() == hits.len() && !m.resources.iter().any(|r| r.org == Some(x)) {
+        at.clone()
+    } else {
+        access(rev, u, x, true, &inherited)
+    };
+    (at, below)
+}
+
 /// Access of `u` at `x` (`below: false`) or in `x`'s descendants that are
-/// not probes themselves (`below: true`: only what is inherited past `x`).
-fn access(rev: Rev<'_>, u: UserId, x: OrgId, below: bool) -> Access {
+/// not probes themselves (`below: true`), from `kept`: the hits at `x`
+/// that count there (all of them at `x`, the inherited ones below).
+fn access(rev: Rev<'_>, u: UserId, x: OrgId, below: bool, kept: &[Hit]) -> Access {
     let m = rev.m;
     let user = m.user(u);
-    let hits = m.hits(u, x);
-    let kept: Vec<_> = hits
-        .iter()
-        .filter(|h| {
-            !below
-                || match h.origin {
-                    Origin::Assignment(a) => m.assignments[a.index()].inherit,
-                    Origin::Rule(r, g) => m.rules[r.index()]
-                        .grants
-                        .get(g as usize)
-                        .is_some_and(|g| g.inherit),
-                }
-        })
-        .copied()
-        .collect();
-    let held = m.closure(&user.identity, m.base_roles(u, x, &kept));
+    let held = m.closure(&user.identity, m.base_roles(u, x, kept));
     let policies: BTreeSet<PolicyId> = kept
         .iter()
         .filter_map(|h| match h.grant {
@@ -351,7 +365,7 @@ fn access(rev: Rev<'_>, u: UserId, x: OrgId, below: bool) -> Access {
     for &(joint, p) in &n.dimensional {
         if perms.contains(joint as usize) {
             let d = m.modules[m.perms[p.index()].0.index()].dimension;
-            if !d.is_some_and(|d| m.allow_by_paths(u, p, x, d, None, &kept)) {
+            if !d.is_some_and(|d| m.allow_by_paths(u, p, x, d, None, kept)) {
                 perms.remove(joint as usize);
             }
         }
@@ -370,7 +384,7 @@ fn access(rev: Rev<'_>, u: UserId, x: OrgId, below: bool) -> Access {
         for md in m.modules.iter().filter(|md| md.dimension == Some(res.dim)) {
             for a in 0..md.actions.len() as u32 {
                 let p = PermId(md.first_perm + a);
-                if m.allow_by_paths(u, p, x, res.dim, Some(ResId(qi as u32)), &kept) {
+                if m.allow_by_paths(u, p, x, res.dim, Some(ResId(qi as u32)), kept) {
                     resource_perms.insert(format!("{}@{}", m.perm_name(p), res.id));
                 }
             }
@@ -757,9 +771,9 @@ fn user_changes(
             .m
             .org_index
             .get(name)
-            .map(|o| access(rev, u, *o, below))
+            .map(|o| accesses(rev, u, *o, below))
             .unwrap_or_default(),
-        None => Access::default(),
+        None => Default::default(),
     };
     let tree_of = |in_head: bool| -> Option<&Model> {
         if in_head {
@@ -796,9 +810,13 @@ fn user_changes(
             }
         }
         let below_count = (m.end[o.index()] - m.pre[o.index()]) as usize - 1 - covered;
-        let d_at = Delta::between(&at(base, name, false), &at(head, name, false));
+        let ((base_at, base_below), (head_at, head_below)) = (
+            at(base, name, below_count > 0),
+            at(head, name, below_count > 0),
+        );
+        let d_at = Delta::between(&base_at, &head_at);
         let d_below = if below_count > 0 {
-            Delta::between(&at(base, name, true), &at(head, name, true))
+            Delta::between(&base_below, &head_below)
         } else {
             Delta::default()
         };
