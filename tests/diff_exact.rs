@@ -82,6 +82,9 @@ struct Set {
     publications: BTreeMap<(usize, usize), bool>,
     rules: Vec<Rule>,
     policy_gates_m1: bool,
+    /// m0 gated too (no policy opens it): a catalog change every holder
+    /// of a role with an m0 permission feels.
+    m0_gated: bool,
 }
 
 impl Set {
@@ -123,6 +126,7 @@ impl Set {
             publications: BTreeMap::new(),
             rules: Vec::new(),
             policy_gates_m1: true,
+            m0_gated: false,
         };
         for _ in 0..r.below(6) {
             s.add_assignment(r);
@@ -260,10 +264,11 @@ impl Set {
             }
             13 => {
                 let x = r.below(self.roles.len());
-                match r.below(4) {
+                match r.below(5) {
                     0 => self.roles[x].disabled = !self.roles[x].disabled,
                     1 => self.roles[x].employees_only = !self.roles[x].employees_only,
                     2 => self.roles[x].published = !self.roles[x].published,
+                    3 => self.m0_gated = !self.m0_gated,
                     _ => self.policy_gates_m1 = !self.policy_gates_m1,
                 }
             }
@@ -275,7 +280,8 @@ impl Set {
     }
 
     fn yaml(&self) -> String {
-        let mut s = String::from("scope: provider\nmodules:\n  m0: { actions: [a, b] }\n  m1: { actions: [a, b], gated: true }\n  m2: { actions: [a] }\n");
+        let m0 = if self.m0_gated { ", gated: true" } else { "" };
+        let mut s = format!("scope: provider\nmodules:\n  m0: {{ actions: [a, b]{m0} }}\n  m1: {{ actions: [a, b], gated: true }}\n  m2: {{ actions: [a] }}\n");
         let gated = if self.policy_gates_m1 { "m1" } else { "m2" };
         let _ = writeln!(s, "policies:\n  pol: {{ modules: [{gated}] }}\norgs:");
         for o in &self.orgs {

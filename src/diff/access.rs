@@ -575,13 +575,29 @@ impl<'m> Side<'m> {
         m: &'m Model,
         meanings: (&HashMap<String, RoleMeaning>, &HashMap<String, RoleMeaning>),
         pubs: (&Entries, &Entries),
+        reshaped: &BTreeSet<&str>,
     ) -> Side<'m> {
         let names: Vec<String> = (0..m.roles.len())
             .map(|r| m.role_qualified(RoleId(r as u32)))
             .collect();
+        // The permissions of modules gated otherwise, or opened by other
+        // policies, than in the other revision: a role that gives one of
+        // them means something else to some of its holders.
+        let mut reshaped_perms = FixedBitSet::with_capacity(m.perms.len());
+        for md in m
+            .modules
+            .iter()
+            .filter(|md| reshaped.contains(md.id.as_str()))
+        {
+            let first = md.first_perm as usize;
+            reshaped_perms.insert_range(first..first + md.actions.len());
+        }
         let changed: Vec<bool> = names
             .iter()
-            .map(|n| meanings.0.get(n) != meanings.1.get(n))
+            .zip(&m.roles)
+            .map(|(n, r)| {
+                meanings.0.get(n) != meanings.1.get(n) || !r.perms.is_disjoint(&reshaped_perms)
+            })
             .collect();
         // A role is touched when a role of its `includes` closure (by
         // definition, whatever its status) changed: spread each change to
@@ -834,6 +850,34 @@ fn user_changes(
     changes
 }
 
+/// The modules (by id) gated otherwise, or listed by other access
+/// policies, in one revision than in the other, or in one of them only. A
+/// change of a module's actions needs no entry: it shows in the
+/// permissions of the roles that give them ([`RoleMeaning`]).
+fn reshaped_modules<'m>(base: &'m Model, head: &'m Model) -> BTreeSet<&'m str> {
+    let shapes = |m: &'m Model| -> BTreeMap<&'m str, (bool, BTreeSet<&'m str>)> {
+        let mut out: BTreeMap<&str, (bool, BTreeSet<&str>)> = m
+            .modules
+            .iter()
+            .map(|md| (md.id.as_str(), (md.gated, BTreeSet::new())))
+            .collect();
+        for p in &m.policies {
+            for md in &p.modules {
+                if let Some((_, by)) = out.get_mut(m.modules[md.index()].id.as_str()) {
+                    by.insert(p.id.as_str());
+                }
+            }
+        }
+        out
+    };
+    let (b, h) = (shapes(base), shapes(head));
+    b.keys()
+        .chain(h.keys())
+        .filter(|id| b.get(*id) != h.get(*id))
+        .copied()
+        .collect()
+}
+
 /// The exact access diff from `base` to `head` (SPEC §11 `trellis diff`).
 pub fn diff(base: &Model, head: &Model) -> AccessDiff {
     diff_with(base, head, &SameFiles::none())
@@ -846,36 +890,12 @@ pub fn diff_with(base: &Model, head: &Model, same: &SameFiles) -> AccessDiff {
     let tree = tree_changes(base, head);
     let (bm, hm) = (role_meanings(base), role_meanings(head));
     let (bp, hp) = (publication_entries(base), publication_entries(head));
-    let bs = Side::new(base, (&bm, &hm), (&bp, &hp));
-    let hs = Side::new(head, (&hm, &bm), (&hp, &bp));
-    // A catalog change (gating, a policy's modules, a module's actions)
-    // can change any user's permissions: nobody is skipped then.
-    let catalog = |m: &Model| -> BTreeMap<String, String> {
-        let mut out: BTreeMap<String, String> = m
-            .modules
-            .iter()
-            .map(|md| {
-                (
-                    format!("module {}", md.id),
-                    format!("{:?} {}", md.actions, md.gated),
-                )
-            })
-            .collect();
-        out.extend(m.policies.iter().map(|p| {
-            let modules: Vec<&str> = p
-                .modules
-                .iter()
-                .map(|x| m.modules[x.index()].id.as_str())
-                .collect();
-            (format!("policy {}", p.id), modules.join(","))
-        }));
-        out
-    };
+    let reshaped = reshaped_modules(base, head);
+    let bs = Side::new(base, (&bm, &hm), (&bp, &hp), &reshaped);
+    let hs = Side::new(head, (&hm, &bm), (&hp, &bp), &reshaped);
     // Restrictions are not part of the skip test's signature: with
     // resources in either revision, every user is compared.
-    let catalog_changed = catalog(base) != catalog(head)
-        || !base.dimensions.is_empty()
-        || !head.dimensions.is_empty();
+    let compare_all = !base.dimensions.is_empty() || !head.dimensions.is_empty();
     let mut d = AccessDiff {
         modules: Modules {
             base: Modules::of(base),
@@ -930,7 +950,7 @@ pub fn diff_with(base: &Model, head: &Model, same: &SameFiles) -> AccessDiff {
         .collect();
     users.extend(removed);
     let one = |&(b, h): &(Option<UserId>, Option<UserId>)| -> Option<UserChange> {
-        if let (Some(b), Some(h), false) = (b, h, catalog_changed) {
+        if let (Some(b), Some(h), false) = (b, h, compare_all) {
             let (b_sig, b_touched, b_anchors) = bs.grants(b);
             let (h_sig, h_touched, h_anchors) = hs.grants(h);
             let unchanged = b_sig == h_sig
