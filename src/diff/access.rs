@@ -850,6 +850,9 @@ fn user_changes(
     changes
 }
 
+/// How many items of both revisions are worth a thread to free.
+const FREED_OFF_THE_WAY: usize = 1 << 14;
+
 /// The modules (by id) gated otherwise, or listed by other access
 /// policies, in one revision than in the other, or in one of them only. A
 /// change of a module's actions needs no entry: it shows in the
@@ -929,10 +932,14 @@ pub fn diff_with(base: &Model, head: &Model, same: &SameFiles) -> AccessDiff {
     }
     // Hundreds of thousands of items when a large file changed: freed off
     // the way (or here, if no thread can be started) while the users are
-    // compared, rather than held beside what that builds.
-    let _ = std::thread::Builder::new()
-        .name("trellis-free".into())
-        .spawn(move || drop((bi, hi)));
+    // compared, rather than held beside what that builds. A few are freed
+    // here: a thread per call would cost more than it saves (a caller of
+    // the library may diff small sets thousands of times, as the tests do).
+    if bi.len() + hi.len() >= FREED_OFF_THE_WAY {
+        let _ = std::thread::Builder::new()
+            .name("trellis-free".into())
+            .spawn(move || drop((bi, hi)));
+    }
     // Every user of either revision, as (base, head): a million lookups on
     // each side at L, on every core.
     let mut users: Vec<(Option<UserId>, Option<UserId>)> = head
