@@ -185,7 +185,7 @@ pub fn parse(path: &Path, bytes: Vec<u8>) -> Result<Config, ConfigError> {
             diagnostics,
         });
     };
-    let node = crate::load::parse_text(id, &sources, &limits, None, &mut diagnostics);
+    let node = crate::load::parse_text(id, &sources, &limits, &mut diagnostics);
     let mut config = Config {
         path: Some(path.to_path_buf()),
         ..Config::default()

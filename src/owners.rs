@@ -84,7 +84,7 @@ pub fn parse(
     let Some(id) = crate::load::add_source(path, bytes, &limits, &mut sources, &mut diags) else {
         return Err((sources, diags));
     };
-    let Some(node) = crate::load::parse_text(id, &sources, &limits, None, &mut diags) else {
+    let Some(node) = crate::load::parse_text(id, &sources, &limits, &mut diags) else {
         if diags.is_empty() {
             diags.push(Diagnostic::new(
                 Code::E001,

@@ -123,7 +123,7 @@ pub fn run(checked: &mut Checked, limits: &Limits) -> Report {
             report.unreadable.push(path.display().to_string());
             continue;
         };
-        let Some(root) = load::parse_tree(id, &checked.sources, limits, None, &mut diags) else {
+        let Some(root) = load::parse_tree(id, &checked.sources, limits, &mut diags) else {
             report.test_file_diagnostics.extend(diags);
             report.unreadable.push(checked.sources.path(id).to_owned());
             continue;

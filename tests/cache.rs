@@ -53,7 +53,7 @@ fn cache_file(dir: &Path) -> PathBuf {
     let files: Vec<PathBuf> = std::fs::read_dir(dir.join("sets"))
         .expect("the cache was written")
         .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "trees"))
+        .filter(|p| p.extension().is_some_and(|e| e == "items"))
         .collect();
     assert_eq!(files.len(), 1, "{files:?}");
     files.into_iter().next().expect("one")
@@ -92,7 +92,7 @@ fn left_whole(dir: &Path) {
     for entry in entries {
         let name = entry.expect("entry").file_name();
         let name = name.to_string_lossy();
-        assert!(name.ends_with(".trees") && !name.starts_with('.'), "{name}");
+        assert!(name.ends_with(".items") && !name.starts_with('.'), "{name}");
     }
 }
 
@@ -170,7 +170,7 @@ fn after_an_edit_only_the_edited_file_is_parsed_and_the_diagnostics_follow_the_t
         .max()
         .expect("a yaml file");
     let text = std::fs::read_to_string(&victim).expect("read");
-    // Shift every span of the file: a tree kept for the old text would
+    // Shift every span of the file: items kept for the old text would
     // point at the wrong places.
     std::fs::write(
         &victim,
@@ -194,8 +194,8 @@ fn after_an_edit_only_the_edited_file_is_parsed_and_the_diagnostics_follow_the_t
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // And back: the old text's tree is gone from the file (only what the
-    // last run used is kept), so it is parsed again, and reads as before.
+    // And back: the edited file was not kept (it has a diagnostic), and
+    // the old text reads as before.
     std::fs::write(&victim, &text).expect("restore");
     assert_eq!(check(Some(dir.path()), set.path()), check(None, set.path()));
 }

@@ -120,10 +120,10 @@ impl InputArgs {
 }
 
 /// The cache of parsed files, if there is a place for it (not inside the
-/// set: see [`trellis::load::TreeCache::for_set`]).
-fn tree_cache(paths: &[PathBuf]) -> Option<trellis::load::TreeCache> {
-    let dir = trellis::load::TreeCache::default_dir()?;
-    match trellis::load::TreeCache::for_set(&dir, paths) {
+/// set: see [`trellis::load::ItemCache::for_set`]).
+fn tree_cache(paths: &[PathBuf]) -> Option<trellis::load::ItemCache> {
+    let dir = trellis::load::ItemCache::default_dir()?;
+    match trellis::load::ItemCache::for_set(&dir, paths) {
         Ok(cache) => Some(cache),
         Err(_) => {
             err(&format!(

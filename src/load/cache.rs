@@ -1,32 +1,34 @@
-//! Parsed trees kept between runs, by the content of what was parsed.
+//! Files' items kept between runs, by the content of what was read.
 //!
-//! Parsing the text (saphyr's scanner, then building the [`Node`] tree) is
-//! most of loading a large set; reading a tree back is several times
-//! faster. A tree is found by a key that hashes everything it depends on:
-//! the text, whether it is YAML or TOML, the nesting and alias limits, and
-//! the build of trellis that wrote it. Nothing read back is trusted without
-//! checking: the file's header, index and footer must be sound, a payload
-//! must match its checksum (xxh3-64), and the tree it decodes to must fit
-//! the text it stands for (every span within the text and on character
-//! boundaries, every string UTF-8, nesting within the limit). What fails a
-//! check is parsed instead. Only trees that parsed without a diagnostic are
-//! kept, so a file read back reports exactly what parsing it would (the
-//! checks after the tree, from E002 on, run on it as on a fresh one).
+//! Reading a file (parsing its text into a tree, then reading the tree
+//! into its items) is most of loading a large set; decoding the items a
+//! run kept is several times faster than either step. A file's items are
+//! found by a key that hashes everything they depend on: the text, whether
+//! it is YAML or TOML, the nesting and alias limits, and the build of
+//! trellis that wrote them. Nothing read back is trusted without checking:
+//! the file's header, index and footer must be sound, a payload must match
+//! its checksum (xxh3-64), and the items it decodes to must fit the text
+//! they stand for (see [`codec`]). What fails a check is parsed instead.
+//! Only files read without a diagnostic are kept, so a file read back
+//! reports exactly what reading it would (nothing), and the checks after
+//! loading run on its items as on fresh ones.
 //!
-//! The trees of one set are one file, `sets/<hash of the set's path>.trees`
+//! The items of one set are one file, `sets/<hash of the set's path>.items`
 //! in the cache directory. Loading reads its index, then the payload of
 //! each file it finds there; when some file was parsed, a new cache file is
-//! written beside it as the trees are parsed, completed after the load with
-//! the trees the run read back, and renamed over the old one (so that runs
-//! side by side never read half a file; the last one to finish wins). It
-//! holds the set's current files only, and the directory is safe to delete
-//! at any time.
+//! written beside it as files are read, completed after the load with
+//! the payloads the run read back, and renamed over the old one (so that
+//! runs side by side never read half a file; the last one to finish wins).
+//! It holds the set's current files only, and the directory is safe to
+//! delete at any time.
 //!
-//! The layout, little-endian: `TRELTREE`, the format (u32) and four zero
-//! bytes; the payloads, one after another; the index, an entry per tree
+//! The layout, little-endian: `TRELITEM`, the format (u32) and four zero
+//! bytes; the payloads, one after another; the index, an entry per file
 //! sorted by key (the key, u128; the payload's offset and length, u64; its
 //! xxh3-64, u64); and the footer: the number of index entries (u64), the
-//! xxh3-64 of the index (u64), and `TRELTREE` again.
+//! xxh3-64 of the index (u64), and `TRELITEM` again.
+
+mod codec;
 
 use std::fs::File;
 use std::io::Write;
@@ -36,13 +38,12 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use xxhash_rust::xxh3::{xxh3_128, xxh3_64};
 
-use super::node::{Entry, Node, Value};
-use super::Limits;
-use crate::source::{FileId, Located, Span};
+use super::{Limits, PolicyFile};
+use crate::source::FileId;
 
 /// Bumped whenever the file layout changes.
-const FORMAT: u32 = 1;
-const MAGIC: &[u8; 8] = b"TRELTREE";
+const FORMAT: u32 = 2;
+const MAGIC: &[u8; 8] = b"TRELITEM";
 /// Magic, format, four zero bytes.
 const HEADER: u64 = 16;
 /// Key, offset, length, checksum.
@@ -85,7 +86,7 @@ struct Place {
 
 /// The parsed trees of one set (see the module's documentation).
 #[derive(Debug)]
-pub struct TreeCache {
+pub struct ItemCache {
     path: PathBuf,
     /// What the build of trellis contributes to every key: trees written
     /// by another build are never read.
@@ -124,12 +125,12 @@ struct Next {
     index: Vec<Place>,
 }
 
-impl TreeCache {
+impl ItemCache {
     /// The cache of the set whose identity is `set` (its canonical path),
     /// in the cache directory `dir` (created when first written to).
-    pub fn at(dir: &Path, set: &Path) -> TreeCache {
-        let name = format!("{:016x}.trees", xxh3_64(set.as_os_str().as_encoded_bytes()));
-        TreeCache {
+    pub fn at(dir: &Path, set: &Path) -> ItemCache {
+        let name = format!("{:016x}.items", xxh3_64(set.as_os_str().as_encoded_bytes()));
+        ItemCache {
             path: dir.join("sets").join(name),
             build: build_identity(),
             kept: Mutex::new(None),
@@ -160,7 +161,7 @@ impl TreeCache {
     /// the set, by any path: whoever can change the set could plant a file
     /// there, and one crafted with sound checksums and positions would be
     /// believed.
-    pub fn for_set(dir: &Path, paths: &[PathBuf]) -> Result<TreeCache, InsideSet> {
+    pub fn for_set(dir: &Path, paths: &[PathBuf]) -> Result<ItemCache, InsideSet> {
         let sets: Vec<PathBuf> = paths.iter().filter_map(|p| p.canonicalize().ok()).collect();
         let cache = nearest_canonical(dir).ok_or(InsideSet)?;
         let inside = sets.iter().any(|set| {
@@ -179,7 +180,7 @@ impl TreeCache {
             .map(|p| p.as_os_str())
             .collect::<Vec<_>>()
             .join(std::ffi::OsStr::new("\n"));
-        Ok(TreeCache::at(dir, Path::new(&identity)))
+        Ok(ItemCache::at(dir, Path::new(&identity)))
     }
 
     /// The file the set's trees are kept in.
@@ -196,28 +197,16 @@ impl TreeCache {
         )
     }
 
-    /// The key of a tree: the text and all that parsing it depends on.
+    /// The key of a file's items: its text and all that reading it
+    /// depends on (the build of trellis is in every key).
     pub(crate) fn key(&self, kind: Kind, limits: &Limits, text: &str) -> u128 {
-        self.key_of(kind, false, limits, text)
-    }
-
-    /// The key of a piece of a YAML file parsed on its own (see
-    /// `yaml::split`): its text and the limits it was parsed within. Its
-    /// tree's spans are kept from the piece's start, wherever that is in
-    /// the file, so that a piece moved by an edit above it is found again.
-    pub(crate) fn piece_key(&self, limits: &Limits, text: &str) -> u128 {
-        self.key_of(Kind::Yaml, true, limits, text)
-    }
-
-    fn key_of(&self, kind: Kind, piece: bool, limits: &Limits, text: &str) -> u128 {
         let mut input = Vec::with_capacity(self.build.len() + 64);
-        input.extend_from_slice(b"trellis tree ");
+        input.extend_from_slice(b"trellis items ");
         input.extend_from_slice(&FORMAT.to_le_bytes());
         input.extend_from_slice(&self.build);
-        input.push(match (kind, piece) {
-            (_, true) => b'p',
-            (Kind::Yaml, false) => b'y',
-            (Kind::Toml, false) => b't',
+        input.push(match kind {
+            Kind::Yaml => b'y',
+            Kind::Toml => b't',
         });
         for n in [
             limits.max_depth,
@@ -236,51 +225,30 @@ impl TreeCache {
             .clone()
     }
 
-    /// The tree kept for `key`, its spans in `file`, if there is one and
-    /// it fits `text` (see the module's documentation).
-    pub(crate) fn get(&self, key: u128, file: FileId, text: &str, limits: &Limits) -> Option<Node> {
-        let node = self.get_piece(key, file, text, limits)?;
-        self.hits.fetch_add(1, Ordering::Relaxed);
-        Some(node)
-    }
-
-    /// [`Self::get`] for a piece of a file, not counted (the file is, once,
-    /// by [`Self::count_file`]).
-    pub(crate) fn get_piece(
-        &self,
-        key: u128,
-        file: FileId,
-        text: &str,
-        limits: &Limits,
-    ) -> Option<Node> {
+    /// The items kept for `key`, their spans in `file`, if there are some
+    /// and they fit `text` (see the module's documentation).
+    pub(crate) fn get(&self, key: u128, file: FileId, text: &str) -> Option<PolicyFile> {
         let kept = self.kept();
         let i = kept.index.binary_search_by_key(&key, |p| p.key).ok()?;
         let payload = kept.payload(&kept.index[i])?;
-        let node = decode(&payload, file, text, limits.max_depth.saturating_add(1))?;
+        let items = codec::decode(&payload, file, text)?;
         kept.used[i].store(true, Ordering::Relaxed);
-        Some(node)
+        self.hits.fetch_add(1, Ordering::Relaxed);
+        Some(items)
     }
 
-    /// Counts a file read in pieces: read back when every piece was.
-    pub(crate) fn count_file(&self, read_back: bool) {
-        let count = if read_back { &self.hits } else { &self.parsed };
-        count.fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// Keeps `node` as the tree of `key`, in the next cache file (which
-    /// [`Self::save`] completes).
-    pub(crate) fn put(&self, key: u128, node: &Node) {
+    /// Counts a file that was not in the cache, and was parsed.
+    pub(crate) fn count_parsed(&self) {
         self.parsed.fetch_add(1, Ordering::Relaxed);
-        self.put_piece(key, node);
     }
 
-    /// [`Self::put`] for a piece of a file, not counted.
-    pub(crate) fn put_piece(&self, key: u128, node: &Node) {
-        let mut payload = Vec::with_capacity(256);
-        encode(node, &mut payload);
+    /// Keeps `items`, read from `text`, as those of `key`, in the next
+    /// cache file (which [`Self::save`] completes).
+    pub(crate) fn put(&self, key: u128, items: &PolicyFile, text: &str) {
         if self.failed.load(Ordering::Relaxed) {
             return;
         }
+        let payload = codec::encode(items, text);
         let mut next = self.next.lock().unwrap_or_else(PoisonError::into_inner);
         if next.is_none() {
             *next = Next::start(&self.path).ok();
@@ -336,7 +304,7 @@ impl TreeCache {
     }
 }
 
-impl Drop for TreeCache {
+impl Drop for ItemCache {
     /// A cache file begun and never completed (a load that stopped half
     /// way) leaves no temporary file behind.
     fn drop(&mut self) {
@@ -539,264 +507,76 @@ fn build_identity() -> Vec<u8> {
     id
 }
 
-/// The tree of a payload, its spans in `file`, if it fits `text`.
-fn decode(payload: &[u8], file: FileId, text: &str, max_depth: usize) -> Option<Node> {
-    let mut r = Reader {
-        bytes: payload,
-        at: 0,
-        file,
-        text,
-    };
-    let node = r.node(max_depth)?;
-    // Everything read: trailing bytes mean the payload is not what it says.
-    (r.at == payload.len()).then_some(node)
-}
-
-// The payload: a node is a tag byte, its span (start and end as LEB128
-// varints), then by tag: nothing (null, false, true), 8 bytes (an integer
-// or a float's bits, little-endian), a length and UTF-8 bytes (a quoted or
-// a plain string), a count and the items (a list), or a count and for each
-// entry the key's span, the key's length and bytes, and the value (a map).
-const NULL: u8 = 0;
-const FALSE: u8 = 1;
-const TRUE: u8 = 2;
-const INT: u8 = 3;
-const FLOAT: u8 = 4;
-const STR: u8 = 5;
-const PLAIN: u8 = 6;
-const SEQ: u8 = 7;
-const MAP: u8 = 8;
-
-fn encode(node: &Node, out: &mut Vec<u8>) {
-    let tag = match &node.value {
-        Value::Null => NULL,
-        Value::Bool(false) => FALSE,
-        Value::Bool(true) => TRUE,
-        Value::Int(_) => INT,
-        Value::Float(_) => FLOAT,
-        Value::Str(_) => STR,
-        Value::Plain(_) => PLAIN,
-        Value::Seq(_) => SEQ,
-        Value::Map(_) => MAP,
-    };
-    out.push(tag);
-    span(node.span, out);
-    match &node.value {
-        Value::Null | Value::Bool(_) => {}
-        Value::Int(i) => out.extend_from_slice(&i.to_le_bytes()),
-        Value::Float(f) => out.extend_from_slice(&f.to_bits().to_le_bytes()),
-        Value::Str(s) | Value::Plain(s) => string(s, out),
-        Value::Seq(items) => {
-            varint(items.len() as u64, out);
-            for item in items {
-                encode(item, out);
-            }
-        }
-        Value::Map(entries) => {
-            varint(entries.len() as u64, out);
-            for e in entries {
-                span(e.key.span, out);
-                string(&e.key.value, out);
-                encode(&e.value, out);
-            }
-        }
-    }
-}
-
-fn span(s: Span, out: &mut Vec<u8>) {
-    varint(u64::from(s.start), out);
-    varint(u64::from(s.end), out);
-}
-
-fn string(s: &str, out: &mut Vec<u8>) {
-    varint(s.len() as u64, out);
-    out.extend_from_slice(s.as_bytes());
-}
-
-fn varint(mut n: u64, out: &mut Vec<u8>) {
-    while n >= 0x80 {
-        out.push((n as u8) | 0x80);
-        n >>= 7;
-    }
-    out.push(n as u8);
-}
-
-/// Reads a payload back, refusing (with `None`) anything that a tree of
-/// `text` could not be.
-struct Reader<'a> {
-    bytes: &'a [u8],
-    at: usize,
-    file: FileId,
-    text: &'a str,
-}
-
-impl Reader<'_> {
-    fn byte(&mut self) -> Option<u8> {
-        let b = *self.bytes.get(self.at)?;
-        self.at += 1;
-        Some(b)
-    }
-
-    fn take(&mut self, n: usize) -> Option<&[u8]> {
-        let end = self.at.checked_add(n)?;
-        let s = self.bytes.get(self.at..end)?;
-        self.at = end;
-        Some(s)
-    }
-
-    fn varint(&mut self) -> Option<u64> {
-        let mut n = 0u64;
-        for shift in (0..64).step_by(7) {
-            let b = self.byte()?;
-            n |= u64::from(b & 0x7f) << shift;
-            if b & 0x80 == 0 {
-                return Some(n);
-            }
-        }
-        None
-    }
-
-    /// A count of items that each take at least `min` bytes: no more than
-    /// the bytes left allow, so a corrupt count cannot ask for memory.
-    fn count(&mut self, min: usize) -> Option<usize> {
-        let n = usize::try_from(self.varint()?).ok()?;
-        (n <= (self.bytes.len() - self.at) / min).then_some(n)
-    }
-
-    fn span(&mut self) -> Option<Span> {
-        let start = usize::try_from(self.varint()?).ok()?;
-        let end = usize::try_from(self.varint()?).ok()?;
-        let fits = start <= end
-            && end <= self.text.len()
-            && self.text.is_char_boundary(start)
-            && self.text.is_char_boundary(end);
-        fits.then(|| Span::new(self.file, start, end))
-    }
-
-    fn string(&mut self) -> Option<String> {
-        let n = usize::try_from(self.varint()?).ok()?;
-        let bytes = self.take(n)?;
-        std::str::from_utf8(bytes).ok().map(str::to_owned)
-    }
-
-    fn eight(&mut self) -> Option<[u8; 8]> {
-        self.take(8)?.try_into().ok()
-    }
-
-    fn node(&mut self, depth: usize) -> Option<Node> {
-        let depth = depth.checked_sub(1)?;
-        let tag = self.byte()?;
-        let span = self.span()?;
-        let value = match tag {
-            NULL => Value::Null,
-            FALSE => Value::Bool(false),
-            TRUE => Value::Bool(true),
-            INT => Value::Int(i64::from_le_bytes(self.eight()?)),
-            FLOAT => Value::Float(f64::from_bits(u64::from_le_bytes(self.eight()?))),
-            STR => Value::Str(self.string()?),
-            PLAIN => Value::Plain(self.string()?),
-            SEQ => {
-                // A node takes at least three bytes (tag and span).
-                let n = self.count(3)?;
-                let mut items = Vec::with_capacity(n);
-                for _ in 0..n {
-                    items.push(self.node(depth)?);
-                }
-                Value::Seq(items)
-            }
-            MAP => {
-                // An entry takes at least six bytes (key span and length,
-                // and a node).
-                let n = self.count(6)?;
-                let mut entries = Vec::with_capacity(n);
-                for _ in 0..n {
-                    let key_span = self.span()?;
-                    let key = self.string()?;
-                    let value = self.node(depth)?;
-                    entries.push(Entry {
-                        key: Located::new(key, key_span),
-                        value,
-                    });
-                }
-                Value::Map(entries)
-            }
-            _ => return None,
-        };
-        Some(Node { span, value })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::{SourceFile, SourceMap};
+    use crate::source::{Located, SourceFile, SourceMap, Span};
 
-    fn parsed(text: &str) -> (FileId, Node) {
+    /// `text`'s items, read as a file of a set is (without a diagnostic).
+    fn read(text: &str) -> (FileId, PolicyFile) {
         let mut sources = SourceMap::default();
         let id = sources.add(SourceFile::new("t.yaml".into(), text.to_owned()));
-        let source = sources.get(id).expect("added");
-        let (node, diags) = super::super::yaml::parse(id, source, &Limits::default());
+        let (file, diags) = super::super::read_file(id, &sources, &Limits::default(), None);
         assert!(diags.is_empty(), "{diags:?}");
-        (id, node.expect("a tree"))
+        (id, file.expect("items"))
     }
 
-    const TEXT: &str = "scope: c1\nusers:\n  ann: { org: c1, owner: true, n: 7, f: 1.5, q: \"007\" }\nassignments:\n  - { role: viewer, user: ann }\n  - ~\n# é\nx: [é, 'b']\n";
+    const TEXT: &str = "scope: c1\n# é\nusers:\n  ann: { org: c1, owner: true, type: \"contractor\", attributes: { code: 007, team: 'ops' } }\nassignments:\n  - { role: viewer, user: ann, locked: true }\n  - { role: \"é-editor\", org: c1-u, inherit: false }\n";
     const OTHER: &str = "scope: c2\norgs: { c2-u: { parent: c2 } }\n";
 
     /// A cache of TEXT and OTHER under a fresh directory.
-    fn written(dir: &Path) -> TreeCache {
-        let cache = TreeCache::at(dir, Path::new("/set"));
+    fn written(dir: &Path) -> ItemCache {
+        let cache = ItemCache::at(dir, Path::new("/set"));
         let l = Limits::default();
         for text in [TEXT, OTHER] {
-            let (_, node) = parsed(text);
-            cache.put(cache.key(Kind::Yaml, &l, text), &node);
+            let (_, items) = read(text);
+            cache.put(cache.key(Kind::Yaml, &l, text), &items, text);
         }
         cache.save();
         cache
     }
 
     #[test]
-    fn a_tree_reads_back_as_it_was_written_with_spans_in_the_file_asked_for() {
+    fn a_file_reads_back_as_it_was_read_with_spans_in_the_file_asked_for() {
         let dir = tempfile::tempdir().expect("tempdir");
         written(dir.path());
-        let cache = TreeCache::at(dir.path(), Path::new("/set"));
+        let cache = ItemCache::at(dir.path(), Path::new("/set"));
         let l = Limits::default();
-        let (id, node) = parsed(TEXT);
+        let (id, items) = read(TEXT);
         let key = cache.key(Kind::Yaml, &l, TEXT);
-        assert_eq!(cache.get(key, id, TEXT, &l), Some(node.clone()));
+        assert_eq!(cache.get(key, id, TEXT), Some(items.clone()));
         let other = FileId(id.0 + 5);
-        let moved = cache.get(key, other, TEXT, &l).expect("kept");
-        assert_eq!(moved.span.file, other);
-        assert_ne!(moved, node, "spans name the file asked for");
+        let moved = cache.get(key, other, TEXT).expect("kept");
+        assert_eq!((moved.file, moved.users[0].id.span.file), (other, other));
+        assert_ne!(moved, items, "spans name the file asked for");
         // Another set's file is another file.
-        let elsewhere = TreeCache::at(dir.path(), Path::new("/other"));
-        assert_eq!(elsewhere.get(key, id, TEXT, &l), None);
+        let elsewhere = ItemCache::at(dir.path(), Path::new("/other"));
+        assert_eq!(elsewhere.get(key, id, TEXT), None);
     }
 
     #[test]
-    fn saving_keeps_the_trees_the_run_used_and_the_new_ones() {
+    fn saving_keeps_the_files_the_run_used_and_the_new_ones() {
         let dir = tempfile::tempdir().expect("tempdir");
         written(dir.path());
         let l = Limits::default();
-        let cache = TreeCache::at(dir.path(), Path::new("/set"));
-        let (id, _) = parsed(TEXT);
+        let cache = ItemCache::at(dir.path(), Path::new("/set"));
+        let (id, _) = read(TEXT);
         assert!(cache
-            .get(cache.key(Kind::Yaml, &l, TEXT), id, TEXT, &l)
+            .get(cache.key(Kind::Yaml, &l, TEXT), id, TEXT)
             .is_some());
         let third = "scope: c3\n";
-        let (_, node) = parsed(third);
-        cache.put(cache.key(Kind::Yaml, &l, third), &node);
+        cache.put(cache.key(Kind::Yaml, &l, third), &read(third).1, third);
         cache.save();
-        let again = TreeCache::at(dir.path(), Path::new("/set"));
+        let again = ItemCache::at(dir.path(), Path::new("/set"));
         assert!(again
-            .get(again.key(Kind::Yaml, &l, TEXT), id, TEXT, &l)
+            .get(again.key(Kind::Yaml, &l, TEXT), id, TEXT)
             .is_some());
         assert!(again
-            .get(again.key(Kind::Yaml, &l, third), id, third, &l)
+            .get(again.key(Kind::Yaml, &l, third), id, third)
             .is_some());
         assert!(
             again
-                .get(again.key(Kind::Yaml, &l, OTHER), id, OTHER, &l)
+                .get(again.key(Kind::Yaml, &l, OTHER), id, OTHER)
                 .is_none(),
             "OTHER was not used by the last run"
         );
@@ -807,29 +587,32 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         written(dir.path());
         let l = Limits::default();
-        let cache = TreeCache::at(dir.path(), Path::new("/set"));
-        let (id, _) = parsed(TEXT);
+        let cache = ItemCache::at(dir.path(), Path::new("/set"));
+        let (id, _) = read(TEXT);
         let third = "scope: c3\n";
         let fourth = "scope: c4\n";
         // The head: TEXT read back, `third` parsed.
         assert!(cache
-            .get(cache.key(Kind::Yaml, &l, TEXT), id, TEXT, &l)
+            .get(cache.key(Kind::Yaml, &l, TEXT), id, TEXT)
             .is_some());
-        cache.put(cache.key(Kind::Yaml, &l, third), &parsed(third).1);
+        cache.put(cache.key(Kind::Yaml, &l, third), &read(third).1, third);
         cache.save();
         // The base: OTHER is gone (the head did not use it), `fourth` is
         // parsed; TEXT and `third` stay, though the base used neither.
         assert!(cache
-            .get(cache.key(Kind::Yaml, &l, OTHER), id, OTHER, &l)
+            .get(cache.key(Kind::Yaml, &l, OTHER), id, OTHER)
             .is_none());
-        cache.put(cache.key(Kind::Yaml, &l, fourth), &parsed(fourth).1);
+        cache.put(cache.key(Kind::Yaml, &l, fourth), &read(fourth).1, fourth);
         cache.save();
-        assert_eq!(cache.take_counts(), (1, 2));
-        let next = TreeCache::at(dir.path(), Path::new("/set"));
+        assert_eq!(
+            cache.take_counts(),
+            (1, 0),
+            "nothing counted but what was read back"
+        );
+        let next = ItemCache::at(dir.path(), Path::new("/set"));
         for text in [TEXT, third, fourth] {
             assert!(
-                next.get(next.key(Kind::Yaml, &l, text), id, text, &l)
-                    .is_some(),
+                next.get(next.key(Kind::Yaml, &l, text), id, text).is_some(),
                 "{text}"
             );
         }
@@ -841,85 +624,107 @@ mod tests {
         let cache = written(dir.path());
         let bytes = std::fs::read(cache.file()).expect("written");
         let l = Limits::default();
-        let (id, node) = parsed(TEXT);
+        let (id, items) = read(TEXT);
         let key = cache.key(Kind::Yaml, &l, TEXT);
-        let read = |bytes: &[u8]| {
+        let read_back = |bytes: &[u8]| {
             std::fs::write(cache.file(), bytes).expect("write");
-            TreeCache::at(dir.path(), Path::new("/set")).get(key, id, TEXT, &l)
+            ItemCache::at(dir.path(), Path::new("/set")).get(key, id, TEXT)
         };
-        assert_eq!(read(&bytes), Some(node.clone()));
+        assert_eq!(read_back(&bytes), Some(items.clone()));
         for cut in 0..bytes.len() {
-            let got = read(&bytes[..cut]);
-            assert!(got.is_none() || got == Some(node.clone()), "cut at {cut}");
+            let got = read_back(&bytes[..cut]);
+            assert!(got.is_none() || got == Some(items.clone()), "cut at {cut}");
         }
         for i in 0..bytes.len() {
             let mut flipped = bytes.clone();
             flipped[i] ^= 0x10;
-            let got = read(&flipped);
-            assert!(got.is_none() || got == Some(node.clone()), "byte {i}");
+            let got = read_back(&flipped);
+            assert!(got.is_none() || got == Some(items.clone()), "byte {i}");
         }
-        assert!(read(b"").is_none());
+        assert!(read_back(b"").is_none());
     }
 
-    /// A payload with a sound checksum (as a hostile writer would make one)
-    /// must still fit the text it is read for.
+    /// A payload with a sound checksum (as a hostile writer would make
+    /// one) must still give items that reading its text could give.
     #[test]
     fn a_well_formed_payload_that_does_not_fit_the_text_is_refused() {
-        let (id, node) = parsed(TEXT);
-        let mut payload = Vec::new();
-        encode(&node, &mut payload);
-        assert!(decode(&payload, id, TEXT, 65).is_some());
+        let (id, items) = read(TEXT);
+        let payload = codec::encode(&items, TEXT);
+        assert_eq!(codec::decode(&payload, id, TEXT), Some(items.clone()));
         assert!(
-            decode(&payload, id, &TEXT[..20], 65).is_none(),
+            codec::decode(&payload, id, &TEXT[..40]).is_none(),
             "spans past the text"
         );
         let mut longer = payload.clone();
         longer.push(0);
-        assert!(decode(&longer, id, TEXT, 65).is_none(), "trailing bytes");
+        assert!(codec::decode(&longer, id, TEXT).is_none(), "trailing bytes");
+        for cut in 0..payload.len() {
+            assert!(
+                codec::decode(&payload[..cut], id, TEXT).is_none(),
+                "cut at {cut}"
+            );
+        }
+        // Items of another shape than reading gives: each is refused.
         let at = TEXT.find('é').expect("é") + 1;
-        let inside = Node {
-            span: Span::new(id, at, at),
-            value: Value::Null,
+        let refused = |what: &str, change: &dyn Fn(&mut PolicyFile)| {
+            let mut other = items.clone();
+            change(&mut other);
+            let payload = codec::encode(&other, TEXT);
+            assert!(codec::decode(&payload, id, TEXT).is_none(), "{what}");
         };
-        let mut payload = Vec::new();
-        encode(&inside, &mut payload);
-        assert!(
-            decode(&payload, id, TEXT, 65).is_none(),
-            "a span inside a character"
-        );
-        let mut deep = Node {
-            span: Span::new(id, 0, 0),
-            value: Value::Null,
+        refused("a span inside a character", &|f| {
+            f.users[0].id.span = Span::new(id, at, at);
+        });
+        refused("a span that ends before it starts", &|f| {
+            f.users[0].id.span = Span::new(id, 9, 8);
+        });
+        refused("an id reading refuses", &|f| {
+            f.users[0].id.value = "Ann".into()
+        });
+        refused("a scope reading refuses", &|f| f.scope.value = "C 1".into());
+        refused("a section that is none", &|f| {
+            f.sections[0].value = "scope".into()
+        });
+        // Bytes no encoder writes: a string that is not UTF-8, a count
+        // past the bytes left (more in the codec's own tests).
+        let empty = PolicyFile {
+            scope: Located::new("provider".to_owned(), Span::new(id, 0, 0)),
+            ..PolicyFile::default()
         };
-        for _ in 0..70 {
-            deep = Node {
-                span: Span::new(id, 0, 0),
-                value: Value::Seq(vec![deep]),
-            };
-        }
-        let mut payload = Vec::new();
-        encode(&deep, &mut payload);
+        let mut bytes = codec::encode(&empty, TEXT);
+        assert!(codec::decode(&bytes, id, TEXT).is_some());
+        // The scope: its span (0, 0), then the length plus one and bytes.
+        assert_eq!(&bytes[..3], &[0, 0, 9]);
+        bytes[3] = 0xc3;
+        bytes[4] = 0x28;
+        assert!(codec::decode(&bytes, id, TEXT).is_none(), "not UTF-8");
+        let mut counted = codec::encode(&empty, TEXT);
+        let sections = 3 + 8;
+        counted.splice(sections..=sections, [0xff, 0xff, 0xff, 0xff, 0x0f]);
         assert!(
-            decode(&payload, id, TEXT, 65).is_none(),
-            "nesting past the limit"
+            codec::decode(&counted, id, TEXT).is_none(),
+            "a count past the end"
         );
-        assert!(decode(&payload, id, TEXT, 100).is_some());
-        for payload in [
-            vec![SEQ, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f],
-            vec![
-                MAP, 0, 0, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01,
-            ],
-            vec![9, 0, 0],
-            vec![STR, 0, 0, 2, 0xc3, 0x28],
-            vec![INT, 0, 0, 1, 2, 3],
-        ] {
-            assert!(decode(&payload, id, TEXT, 65).is_none(), "{payload:?}");
-        }
+    }
+
+    /// Strings that are the text at their place are taken from it: most of
+    /// a payload is not the text again.
+    #[test]
+    fn a_payload_is_smaller_than_its_text() {
+        let text = "scope: c1\nusers:\n  ann-a-long-user-name: { org: c1-some-long-org-name }\n  bob-another-long-name: { org: c1-some-long-org-name }\n";
+        let (_, items) = read(text);
+        let payload = codec::encode(&items, text);
+        assert!(
+            payload.len() * 2 < text.len(),
+            "{} of {}",
+            payload.len(),
+            text.len()
+        );
     }
 
     #[test]
     fn the_key_depends_on_the_text_the_kind_and_the_limits() {
-        let cache = TreeCache::at(Path::new("unused"), Path::new("/set"));
+        let cache = ItemCache::at(Path::new("unused"), Path::new("/set"));
         let l = Limits::default();
         let k = cache.key(Kind::Yaml, &l, TEXT);
         assert_eq!(k, cache.key(Kind::Yaml, &l, TEXT));

@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-pub use self::cache::{InsideSet, TreeCache};
+pub use self::cache::{InsideSet, ItemCache};
 use self::de::{from_node, from_node_all, Spanned};
 use self::node::{Node, Value};
 use self::raw::*;
@@ -39,7 +39,7 @@ pub struct Limits {
     /// Where parsed trees are kept between runs (`None`: every file is
     /// parsed). It sits with the limits because both are passed wherever
     /// a file is parsed, and the limits are part of every entry's key.
-    pub cache: Option<std::sync::Arc<TreeCache>>,
+    pub cache: Option<std::sync::Arc<ItemCache>>,
 }
 
 impl Default for Limits {
@@ -553,9 +553,7 @@ pub(crate) fn load_files_cached(
     let parsed: Vec<_> = stale
         .par_iter()
         .map(|id| {
-            let mut diags = Diagnostics::default();
-            let file = parse_tree(*id, sources, limits, limits.cache.as_deref(), &mut diags)
-                .and_then(|root| read_policy_file(*id, &root, &mut diags));
+            let (file, diags) = read_file(*id, sources, limits, limits.cache.as_deref());
             (*id, file, diags)
         })
         .collect();
@@ -600,16 +598,11 @@ fn text_hash(text: &str) -> u64 {
     xxhash_rust::xxh3::xxh3_64(text.as_bytes())
 }
 
-/// Parses a file's text into a node tree by its extension, through
-/// `cache` when given. Only the loads that complete the cache file when
-/// they are done (`parse_all`, `load_files_cached`) pass the cache of
-/// `limits`: a tree parsed elsewhere (a test file) would be put in a cache
-/// file that nothing completes.
+/// Parses a file's text into a node tree by its extension.
 pub(crate) fn parse_tree(
     id: FileId,
     sources: &SourceMap,
     limits: &Limits,
-    cache: Option<&TreeCache>,
     diagnostics: &mut Diagnostics,
 ) -> Option<Node> {
     let source = sources.get(id)?;
@@ -633,42 +626,71 @@ pub(crate) fn parse_tree(
         );
         return None;
     }
-    parse_text(id, sources, limits, cache, diagnostics)
+    parse_text(id, sources, limits, diagnostics)
 }
 
 /// Parses a file's text into a node tree by its extension, whatever its
-/// name (the set's own files, `trellis.toml` and the owners file), through
-/// `cache` when given (see [`parse_tree`]).
+/// name (the set's own files, `trellis.toml` and the owners file).
 pub(crate) fn parse_text(
     id: FileId,
     sources: &SourceMap,
     limits: &Limits,
-    cache: Option<&TreeCache>,
     diagnostics: &mut Diagnostics,
 ) -> Option<Node> {
     let source = sources.get(id)?;
+    let (node, diags) = if is_toml(source) {
+        toml::parse(id, source, limits)
+    } else {
+        yaml::parse(id, source, limits)
+    };
+    diagnostics.extend(diags);
+    node
+}
+
+/// A policy file's items and what reading it found, through `cache` when
+/// given: read back when the cache holds the file's text, else read (and
+/// kept when reading found nothing). Only the loads that complete the
+/// cache file when they are done (`parse_all`, `load_files_cached`) pass
+/// the cache of `limits`: items read elsewhere would be put in a cache
+/// file that nothing completes.
+fn read_file(
+    id: FileId,
+    sources: &SourceMap,
+    limits: &Limits,
+    cache: Option<&ItemCache>,
+) -> (Option<PolicyFile>, Diagnostics) {
+    let read = || {
+        if let Some(read) = read_in_pieces(id, sources, limits) {
+            return read;
+        }
+        let mut diags = Diagnostics::default();
+        let file = parse_tree(id, sources, limits, &mut diags)
+            .and_then(|root| read_policy_file(id, &root, &mut diags));
+        (file, diags)
+    };
+    // A reserved name is refused whatever its text (by `parse_tree`).
+    let cached = sources
+        .get(id)
+        .filter(|source| !parse_tree_refused(source))
+        .zip(cache);
+    let Some((source, cache)) = cached else {
+        return read();
+    };
     let kind = if is_toml(source) {
         cache::Kind::Toml
     } else {
         cache::Kind::Yaml
     };
-    let cached = cache.map(|c| (c, c.key(kind, limits, &source.text)));
-    if let Some((cache, key)) = cached {
-        if let Some(node) = cache.get(key, id, &source.text, limits) {
-            return Some(node);
-        }
+    let key = cache.key(kind, limits, &source.text);
+    if let Some(file) = cache.get(key, id, &source.text) {
+        return (Some(file), Diagnostics::default());
     }
-    let (node, diags) = match kind {
-        cache::Kind::Toml => toml::parse(id, source, limits),
-        cache::Kind::Yaml => yaml::parse(id, source, limits),
-    };
-    // Only a tree without diagnostics is kept, so that reading one back
-    // reports nothing parsing would have.
-    if let (Some((cache, key)), Some(node), true) = (cached, &node, diags.is_empty()) {
-        cache.put(key, node);
+    cache.count_parsed();
+    let (file, diags) = read();
+    if let (Some(file), true) = (&file, diags.is_empty()) {
+        cache.put(key, file, &source.text);
     }
-    diagnostics.extend(diags);
-    node
+    (file, diags)
 }
 
 /// Is it read as TOML (by its extension; anything else is YAML)?
@@ -687,21 +709,19 @@ fn read_in_parts(key: &str) -> bool {
 /// A large YAML file read in pieces on every core (`yaml::split`): each
 /// part of a big section is parsed, read into its items and freed on its
 /// own, so that the file's whole tree is never held (for a file of tens
-/// of MB, several times the memory of its items), and the cache of parsed
-/// trees keeps each piece. `None` when the file is to be read whole: not
-/// large, not of the plain layout, or any piece found a problem (the whole
-/// read reports it, where it is).
+/// of MB, several times the memory of its items). `None` when the file is
+/// to be read whole: not large, not of the plain layout, or any piece
+/// found a problem (the whole read reports it, where it is).
 fn read_in_pieces(
     id: FileId,
     sources: &SourceMap,
     limits: &Limits,
-    cache: Option<&TreeCache>,
 ) -> Option<(Option<PolicyFile>, Diagnostics)> {
     let source = sources.get(id)?;
     if is_toml(source) || !yaml::parsed_in_pieces(source) || parse_tree_refused(source) {
         return None;
     }
-    read_cut(id, source, limits, cache, yaml::split::PIECE_BYTES)
+    read_cut(id, source, limits, yaml::split::PIECE_BYTES)
 }
 
 /// [`read_in_pieces`] of any file, in pieces of about `piece_bytes`.
@@ -709,35 +729,11 @@ fn read_cut(
     id: FileId,
     source: &SourceFile,
     limits: &Limits,
-    cache: Option<&TreeCache>,
     piece_bytes: usize,
 ) -> Option<(Option<PolicyFile>, Diagnostics)> {
     use yaml::split::{self, Piece, Plan};
     let plan = Plan::new(source, limits, piece_bytes)?;
-    let read_back = std::sync::atomic::AtomicBool::new(true);
-    // A piece's tree is kept in the cache with its spans from its start,
-    // and placed in the file once read back or parsed.
-    let tree = |range: split::Range| -> Option<Node> {
-        let text = &source.text[range.start..range.end];
-        let limits = plan.limits(range);
-        let key = cache.map(|c| c.piece_key(limits, text));
-        let kept = cache
-            .zip(key)
-            .and_then(|(c, k)| c.get_piece(k, id, text, limits));
-        let mut node = match kept {
-            Some(node) => node,
-            None => {
-                read_back.store(false, std::sync::atomic::Ordering::Relaxed);
-                let node = plan.parse_relative(id, source, range)?;
-                if let Some((cache, key)) = cache.zip(key) {
-                    cache.put_piece(key, &node);
-                }
-                node
-            }
-        };
-        split::shift(&mut node, u32::try_from(range.start).ok()?);
-        Some(node)
-    };
+    let tree = |range: split::Range| plan.parse(id, source, range);
     // The top-level entries; a cut section's has no value here (its items
     // are read from its parts below).
     let heads: Vec<split::Range> = plan
@@ -770,13 +766,7 @@ fn read_cut(
         value: Value::Map(entries),
     };
     let mut diags = Diagnostics::default();
-    let count = |read_back: &std::sync::atomic::AtomicBool| {
-        if let Some(cache) = cache {
-            cache.count_file(read_back.load(std::sync::atomic::Ordering::Relaxed));
-        }
-    };
     let Some(mut file) = read_policy_file(id, &root, &mut diags) else {
-        count(&read_back);
         return Some((None, diags));
     };
     drop(root);
@@ -801,7 +791,6 @@ fn read_cut(
             _ => return None,
         }
     }
-    count(&read_back);
     Some((Some(file), diags))
 }
 
@@ -897,16 +886,7 @@ fn parse_all(ids: &[FileId], limits: &Limits, set: &mut LoadedSet) {
     let sources = &set.sources;
     let results: Vec<_> = ids
         .par_iter()
-        .map(|id| {
-            let cache = limits.cache.as_deref();
-            if let Some(read) = read_in_pieces(*id, sources, limits, cache) {
-                return read;
-            }
-            let mut diags = Diagnostics::default();
-            let file = parse_tree(*id, sources, limits, cache, &mut diags)
-                .and_then(|root| read_policy_file(*id, &root, &mut diags));
-            (file, diags)
-        })
+        .map(|id| read_file(*id, sources, limits, limits.cache.as_deref()))
         .collect();
     if let Some(cache) = &limits.cache {
         cache.save();
@@ -1147,7 +1127,7 @@ pub fn load_bytes(name: &str, bytes: &[u8], limits: &Limits) -> (Option<PolicyFi
         }
     };
     let id = sources.add(SourceFile::new(name.into(), text));
-    let Some(root) = parse_tree(id, &sources, limits, None, &mut diags) else {
+    let Some(root) = parse_tree(id, &sources, limits, &mut diags) else {
         return (None, diags);
     };
     let file = read_policy_file(id, &root, &mut diags);
@@ -1158,17 +1138,8 @@ pub fn load_bytes(name: &str, bytes: &[u8], limits: &Limits) -> (Option<PolicyFi
 mod tests {
     use super::*;
 
-    /// Every example and fixture YAML file read in pieces, cut as finely
-    /// as possible, gives what reading it whole gives (its items and its
-    /// findings, those of a file's layout included), parsed and then read
-    /// back from the cache of pieces.
-    #[test]
-    fn files_read_in_pieces_are_read_as_whole_ones() {
-        let dir = std::env::temp_dir().join(format!("trellis-pieces-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let cache = TreeCache::at(&dir, Path::new("/pieces-test"));
-        let limits = Limits::default();
-        let (mut files, mut cut, mut clean, mut cut_with_findings) = (0, 0, 0, 0);
+    /// Every example and fixture policy file (YAML or TOML).
+    fn example_files() -> Vec<PathBuf> {
         let mut paths: Vec<PathBuf> = Vec::new();
         let mut dirs = vec![
             PathBuf::from("policies-examples"),
@@ -1179,48 +1150,45 @@ mod tests {
                 let p = e.path();
                 if p.is_dir() {
                     dirs.push(p);
-                } else if p.extension().is_some_and(|x| x == "yaml") {
+                } else if p.extension().is_some_and(|x| x == "yaml" || x == "toml") {
                     paths.push(p);
                 }
             }
         }
         paths.sort();
-        for path in paths {
+        paths
+    }
+
+    /// Every example and fixture YAML file read in pieces, cut as finely
+    /// as possible, gives what reading it whole gives (its items and its
+    /// findings, those of a file's layout included).
+    #[test]
+    fn files_read_in_pieces_are_read_as_whole_ones() {
+        let limits = Limits::default();
+        let (mut files, mut cut, mut clean, mut cut_with_findings) = (0, 0, 0, 0);
+        for path in example_files() {
+            if path.extension().is_some_and(|x| x == "toml") {
+                continue;
+            }
             let text = std::fs::read_to_string(&path).unwrap();
             let mut sources = SourceMap::default();
             let id = sources.add(SourceFile::new(path.clone(), text));
             let source = sources.get(id).unwrap();
             let mut whole_found = Diagnostics::default();
-            let whole = parse_tree(id, &sources, &limits, None, &mut whole_found)
+            let whole = parse_tree(id, &sources, &limits, &mut whole_found)
                 .and_then(|root| read_policy_file(id, &root, &mut whole_found));
             files += 1;
             clean += usize::from(whole_found.is_empty());
-            for round in ["parsed", "read back"] {
-                let Some((file, found)) = read_cut(id, source, &limits, Some(&cache), 1) else {
-                    continue;
-                };
-                let (found, whole_found): (Vec<_>, Vec<_>) =
-                    (found.iter().collect(), whole_found.iter().collect());
-                assert_eq!(found, whole_found, "{} ({round})", path.display());
-                assert!(
-                    file == whole,
-                    "{} ({round}): the files differ",
-                    path.display()
-                );
-                cut += usize::from(round == "parsed");
-                cut_with_findings += usize::from(round == "parsed" && !found.is_empty());
-                cache.save();
-                let (read_back, parsed) = cache.take_counts();
-                let expected = if round == "parsed" { (0, 1) } else { (1, 0) };
-                assert_eq!(
-                    (read_back, parsed),
-                    expected,
-                    "{} ({round})",
-                    path.display()
-                );
-            }
+            let Some((file, found)) = read_cut(id, source, &limits, 1) else {
+                continue;
+            };
+            let (found, whole_found): (Vec<_>, Vec<_>) =
+                (found.iter().collect(), whole_found.iter().collect());
+            assert_eq!(found, whole_found, "{}", path.display());
+            assert!(file == whole, "{}: the files differ", path.display());
+            cut += 1;
+            cut_with_findings += usize::from(!found.is_empty());
         }
-        let _ = std::fs::remove_dir_all(&dir);
         assert!(files > 30 && clean > 15, "{files} files, {clean} clean");
         assert!(
             cut * 3 > clean * 2,
@@ -1230,6 +1198,41 @@ mod tests {
             cut_with_findings > 0,
             "no file read in pieces had a finding to compare"
         );
+    }
+
+    /// Every example and fixture file read without a diagnostic is kept by
+    /// the cache and read back as it was read; a file with a diagnostic is
+    /// not kept, and reports it again.
+    #[test]
+    fn files_read_back_from_the_cache_are_read_as_fresh_ones() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cache = ItemCache::at(dir.path(), Path::new("/read-back-test"));
+        let limits = Limits::default();
+        let (mut kept, mut refused) = (0, 0);
+        for path in example_files() {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let read = || {
+                let mut sources = SourceMap::default();
+                let id = sources.add(SourceFile::new(path.clone(), text.clone()));
+                let read = read_file(id, &sources, &limits, Some(&cache));
+                cache.save();
+                (read, cache.take_counts())
+            };
+            let ((fresh, found), counts) = read();
+            assert_eq!(counts, (0, 1));
+            let ((back, found_again), counts) = read();
+            let (a, b): (Vec<_>, Vec<_>) = (found.iter().collect(), found_again.iter().collect());
+            assert_eq!(a, b, "{}", path.display());
+            assert!(back == fresh, "{}: the files differ", path.display());
+            if found.is_empty() {
+                assert_eq!(counts, (1, 0), "{}", path.display());
+                kept += 1;
+            } else {
+                assert_eq!(counts, (0, 1), "{}", path.display());
+                refused += 1;
+            }
+        }
+        assert!(kept > 20 && refused > 10, "{kept} kept, {refused} refused");
     }
 
     fn node_at<'a>(root: &'a Node, path: &[&str]) -> &'a Node {
@@ -1254,7 +1257,7 @@ mod tests {
         let mut sources = SourceMap::default();
         let id = sources.add(SourceFile::new(name.into(), text.into()));
         let mut diags = Diagnostics::default();
-        let root = parse_tree(id, &sources, &Limits::default(), None, &mut diags).expect("parses");
+        let root = parse_tree(id, &sources, &Limits::default(), &mut diags).expect("parses");
         assert!(diags.is_empty(), "{diags:?}");
         let (s, e) = sources.line_col(node_at(&root, path).span);
         (s.line, s.column, e.line, e.column)

@@ -148,8 +148,8 @@ pub(crate) struct Analysis {
 
 impl Workspace {
     pub fn new(root: PathBuf) -> Workspace {
-        let cache = load::TreeCache::default_dir()
-            .and_then(|dir| load::TreeCache::for_set(&dir, std::slice::from_ref(&root)).ok())
+        let cache = load::ItemCache::default_dir()
+            .and_then(|dir| load::ItemCache::for_set(&dir, std::slice::from_ref(&root)).ok())
             .map(std::sync::Arc::new);
         Workspace {
             root,

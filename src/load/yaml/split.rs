@@ -13,9 +13,8 @@
 //!
 //! [`parse`] puts the pieces' nodes back into the file's tree. The loader
 //! goes further for the files of a set (`load::read_in_pieces`): each part
-//! is read into its items and freed on its own, and the cache of parsed
-//! trees keeps each piece, so that a one-line edit of a large file parses
-//! one piece again.
+//! is read into its items and freed on its own, so that the whole file's
+//! tree is never held.
 //!
 //! Any doubt falls back to the whole parse: a line at column 0 that is not
 //! a plain `key:` (a document marker, a directive, a flow map), a piece
@@ -103,28 +102,14 @@ impl Plan {
 
     /// The nodes of `range`, `None` when parsing it finds anything.
     pub(crate) fn parse(&self, file: FileId, source: &SourceFile, range: Range) -> Option<Node> {
-        self.parse_from(file, source, range, range.start)
-    }
-
-    /// [`Self::parse`] with spans counted from the range's start.
-    pub(crate) fn parse_relative(
-        &self,
-        file: FileId,
-        source: &SourceFile,
-        range: Range,
-    ) -> Option<Node> {
-        self.parse_from(file, source, range, 0)
-    }
-
-    fn parse_from(
-        &self,
-        file: FileId,
-        source: &SourceFile,
-        range: Range,
-        base: usize,
-    ) -> Option<Node> {
         let text = &source.text[range.start..range.end];
-        let builder = Builder::new(file, text, base, source.is_ascii(), self.limits(range));
+        let builder = Builder::new(
+            file,
+            text,
+            range.start,
+            source.is_ascii(),
+            self.limits(range),
+        );
         match builder.run(None) {
             (node, found) if found.is_empty() => node,
             _ => None,
@@ -180,24 +165,6 @@ pub(super) fn parse(
         span: Span::new(file, start, end.max(first.key.span.end as usize)),
         value: Value::Map(entries),
     })
-}
-
-/// Moves every span of `node` `by` bytes later (a piece's tree, its spans
-/// counted from the piece's start, placed in its file).
-pub(crate) fn shift(node: &mut Node, by: u32) {
-    node.span.start += by;
-    node.span.end += by;
-    match &mut node.value {
-        Value::Seq(items) => items.iter_mut().for_each(|n| shift(n, by)),
-        Value::Map(entries) => {
-            for e in entries {
-                e.key.span.start += by;
-                e.key.span.end += by;
-                shift(&mut e.value, by);
-            }
-        }
-        _ => {}
-    }
 }
 
 /// Are these keys all different?
@@ -314,9 +281,7 @@ fn is_blank_or_comment(line: &str) -> bool {
 /// Where a body is cut depends on its entries' text alone, not on where
 /// they are: an entry line is a cut when its hash falls in the right
 /// range, unless the part would be under a quarter of a piece (and one is
-/// made at the first entry past four pieces). An edit moves the cuts around it only,
-/// so that the other pieces are the same text as before, and the cache of
-/// parsed trees, which keeps each piece, reads them back.
+/// made at the first entry past four pieces). An edit moves the cuts around it only.
 fn cut_section(text: &str, start: usize, end: usize, piece_bytes: usize) -> Piece {
     let whole = Piece::Section(Range {
         start,
