@@ -74,7 +74,7 @@ fn nearest_canonical(path: &Path) -> Option<PathBuf> {
     }
 }
 
-/// Where a tree is in a cache file: its key, its payload's offset and
+/// Where a file's items are in a cache file: its key, its payload's offset and
 /// length, and the payload's checksum.
 #[derive(Clone, Copy, Debug)]
 struct Place {
@@ -84,24 +84,24 @@ struct Place {
     sum: u64,
 }
 
-/// The parsed trees of one set (see the module's documentation).
+/// The files' items of one set (see the module's documentation).
 #[derive(Debug)]
 pub struct ItemCache {
     path: PathBuf,
-    /// What the build of trellis contributes to every key: trees written
+    /// What the build of trellis contributes to every key: items written
     /// by another build are never read.
     build: Vec<u8>,
     /// The cache file's index, while a load runs (read on the first
     /// look-up).
     kept: Mutex<Option<Arc<Kept>>>,
-    /// The next cache file, once a tree was parsed.
+    /// The next cache file, once a file was parsed.
     next: Mutex<Option<Next>>,
     /// Writing the next file failed in this load: the rest is not tried.
     failed: AtomicBool,
-    /// The trees earlier loads of this run wrote: a later load (the other
+    /// The payloads earlier loads of this run wrote: a later load (the other
     /// revision of a comparison) keeps them too.
     written: Mutex<rustc_hash::FxHashSet<u128>>,
-    /// Trees read back and files parsed since the counts were last taken.
+    /// Files read back and files parsed since the counts were last taken.
     hits: AtomicUsize,
     parsed: AtomicUsize,
 }
@@ -111,12 +111,12 @@ pub struct ItemCache {
 struct Kept {
     file: Option<File>,
     index: Vec<Place>,
-    /// Which trees this run read back (the next file keeps those).
+    /// Which payloads this run read back (the next file keeps those).
     used: Vec<AtomicBool>,
 }
 
 /// The cache file being written: its temporary name, where the next
-/// payload goes, and the trees in it so far.
+/// payload goes, and the payloads in it so far.
 #[derive(Debug)]
 struct Next {
     tmp: PathBuf,
@@ -183,12 +183,12 @@ impl ItemCache {
         Ok(ItemCache::at(dir, Path::new(&identity)))
     }
 
-    /// The file the set's trees are kept in.
+    /// The file the set's items are kept in.
     pub fn file(&self) -> &Path {
         &self.path
     }
 
-    /// Trees read back, and files parsed (whose trees were kept), since the
+    /// Files read back, and files parsed, since the
     /// last call: what the last load did, for `TRELLIS_TIMINGS`.
     pub fn take_counts(&self) -> (usize, usize) {
         (
@@ -263,9 +263,9 @@ impl ItemCache {
         }
     }
 
-    /// After a load: completes the next cache file with the trees this load
+    /// After a load: completes the next cache file with the payloads this load
     /// read back and those earlier loads of this run wrote, and puts it in
-    /// place of the old one (when no tree was parsed, the old one already
+    /// place of the old one (when no file was kept, the old one already
     /// holds them all). A failure to write is not an error: the next run
     /// parses those files again.
     pub(crate) fn save(&self) {
@@ -405,7 +405,7 @@ fn read_at(file: &File, mut buf: &mut [u8], mut at: u64) -> std::io::Result<()> 
 }
 
 /// Creates `dir` and its missing parents, readable by the user alone on
-/// unix (the trees hold the set's names and attributes).
+/// unix (the items hold the set's names and attributes).
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
@@ -449,7 +449,7 @@ impl Next {
         Ok(())
     }
 
-    /// Adds the trees of `kept` marked used, then the index and the
+    /// Adds the payloads of `kept` marked used, then the index and the
     /// footer; returns the temporary file's path and the keys it holds.
     fn finish(mut self, kept: Option<&Kept>) -> std::io::Result<(PathBuf, Vec<u128>)> {
         let result = (|| {

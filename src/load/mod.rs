@@ -36,7 +36,7 @@ pub struct Limits {
     pub max_alias_nodes: usize,
     /// Bytes YAML alias expansion may produce in one file.
     pub max_alias_bytes: usize,
-    /// Where parsed trees are kept between runs (`None`: every file is
+    /// Where files' items are kept between runs (`None`: every file is
     /// parsed). It sits with the limits because both are passed wherever
     /// a file is parsed, and the limits are part of every entry's key.
     pub cache: Option<std::sync::Arc<ItemCache>>,
