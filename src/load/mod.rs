@@ -1218,8 +1218,14 @@ mod tests {
                 cache.save();
                 (read, cache.take_counts())
             };
+            // A reserved name (`trellis.toml` below the root) is refused
+            // before the cache is asked.
+            let reserved = path
+                .file_name()
+                .is_some_and(|n| is_reserved_name(&n.to_string_lossy()));
+            let parsed = (0, usize::from(!reserved));
             let ((fresh, found), counts) = read();
-            assert_eq!(counts, (0, 1));
+            assert_eq!(counts, parsed, "{}", path.display());
             let ((back, found_again), counts) = read();
             let (a, b): (Vec<_>, Vec<_>) = (found.iter().collect(), found_again.iter().collect());
             assert_eq!(a, b, "{}", path.display());
@@ -1228,7 +1234,7 @@ mod tests {
                 assert_eq!(counts, (1, 0), "{}", path.display());
                 kept += 1;
             } else {
-                assert_eq!(counts, (0, 1), "{}", path.display());
+                assert_eq!(counts, parsed, "{}", path.display());
                 refused += 1;
             }
         }

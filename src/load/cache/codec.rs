@@ -4,7 +4,9 @@
 //! A payload is the [`PolicyFile`] its text was read into, field after
 //! field in declaration order: a bool is a byte (0 or 1), a number a
 //! LEB128 varint, an `Option` a byte (0 or 1) and the value, a list or map
-//! a count and the items, a span its start and end. A string with a place
+//! a count and the items, a span its start and end; a section of the
+//! file is its count, then the byte length of each chunk of its items,
+//! then the chunks (so that a large file is read back on every core). A string with a place
 //! in the file (the value of a [`Located`]) that is exactly the text at
 //! that place, as a plain scalar's is, is stored as a zero and taken from
 //! the text when read back; any other string is its length plus one and
@@ -79,14 +81,14 @@ impl Out<'_> {
     }
 }
 
-impl In<'_> {
+impl<'a> In<'a> {
     fn byte(&mut self) -> Option<u8> {
         let b = *self.bytes.get(self.at)?;
         self.at += 1;
         Some(b)
     }
 
-    fn take(&mut self, n: usize) -> Option<&[u8]> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
         let end = self.at.checked_add(n)?;
         let s = self.bytes.get(self.at..end)?;
         self.at = end;
@@ -459,6 +461,70 @@ impl<T: Codec> Codec for Item<T> {
     }
 }
 
+/// Items of a section a chunk holds: a large file's sections are read
+/// back a chunk per core.
+const CHUNK: usize = 1 << 14;
+
+/// A section: its count of items, the byte length of each chunk of
+/// [`CHUNK`] items (the last may hold fewer), then the chunks.
+fn put_section<T: Codec>(items: &[T], out: &mut Out<'_>) {
+    out.varint(items.len() as u64);
+    let mut body = Out {
+        bytes: Vec::new(),
+        text: out.text,
+    };
+    for chunk in items.chunks(CHUNK) {
+        let start = body.bytes.len();
+        for item in chunk {
+            item.put(&mut body, None);
+        }
+        out.varint((body.bytes.len() - start) as u64);
+    }
+    out.bytes.extend_from_slice(&body.bytes);
+}
+
+/// A section written by [`put_section`], its chunks read on every core
+/// when there are several; each chunk must be read to its last byte.
+fn get_section<T: Codec + Send>(r: &mut In<'_>) -> Option<Vec<T>> {
+    use rayon::prelude::*;
+    let n = r.count()?;
+    let chunks = n.div_ceil(CHUNK);
+    let mut lengths = Vec::with_capacity(chunks);
+    for _ in 0..chunks {
+        lengths.push(usize::try_from(r.varint()?).ok()?);
+    }
+    let mut parts = Vec::with_capacity(chunks);
+    for (i, len) in lengths.into_iter().enumerate() {
+        parts.push((r.take(len)?, CHUNK.min(n - i * CHUNK)));
+    }
+    let (file, text) = (r.file, r.text);
+    let read = |&(bytes, count): &(&[u8], usize)| {
+        let mut chunk = In {
+            bytes,
+            at: 0,
+            file,
+            text,
+        };
+        let mut items = Vec::with_capacity(count);
+        for _ in 0..count {
+            items.push(T::get(&mut chunk, None)?);
+        }
+        (chunk.at == bytes.len()).then_some(items)
+    };
+    match parts.as_slice() {
+        [] => Some(Vec::new()),
+        [one] => read(one),
+        _ => {
+            let read: Vec<Vec<T>> = parts.par_iter().map(read).collect::<Option<_>>()?;
+            let mut items = Vec::with_capacity(n);
+            for chunk in read {
+                items.extend(chunk);
+            }
+            Some(items)
+        }
+    }
+}
+
 impl Codec for PolicyFile {
     fn put(&self, out: &mut Out<'_>, _: Option<Span>) {
         let PolicyFile {
@@ -480,18 +546,18 @@ impl Codec for PolicyFile {
         } = self;
         scope.put(out, None);
         sections.put(out, None);
-        modules.put(out, None);
-        policies.put(out, None);
-        kinds.put(out, None);
-        orgs.put(out, None);
-        users.put(out, None);
-        roles.put(out, None);
-        assignments.put(out, None);
-        publications.put(out, None);
-        exclusions.put(out, None);
-        automatic.put(out, None);
-        dimensions.put(out, None);
-        resources.put(out, None);
+        put_section(modules, out);
+        put_section(policies, out);
+        put_section(kinds, out);
+        put_section(orgs, out);
+        put_section(users, out);
+        put_section(roles, out);
+        put_section(assignments, out);
+        put_section(publications, out);
+        put_section(exclusions, out);
+        put_section(automatic, out);
+        put_section(dimensions, out);
+        put_section(resources, out);
     }
     /// The file's scope is `provider` or an org id, and its sections are
     /// sections, as reading the text makes them.
@@ -511,18 +577,18 @@ impl Codec for PolicyFile {
             file: r.file,
             scope,
             sections,
-            modules: Codec::get(r, None)?,
-            policies: Codec::get(r, None)?,
-            kinds: Codec::get(r, None)?,
-            orgs: Codec::get(r, None)?,
-            users: Codec::get(r, None)?,
-            roles: Codec::get(r, None)?,
-            assignments: Codec::get(r, None)?,
-            publications: Codec::get(r, None)?,
-            exclusions: Codec::get(r, None)?,
-            automatic: Codec::get(r, None)?,
-            dimensions: Codec::get(r, None)?,
-            resources: Codec::get(r, None)?,
+            modules: get_section(r)?,
+            policies: get_section(r)?,
+            kinds: get_section(r)?,
+            orgs: get_section(r)?,
+            users: get_section(r)?,
+            roles: get_section(r)?,
+            assignments: get_section(r)?,
+            publications: get_section(r)?,
+            exclusions: get_section(r)?,
+            automatic: get_section(r)?,
+            dimensions: get_section(r)?,
+            resources: get_section(r)?,
         })
     }
 }
@@ -641,5 +707,62 @@ mod tests {
         // A map's keys ascending, each once.
         let twice = [2, 2, b'a', 1, 2, b'a', 1];
         assert_eq!(get::<BTreeMap<String, String>>(&twice, text, None), None);
+    }
+}
+
+#[cfg(test)]
+mod section_tests {
+    use super::*;
+
+    /// A section of several chunks reads back whole and in order; a chunk
+    /// that is not read to its last byte refuses the payload.
+    #[test]
+    fn a_large_section_reads_back_a_chunk_per_core() {
+        let mut text = String::from("scope: c1\nusers:\n");
+        for i in 0..2 * CHUNK + 5 {
+            text.push_str(&format!("  u{i}: {{ org: c1 }}\n"));
+        }
+        let (file, diags) =
+            crate::load::load_bytes("t.yaml", text.as_bytes(), &crate::load::Limits::default());
+        assert!(diags.is_empty(), "{diags:?}");
+        let file = file.expect("items");
+        assert_eq!(file.users.len(), 2 * CHUNK + 5);
+        let payload = encode(&file, &text);
+        assert_eq!(decode(&payload, file.file, &text), Some(file.clone()));
+        // The users' chunk lengths follow the scope (a span and a zero),
+        // the sections (a count and two keys) and four empty sections.
+        let mut r = In {
+            bytes: &payload,
+            at: 0,
+            file: file.file,
+            text: &text,
+        };
+        let _ = Located::<String>::get(&mut r, None).expect("scope");
+        let _ = Vec::<Located<String>>::get(&mut r, None).expect("sections");
+        for _ in 0..4 {
+            assert_eq!(r.varint(), Some(0));
+        }
+        assert_eq!(r.varint(), Some(file.users.len() as u64));
+        let first_length = r.at;
+        let length = r.varint().expect("a chunk's length");
+        // A chunk said one byte longer (and the next one shorter) is not
+        // read to its end.
+        let mut lengths = Out {
+            bytes: Vec::new(),
+            text: &text,
+        };
+        lengths.varint(length + 1);
+        let mut moved = payload[..first_length].to_vec();
+        moved.extend_from_slice(&lengths.bytes);
+        let second = r.varint().expect("the second length");
+        let mut rest = Out {
+            bytes: Vec::new(),
+            text: &text,
+        };
+        rest.varint(second - 1);
+        moved.extend_from_slice(&rest.bytes);
+        moved.extend_from_slice(&payload[r.at..]);
+        assert_eq!(moved.len(), payload.len(), "lengths of the same width");
+        assert_eq!(decode(&moved, file.file, &text), None);
     }
 }
