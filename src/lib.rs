@@ -266,47 +266,56 @@ pub struct WithBase<E> {
 }
 
 /// The pull-request gate's reading: the set under `paths`, checked, and
-/// the base that `base` finds, resolved, read while the head's checks run
-/// (the comparison needs the base's model, not its diagnostics, so only
-/// loading and resolving report any).
+/// the base that `base` finds, resolved (the comparison needs the base's
+/// model, not its diagnostics, so only loading and resolving report any).
+/// `base` runs on a thread of its own from the start (reading a revision
+/// is mostly `git`'s work, which fills the gaps the head's reading leaves
+/// on the cores); the base is loaded and resolved while the head's checks
+/// run.
 pub fn check_with_base<E: Send>(
     paths: &[PathBuf],
     base: impl FnOnce() -> Result<revision::SetSource, E> + Send,
     limits: &Limits,
     stage: &(dyn Fn(&str) + Sync),
 ) -> Result<WithBase<E>, LoadError> {
-    let (mut set, t) = load_staged(paths, limits, stage)?;
-    let loaded = t.elapsed();
-    stage(&format!("resolving {} files", set.files.len()));
-    let mut model = resolve::resolve(std::mem::take(&mut set.files), &mut set.diagnostics);
-    let resolved = t.elapsed();
-    stage("checking, and reading the base");
-    let head_files = set.sources.len();
-    let sources = std::mem::take(&mut set.sources);
-    let diagnostics = &mut set.diagnostics;
-    // The source map goes to the base's reading and comes back with the
-    // base's files added (or as it was, when the base could not be read).
-    let (took, (base, sources)) = rayon::join(
-        || check::check(&model, diagnostics),
-        || match base() {
-            Err(e) => (Err(e), sources),
-            Ok(src) => match resolve_source(src, limits, sources) {
-                Ok(mut b) => {
-                    let sources = std::mem::take(&mut b.sources);
-                    (Ok(Ok(b)), sources)
-                }
-                Err((e, sources)) => (Ok(Err(e)), sources),
+    std::thread::scope(|scope| {
+        let reading = scope.spawn(base);
+        let (mut set, t) = load_staged(paths, limits, stage)?;
+        let loaded = t.elapsed();
+        stage(&format!("resolving {} files", set.files.len()));
+        let mut model = resolve::resolve(std::mem::take(&mut set.files), &mut set.diagnostics);
+        let resolved = t.elapsed();
+        stage("checking, and reading the base");
+        let head_files = set.sources.len();
+        let sources = std::mem::take(&mut set.sources);
+        let diagnostics = &mut set.diagnostics;
+        // The source map goes to the base's reading and comes back with the
+        // base's files added (or as it was, when the base could not be read).
+        let (took, (base, sources)) = rayon::join(
+            || check::check(&model, diagnostics),
+            || match reading
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            {
+                Err(e) => (Err(e), sources),
+                Ok(src) => match resolve_source(src, limits, sources) {
+                    Ok(mut b) => {
+                        let sources = std::mem::take(&mut b.sources);
+                        (Ok(Ok(b)), sources)
+                    }
+                    Err((e, sources)) => (Ok(Err(e)), sources),
+                },
             },
-        },
-    );
-    set.sources = sources;
-    model.rule_timings = took;
-    stage_timings(&mut model, t, loaded, resolved, "check and the base");
-    let head = finished(set, model);
-    Ok(WithBase {
-        head,
-        head_files,
-        base,
+        );
+        set.sources = sources;
+        model.rule_timings = took;
+        stage_timings(&mut model, t, loaded, resolved, "check and the base");
+        let head = finished(set, model);
+        Ok(WithBase {
+            head,
+            head_files,
+            base,
+        })
     })
 }
 
