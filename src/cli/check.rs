@@ -208,6 +208,10 @@ fn run_once(args: &CheckArgs, last: bool) -> u8 {
                 .diff_page_out
                 .as_ref()
                 .map(|_| DiffFormat::Html.render(&d, args.markdown_cap, None));
+            // Freed by the process's end (see the end of this function).
+            if last {
+                std::mem::forget(d);
+            }
         }
         super::progress::stage("checking the change");
         checked
@@ -219,6 +223,9 @@ fn run_once(args: &CheckArgs, last: bool) -> u8 {
                 &same,
             ));
         checked.diagnostics.sort(&checked.sources);
+        if last {
+            std::mem::forget(base_checked);
+        }
     }
     // Cumulative stage times, then each rule's own, for benchmarking.
     let model = &checked.model;

@@ -147,9 +147,13 @@ pub fn run(args: DiffArgs) -> u8 {
         }
         None => super::out(&text),
     }
-    if args.exit_code && d.changes_access() {
+    let code = if args.exit_code && d.changes_access() {
         EXIT_FINDINGS
     } else {
         EXIT_OK
-    }
+    };
+    // The process ends here: freeing two large models and their diff piece
+    // by piece would only add time (the OS reclaims it at once).
+    std::mem::forget((head, base, d, sources));
+    code
 }
