@@ -401,6 +401,8 @@ pub struct Assignment {
     pub grant_span: Span,
     /// Where `org` is written (the user when it is left out).
     pub org_span: Span,
+    /// Is `org` written (not left to be the user's home)?
+    pub org_written: bool,
     /// The scope of the file that writes it.
     pub scope: Scope,
     /// Path order then position: the order W104 uses to pick "the later one".

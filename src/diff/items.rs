@@ -432,10 +432,89 @@ fn scope_place(scope: Scope) -> Place {
 /// never in a provider file (where every locked item is, §8), so what the
 /// change check and the locked list report is the same either way. For a
 /// one-file change at L that is 3 million items fewer to key per revision.
+///
+/// A file at one path in both revisions whose text changed is compared
+/// the same way in part: the text it starts and ends with in both is the
+/// same, and an entry whose whole text lies there, at the same place from
+/// the file's start (or end) in both, of the same kind and scope, and
+/// whose meaning is all in its text (an org, a user, a provider file's
+/// assignment or publication), is its own twin (see
+/// [`unchanged_entries`]). Only YAML files without anchors are read so: a
+/// TOML table may be continued further down the file, and an alias may
+/// stand for text that changed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SameFiles {
     base: Vec<bool>,
     head: Vec<bool>,
+    edited: Vec<Edited>,
+}
+
+/// A file at one path in both revisions, of another text in each: the
+/// bytes both texts start with and, after those, end with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Edited {
+    base: FileId,
+    head: FileId,
+    base_len: u32,
+    head_len: u32,
+    prefix: u32,
+    suffix: u32,
+}
+
+impl Edited {
+    /// The pair of `b` (in the base) and `h` (in the head), when both are
+    /// YAML without an anchor (see [`SameFiles`]).
+    fn of(b: (FileId, &SourceFile), h: (FileId, &SourceFile)) -> Option<Edited> {
+        let readable = |f: &SourceFile| {
+            !f.display_path().ends_with(".toml") && !f.text.as_bytes().contains(&b'&')
+        };
+        if !readable(b.1) || !readable(h.1) {
+            return None;
+        }
+        let (bt, ht) = (b.1.text.as_bytes(), h.1.text.as_bytes());
+        let prefix = bt.iter().zip(ht).take_while(|(x, y)| x == y).count();
+        let room = bt.len().min(ht.len()) - prefix;
+        let suffix = bt
+            .iter()
+            .rev()
+            .zip(ht.iter().rev())
+            .take(room)
+            .take_while(|(x, y)| x == y)
+            .count();
+        Some(Edited {
+            base: b.0,
+            head: h.0,
+            base_len: u32::try_from(bt.len()).ok()?,
+            head_len: u32::try_from(ht.len()).ok()?,
+            prefix: prefix as u32,
+            suffix: suffix as u32,
+        })
+    }
+
+    fn swapped(self) -> Edited {
+        Edited {
+            base: self.head,
+            head: self.base,
+            base_len: self.head_len,
+            head_len: self.base_len,
+            ..self
+        }
+    }
+}
+
+/// Files of `b`, then of `h` (each with its id), at one path in both
+/// with other texts.
+fn edited(b: &[(FileId, &SourceFile)], h: &[(FileId, &SourceFile)]) -> Vec<Edited> {
+    let by_path: HashMap<&str, (FileId, &SourceFile)> = b
+        .iter()
+        .map(|&(id, f)| (f.display_path(), (id, f)))
+        .collect();
+    h.iter()
+        .filter_map(|&(id, f)| {
+            let &(bid, bf) = by_path.get(f.display_path())?;
+            (bf.text != f.text).then(|| Edited::of((bid, bf), (id, f)))?
+        })
+        .collect()
 }
 
 impl SameFiles {
@@ -449,7 +528,11 @@ impl SameFiles {
     pub fn between(base: &SourceMap, head: &SourceMap) -> SameFiles {
         let (b, h) = (files(base), files(head));
         let (base, head) = twins(&b, &h);
-        SameFiles { base, head }
+        SameFiles {
+            base,
+            head,
+            edited: edited(&numbered(&b, 0), &numbered(&h, 0)),
+        }
     }
 
     /// The same with base and head exchanged: with
@@ -458,6 +541,7 @@ impl SameFiles {
         SameFiles {
             base: self.head,
             head: self.base,
+            edited: self.edited.into_iter().map(Edited::swapped).collect(),
         }
     }
 
@@ -477,8 +561,14 @@ impl SameFiles {
         SameFiles {
             base: base_marks,
             head: head_marks,
+            edited: edited(&numbered(b, cut as u32), &numbered(h, 0)),
         }
     }
+}
+
+/// `files` with their ids in a map where the first is `from`.
+fn numbered<'a>(files: &[&'a SourceFile], from: u32) -> Vec<(FileId, &'a SourceFile)> {
+    (from..).map(FileId).zip(files.iter().copied()).collect()
 }
 
 fn files(map: &SourceMap) -> Vec<&SourceFile> {
@@ -521,15 +611,162 @@ fn in_same(same: &[bool], span: Span) -> bool {
 /// The items of two revisions, keyed on both cores at once, leaving out
 /// those of the files `same` finds unchanged.
 pub fn items_of_both(base: &Model, head: &Model, same: &SameFiles) -> (Items, Items) {
+    let (base_twins, head_twins) = unchanged_entries(base, head, &same.edited);
     rayon::join(
-        || items_but(base, &same.base),
-        || items_but(head, &same.head),
+        || items_but(base, &Skipped::new(&same.base, base_twins)),
+        || items_but(head, &Skipped::new(&same.head, head_twins)),
     )
+}
+
+/// The items of one revision left out of a comparison: those of its files
+/// marked the same, and the entries found their own twins.
+struct Skipped<'a> {
+    same: &'a [bool],
+    /// By file: whether it has any of `twins`.
+    edited: Vec<bool>,
+    /// The file and start of each entry that is its own twin.
+    twins: rustc_hash::FxHashSet<(u32, u32)>,
+}
+
+impl<'a> Skipped<'a> {
+    fn new(same: &'a [bool], twins: rustc_hash::FxHashSet<(u32, u32)>) -> Skipped<'a> {
+        let mut edited = Vec::new();
+        for &(file, _) in &twins {
+            let i = file as usize;
+            if edited.len() <= i {
+                edited.resize(i + 1, false);
+            }
+            edited[i] = true;
+        }
+        Skipped {
+            same,
+            edited,
+            twins,
+        }
+    }
+
+    /// Is the item written at `span` (an entry of the kinds
+    /// [`unchanged_entries`] pairs, or any item of a file the same) left
+    /// out?
+    fn entry(&self, span: Span) -> bool {
+        in_same(self.same, span)
+            || (self.edited.get(span.file.0 as usize) == Some(&true)
+                && self.twins.contains(&(span.file.0, span.start)))
+    }
+}
+
+/// Where an entry's text lies in an edited file: in the text both
+/// revisions start with, by its start and end; or in the text both end
+/// with, by its distance from the end to its start and end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Unchanged {
+    Start(u32, u32),
+    End(u32, u32),
+}
+
+/// The orgs, users, assignments and publication entries of the edited
+/// files that are their own twins: for each revision, the file and start
+/// of each. An entry's text runs at most from its start to the next
+/// entry's (or the end of the file): an org or user starts at its key, an
+/// assignment or publication at its list item's value, and what sits
+/// between two entries of those kinds (a comment, another kind's item, a
+/// section's key) is counted with the first. An entry whose text so lies
+/// in the unchanged start of the file in both revisions, at the same
+/// place, or in its unchanged end at the same distance from the end, and
+/// that is there of the same kind and scope in both, reads the same in
+/// both: the same key and fingerprint, when what it means is all in its
+/// text (see [`entries_of`]). One that is not alone in its revision with
+/// its place, kind and scope is compared as usual.
+fn unchanged_entries(
+    base: &Model,
+    head: &Model,
+    edited: &[Edited],
+) -> (
+    rustc_hash::FxHashSet<(u32, u32)>,
+    rustc_hash::FxHashSet<(u32, u32)>,
+) {
+    type Found = HashMap<(Unchanged, &'static str, Scope), (u32, u32, u32, u32)>;
+    let mut twins = (
+        rustc_hash::FxHashSet::default(),
+        rustc_hash::FxHashSet::default(),
+    );
+    for e in edited {
+        let mut found: Found = HashMap::default();
+        let sides = [
+            (base, e.base, e.base_len, true),
+            (head, e.head, e.head_len, false),
+        ];
+        for (m, file, len, is_base) in sides {
+            let mut entries = entries_of(m, file);
+            entries.sort_unstable_by_key(|&(start, ..)| start);
+            for (i, &(start, kind, scope, alone)) in entries.iter().enumerate() {
+                let end = entries.get(i + 1).map_or(len, |next| next.0);
+                if !alone {
+                    continue;
+                }
+                let place = if end <= e.prefix {
+                    Unchanged::Start(start, end)
+                } else if start >= len.saturating_sub(e.suffix) && start >= e.prefix {
+                    Unchanged::End(len - start, len - end)
+                } else {
+                    continue;
+                };
+                let seen = found.entry((place, kind, scope)).or_default();
+                if is_base {
+                    seen.0 += 1;
+                    seen.2 = start;
+                } else {
+                    seen.1 += 1;
+                    seen.3 = start;
+                }
+            }
+        }
+        for (base_count, head_count, base_start, head_start) in found.into_values() {
+            if base_count == 1 && head_count == 1 {
+                twins.0.insert((e.base.0, base_start));
+                twins.1.insert((e.head.0, head_start));
+            }
+        }
+    }
+    twins
+}
+
+/// The start, kind and scope of every org, user, assignment and
+/// publication entry of `file` in `m`, and whether what it means is all
+/// in its text: an org's or a user's always is; an assignment's or a
+/// publication's is in a provider file (where names are the provider's)
+/// and, for an assignment to a user, when it writes `org` (else its org
+/// is the user's home, written elsewhere). The others still bound their
+/// neighbours' text.
+fn entries_of(m: &Model, file: FileId) -> Vec<(u32, &'static str, Scope, bool)> {
+    let mut out = Vec::new();
+    let mut add = |span: Span, kind: &'static str, scope: Scope, alone: bool| {
+        if span.file == file {
+            out.push((span.start, kind, scope, alone));
+        }
+    };
+    m.orgs
+        .iter()
+        .for_each(|o| add(o.span, "org", o.scope, true));
+    m.users
+        .iter()
+        .for_each(|u| add(u.span, "user", u.scope, true));
+    for a in &m.assignments {
+        let alone = a.scope == Scope::Provider && (a.org_written || a.target == Target::Org);
+        add(a.span, "assignment", a.scope, alone);
+    }
+    for entries in &m.publications {
+        for (_, e) in entries {
+            add(e.span, "publication", e.scope, e.scope == Scope::Provider);
+        }
+    }
+    out
 }
 
 /// The items of `m` but those of the files marked in `same` (roles are
 /// always kept: see [`SameFiles`]).
-fn items_but(m: &Model, same: &[bool]) -> Items {
+fn items_but(m: &Model, skipped: &Skipped<'_>) -> Items {
+    let same = skipped.same;
     let mut out = Items::default();
     let mut put = |key: Key, info: ItemInfo| {
         if info.kind != "role" && in_same(same, info.span) {
@@ -640,7 +877,7 @@ fn items_but(m: &Model, same: &[bool]) -> Items {
             },
         );
     }
-    for o in m.orgs.iter().filter(|o| !in_same(same, o.span)) {
+    for o in m.orgs.iter().filter(|o| !skipped.entry(o.span)) {
         let parent = o.parent.map(|p| m.org(p).id.clone());
         put(
             Key::Id(o.id.clone()),
@@ -661,7 +898,7 @@ fn items_but(m: &Model, same: &[bool]) -> Items {
             },
         );
     }
-    for u in m.users.iter().filter(|u| !in_same(same, u.span)) {
+    for u in m.users.iter().filter(|u| !skipped.entry(u.span)) {
         let home = m.org(u.home).id.clone();
         put(
             Key::Id(u.id.clone()),
@@ -718,7 +955,7 @@ fn items_but(m: &Model, same: &[bool]) -> Items {
             },
         );
     }
-    for a in m.assignments.iter().filter(|a| !in_same(same, a.span)) {
+    for a in m.assignments.iter().filter(|a| !skipped.entry(a.span)) {
         let (target, orgs) = match a.target {
             Target::User(u) => (
                 TargetName::User(m.user(u).id.clone()),
@@ -756,7 +993,7 @@ fn items_but(m: &Model, same: &[bool]) -> Items {
         );
     }
     for (ri, entries) in m.publications.iter().enumerate() {
-        for (o, e) in entries.iter().filter(|(_, e)| !in_same(same, e.span)) {
+        for (o, e) in entries.iter().filter(|(_, e)| !skipped.entry(e.span)) {
             put(
                 Key::Publication {
                     role: m.role_qualified(RoleId(ri as u32)),
@@ -900,6 +1137,126 @@ pub fn inside(m: &Model, item: &ItemInfo, actor: Option<&str>) -> bool {
 mod tests {
     use super::*;
 
+    /// Two revisions of a set read from files of the same paths.
+    fn read(files: &[(&str, &str)]) -> crate::Checked {
+        let inputs = files
+            .iter()
+            .map(|(p, t)| (std::path::PathBuf::from(p), t.as_bytes().to_vec()))
+            .collect();
+        let checked = crate::check_files(inputs, &[], &Default::default(), SourceMap::default());
+        assert!(
+            !checked.diagnostics.has_errors(),
+            "{:?}",
+            checked.diagnostics
+        );
+        checked
+    }
+
+    /// The comparison that leaves out what the files share reports what
+    /// the full one does (the access diff, and each actor's E012s); how
+    /// many entries of each revision it found their own twins.
+    fn agree(base: &[(&str, &str)], head: &[(&str, &str)]) -> usize {
+        let (b, h) = (read(base), read(head));
+        let same = SameFiles::between(&b.sources, &h.sources);
+        let json = |s: &SameFiles| {
+            crate::diff::render::json(&crate::diff::diff_with(&b.model, &h.model, s))
+        };
+        assert_eq!(json(&same), json(&SameFiles::none()));
+        for actor in ["t1", "t1-a", "t2"] {
+            let said = |s: &SameFiles| {
+                let mut v: Vec<String> =
+                    crate::diff::change::check_with(&b.model, &h.model, Some(actor), s)
+                        .into_iter()
+                        .map(|d| d.message)
+                        .collect();
+                v.sort();
+                v
+            };
+            assert_eq!(said(&same), said(&SameFiles::none()), "{actor}");
+        }
+        let (in_base, in_head) = unchanged_entries(&b.model, &h.model, &same.edited);
+        assert_eq!(in_base.len(), in_head.len());
+        in_base.len()
+    }
+
+    const EDITED: &str = "scope: provider
+modules:
+  docs: { actions: [read, write] }
+roles:
+  viewer: { grants: [\"docs:read\"] }
+orgs:
+  t1: {}
+  t1-a: { parent: t1 }
+  t2: {}
+users:
+  u1: { org: t1 }
+  u2: { org: t1-a }
+  u3: { org: t2 }
+  u4: { org: t2 }
+assignments:
+  - { role: viewer, user: u1 }
+  - { role: viewer, user: u3 }
+  - { role: viewer, org: t2 }
+publications:
+  - { role: viewer, org: t1 }
+";
+
+    fn edited(from: &str, to: &str) -> String {
+        assert!(EDITED.contains(from), "{from}");
+        EDITED.replacen(from, to, 1)
+    }
+
+    #[test]
+    fn entries_an_edit_leaves_alone_are_their_own_twins_and_change_nothing_reported() {
+        let base = [("p.yaml", EDITED)];
+        // One user moved: every other entry is before or after the edit.
+        let moved = edited("u3: { org: t2 }", "u3: { org: t1 }");
+        // Twins can be: the 3 orgs, the 4 users, the assignment to an org
+        // and the publication (an assignment to a user that leaves out
+        // `org` is at its user's home, written elsewhere).
+        let twins = agree(&base, &[("p.yaml", &moved)]);
+        assert_eq!(twins, 9 - 1, "all but u3");
+        // A user renamed, its value the same: the entry is the edit.
+        let renamed = edited("u4: { org: t2 }", "u9: { org: t2 }");
+        assert_eq!(agree(&base, &[("p.yaml", &renamed)]), 8);
+        // An entry whose value continues on the next line is one entry.
+        let long = EDITED.replace("u2: { org: t1-a }", "u2:\n    org: t1-a");
+        let longer = long.replace("u2:\n    org: t1-a", "u2:\n    org: t1");
+        assert_eq!(agree(&[("p.yaml", &long)], &[("p.yaml", &longer)]), 8);
+        // An entry removed: those after it are found from the end.
+        let cut = edited("  - { role: viewer, user: u1 }\n", "");
+        assert_eq!(agree(&base, &[("p.yaml", &cut)]), 9);
+    }
+
+    #[test]
+    fn an_edit_that_changes_what_shared_text_means_is_compared_in_full() {
+        let tenant = |scope: &str, user_org: &str| {
+            format!("users:\n  a1: {{ org: {user_org} }}\nassignments:\n  - {{ role: viewer, user: a1 }}\nscope: {scope}\n")
+        };
+        let base = [
+            ("p.yaml", EDITED),
+            ("t.yaml", &tenant("t1", "t1-a") as &str),
+        ];
+        // The scope, written last, moves every entry above it to another
+        // file owner: none is its own twin.
+        let head = [
+            ("p.yaml", EDITED),
+            ("t.yaml", &tenant("t1-a", "t1-a") as &str),
+        ];
+        assert_eq!(agree(&base, &head), 0);
+        // An anchor: an alias elsewhere could stand for the edited text.
+        let anchored = edited("u1: { org: t1 }", "u1: &home { org: t1 }");
+        let anchored_head = anchored.replace("u3: { org: t2 }", "u3: { org: t1 }");
+        assert_eq!(
+            agree(&[("p.yaml", &anchored)], &[("p.yaml", &anchored_head)]),
+            0
+        );
+        // TOML: a table may be continued further down the file.
+        let toml = "scope = \"provider\"\n[modules.docs]\nactions = [\"read\"]\n[roles.viewer]\ngrants = [\"docs:read\"]\n[orgs.t1]\n[orgs.t1-a]\nparent = \"t1\"\n[orgs.t2]\n[users.u1]\norg = \"t1\"\n[users.u2]\norg = \"t2\"\n";
+        let toml_head = toml.replace("org = \"t2\"", "org = \"t1\"");
+        assert_eq!(agree(&[("p.toml", toml)], &[("p.toml", &toml_head)]), 0);
+    }
+
     fn model(files: &[(&str, &str)]) -> Model {
         let dir = tempfile::tempdir().unwrap();
         for (name, text) in files {
@@ -954,7 +1311,7 @@ automatic:
     #[test]
     fn keys_show_as_messages_name_them() {
         let m = model(&[("provider.yaml", PROVIDER)]);
-        let mut shown: Vec<String> = items_but(&m, &[])
+        let mut shown: Vec<String> = items_but(&m, &Skipped::new(&[], Default::default()))
             .keys()
             .filter(|k| !matches!(k.kind, "module" | "dimension" | "resource" | "kind"))
             .map(|k| format!("{k} [{}]", k.scope))
@@ -990,7 +1347,7 @@ automatic:
         let labels = model(&[("provider.yaml", &labels)]);
         assert!(!labels.kinds_declared && declared.kinds_declared);
         let rule = |m: &Model| {
-            items_but(m, &[])
+            items_but(m, &Skipped::new(&[], Default::default()))
                 .into_iter()
                 .find(|(k, _)| k.kind == "rule")
                 .map(|(_, v)| v[0].fingerprint.clone())

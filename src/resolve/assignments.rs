@@ -160,6 +160,7 @@ pub(super) fn assignments_of<'a>(
                 span: a.span,
                 grant_span,
                 org_span,
+                org_written: a.value.org.is_some(),
                 scope,
                 order: order + i as u32 + 1,
                 resources,
