@@ -449,21 +449,56 @@ pub struct SameFiles {
     edited: Vec<Edited>,
 }
 
-/// A file at one path in both revisions, of another text in each: the
-/// bytes both texts start with and, after those, end with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A file at one path in both revisions, of another text in each, cut
+/// into regions paired between the two (see [`Edited::of`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct Edited {
     base: FileId,
     head: FileId,
-    base_len: u32,
-    head_len: u32,
+    regions: Vec<Region>,
+}
+
+/// A region of an edited file in each revision (start and end), and the
+/// bytes both start with, and end with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Region {
+    base: (u32, u32),
+    head: (u32, u32),
     prefix: u32,
     suffix: u32,
+    /// The same text in both.
+    same: bool,
+}
+
+/// Where the lines at column 0 that start with a letter (a top-level key,
+/// in the plain layout) begin, with the text before their first colon.
+fn sections(text: &str) -> Vec<(&str, u32)> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at < b.len() {
+        let end = b[at..]
+            .iter()
+            .position(|&c| c == b'\n')
+            .map_or(b.len(), |i| at + i + 1);
+        if b[at].is_ascii_alphabetic() {
+            let line = &text[at..end];
+            out.push((line.split(':').next().unwrap_or(line), at as u32));
+        }
+        at = end;
+    }
+    out
 }
 
 impl Edited {
     /// The pair of `b` (in the base) and `h` (in the head), when both are
-    /// YAML without an anchor (see [`SameFiles`]).
+    /// YAML without an anchor (see [`SameFiles`]). When both have the same
+    /// top-level keys in the same order, each section is a region (and
+    /// the text before the first key one more), so that an edit of two
+    /// sections leaves each one's other entries in its region's unchanged
+    /// start or end; else the whole file is one region. How the file is
+    /// cut decides only which entries are found twins, not whether a twin
+    /// is one: a twin's whole text is compared.
     fn of(b: (FileId, &SourceFile), h: (FileId, &SourceFile)) -> Option<Edited> {
         let readable = |f: &SourceFile| {
             !f.display_path().ends_with(".toml") && !f.text.as_bytes().contains(&b'&')
@@ -471,23 +506,50 @@ impl Edited {
         if !readable(b.1) || !readable(h.1) {
             return None;
         }
-        let (bt, ht) = (b.1.text.as_bytes(), h.1.text.as_bytes());
-        let prefix = bt.iter().zip(ht).take_while(|(x, y)| x == y).count();
-        let room = bt.len().min(ht.len()) - prefix;
-        let suffix = bt
-            .iter()
-            .rev()
-            .zip(ht.iter().rev())
-            .take(room)
-            .take_while(|(x, y)| x == y)
-            .count();
+        let (bt, ht) = (b.1.text.as_str(), h.1.text.as_str());
+        let (bl, hl) = (u32::try_from(bt.len()).ok()?, u32::try_from(ht.len()).ok()?);
+        let (bs, hs) = (sections(bt), sections(ht));
+        let bounds = |s: &[(&str, u32)], len: u32| -> Vec<(u32, u32)> {
+            let starts: Vec<u32> = std::iter::once(0)
+                .chain(s.iter().map(|&(_, at)| at))
+                .collect();
+            let ends = starts.iter().skip(1).copied().chain(std::iter::once(len));
+            starts.iter().copied().zip(ends).collect()
+        };
+        let same_keys = bs.iter().map(|(k, _)| k).eq(hs.iter().map(|(k, _)| k));
+        let pairs: Vec<((u32, u32), (u32, u32))> = if same_keys {
+            bounds(&bs, bl).into_iter().zip(bounds(&hs, hl)).collect()
+        } else {
+            vec![((0, bl), (0, hl))]
+        };
+        let regions = pairs
+            .into_iter()
+            .map(|(base, head)| {
+                let x = &bt.as_bytes()[base.0 as usize..base.1 as usize];
+                let y = &ht.as_bytes()[head.0 as usize..head.1 as usize];
+                // Each counted on its own: where they overlap (text
+                // repeated around the edit), an entry may be found by
+                // either.
+                let prefix = x.iter().zip(y).take_while(|(p, q)| p == q).count();
+                let suffix = x
+                    .iter()
+                    .rev()
+                    .zip(y.iter().rev())
+                    .take_while(|(p, q)| p == q)
+                    .count();
+                Region {
+                    base,
+                    head,
+                    prefix: prefix as u32,
+                    suffix: suffix as u32,
+                    same: x == y,
+                }
+            })
+            .collect();
         Some(Edited {
             base: b.0,
             head: h.0,
-            base_len: u32::try_from(bt.len()).ok()?,
-            head_len: u32::try_from(ht.len()).ok()?,
-            prefix: prefix as u32,
-            suffix: suffix as u32,
+            regions,
         })
     }
 
@@ -495,9 +557,15 @@ impl Edited {
         Edited {
             base: self.head,
             head: self.base,
-            base_len: self.head_len,
-            head_len: self.base_len,
-            ..self
+            regions: self
+                .regions
+                .into_iter()
+                .map(|r| Region {
+                    base: r.head,
+                    head: r.base,
+                    ..r
+                })
+                .collect(),
         }
     }
 }
@@ -611,7 +679,7 @@ fn in_same(same: &[bool], span: Span) -> bool {
 /// The items of two revisions, keyed on both cores at once, leaving out
 /// those of the files `same` finds unchanged.
 pub fn items_of_both(base: &Model, head: &Model, same: &SameFiles) -> (Items, Items) {
-    let (base_twins, head_twins) = unchanged_entries(base, head, &same.edited);
+    let (base_twins, head_twins) = unchanged_entries(base, head, same);
     rayon::join(
         || items_but(base, &Skipped::new(&same.base, base_twins)),
         || items_but(head, &Skipped::new(&same.head, head_twins)),
@@ -655,14 +723,33 @@ impl<'a> Skipped<'a> {
     }
 }
 
-/// Where an entry's text lies in an edited file: in the text both
-/// revisions start with, by its start and end; or in the text both end
-/// with, by its distance from the end to its start and end.
+/// Where an entry's text lies in an edited file: in a region's text both
+/// revisions start it with, by its start and end from the region's; or in
+/// the text both end it with, by its start and end back from the region's
+/// end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Unchanged {
-    Start(u32, u32),
-    End(u32, u32),
+    Start(u32, u32, u32),
+    End(u32, u32, u32),
+    /// From a region's unchanged end (or a region the same in both) into
+    /// the next region's unchanged start: by its start back from the
+    /// region's end, and its end from the next one's start.
+    Across(u32, u32, u32),
 }
+
+/// Whether what an entry means is all in its text (see [`entries_of`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Alone {
+    Yes,
+    /// An assignment to this user at the user's home: when the user's own
+    /// entry is the same in both revisions.
+    AtHomeOf(UserId),
+    No,
+}
+
+/// An entry of an edited file: its start, kind, scope, and whether what
+/// it means is all in its text.
+type Entry = (u32, &'static str, Scope, Alone);
 
 /// The orgs, users, assignments and publication entries of the edited
 /// files that are their own twins: for each revision, the file and start
@@ -671,94 +758,153 @@ enum Unchanged {
 /// assignment or publication at its list item's value, and what sits
 /// between two entries of those kinds (a comment, another kind's item, a
 /// section's key) is counted with the first. An entry whose text so lies
-/// in the unchanged start of the file in both revisions, at the same
-/// place, or in its unchanged end at the same distance from the end, and
-/// that is there of the same kind and scope in both, reads the same in
-/// both: the same key and fingerprint, when what it means is all in its
-/// text (see [`entries_of`]). One that is not alone in its revision with
-/// its place, kind and scope is compared as usual.
-fn unchanged_entries(
-    base: &Model,
-    head: &Model,
-    edited: &[Edited],
-) -> (
-    rustc_hash::FxHashSet<(u32, u32)>,
-    rustc_hash::FxHashSet<(u32, u32)>,
-) {
-    type Found = HashMap<(Unchanged, &'static str, Scope), (u32, u32, u32, u32)>;
-    let mut twins = (
-        rustc_hash::FxHashSet::default(),
-        rustc_hash::FxHashSet::default(),
-    );
-    for e in edited {
-        let mut found: Found = HashMap::default();
-        let sides = [
-            (base, e.base, e.base_len, true),
-            (head, e.head, e.head_len, false),
-        ];
-        for (m, file, len, is_base) in sides {
-            let mut entries = entries_of(m, file);
-            entries.sort_unstable_by_key(|&(start, ..)| start);
-            for (i, &(start, kind, scope, alone)) in entries.iter().enumerate() {
-                let end = entries.get(i + 1).map_or(len, |next| next.0);
-                if !alone {
-                    continue;
+/// in the unchanged start of one of the file's regions in both revisions,
+/// at the same place, or in its unchanged end at the same distance from
+/// the end, and that is there of the same kind and scope in both, reads
+/// the same in both: the same key and fingerprint, when what it means is
+/// all in its text (see [`entries_of`]). One that is not alone in its
+/// revision with its place, kind and scope is compared as usual.
+/// Assignments to a user at the user's home are paired last: once the
+/// users' own entries are known to be the same (in a file the same, or
+/// twins).
+fn unchanged_entries(base: &Model, head: &Model, same: &SameFiles) -> (Twins, Twins) {
+    let edited = &same.edited;
+    let base_entries = entries_of(base, edited.iter().map(|e| e.base));
+    let head_entries = entries_of(head, edited.iter().map(|e| e.head));
+    let mut twins = (Twins::default(), Twins::default());
+    for home in [false, true] {
+        let stable = |m: &Model, marks: &[bool], twins: &Twins, u: UserId| {
+            let span = m.user(u).span;
+            in_same(marks, span) || twins.contains(&(span.file.0, span.start))
+        };
+        let mut found_twins = (Vec::new(), Vec::new());
+        for (i, e) in edited.iter().enumerate() {
+            type Found = HashMap<(Unchanged, &'static str, Scope), (u32, u32, u32, u32)>;
+            let mut found: Found = HashMap::default();
+            let sides = [
+                (&base_entries[i], base, &same.base, &twins.0, true),
+                (&head_entries[i], head, &same.head, &twins.1, false),
+            ];
+            for (entries, m, marks, known, is_base) in sides {
+                for (j, &(start, kind, scope, alone)) in entries.iter().enumerate() {
+                    let wanted = match alone {
+                        Alone::Yes => !home,
+                        Alone::AtHomeOf(u) => home && stable(m, marks, known, u),
+                        Alone::No => false,
+                    };
+                    if !wanted {
+                        continue;
+                    }
+                    let end = entries.get(j + 1).map_or(u32::MAX, |next| next.0);
+                    let Some(place) = e.place(is_base, start, end) else {
+                        continue;
+                    };
+                    let seen = found.entry((place, kind, scope)).or_default();
+                    if is_base {
+                        seen.0 += 1;
+                        seen.2 = start;
+                    } else {
+                        seen.1 += 1;
+                        seen.3 = start;
+                    }
                 }
-                let place = if end <= e.prefix {
-                    Unchanged::Start(start, end)
-                } else if start >= len.saturating_sub(e.suffix) && start >= e.prefix {
-                    Unchanged::End(len - start, len - end)
-                } else {
-                    continue;
-                };
-                let seen = found.entry((place, kind, scope)).or_default();
-                if is_base {
-                    seen.0 += 1;
-                    seen.2 = start;
-                } else {
-                    seen.1 += 1;
-                    seen.3 = start;
+            }
+            for (base_count, head_count, base_start, head_start) in found.into_values() {
+                if base_count == 1 && head_count == 1 {
+                    found_twins.0.push((e.base.0, base_start));
+                    found_twins.1.push((e.head.0, head_start));
                 }
             }
         }
-        for (base_count, head_count, base_start, head_start) in found.into_values() {
-            if base_count == 1 && head_count == 1 {
-                twins.0.insert((e.base.0, base_start));
-                twins.1.insert((e.head.0, head_start));
-            }
-        }
+        twins.0.extend(found_twins.0);
+        twins.1.extend(found_twins.1);
     }
     twins
 }
 
-/// The start, kind and scope of every org, user, assignment and
-/// publication entry of `file` in `m`, and whether what it means is all
-/// in its text: an org's or a user's always is; an assignment's or a
-/// publication's is in a provider file (where names are the provider's)
-/// and, for an assignment to a user, when it writes `org` (else its org
-/// is the user's home, written elsewhere). The others still bound their
-/// neighbours' text.
-fn entries_of(m: &Model, file: FileId) -> Vec<(u32, &'static str, Scope, bool)> {
-    let mut out = Vec::new();
-    let mut add = |span: Span, kind: &'static str, scope: Scope, alone: bool| {
-        if span.file == file {
-            out.push((span.start, kind, scope, alone));
+/// Files and starts of entries found their own twins.
+type Twins = rustc_hash::FxHashSet<(u32, u32)>;
+
+impl Edited {
+    /// Where an entry of the base's file (`is_base`) or the head's, whose
+    /// text runs from `start` to `end` (`u32::MAX`: the end of the file),
+    /// lies in a region's unchanged start or end, if it does.
+    fn place(&self, is_base: bool, start: u32, end: u32) -> Option<Unchanged> {
+        let i = self
+            .regions
+            .partition_point(|r| if is_base { r.base.0 } else { r.head.0 } <= start)
+            .checked_sub(1)?;
+        let bounds = |r: &Region| if is_base { r.base } else { r.head };
+        let r = &self.regions[i];
+        let (from, to) = bounds(r);
+        let last = i + 1 == self.regions.len();
+        let end = if last { end.min(to) } else { end };
+        let in_end = start >= to - r.suffix;
+        if end <= from + r.prefix {
+            Some(Unchanged::Start(i as u32, start - from, end - from))
+        } else if in_end && end <= to {
+            Some(Unchanged::End(i as u32, to - start, to - end))
+        } else if !last && (in_end || r.same) {
+            // The last entry of a section runs into the next one (up to
+            // the next entry, past the next section's key).
+            let next = &self.regions[i + 1];
+            let (next_from, _) = bounds(next);
+            (end - next_from <= next.prefix)
+                .then(|| Unchanged::Across(i as u32, to - start, end - next_from))
+        } else {
+            None
+        }
+    }
+}
+
+/// Every org, user, assignment and publication entry of each of `files`
+/// in `m`, by file (in the order given), sorted by start; with whether
+/// what it means is all in its text: an org's or a user's always is; an
+/// assignment's or a publication's is in a provider file (where names
+/// are the provider's) and, for an assignment to a user, when it writes
+/// `org` (else its org is the user's home, written in the user's entry).
+/// The others still bound their neighbours' text.
+fn entries_of(m: &Model, files: impl Iterator<Item = FileId>) -> Vec<Vec<Entry>> {
+    let mut index: HashMap<u32, usize> = HashMap::default();
+    for (i, f) in files.enumerate() {
+        index.entry(f.0).or_insert(i);
+    }
+    let mut out: Vec<Vec<Entry>> = vec![Vec::new(); index.len()];
+    if out.is_empty() {
+        return out;
+    }
+    let mut add = |span: Span, kind: &'static str, scope: Scope, alone: Alone| {
+        if let Some(&i) = index.get(&span.file.0) {
+            out[i].push((span.start, kind, scope, alone));
         }
     };
-    m.orgs
-        .iter()
-        .for_each(|o| add(o.span, "org", o.scope, true));
-    m.users
-        .iter()
-        .for_each(|u| add(u.span, "user", u.scope, true));
+    for o in &m.orgs {
+        add(o.span, "org", o.scope, Alone::Yes);
+    }
+    for u in &m.users {
+        add(u.span, "user", u.scope, Alone::Yes);
+    }
     for a in &m.assignments {
-        let alone = a.scope == Scope::Provider && (a.org_written || a.target == Target::Org);
+        let alone = match (a.scope, a.target) {
+            (Scope::Org(_), _) => Alone::No,
+            (Scope::Provider, Target::Org) => Alone::Yes,
+            (Scope::Provider, Target::User(_)) if a.org_written => Alone::Yes,
+            (Scope::Provider, Target::User(u)) => Alone::AtHomeOf(u),
+        };
         add(a.span, "assignment", a.scope, alone);
     }
     for entries in &m.publications {
         for (_, e) in entries {
-            add(e.span, "publication", e.scope, e.scope == Scope::Provider);
+            let alone = if e.scope == Scope::Provider {
+                Alone::Yes
+            } else {
+                Alone::No
+            };
+            add(e.span, "publication", e.scope, alone);
         }
+    }
+    for entries in &mut out {
+        entries.sort_unstable_by_key(|&(start, ..)| start);
     }
     out
 }
@@ -1174,7 +1320,7 @@ mod tests {
             };
             assert_eq!(said(&same), said(&SameFiles::none()), "{actor}");
         }
-        let (in_base, in_head) = unchanged_entries(&b.model, &h.model, &same.edited);
+        let (in_base, in_head) = unchanged_entries(&b.model, &h.model, &same);
         assert_eq!(in_base.len(), in_head.len());
         in_base.len()
     }
@@ -1211,21 +1357,36 @@ publications:
         let base = [("p.yaml", EDITED)];
         // One user moved: every other entry is before or after the edit.
         let moved = edited("u3: { org: t2 }", "u3: { org: t1 }");
-        // Twins can be: the 3 orgs, the 4 users, the assignment to an org
-        // and the publication (an assignment to a user that leaves out
-        // `org` is at its user's home, written elsewhere).
+        // Twins can be: the 3 orgs, the 4 users, the 3 assignments and the
+        // publication; an assignment to a user that leaves out `org` is at
+        // the user's home, so only when the user's entry is a twin too.
         let twins = agree(&base, &[("p.yaml", &moved)]);
-        assert_eq!(twins, 9 - 1, "all but u3");
+        assert_eq!(twins, 11 - 2, "all but u3 and its assignment");
         // A user renamed, its value the same: the entry is the edit.
         let renamed = edited("u4: { org: t2 }", "u9: { org: t2 }");
-        assert_eq!(agree(&base, &[("p.yaml", &renamed)]), 8);
+        assert_eq!(agree(&base, &[("p.yaml", &renamed)]), 10);
         // An entry whose value continues on the next line is one entry.
         let long = EDITED.replace("u2: { org: t1-a }", "u2:\n    org: t1-a");
         let longer = long.replace("u2:\n    org: t1-a", "u2:\n    org: t1");
-        assert_eq!(agree(&[("p.yaml", &long)], &[("p.yaml", &longer)]), 8);
-        // An entry removed: those after it are found from the end.
+        assert_eq!(agree(&[("p.yaml", &long)], &[("p.yaml", &longer)]), 10);
+        // An entry removed: those after it are found from their section's
+        // end.
         let cut = edited("  - { role: viewer, user: u1 }\n", "");
-        assert_eq!(agree(&base, &[("p.yaml", &cut)]), 9);
+        assert_eq!(agree(&base, &[("p.yaml", &cut)]), 10);
+        // Two sections edited (a user added, and an assignment): the
+        // entries of each are found from the start or the end of theirs,
+        // but u4, whose text now runs to u5's rather than into the
+        // assignments.
+        let two = edited(
+            "  u4: { org: t2 }\n",
+            "  u4: { org: t2 }\n  u5: { org: t1 }\n",
+        )
+        .replacen(
+            "assignments:\n",
+            "assignments:\n  - { role: viewer, user: u5 }\n",
+            1,
+        );
+        assert_eq!(agree(&base, &[("p.yaml", &two)]), 10);
     }
 
     #[test]
