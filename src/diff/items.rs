@@ -894,7 +894,7 @@ fn entries_of(m: &Model, files: impl Iterator<Item = FileId>) -> Vec<Vec<Entry>>
         add(a.span, "assignment", a.scope, alone);
     }
     for entries in &m.publications {
-        for (_, e) in entries {
+        for e in entries.values() {
             let alone = if e.scope == Scope::Provider {
                 Alone::Yes
             } else {
