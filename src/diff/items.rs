@@ -438,8 +438,8 @@ fn scope_place(scope: Scope) -> Place {
 /// same, and an entry whose whole text lies there, at the same place from
 /// the file's start (or end) in both, of the same kind and scope, and
 /// whose meaning is all in its text (an org, a user, a provider file's
-/// assignment or publication), is its own twin (see
-/// [`unchanged_entries`]). Only YAML files without anchors are read so: a
+/// assignment or publication), is its own twin (decision 47 of
+/// `docs/decisions.md`). Only YAML files without anchors are read so: a
 /// TOML table may be continued further down the file, and an alias may
 /// stand for text that changed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
